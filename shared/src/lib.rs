@@ -1,0 +1,18 @@
+//! Everything the Hindsight server and client must agree on: the shape of a board's Yrs
+//! document, the eight canvas regions, identifiers, presence and WebSocket close codes.
+//!
+//! This crate compiles for both the server and `wasm32-unknown-unknown`, so it must not
+//! depend on tokio, sled, web-sys or anything else that only exists on one side, and it
+//! performs no I/O.
+
+pub mod close;
+pub mod id;
+pub mod palette;
+pub mod presence;
+pub mod region;
+pub mod schema;
+
+pub use id::{BoardId, IdError, NoteId};
+pub use palette::NoteColor;
+pub use region::{Rect, Region, RegionId, REGIONS};
+pub use schema::{Board, NewNote, NoteData};

@@ -1,0 +1,547 @@
+//! The shape of a board's Yrs document, defined once, with typed accessors.
+//!
+//! ```text
+//! meta : Y.Map                       board metadata
+//!   title      : string
+//!   createdAt  : number              milliseconds since the Unix epoch
+//!   schema     : number              SCHEMA_VERSION
+//! notes : Y.Map<noteId, Y.Map>       one entry per sticky note
+//!   text       : Y.Text              collaborative text
+//!   x, y       : number              top-left corner, canvas pixels
+//!   w, h       : number              size, canvas pixels
+//!   color      : string              a `NoteColor` name
+//!   region     : string              a `RegionId` name
+//!   createdAt  : number              milliseconds since the Unix epoch
+//!   author     : string, optional    display name of the writer
+//! ```
+//!
+//! Readers are lenient: a field that is missing or of the wrong type (say, written by a
+//! third-party Yjs client) reads as its default instead of failing the whole board.
+//! Writers are strict and always write every field.
+
+use std::sync::Arc;
+
+use yrs::{
+    Any, Doc, GetString, Map, MapPrelim, MapRef, Number, OffsetKind, Options, Out, ReadTxn, Text,
+    TextPrelim, TextRef, TransactionMut,
+};
+
+use crate::id::NoteId;
+use crate::palette::NoteColor;
+use crate::region::{region_at, RegionId};
+
+pub const META: &str = "meta";
+pub const NOTES: &str = "notes";
+pub const SCHEMA_VERSION: f64 = 1.0;
+
+pub const NOTE_WIDTH: f64 = 200.0;
+pub const NOTE_HEIGHT: f64 = 140.0;
+pub const NOTE_MIN_SIZE: f64 = 80.0;
+pub const NOTE_MAX_SIZE: f64 = 800.0;
+/// Longest note text accepted from the page; a note is a sticky, not a document.
+pub const NOTE_MAX_CHARS: usize = 4000;
+
+/// A new document configured the way every Hindsight replica must be.
+///
+/// Text offsets are counted in UTF-16 code units, as JavaScript and browser text fields
+/// count them, so positions mean the same thing in Yjs, in our page and here.
+pub fn new_doc(client_id: Option<u64>) -> Doc {
+    let mut options = match client_id {
+        Some(id) => Options::with_client_id(yrs::ClientID::new(id)),
+        None => Options::default(),
+    };
+    options.offset_kind = OffsetKind::Utf16;
+    Doc::with_options(options)
+}
+
+/// Handles to a board's root types. Cheap to clone; obtain one per document with
+/// [`Board::new`] before opening any transaction on it.
+#[derive(Clone)]
+pub struct Board {
+    meta: MapRef,
+    notes: MapRef,
+}
+
+/// A note as read from the document at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoteData {
+    pub id: NoteId,
+    pub text: String,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub color: NoteColor,
+    pub region: Option<RegionId>,
+    pub created_at: f64,
+    pub author: Option<String>,
+}
+
+/// What a client decides when it creates a note.
+#[derive(Clone, Debug)]
+pub struct NewNote {
+    pub x: f64,
+    pub y: f64,
+    pub text: String,
+    pub color: NoteColor,
+    pub created_at: f64,
+    pub author: Option<String>,
+}
+
+impl Board {
+    pub fn new(doc: &Doc) -> Board {
+        Board {
+            meta: doc.get_or_insert_map(META),
+            notes: doc.get_or_insert_map(NOTES),
+        }
+    }
+
+    /// The root map of notes, for observers.
+    pub fn notes_map(&self) -> &MapRef {
+        &self.notes
+    }
+
+    /// The root map of metadata, for observers.
+    pub fn meta_map(&self) -> &MapRef {
+        &self.meta
+    }
+
+    /// Writes the metadata of a brand-new board.
+    pub fn init(&self, txn: &mut TransactionMut, title: &str, created_at: f64) {
+        self.meta.insert(txn, "title", title);
+        self.meta.insert(txn, "createdAt", created_at);
+        self.meta.insert(txn, "schema", SCHEMA_VERSION);
+    }
+
+    pub fn title<T: ReadTxn>(&self, txn: &T) -> String {
+        string_field(&self.meta, txn, "title").unwrap_or_default()
+    }
+
+    pub fn set_title(&self, txn: &mut TransactionMut, title: &str) {
+        self.meta.insert(txn, "title", title);
+    }
+
+    pub fn created_at<T: ReadTxn>(&self, txn: &T) -> Option<f64> {
+        number_field(&self.meta, txn, "createdAt")
+    }
+
+    pub fn note_count<T: ReadTxn>(&self, txn: &T) -> u32 {
+        self.notes.len(txn)
+    }
+
+    /// Ids of all notes, in no particular order. Keys that are not valid note ids are
+    /// skipped rather than shown.
+    pub fn note_ids<T: ReadTxn>(&self, txn: &T) -> Vec<NoteId> {
+        self.notes
+            .keys(txn)
+            .filter_map(|k| k.parse().ok())
+            .collect()
+    }
+
+    /// All notes, oldest first (ties broken by id, so every replica agrees).
+    pub fn notes<T: ReadTxn>(&self, txn: &T) -> Vec<NoteData> {
+        let mut notes: Vec<_> = self
+            .note_ids(txn)
+            .iter()
+            .filter_map(|id| self.note(txn, id))
+            .collect();
+        notes.sort_by(|a, b| a.created_at.total_cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        notes
+    }
+
+    pub fn note<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<NoteData> {
+        let map = self.note_map(txn, id)?;
+        let x = number_field(&map, txn, "x").unwrap_or(0.0);
+        let y = number_field(&map, txn, "y").unwrap_or(0.0);
+        let w = number_field(&map, txn, "w").map_or(NOTE_WIDTH, clamp_size);
+        let h = number_field(&map, txn, "h").map_or(NOTE_HEIGHT, clamp_size);
+        let region = string_field(&map, txn, "region")
+            .and_then(|r| RegionId::from_name(&r))
+            .or_else(|| region_at(x + w / 2.0, y + h / 2.0));
+        Some(NoteData {
+            id: id.clone(),
+            text: match map.get(txn, "text") {
+                Some(Out::YText(text)) => text.get_string(txn),
+                // A plain string from a foreign writer is shown as it is.
+                Some(Out::Any(Any::String(s))) => s.to_string(),
+                _ => String::new(),
+            },
+            x,
+            y,
+            w,
+            h,
+            color: string_field(&map, txn, "color")
+                .map(|c| NoteColor::from_name(&c))
+                .unwrap_or_default(),
+            region,
+            created_at: number_field(&map, txn, "createdAt").unwrap_or(0.0),
+            author: string_field(&map, txn, "author").filter(|a| !a.is_empty()),
+        })
+    }
+
+    /// Adds a note; its region is the one under its centre.
+    pub fn add_note(&self, txn: &mut TransactionMut, id: &NoteId, note: NewNote) {
+        let map = self.notes.insert(txn, id.as_str(), MapPrelim::default());
+        map.insert(txn, "text", TextPrelim::new(truncate(&note.text)));
+        map.insert(txn, "x", note.x);
+        map.insert(txn, "y", note.y);
+        map.insert(txn, "w", NOTE_WIDTH);
+        map.insert(txn, "h", NOTE_HEIGHT);
+        map.insert(txn, "color", note.color.as_str());
+        let centre = region_at(note.x + NOTE_WIDTH / 2.0, note.y + NOTE_HEIGHT / 2.0);
+        if let Some(region) = centre {
+            map.insert(txn, "region", region.as_str());
+        }
+        map.insert(txn, "createdAt", note.created_at);
+        if let Some(author) = note.author.filter(|a| !a.trim().is_empty()) {
+            map.insert(txn, "author", author);
+        }
+    }
+
+    /// Moves a note. If its centre lands in a region, the note now belongs to that region;
+    /// dropped in a gap, it keeps the region it had.
+    pub fn move_note(&self, txn: &mut TransactionMut, id: &NoteId, x: f64, y: f64) -> bool {
+        let Some(map) = self.note_map(txn, id) else {
+            return false;
+        };
+        if !(x.is_finite() && y.is_finite()) {
+            return false;
+        }
+        let w = number_field(&map, txn, "w").map_or(NOTE_WIDTH, clamp_size);
+        let h = number_field(&map, txn, "h").map_or(NOTE_HEIGHT, clamp_size);
+        map.insert(txn, "x", x);
+        map.insert(txn, "y", y);
+        if let Some(region) = region_at(x + w / 2.0, y + h / 2.0) {
+            if string_field(&map, txn, "region").as_deref() != Some(region.as_str()) {
+                map.insert(txn, "region", region.as_str());
+            }
+        }
+        true
+    }
+
+    pub fn resize_note(&self, txn: &mut TransactionMut, id: &NoteId, w: f64, h: f64) -> bool {
+        let Some(map) = self.note_map(txn, id) else {
+            return false;
+        };
+        map.insert(txn, "w", clamp_size(w));
+        map.insert(txn, "h", clamp_size(h));
+        true
+    }
+
+    pub fn set_color(&self, txn: &mut TransactionMut, id: &NoteId, color: NoteColor) -> bool {
+        let Some(map) = self.note_map(txn, id) else {
+            return false;
+        };
+        map.insert(txn, "color", color.as_str());
+        true
+    }
+
+    pub fn delete_note(&self, txn: &mut TransactionMut, id: &NoteId) -> bool {
+        self.notes.remove(txn, id.as_str()).is_some()
+    }
+
+    /// The collaborative text of a note, for observing and editing.
+    pub fn note_text<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<TextRef> {
+        match self.note_map(txn, id)?.get(txn, "text") {
+            Some(Out::YText(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Makes a note's text equal to `value` with the smallest single edit, so that
+    /// concurrent typing elsewhere in the same note is preserved. If the note's text is
+    /// not a `Y.Text` (a foreign writer stored a string), it is replaced by one.
+    pub fn edit_text(&self, txn: &mut TransactionMut, id: &NoteId, value: &str) -> bool {
+        let Some(map) = self.note_map(txn, id) else {
+            return false;
+        };
+        let value = truncate(value);
+        match map.get(txn, "text") {
+            Some(Out::YText(text)) => {
+                let old = text.get_string(txn);
+                if let Some(edit) = TextEdit::between(&old, value) {
+                    if edit.delete > 0 {
+                        text.remove_range(txn, edit.index, edit.delete);
+                    }
+                    if !edit.insert.is_empty() {
+                        text.insert(txn, edit.index, &edit.insert);
+                    }
+                }
+            }
+            _ => {
+                map.insert(txn, "text", TextPrelim::new(value));
+            }
+        }
+        true
+    }
+
+    fn note_map<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<MapRef> {
+        match self.notes.get(txn, id.as_str()) {
+            Some(Out::YMap(map)) => Some(map),
+            _ => None,
+        }
+    }
+}
+
+/// One contiguous replacement, in UTF-16 code units, that turns one string into another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub index: u32,
+    pub delete: u32,
+    pub insert: String,
+}
+
+impl TextEdit {
+    /// The edit that keeps the longest common prefix and suffix of `old` and `new`, or
+    /// `None` when they are equal. This is how a text field's new value becomes a CRDT
+    /// operation without clobbering what others typed elsewhere in the text.
+    pub fn between(old: &str, new: &str) -> Option<TextEdit> {
+        if old == new {
+            return None;
+        }
+        let prefix: usize = old
+            .chars()
+            .zip(new.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum();
+        let (old_rest, new_rest) = (&old[prefix..], &new[prefix..]);
+        let suffix: usize = old_rest
+            .chars()
+            .rev()
+            .zip(new_rest.chars().rev())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum();
+        let removed = &old_rest[..old_rest.len() - suffix];
+        let inserted = &new_rest[..new_rest.len() - suffix];
+        Some(TextEdit {
+            index: utf16_len(&old[..prefix]),
+            delete: utf16_len(removed),
+            insert: inserted.to_owned(),
+        })
+    }
+}
+
+pub fn utf16_len(s: &str) -> u32 {
+    s.encode_utf16().count() as u32
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(NOTE_MAX_CHARS) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn clamp_size(v: f64) -> f64 {
+    if v.is_finite() {
+        v.clamp(NOTE_MIN_SIZE, NOTE_MAX_SIZE)
+    } else {
+        NOTE_WIDTH
+    }
+}
+
+fn number_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<f64> {
+    match map.get(txn, key)? {
+        Out::Any(Any::Number(n)) => as_f64(n).filter(|v| v.is_finite()),
+        _ => None,
+    }
+}
+
+fn as_f64(n: Number) -> Option<f64> {
+    n.as_f64()
+}
+
+fn string_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
+    match map.get(txn, key)? {
+        Out::Any(Any::String(s)) => Some(Arc::<str>::as_ref(&s).to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::updates::decoder::Decode;
+    use yrs::{Transact, Update};
+
+    fn note(x: f64, y: f64, text: &str) -> NewNote {
+        NewNote {
+            x,
+            y,
+            text: text.into(),
+            color: NoteColor::Blue,
+            created_at: 1_700_000_000_000.0,
+            author: Some("Ada".into()),
+        }
+    }
+
+    fn id(s: &str) -> NoteId {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn notes_round_trip_through_an_update() {
+        let a = new_doc(Some(1));
+        let board = Board::new(&a);
+        let detect = RegionId::Detect.region().rect;
+        {
+            let mut txn = a.transact_mut();
+            board.init(&mut txn, "Checkout outage", 1_700_000_000_000.0);
+            board.add_note(
+                &mut txn,
+                &id("n1"),
+                note(detect.x + 10.0, detect.y + 10.0, "alert on p99"),
+            );
+        }
+        let update = a.transact().encode_state_as_update_v1(&Default::default());
+
+        let b = new_doc(Some(2));
+        let replica = Board::new(&b);
+        b.transact_mut()
+            .apply_update(Update::decode_v1(&update).unwrap())
+            .unwrap();
+        let txn = b.transact();
+        assert_eq!(replica.title(&txn), "Checkout outage");
+        assert_eq!(replica.created_at(&txn), Some(1_700_000_000_000.0));
+        let notes = replica.notes(&txn);
+        assert_eq!(notes.len(), 1);
+        let n = &notes[0];
+        assert_eq!(n.text, "alert on p99");
+        assert_eq!(
+            (n.x, n.y, n.w, n.h),
+            (detect.x + 10.0, detect.y + 10.0, NOTE_WIDTH, NOTE_HEIGHT)
+        );
+        assert_eq!(n.color, NoteColor::Blue);
+        assert_eq!(n.region, Some(RegionId::Detect));
+        assert_eq!(n.author.as_deref(), Some("Ada"));
+    }
+
+    #[test]
+    fn moving_a_note_changes_its_region_unless_dropped_in_a_gap() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let detect = RegionId::Detect.region().rect;
+        let actions = RegionId::Actions.region().rect;
+        let n = id("n1");
+        let mut txn = doc.transact_mut();
+        board.add_note(&mut txn, &n, note(detect.x + 20.0, detect.y + 20.0, ""));
+        assert!(board.move_note(&mut txn, &n, actions.x + 50.0, actions.y + 50.0));
+        assert_eq!(
+            board.note(&txn, &n).unwrap().region,
+            Some(RegionId::Actions)
+        );
+        // Far outside every region: the note keeps the region it had.
+        assert!(board.move_note(&mut txn, &n, -5000.0, -5000.0));
+        let moved = board.note(&txn, &n).unwrap();
+        assert_eq!((moved.x, moved.y), (-5000.0, -5000.0));
+        assert_eq!(moved.region, Some(RegionId::Actions));
+        assert!(!board.move_note(&mut txn, &n, f64::NAN, 0.0));
+        assert!(!board.move_note(&mut txn, &id("missing"), 0.0, 0.0));
+    }
+
+    #[test]
+    fn edits_colour_size_and_delete() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let n = id("n1");
+        let mut txn = doc.transact_mut();
+        board.add_note(&mut txn, &n, note(10.0, 10.0, "hello world"));
+        assert!(board.set_color(&mut txn, &n, NoteColor::Pink));
+        assert!(board.resize_note(&mut txn, &n, 10.0, 10_000.0));
+        assert!(board.edit_text(&mut txn, &n, "hello brave world"));
+        let data = board.note(&txn, &n).unwrap();
+        assert_eq!(data.color, NoteColor::Pink);
+        assert_eq!((data.w, data.h), (NOTE_MIN_SIZE, NOTE_MAX_SIZE));
+        assert_eq!(data.text, "hello brave world");
+        assert!(board.delete_note(&mut txn, &n));
+        assert!(board.note(&txn, &n).is_none());
+        assert!(!board.delete_note(&mut txn, &n));
+    }
+
+    #[test]
+    fn lenient_reader_accepts_foreign_shapes() {
+        // What a careless third-party writer might store: integers, a plain string text,
+        // an unknown colour, no region, and a key that is not a note id.
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let mut txn = doc.transact_mut();
+        let detect = RegionId::Detect.region().rect;
+        let m = board
+            .notes_map()
+            .insert(&mut txn, "foreign", MapPrelim::default());
+        m.insert(&mut txn, "text", "plain");
+        m.insert(&mut txn, "x", detect.x as i64);
+        m.insert(&mut txn, "y", detect.y as i64);
+        m.insert(&mut txn, "color", "chartreuse");
+        board
+            .notes_map()
+            .insert(&mut txn, "not a note id", MapPrelim::default());
+        let notes = board.notes(&txn);
+        assert_eq!(notes.len(), 1);
+        let n = &notes[0];
+        assert_eq!(n.text, "plain");
+        assert_eq!((n.x, n.y), (detect.x, detect.y));
+        assert_eq!(n.color, NoteColor::Yellow);
+        assert_eq!(n.region, Some(RegionId::Detect));
+        assert_eq!(n.author, None);
+        // Editing replaces the plain string with a collaborative text.
+        assert!(board.edit_text(&mut txn, &id("foreign"), "plain, now shared"));
+        assert!(board.note_text(&txn, &id("foreign")).is_some());
+    }
+
+    #[test]
+    fn anonymous_notes_store_no_author_field() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let mut txn = doc.transact_mut();
+        let mut anon = note(0.0, 0.0, "x");
+        anon.author = None;
+        board.add_note(&mut txn, &id("n1"), anon);
+        let Some(Out::YMap(m)) = board.notes_map().get(&txn, "n1") else {
+            panic!("note missing")
+        };
+        assert!(m.get(&txn, "author").is_none());
+    }
+
+    fn check_edit(old: &str, new: &str, expected: Option<(u32, u32, &str)>) {
+        let edit = TextEdit::between(old, new);
+        assert_eq!(
+            edit,
+            expected.map(|(index, delete, insert)| TextEdit {
+                index,
+                delete,
+                insert: insert.into()
+            }),
+            "{old:?} -> {new:?}"
+        );
+    }
+
+    #[test]
+    fn text_edits_are_minimal_and_counted_in_utf16() {
+        check_edit("abc", "abc", None);
+        check_edit("", "hi", Some((0, 0, "hi")));
+        check_edit("hello", "help", Some((3, 2, "p")));
+        check_edit("hello world", "hello brave world", Some((6, 0, "brave ")));
+        check_edit("aaa", "aa", Some((2, 1, "")));
+        // An emoji is two UTF-16 code units.
+        check_edit("🔥 fire", "🔥 fires", Some((7, 0, "s")));
+        check_edit("a🔥b", "ab", Some((1, 2, "")));
+        check_edit("é", "e", Some((0, 1, "e")));
+    }
+
+    #[test]
+    fn edit_text_applies_to_collaborative_text_in_utf16() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let n = id("n1");
+        let mut txn = doc.transact_mut();
+        board.add_note(&mut txn, &n, note(0.0, 0.0, "🔥 fire"));
+        assert!(board.edit_text(&mut txn, &n, "🔥 big fire"));
+        assert_eq!(board.note(&txn, &n).unwrap().text, "🔥 big fire");
+        let long = "x".repeat(NOTE_MAX_CHARS + 10);
+        assert!(board.edit_text(&mut txn, &n, &long));
+        assert_eq!(board.note(&txn, &n).unwrap().text.len(), NOTE_MAX_CHARS);
+    }
+}
