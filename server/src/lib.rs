@@ -1,1 +1,101 @@
+//! The Hindsight server: an axum app that serves the web client, creates boards, and
+//! syncs each board's Yrs document over WebSockets, storing every change in sled before
+//! anyone else sees it.
+//!
+//! [`start`] runs the server on a listener and returns a handle whose
+//! [`Running::shutdown`] stops accepting, closes sockets with "going away", lets every
+//! room write its last snapshot and flushes the store.
 
+pub mod app;
+pub mod config;
+pub mod room;
+pub mod rooms;
+pub mod store;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use app::{app, AppState};
+pub use config::Config;
+pub use store::{MemStore, SledStore, Store, StoreError};
+
+/// A server that is accepting connections.
+pub struct Running {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    http: JoinHandle<std::io::Result<()>>,
+    store: Arc<dyn Store>,
+}
+
+/// Starts serving on `listener` with `store`.
+pub fn start(
+    config: &Config,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let rooms = rooms::Rooms::new(
+        Arc::clone(&store),
+        config.rooms(),
+        tracker.clone(),
+        shutdown.clone(),
+    );
+    let state = AppState {
+        rooms,
+        assets: config.assets.clone(),
+        public_url: config.public_url.clone(),
+        max_message_bytes: config.max_message_bytes,
+        shutdown: shutdown.clone(),
+        tracker: tracker.clone(),
+    };
+    let router = app(state);
+    let stop = shutdown.clone();
+    // The HTTP server task; it ends once shutdown is signalled and open HTTP requests
+    // finish (WebSockets are tracked separately, by `tracker`).
+    let http = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+    });
+    Ok(Running {
+        addr,
+        shutdown,
+        tracker,
+        http,
+        store,
+    })
+}
+
+impl Running {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the server and waits until everything is stored.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        match self.http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "HTTP server failed"),
+            Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+        }
+        self.tracker.close();
+        self.tracker.wait().await;
+        let store = self.store;
+        let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+        match flushed {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "final flush failed"),
+            Err(e) => tracing::error!(error = %e, "final flush task failed"),
+        }
+    }
+}

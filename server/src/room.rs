@@ -1,0 +1,408 @@
+//! The sync logic of one board, free of I/O: bytes from a connection go in, the messages
+//! to send and the update to persist come out.
+//!
+//! A `Room` owns the board's document and the awareness (presence) of everyone in it. It
+//! speaks the standard Yjs sync and awareness protocol through `yrs::sync`, so stock Yjs
+//! clients work unchanged. It never sends anything itself: the caller persists
+//! [`Outcome::update`] and only then delivers the messages, which is what makes "seen by
+//! someone" imply "durable".
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, ReadTxn, StateVector, Transact, Update};
+
+use hindsight_shared::schema::new_doc;
+
+use crate::store::StoredBoard;
+
+/// Identifies one connection within the server.
+pub type ConnId = u64;
+
+/// Why a connection's message was refused. The connection is closed; the board is not
+/// touched.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("update rejected: {0}")]
+    BadUpdate(String),
+}
+
+/// Why a stored board could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("stored board is unreadable: {0}")]
+pub struct LoadError(String);
+
+/// Messages a room wants delivered, by recipient.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// For the connection that sent the message.
+    pub reply: Vec<Bytes>,
+    /// For every other connection in the room.
+    pub broadcast: Vec<Bytes>,
+    /// The document change the message caused, to persist before anything is delivered.
+    pub update: Option<Vec<u8>>,
+}
+
+pub struct Room {
+    awareness: Awareness,
+    /// Which awareness client ids each connection has announced, so that their presence
+    /// can be withdrawn when the connection goes away.
+    conns: HashMap<ConnId, HashSet<ClientID>>,
+}
+
+impl Room {
+    /// Rebuilds a board from what the store holds: the snapshot, then later updates.
+    pub fn load(stored: &StoredBoard) -> Result<Room, LoadError> {
+        let doc = new_doc(None);
+        {
+            let mut txn = doc.transact_mut();
+            for bytes in std::iter::once(&stored.snapshot).chain(&stored.updates) {
+                let update = Update::decode_v1(bytes).map_err(|e| LoadError(e.to_string()))?;
+                txn.apply_update(update)
+                    .map_err(|e| LoadError(e.to_string()))?;
+            }
+        }
+        Ok(Room {
+            awareness: Awareness::new(doc),
+            conns: HashMap::new(),
+        })
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Registers a connection and returns what the server says first: its state vector
+    /// (sync step 1), so the client answers with whatever the server lacks, and everyone's
+    /// presence.
+    pub fn join(&mut self, conn: ConnId) -> Vec<Bytes> {
+        self.conns.insert(conn, HashSet::new());
+        let sv = self.awareness.doc().transact().state_vector();
+        let mut greeting = vec![encode(Message::Sync(SyncMessage::SyncStep1(sv)))];
+        if let Some(presence) = self.presence_of_everyone() {
+            greeting.push(presence);
+        }
+        greeting
+    }
+
+    /// Handles one binary frame from a connection.
+    pub fn receive(&mut self, conn: ConnId, frame: &[u8]) -> Result<Outcome, ProtocolError> {
+        let message = decode_message(frame)?;
+        let mut out = Outcome::default();
+        match message {
+            Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                out.reply.push(self.sync_step2(&sv));
+            }
+            Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
+                if let Some(delta) = self.apply(&update)? {
+                    out.broadcast
+                        .push(encode(Message::Sync(SyncMessage::Update(delta.clone()))));
+                    out.update = Some(delta);
+                }
+            }
+            Message::Awareness(update) => {
+                self.track_presence(conn, &update);
+                let relay = encode(Message::Awareness(update.clone()));
+                self.awareness
+                    .apply_update(update)
+                    .map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+                out.broadcast.push(relay);
+            }
+            Message::AwarenessQuery => out.reply.extend(self.presence_of_everyone()),
+            // Auth is for servers that delegate it to the protocol; we check capabilities
+            // at the upgrade. Custom messages are for extensions; ignoring them keeps
+            // newer clients working.
+            Message::Auth(_) | Message::Custom(..) => {}
+        }
+        Ok(out)
+    }
+
+    /// Removes a connection; returns the presence update that withdraws its participants,
+    /// for everyone else.
+    pub fn leave(&mut self, conn: ConnId) -> Option<Bytes> {
+        let clients = self.conns.remove(&conn)?;
+        if clients.is_empty() {
+            return None;
+        }
+        for &client in &clients {
+            self.awareness.remove_state(client);
+        }
+        let update = self.awareness.update_with_clients(clients).ok()?;
+        Some(encode(Message::Awareness(update)))
+    }
+
+    /// The whole document as one update, for a snapshot.
+    pub fn encode_state(&self) -> Vec<u8> {
+        self.awareness
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    }
+
+    fn sync_step2(&self, sv: &StateVector) -> Bytes {
+        let txn = self.awareness.doc().transact();
+        encode(Message::Sync(SyncMessage::SyncStep2(
+            txn.encode_state_as_update_v1(sv),
+        )))
+    }
+
+    /// Integrates an update and returns exactly what it added to the document (nothing
+    /// when the server already had all of it). Persisting and relaying that delta rather
+    /// than the raw bytes means duplicates cost nothing and blocks still waiting for
+    /// their predecessors are stored once they integrate.
+    fn apply(&mut self, bytes: &[u8]) -> Result<Option<Vec<u8>>, ProtocolError> {
+        let update = guard(|| Update::decode_v1(bytes))
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map_err(ProtocolError::BadUpdate)?;
+        let doc = self.awareness.doc();
+        let mut txn = doc.transact_mut();
+        txn.apply_update(update)
+            .map_err(|e| ProtocolError::BadUpdate(e.to_string()))?;
+        if txn.insert_set().is_empty() && txn.delete_set().is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(txn.encode_update_v1()))
+    }
+
+    fn track_presence(&mut self, conn: ConnId, update: &AwarenessUpdate) {
+        let Some(mine) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        for (client, entry) in &update.clients {
+            if &*entry.json == "null" {
+                mine.remove(client);
+            } else {
+                mine.insert(*client);
+            }
+        }
+    }
+
+    fn presence_of_everyone(&self) -> Option<Bytes> {
+        let update = self.awareness.update().ok()?;
+        (!update.clients.is_empty()).then(|| encode(Message::Awareness(update)))
+    }
+}
+
+fn encode(message: Message) -> Bytes {
+    Bytes::from(message.encode_v1())
+}
+
+fn decode_message(frame: &[u8]) -> Result<Message, ProtocolError> {
+    guard(|| Message::decode_v1(frame))
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(ProtocolError::Malformed)
+}
+
+/// Runs a decoder on untrusted bytes, turning a panic inside the library into an error.
+/// Decoding is pure, so nothing is left half-done if it unwinds.
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| "decoder panicked on malformed input".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hindsight_shared::{Board, NewNote, NoteColor, NoteId};
+    use yrs::Doc;
+
+    /// A client replica: a document that talks to the room in protocol bytes.
+    struct Peer {
+        doc: Doc,
+        board: Board,
+    }
+
+    impl Peer {
+        fn new(id: u64) -> Peer {
+            let doc = new_doc(Some(id));
+            let board = Board::new(&doc);
+            Peer { doc, board }
+        }
+
+        fn step1(&self) -> Vec<u8> {
+            let sv = self.doc.transact().state_vector();
+            Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()
+        }
+
+        /// Adds a note and returns the protocol message carrying it.
+        fn add_note(&self, id: &str, text: &str) -> Vec<u8> {
+            let mut txn = self.doc.transact_mut();
+            self.board.add_note(
+                &mut txn,
+                &id.parse().unwrap(),
+                NewNote {
+                    x: 10.0,
+                    y: 10.0,
+                    text: text.into(),
+                    color: NoteColor::Green,
+                    created_at: 1.0,
+                    author: None,
+                },
+            );
+            Message::Sync(SyncMessage::Update(txn.encode_update_v1())).encode_v1()
+        }
+
+        fn receive(&self, bytes: &[u8]) {
+            match Message::decode_v1(bytes).unwrap() {
+                Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+                    self.doc
+                        .transact_mut()
+                        .apply_update(Update::decode_v1(&u).unwrap())
+                        .unwrap();
+                }
+                _ => {}
+            }
+        }
+
+        fn text(&self, id: &str) -> Option<String> {
+            let id: NoteId = id.parse().unwrap();
+            self.board.note(&self.doc.transact(), &id).map(|n| n.text)
+        }
+    }
+
+    fn empty_room() -> Room {
+        let doc = new_doc(Some(99));
+        Board::new(&doc).init(&mut doc.transact_mut(), "Incident", 5.0);
+        let snapshot = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        Room::load(&StoredBoard {
+            snapshot,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn join_greets_with_sync_step1() {
+        let mut room = empty_room();
+        let greeting = room.join(1);
+        assert_eq!(greeting.len(), 1, "no presence yet");
+        assert!(matches!(
+            Message::decode_v1(&greeting[0]).unwrap(),
+            Message::Sync(SyncMessage::SyncStep1(_))
+        ));
+    }
+
+    #[test]
+    fn an_update_is_persisted_and_relayed_and_a_new_peer_catches_up() {
+        let mut room = empty_room();
+        let a = Peer::new(1);
+        room.join(1);
+        let out = room.receive(1, &a.add_note("n1", "slow alerts")).unwrap();
+        assert!(out.update.is_some(), "the change must be persisted");
+        assert_eq!(out.broadcast.len(), 1);
+        assert!(out.reply.is_empty());
+
+        // Another peer sees it through the broadcast...
+        let b = Peer::new(2);
+        room.join(2);
+        b.receive(&out.broadcast[0]);
+        assert_eq!(b.text("n1").as_deref(), Some("slow alerts"));
+
+        // ...and a late peer through sync step 2, along with the board's title.
+        let c = Peer::new(3);
+        room.join(3);
+        let out = room.receive(3, &c.step1()).unwrap();
+        assert_eq!(out.reply.len(), 1);
+        assert!(out.update.is_none() && out.broadcast.is_empty());
+        c.receive(&out.reply[0]);
+        assert_eq!(c.text("n1").as_deref(), Some("slow alerts"));
+        assert_eq!(c.board.title(&c.doc.transact()), "Incident");
+    }
+
+    #[test]
+    fn a_duplicate_update_is_neither_persisted_nor_relayed() {
+        let mut room = empty_room();
+        let a = Peer::new(1);
+        room.join(1);
+        let msg = a.add_note("n1", "x");
+        assert!(room.receive(1, &msg).unwrap().update.is_some());
+        let again = room.receive(1, &msg).unwrap();
+        assert!(again.update.is_none());
+        assert!(again.broadcast.is_empty());
+    }
+
+    #[test]
+    fn a_reloaded_room_holds_the_same_document() {
+        let mut room = empty_room();
+        let a = Peer::new(1);
+        room.join(1);
+        let delta = room
+            .receive(1, &a.add_note("n1", "kept"))
+            .unwrap()
+            .update
+            .unwrap();
+        let reloaded = Room::load(&StoredBoard {
+            snapshot: empty_room().encode_state(),
+            updates: vec![delta],
+            next_seq: 1,
+        })
+        .unwrap();
+        assert_eq!(reloaded.encode_state().len(), room.encode_state().len());
+        let c = Peer::new(3);
+        c.receive(&Message::Sync(SyncMessage::Update(reloaded.encode_state())).encode_v1());
+        assert_eq!(c.text("n1").as_deref(), Some("kept"));
+    }
+
+    fn check_refused(frame: &[u8]) {
+        let mut room = empty_room();
+        room.join(1);
+        let before = room.encode_state();
+        assert!(
+            room.receive(1, frame).is_err(),
+            "{frame:?} should be refused"
+        );
+        assert_eq!(
+            room.encode_state(),
+            before,
+            "a refused message must not change the board"
+        );
+    }
+
+    #[test]
+    fn malformed_messages_are_refused_without_touching_the_board() {
+        check_refused(&[]);
+        check_refused(&[0]); // sync without a sub-type
+        check_refused(&[0, 7, 0]); // unknown sync sub-type
+        check_refused(&[0, 2, 5, 1, 2]); // update shorter than its length prefix
+        check_refused(&[0, 2, 3, 0xff, 0xff, 0xff]); // garbage update
+        check_refused(&[1, 4, 0xff, 0xff, 0xff, 0xff]); // garbage awareness
+    }
+
+    #[test]
+    fn presence_is_relayed_and_withdrawn_when_the_connection_leaves() {
+        let mut room = empty_room();
+        room.join(1);
+        room.join(2);
+        let peer = Awareness::new(new_doc(Some(42)));
+        let mut peer = peer;
+        peer.set_local_state_raw(r##"{"user":{"name":"Ada","color":"#e11d48"}}"##);
+        let msg = Message::Awareness(peer.update().unwrap()).encode_v1();
+        let out = room.receive(1, &msg).unwrap();
+        assert_eq!(out.broadcast.len(), 1);
+        assert!(out.update.is_none(), "presence is never persisted");
+
+        // A newcomer is greeted with Ada's presence.
+        let greeting = room.join(3);
+        assert_eq!(greeting.len(), 2);
+
+        let gone = room.leave(1).expect("withdrawal for the others");
+        let Message::Awareness(update) = Message::decode_v1(&gone).unwrap() else {
+            panic!("expected awareness")
+        };
+        let entry = &update.clients[&ClientID::new(42)];
+        assert_eq!(&*entry.json, "null");
+        assert_eq!(
+            room.leave(2),
+            None,
+            "nobody to withdraw for a silent connection"
+        );
+        assert_eq!(room.connection_count(), 1);
+    }
+}

@@ -1,0 +1,465 @@
+//! The live rooms: one task per active board that owns its [`Room`], loads it from the
+//! store on first join, persists every change before delivering anything, and unloads
+//! the board once nobody has been connected for a while.
+//!
+//! Ownership: the registry maps board ids to the command channel of each room task. A
+//! room task owns its `Room` exclusively, so the document needs no lock. It stops when
+//! it has been idle for `idle` (after writing a snapshot), when the store fails, or on
+//! shutdown; all room tasks are spawned on the server's `TaskTracker`, so shutdown waits
+//! for their last flush.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hindsight_shared::{close, BoardId};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::room::{ConnId, Room};
+use crate::store::{Store, StoreError};
+
+/// Tunables for room tasks.
+#[derive(Clone, Debug)]
+pub struct RoomConfig {
+    /// How long a room with no connections stays loaded.
+    pub idle: Duration,
+    /// Fold the update log into a snapshot once it holds this many updates.
+    pub compact_every: u64,
+    /// Messages queued for one connection before it is disconnected as too slow.
+    pub outbox: usize,
+}
+
+impl Default for RoomConfig {
+    fn default() -> RoomConfig {
+        RoomConfig {
+            idle: Duration::from_secs(30),
+            compact_every: 500,
+            outbox: 1024,
+        }
+    }
+}
+
+/// What a room sends to one connection.
+#[derive(Debug)]
+pub enum Outgoing {
+    Frame(Bytes),
+    /// Close the socket with this code and reason; nothing follows.
+    Close(u16, &'static str),
+}
+
+/// Why a connection could not join.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("no such board")]
+    NotFound,
+    #[error("the board could not be loaded: {0}")]
+    Unavailable(String),
+}
+
+/// A connection's membership in a room. Dropping it without `leave` is fine: the room
+/// notices the closed outbox at its next delivery.
+pub struct Membership {
+    pub conn: ConnId,
+    room: mpsc::Sender<Command>,
+    /// Frames from the room; closed by the room when it drops this connection.
+    pub outbox: mpsc::Receiver<Outgoing>,
+    /// Cancelled by the room when this connection must go at once (it fell behind and its
+    /// outbox is full, so a close message could not be queued).
+    pub kicked: CancellationToken,
+}
+
+impl Membership {
+    /// Hands a frame to the room. Fails only if the room is gone.
+    pub async fn send(&self, frame: Bytes) -> Result<(), ()> {
+        self.room
+            .send(Command::Frame {
+                conn: self.conn,
+                frame,
+            })
+            .await
+            .map_err(|_| ())
+    }
+
+    pub async fn leave(self) {
+        let _ = self.room.send(Command::Leave { conn: self.conn }).await;
+    }
+}
+
+enum Command {
+    Join {
+        conn: ConnId,
+        outbox: mpsc::Sender<Outgoing>,
+        kicked: CancellationToken,
+        joined: oneshot::Sender<Result<(), JoinError>>,
+    },
+    Frame {
+        conn: ConnId,
+        frame: Bytes,
+    },
+    Leave {
+        conn: ConnId,
+    },
+}
+
+struct Entry {
+    commands: mpsc::Sender<Command>,
+    generation: u64,
+}
+
+/// The registry of loaded rooms.
+pub struct Rooms {
+    store: Arc<dyn Store>,
+    config: RoomConfig,
+    /// Held only to look up or replace an entry, never across an await.
+    live: Mutex<HashMap<BoardId, Entry>>,
+    next_id: AtomicU64,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Rooms {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: RoomConfig,
+        tracker: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Arc<Rooms> {
+        Arc::new(Rooms {
+            store,
+            config,
+            live: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            tracker,
+            shutdown,
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Number of boards currently loaded.
+    pub fn loaded(&self) -> usize {
+        self.live.lock().expect("rooms lock").len()
+    }
+
+    /// Joins the room of `board`, loading it if needed.
+    pub async fn join(self: &Arc<Self>, board: BoardId) -> Result<Membership, JoinError> {
+        let conn = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // A room that is unloading refuses joins by closing its channel; the retry then
+        // finds the entry gone and starts a fresh room. Two attempts always suffice unless
+        // the board keeps failing to load, which the second attempt reports.
+        let mut last = JoinError::Unavailable("room kept closing".into());
+        for _ in 0..3 {
+            let (commands, generation) = self.room_for(board);
+            let (tx, outbox) = mpsc::channel(self.config.outbox);
+            let kicked = CancellationToken::new();
+            let (joined, answer) = oneshot::channel();
+            let sent = commands
+                .send(Command::Join {
+                    conn,
+                    outbox: tx,
+                    kicked: kicked.clone(),
+                    joined,
+                })
+                .await;
+            match (sent, answer.await) {
+                (Ok(()), Ok(Ok(()))) => {
+                    return Ok(Membership {
+                        conn,
+                        room: commands,
+                        outbox,
+                        kicked,
+                    })
+                }
+                (Ok(()), Ok(Err(e))) => return Err(e),
+                _ => {
+                    self.forget(board, generation);
+                    last = JoinError::Unavailable("room closed while joining".into());
+                }
+            }
+        }
+        Err(last)
+    }
+
+    fn room_for(self: &Arc<Self>, board: BoardId) -> (mpsc::Sender<Command>, u64) {
+        let mut live = self.live.lock().expect("rooms lock");
+        if let Some(entry) = live.get(&board) {
+            if !entry.commands.is_closed() {
+                return (entry.commands.clone(), entry.generation);
+            }
+        }
+        let generation = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // Bounded: a flood of frames waits for the room instead of growing memory.
+        let (commands, rx) = mpsc::channel(256);
+        live.insert(
+            board,
+            Entry {
+                commands: commands.clone(),
+                generation,
+            },
+        );
+        let rooms = Arc::clone(self);
+        self.tracker
+            .spawn(async move { RoomTask::run(rooms, board, generation, rx).await });
+        (commands, generation)
+    }
+
+    /// Removes the registry entry of a room that has stopped, if it is still that room's.
+    fn forget(&self, board: BoardId, generation: u64) {
+        let mut live = self.live.lock().expect("rooms lock");
+        if live.get(&board).is_some_and(|e| e.generation == generation) {
+            live.remove(&board);
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+    }
+}
+
+struct Member {
+    outbox: mpsc::Sender<Outgoing>,
+    kicked: CancellationToken,
+}
+
+/// The task that owns one loaded board.
+struct RoomTask {
+    rooms: Arc<Rooms>,
+    board: BoardId,
+    room: Room,
+    members: HashMap<ConnId, Member>,
+    /// Sequence number of the next update to store.
+    next_seq: u64,
+    /// Updates stored since the last snapshot.
+    since_snapshot: u64,
+}
+
+/// Messages to deliver once the batch they belong to is durable.
+#[derive(Default)]
+struct Deliveries {
+    to: Vec<(ConnId, Bytes)>,
+    all_but: Vec<(ConnId, Bytes)>,
+}
+
+impl RoomTask {
+    async fn run(
+        rooms: Arc<Rooms>,
+        board: BoardId,
+        generation: u64,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
+        let loaded = match rooms.blocking(move |s| s.load(&board)).await {
+            Ok(Some(stored)) => Room::load(&stored)
+                .map(|room| (room, stored.next_seq, stored.updates.len() as u64))
+                .map_err(|e| JoinError::Unavailable(e.to_string())),
+            Ok(None) => Err(JoinError::NotFound),
+            Err(e) => Err(JoinError::Unavailable(e.to_string())),
+        };
+        let (room, next_seq, since_snapshot) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                if !matches!(e, JoinError::NotFound) {
+                    tracing::error!(%board, error = %e, "board failed to load");
+                }
+                rooms.forget(board, generation);
+                commands.close();
+                while let Some(cmd) = commands.recv().await {
+                    if let Command::Join { joined, .. } = cmd {
+                        let _ = joined.send(Err(match &e {
+                            JoinError::NotFound => JoinError::NotFound,
+                            JoinError::Unavailable(m) => JoinError::Unavailable(m.clone()),
+                        }));
+                    }
+                }
+                return;
+            }
+        };
+        tracing::debug!(%board, "room loaded");
+        let mut task = RoomTask {
+            rooms: Arc::clone(&rooms),
+            board,
+            room,
+            members: HashMap::new(),
+            next_seq,
+            since_snapshot,
+        };
+        let reason = task.serve(&mut commands).await;
+        // Stop taking joins before the final snapshot, so that a joiner either made it in
+        // before (and was served) or retries against a fresh room loaded after it.
+        rooms.forget(board, generation);
+        commands.close();
+        for member in task.members.values() {
+            let _ = member.outbox.try_send(Outgoing::Close(reason.0, reason.1));
+            member.kicked.cancel();
+        }
+        while commands.recv().await.is_some() {}
+        if reason.0 != close::SERVER_ERROR && task.since_snapshot > 0 {
+            if let Err(e) = task.compact().await {
+                tracing::warn!(%board, error = %e, "snapshot on unload failed; the update log is kept");
+            }
+        }
+        tracing::debug!(%board, "room unloaded");
+    }
+
+    /// Serves commands until the room should stop; returns the close code and reason for
+    /// whoever is still connected.
+    async fn serve(&mut self, commands: &mut mpsc::Receiver<Command>) -> (u16, &'static str) {
+        let shutdown = self.rooms.shutdown.clone();
+        let idle = self.rooms.config.idle;
+        loop {
+            let first = tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(cmd) => cmd,
+                    None => return (close::GOING_AWAY, "room closed"),
+                },
+                _ = shutdown.cancelled() => return (close::GOING_AWAY, "server shutting down"),
+                _ = tokio::time::sleep(idle), if self.members.is_empty() => {
+                    return (close::GOING_AWAY, "room unloaded");
+                }
+            };
+            // Group commit: take everything already queued, apply it all, then store it
+            // with one flush.
+            let mut batch = vec![first];
+            while batch.len() < 256 {
+                match commands.try_recv() {
+                    Ok(cmd) => batch.push(cmd),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.handle_batch(batch).await {
+                tracing::error!(board = %self.board, error = %e, "storing updates failed; closing the room");
+                return (close::SERVER_ERROR, "storage failure");
+            }
+        }
+    }
+
+    async fn handle_batch(&mut self, batch: Vec<Command>) -> Result<(), StoreError> {
+        let mut updates = Vec::new();
+        let mut out = Deliveries::default();
+        for cmd in batch {
+            match cmd {
+                Command::Join {
+                    conn,
+                    outbox,
+                    kicked,
+                    joined,
+                } => {
+                    if joined.send(Ok(())).is_err() {
+                        continue;
+                    }
+                    for frame in self.room.join(conn) {
+                        out.to.push((conn, frame));
+                    }
+                    self.members.insert(conn, Member { outbox, kicked });
+                }
+                Command::Frame { conn, frame } => {
+                    if !self.members.contains_key(&conn) {
+                        continue;
+                    }
+                    match self.room.receive(conn, &frame) {
+                        Ok(outcome) => {
+                            updates.extend(outcome.update);
+                            out.to.extend(outcome.reply.into_iter().map(|f| (conn, f)));
+                            out.all_but
+                                .extend(outcome.broadcast.into_iter().map(|f| (conn, f)));
+                        }
+                        Err(e) => {
+                            tracing::info!(board = %self.board, conn, error = %e, "closing connection");
+                            self.drop_member(
+                                conn,
+                                close::PROTOCOL_ERROR,
+                                "malformed message",
+                                &mut out,
+                            );
+                        }
+                    }
+                }
+                Command::Leave { conn } => {
+                    self.drop_member(conn, close::GOING_AWAY, "left", &mut out);
+                }
+            }
+        }
+        if !updates.is_empty() {
+            self.persist(updates).await?;
+        }
+        self.deliver(out);
+        if self.since_snapshot >= self.rooms.config.compact_every {
+            self.compact().await?;
+        }
+        Ok(())
+    }
+
+    async fn persist(&mut self, updates: Vec<Vec<u8>>) -> Result<(), StoreError> {
+        let (board, first, count) = (self.board, self.next_seq, updates.len() as u64);
+        self.rooms
+            .blocking(move |s| s.append(&board, first, &updates))
+            .await?;
+        self.next_seq += count;
+        self.since_snapshot += count;
+        Ok(())
+    }
+
+    async fn compact(&mut self) -> Result<(), StoreError> {
+        let (board, upto, snapshot) = (self.board, self.next_seq, self.room.encode_state());
+        self.rooms
+            .blocking(move |s| s.compact(&board, &snapshot, upto))
+            .await?;
+        self.since_snapshot = 0;
+        Ok(())
+    }
+
+    fn drop_member(&mut self, conn: ConnId, code: u16, reason: &'static str, out: &mut Deliveries) {
+        if let Some(member) = self.members.remove(&conn) {
+            let _ = member.outbox.try_send(Outgoing::Close(code, reason));
+            member.kicked.cancel();
+        }
+        if let Some(gone) = self.room.leave(conn) {
+            out.all_but.push((conn, gone));
+        }
+    }
+
+    /// Delivers what a durable batch produced. A connection whose outbox is full has
+    /// stopped reading; it is disconnected rather than allowed to hold memory.
+    fn deliver(&mut self, out: Deliveries) {
+        let mut slow = Vec::new();
+        for (conn, frame) in out.to {
+            if let Some(m) = self.members.get(&conn) {
+                if m.outbox.try_send(Outgoing::Frame(frame)).is_err() {
+                    slow.push(conn);
+                }
+            }
+        }
+        for (sender, frame) in out.all_but {
+            for (&conn, m) in &self.members {
+                if conn != sender && m.outbox.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                    slow.push(conn);
+                }
+            }
+        }
+        slow.sort_unstable();
+        slow.dedup();
+        for conn in slow {
+            let mut out = Deliveries::default();
+            self.drop_member(conn, close::TOO_SLOW, "too slow", &mut out);
+            // Presence withdrawals for a dropped connection go out on a best-effort basis.
+            for (sender, frame) in out.all_but {
+                for (&c, m) in &self.members {
+                    if c != sender {
+                        let _ = m.outbox.try_send(Outgoing::Frame(frame.clone()));
+                    }
+                }
+            }
+        }
+    }
+}

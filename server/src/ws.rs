@@ -1,0 +1,82 @@
+//! The WebSocket adapter: moves frames between one socket and its room. Only this module
+//! touches WebSocket frames. It is generic over `Sink`/`Stream`, so it can be tested with
+//! plain channels.
+//!
+//! The connection task stops when the peer closes, when the room drops or kicks it, or on
+//! shutdown; in every case it sends a close frame with a code from
+//! `hindsight_shared::close` and tells the room it left.
+
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use hindsight_shared::close;
+use tokio_util::sync::CancellationToken;
+
+use crate::rooms::{Membership, Outgoing};
+
+/// Serves one joined connection until it ends.
+pub async fn serve<S, R, E>(
+    mut sink: S,
+    mut stream: R,
+    mut member: Membership,
+    shutdown: CancellationToken,
+) where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let (code, reason): (u16, &str) = loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break (close::GOING_AWAY, "server shutting down"),
+            _ = member.kicked.cancelled() => {
+                // The room may have queued a close with the precise reason.
+                match member.outbox.try_recv() {
+                    Ok(Outgoing::Close(code, reason)) => break (code, reason),
+                    _ => break (close::TOO_SLOW, "too slow"),
+                }
+            }
+            out = member.outbox.recv() => match out {
+                Some(Outgoing::Frame(frame)) => {
+                    // A peer that stops reading must not hold this task forever.
+                    let sent = tokio::select! {
+                        r = sink.send(Message::Binary(frame)) => r.is_ok(),
+                        _ = member.kicked.cancelled() => false,
+                        _ = shutdown.cancelled() => false,
+                    };
+                    if !sent {
+                        break (close::TOO_SLOW, "too slow");
+                    }
+                }
+                Some(Outgoing::Close(code, reason)) => break (code, reason),
+                None => break (close::GOING_AWAY, "room closed"),
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Binary(frame))) => {
+                    if member.send(frame).await.is_err() {
+                        break (close::GOING_AWAY, "room closed");
+                    }
+                }
+                Some(Ok(Message::Text(_))) => break (close::UNSUPPORTED_DATA, "binary frames only"),
+                // Pings are answered by the WebSocket layer itself.
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                    member.leave().await;
+                    return;
+                }
+            },
+        }
+    };
+    member.leave().await;
+    close_with(&mut sink, code, reason).await;
+}
+
+/// Sends a close frame, giving up quickly on a peer that does not read.
+pub async fn close_with<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let _ = sink.send(frame).await;
+        let _ = sink.close().await;
+    })
+    .await;
+}
