@@ -1,1 +1,381 @@
+//! Helpers for end-to-end tests: a real server on a loopback port with a real sled
+//! directory, a real Yjs client over a real WebSocket, and condition waits with deadlines
+//! (tests never sleep to wait for something).
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hindsight_server::{Config, Running, SledStore};
+use hindsight_shared::{Board, BoardId, NoteData};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use yrs::sync::{Message, SyncMessage};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, ReadTxn, Transact, Transaction, TransactionMut, Update};
+
+/// How long any wait in a test may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Waits until `check` returns `Some`, re-evaluating whenever `changed` fires or every
+/// 50 ms, and panics naming `what` after [`DEADLINE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The built web client, if the caller built it (`cargo xtask test` does).
+pub fn dist_dir() -> PathBuf {
+    std::env::var_os("HINDSIGHT_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+}
+
+/// A real Hindsight server running in this process on 127.0.0.1 with a sled directory.
+pub struct TestServer {
+    running: Running,
+    pub data_dir: PathBuf,
+}
+
+impl TestServer {
+    pub async fn start(data_dir: &Path) -> TestServer {
+        TestServer::start_with(data_dir, |_| {}).await
+    }
+
+    /// Starts with configuration adjusted by `tweak` (defaults otherwise).
+    pub async fn start_with(data_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.to_owned(),
+            assets: dist_dir(),
+            public_url: None,
+            room_idle_secs: 30,
+            compact_every: 500,
+            max_message_bytes: 16 * 1024 * 1024,
+        };
+        tweak(&mut config);
+        let store = Arc::new(SledStore::open(&config.data_dir).expect("open sled"));
+        let listener = TcpListener::bind(config.addr).await.expect("bind");
+        let running = hindsight_server::start(&config, store, listener).expect("start");
+        TestServer {
+            running,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.running.addr()
+    }
+
+    pub fn http_base(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// The base URL a `y-websocket` provider takes; the board id is appended to it.
+    pub fn ws_base(&self) -> String {
+        format!("ws://{}/ws", self.addr())
+    }
+
+    /// Creates a board through the public API.
+    pub async fn create_board(&self) -> BoardId {
+        let (status, body) = http(self.addr(), "POST", "/api/boards", "").await;
+        assert_eq!(status, 201, "create board: {body}");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON answer");
+        json["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("valid board id")
+    }
+
+    /// Stops the server cleanly; the data directory is closed when this returns.
+    pub async fn stop(self) {
+        self.running.shutdown().await;
+    }
+}
+
+/// A minimal HTTP/1.1 request, enough to exercise the API without a client library.
+/// Returns the status code and the body.
+pub async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+/// How a WebSocket ended, as the client saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closed {
+    pub code: Option<u16>,
+    pub reason: String,
+}
+
+/// A Yjs client written with yrs and tokio-tungstenite, speaking the same protocol as the
+/// browser and `y-websocket`.
+pub struct YClient {
+    pub doc: Doc,
+    pub board: Board,
+    outgoing: mpsc::UnboundedSender<WsMessage>,
+    /// Bumped after every message from the server is applied.
+    changes: watch::Receiver<u64>,
+    closed: watch::Receiver<Option<Closed>>,
+}
+
+/// Transaction origin of changes that came from the server, so they are not sent back.
+const REMOTE: &str = "remote";
+
+impl YClient {
+    /// Connects and waits until the initial sync with the server is complete.
+    pub async fn connect(ws_base: &str, board: &BoardId) -> YClient {
+        let client = YClient::connect_unsynced(&format!("{ws_base}/{board}")).await;
+        let mut changes = client.changes.clone();
+        tokio::time::timeout(DEADLINE, async {
+            while !client.has_synced() {
+                if changes.changed().await.is_err() {
+                    panic!("connection closed before sync: {:?}", client.closed());
+                }
+            }
+        })
+        .await
+        .expect("initial sync within the deadline");
+        client
+    }
+
+    /// Connects to a full WebSocket URL without waiting for anything.
+    pub async fn connect_unsynced(url: &str) -> YClient {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        let (mut sink, mut stream) = socket.split();
+        let doc = hindsight_shared::schema::new_doc(None);
+        let board = Board::new(&doc);
+        let (outgoing, mut to_send) = mpsc::unbounded_channel::<WsMessage>();
+        let (changed_tx, changes) = watch::channel(0u64);
+        let (closed_tx, closed) = watch::channel(None);
+
+        // Writer: owns the sink; ends when the client is dropped or the socket fails.
+        tokio::spawn(async move {
+            while let Some(msg) = to_send.recv().await {
+                if sink.send(msg).await.is_err() {
+                    break;
+                }
+            }
+        });
+
+        // Local changes are sent as sync updates.
+        let tx = outgoing.clone();
+        doc.observe_update_v1("send-local-changes", move |txn: &TransactionMut, event| {
+            let from_server = txn
+                .origin()
+                .is_some_and(|o| o.as_ref() == REMOTE.as_bytes());
+            if !from_server {
+                let msg = Message::Sync(SyncMessage::Update(event.update.clone()));
+                let _ = tx.send(WsMessage::Binary(msg.encode_v1().into()));
+            }
+        })
+        .expect("observe updates");
+
+        // Hello: our state vector, so the server sends what we lack.
+        let sv = doc.transact().state_vector();
+        let hello = Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1();
+        let _ = outgoing.send(WsMessage::Binary(hello.into()));
+
+        // Reader: applies what the server sends; ends when the socket closes.
+        let reader_doc = doc.clone();
+        let tx = outgoing.clone();
+        tokio::spawn(async move {
+            let mut seen = 0u64;
+            while let Some(frame) = stream.next().await {
+                match frame {
+                    Ok(WsMessage::Binary(bytes)) => {
+                        if let Some(reply) = apply_server_message(&reader_doc, &bytes) {
+                            let _ = tx.send(WsMessage::Binary(reply.into()));
+                        }
+                        seen += 1;
+                        let _ = changed_tx.send(seen);
+                    }
+                    Ok(WsMessage::Close(frame)) => {
+                        let _ = closed_tx.send(Some(Closed {
+                            code: frame.as_ref().map(|f| u16::from(f.code)),
+                            reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+                        }));
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = closed_tx.send(Some(Closed {
+                code: None,
+                reason: "connection dropped".into(),
+            }));
+        });
+
+        YClient {
+            doc,
+            board,
+            outgoing,
+            changes,
+            closed,
+        }
+    }
+
+    /// Every board is created with its creation time, so seeing it means the server's
+    /// sync step 2 has arrived.
+    fn has_synced(&self) -> bool {
+        self.board.created_at(&self.doc.transact()).is_some()
+    }
+
+    /// Makes a local change; it is sent to the server as soon as the closure returns.
+    pub fn edit<R>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+        let mut txn = self.doc.transact_mut();
+        f(&self.board, &mut txn)
+    }
+
+    /// Waits until `check` holds on this replica.
+    pub async fn wait_until(&self, what: &str, check: impl Fn(&Board, &Transaction) -> bool) {
+        let mut changes = self.changes.clone();
+        let outcome = tokio::time::timeout(DEADLINE, async {
+            loop {
+                if check(&self.board, &self.doc.transact()) {
+                    return;
+                }
+                if changes.changed().await.is_err() {
+                    // The reader is gone; one last look, then give up.
+                    assert!(
+                        check(&self.board, &self.doc.transact()),
+                        "connection closed"
+                    );
+                    return;
+                }
+            }
+        })
+        .await;
+        if outcome.is_err() {
+            panic!("timed out waiting for: {what}; notes: {:?}", self.notes());
+        }
+    }
+
+    pub fn title(&self) -> String {
+        self.board.title(&self.doc.transact())
+    }
+
+    pub fn notes(&self) -> Vec<NoteData> {
+        self.board.notes(&self.doc.transact())
+    }
+
+    /// Sends raw bytes as one binary frame (for protocol-abuse tests).
+    pub fn send_raw(&self, bytes: Vec<u8>) {
+        let _ = self.outgoing.send(WsMessage::Binary(bytes.into()));
+    }
+
+    /// Sends a text frame, which the protocol does not allow.
+    pub fn send_text(&self, text: &str) {
+        let _ = self.outgoing.send(WsMessage::Text(text.into()));
+    }
+
+    pub fn closed(&self) -> Option<Closed> {
+        self.closed.borrow().clone()
+    }
+
+    /// Waits for the server to close the connection and returns how.
+    pub async fn wait_closed(&self) -> Closed {
+        let mut closed = self.closed.clone();
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                if let Some(c) = closed.borrow().clone() {
+                    return c;
+                }
+                if closed.changed().await.is_err() {
+                    return Closed {
+                        code: None,
+                        reason: "reader gone".into(),
+                    };
+                }
+            }
+        })
+        .await
+        .expect("server closed the connection within the deadline")
+    }
+
+    /// Closes the connection politely.
+    pub fn close(&self) {
+        let _ = self.outgoing.send(WsMessage::Close(Some(
+            tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: CloseCode::Normal,
+                reason: "bye".into(),
+            },
+        )));
+    }
+}
+
+/// Applies one server message to `doc`; returns the reply the protocol calls for.
+fn apply_server_message(doc: &Doc, bytes: &[u8]) -> Option<Vec<u8>> {
+    match Message::decode_v1(bytes).ok()? {
+        Message::Sync(SyncMessage::SyncStep1(sv)) => {
+            let update = doc.transact().encode_state_as_update_v1(&sv);
+            Some(Message::Sync(SyncMessage::SyncStep2(update)).encode_v1())
+        }
+        Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+            let update = Update::decode_v1(&u).expect("server sent a valid update");
+            doc.transact_mut_with(REMOTE)
+                .apply_update(update)
+                .expect("server update applies");
+            None
+        }
+        _ => None,
+    }
+}
