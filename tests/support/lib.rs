@@ -2,6 +2,8 @@
 //! directory, a real Yjs client over a real WebSocket, and condition waits with deadlines
 //! (tests never sleep to wait for something).
 
+pub mod browser;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,207 @@
+//! Headless Chromium driven over WebDriver (chromedriver + fantoccini), for tests that
+//! use the board the way a person does. Each [`Session`] is an independent browser
+//! profile, so two sessions are two people.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+use crate::eventually;
+
+fn tool(env: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default));
+    assert!(
+        path.exists(),
+        "{} not found (set {env}); `cargo xtask test` installs Chromium and ChromeDriver",
+        path.display()
+    );
+    path
+}
+
+/// A running chromedriver, killed when dropped.
+pub struct Driver {
+    child: Child,
+    url: String,
+    chromium: PathBuf,
+}
+
+impl Driver {
+    pub async fn start() -> Driver {
+        let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = tool("CHROMIUM", "/usr/bin/chromium");
+        let port = free_port();
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        eventually("chromedriver to listen", || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
+        })
+        .await;
+        Driver {
+            child,
+            url,
+            chromium,
+        }
+    }
+
+    /// Opens a fresh browser profile.
+    pub async fn session(&self) -> Session {
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": self.chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1400,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("new WebDriver session");
+        Session {
+            client,
+            _profile: profile,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// One person's browser.
+pub struct Session {
+    pub client: Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Session {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Waits until `script` returns something other than null/false, and returns it.
+    pub async fn wait_js(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
+        eventually(what, || async {
+            let v = self.js(script, args.clone()).await;
+            (!v.is_null() && v != Value::Bool(false)).then_some(v)
+        })
+        .await
+    }
+
+    pub async fn click(&self, css: &str) {
+        let el = eventually(&format!("element {css}"), || async {
+            self.client.find(Locator::Css(css)).await.ok()
+        })
+        .await;
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = eventually(&format!("element {css}"), || async {
+            self.client.find(Locator::Css(css)).await.ok()
+        })
+        .await;
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Answers the display-name prompt and waits for the live connection.
+    pub async fn join_as(&self, name: &str) {
+        self.type_into("#name-input", name).await;
+        self.click("#name-submit").await;
+        self.wait_js(
+            "the board to be live",
+            "return document.querySelector('#connection')?.dataset.state === 'connected';",
+            vec![],
+        )
+        .await;
+    }
+
+    /// Drags the element matched by `css` by (dx, dy) screen pixels in small steps, the
+    /// way a hand does, so intermediate positions are sent too.
+    pub async fn drag(&self, css: &str, dx: f64, dy: f64) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"));
+        let steps = 10;
+        let mut mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: el,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        for _ in 0..steps {
+            mouse = mouse.then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(30)),
+                x: dx / steps as f64,
+                y: dy / steps as f64,
+            });
+        }
+        mouse = mouse.then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+        self.client
+            .perform_actions(mouse)
+            .await
+            .expect("perform drag");
+    }
+
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::create_dir_all(path.parent().unwrap()).expect("screenshot dir");
+        std::fs::write(path, png).expect("write screenshot");
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

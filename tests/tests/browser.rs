@@ -1,0 +1,191 @@
+//! The board in real browsers: headless Chromium sessions, driven over WebDriver, against
+//! a real server with the built client. Two people edit one board live; a third finds
+//! everything after a restart.
+
+use std::path::Path;
+
+use hindsight_tests::browser::{Driver, Session};
+use hindsight_tests::{dist_dir, TestServer};
+use serde_json::json;
+
+/// A JavaScript function expression that finds a note element by id.
+const NOTE_BY_ID_FN: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
+
+/// Adds a note through a region's add button in `session`, types `text`, and returns the
+/// new note's id.
+async fn add_note(session: &Session, region: &str, text: &str) -> String {
+    let before: Vec<String> = note_ids(session).await;
+    session
+        .click(&format!(".region[data-region=\"{region}\"] .region-add"))
+        .await;
+    let id = session
+        .wait_js(
+            "the new note",
+            "const known = arguments[0];
+             const fresh = [...document.querySelectorAll('.note')]
+                 .map(n => n.dataset.noteId).filter(id => !known.includes(id));
+             return fresh.length === 1 ? fresh[0] : null;",
+            vec![json!(before)],
+        )
+        .await;
+    let id = id.as_str().unwrap().to_owned();
+    session
+        .type_into(
+            &format!(".note[data-note-id=\"{id}\"] textarea.note-text"),
+            text,
+        )
+        .await;
+    id
+}
+
+async fn note_ids(session: &Session) -> Vec<String> {
+    let v = session
+        .js(
+            "return [...document.querySelectorAll('.note')].map(n => n.dataset.noteId);",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+async fn wait_for_text(session: &Session, who: &str, id: &str, text: &str) {
+    session
+        .wait_js(
+            &format!("{who} to show note {id} with {text:?}"),
+            &format!(
+                "return ({NOTE_BY_ID_FN})(arguments[0])?.querySelector('textarea.note-text')?.value === arguments[1];"
+            ),
+            vec![json!(id), json!(text)],
+        )
+        .await;
+}
+
+async fn position(session: &Session, id: &str) -> (f64, f64) {
+    let v = session
+        .js(
+            &format!(
+                "const n = ({NOTE_BY_ID_FN})(arguments[0]); return n ? [Number(n.dataset.x), Number(n.dataset.y)] : null;"
+            ),
+            vec![json!(id)],
+        )
+        .await;
+    let v: Option<(f64, f64)> = serde_json::from_value(v).unwrap();
+    v.unwrap_or_else(|| panic!("note {id} not found"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_edit_one_board_and_it_survives_a_restart() {
+    assert!(
+        dist_dir().join("index.html").exists(),
+        "the web client is not built in {}; run `cargo xtask test`",
+        dist_dir().display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+
+    // Ada starts a board from the start page.
+    let ada = driver.session().await;
+    ada.goto(&format!("{}/", server.http_base())).await;
+    ada.click("#new-board").await;
+    let board_url = ada
+        .wait_js(
+            "navigation to the new board",
+            "return location.pathname.startsWith('/b/') ? location.href : null;",
+            vec![],
+        )
+        .await;
+    let board_url = board_url.as_str().unwrap().to_owned();
+    ada.join_as("Ada").await;
+
+    // Bo opens the shared link in another browser.
+    let bo = driver.session().await;
+    bo.goto(&board_url).await;
+    bo.join_as("Bo").await;
+    ada.wait_js(
+        "Ada to see two participants",
+        "return document.querySelectorAll('#participants li').length === 2;",
+        vec![],
+    )
+    .await;
+
+    // A note created and typed by Ada appears with its text for Bo.
+    let note = add_note(&ada, "detect", "Checkout alerts fired 20 minutes late").await;
+    wait_for_text(&bo, "Bo", &note, "Checkout alerts fired 20 minutes late").await;
+
+    // Bo sees Ada's drag.
+    let start = position(&ada, &note).await;
+    ada.drag(
+        &format!(".note[data-note-id=\"{note}\"] .note-bar"),
+        180.0,
+        90.0,
+    )
+    .await;
+    let moved = ada
+        .wait_js(
+            "Ada's note to move",
+            &format!("const n = ({NOTE_BY_ID_FN})(arguments[0]); return n && Number(n.dataset.x) !== arguments[1] ? [Number(n.dataset.x), Number(n.dataset.y)] : null;"),
+            vec![json!(note), json!(start.0)],
+        )
+        .await;
+    let moved: (f64, f64) = serde_json::from_value(moved).unwrap();
+    assert!(
+        moved.0 > start.0 && moved.1 > start.1,
+        "{start:?} -> {moved:?}"
+    );
+    bo.wait_js(
+        "Bo to see the note where Ada dropped it",
+        &format!("const n = ({NOTE_BY_ID_FN})(arguments[0]); return n && Number(n.dataset.x) === arguments[1] && Number(n.dataset.y) === arguments[2];"),
+        vec![json!(note), json!(moved.0), json!(moved.1)],
+    )
+    .await;
+
+    // A board with notes in several regions, for the screenshot.
+    let mut all = vec![(
+        note.clone(),
+        "Checkout alerts fired 20 minutes late".to_owned(),
+    )];
+    for (region, text) in [
+        (
+            "summary",
+            "Checkout failed for 42 minutes; about 3% of orders were lost.",
+        ),
+        ("timeline", "14:03 first customer report via support chat"),
+        ("react", "Paging rota was out of date"),
+        ("prevent", "Canary config changes before fleet-wide rollout"),
+        ("actions", "Add an alert on checkout error rate"),
+    ] {
+        let who = if region == "react" { &bo } else { &ada };
+        all.push((add_note(who, region, text).await, text.to_owned()));
+    }
+    for (id, text) in &all {
+        wait_for_text(&ada, "Ada", id, text).await;
+        wait_for_text(&bo, "Bo", id, text).await;
+    }
+    ada.click("#fit").await;
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/board.png");
+    ada.screenshot(&shot).await;
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "screenshot is not empty"
+    );
+
+    // Restart the server on the same data; a third person still sees everything.
+    ada.close().await;
+    bo.close().await;
+    let data = server.data_dir.clone();
+    server.stop().await;
+    let server = TestServer::start(&data).await;
+    let path = board_url.split_once("/b/").map(|(_, id)| id).unwrap();
+    let cy = driver.session().await;
+    cy.goto(&format!("{}/b/{path}", server.http_base())).await;
+    cy.join_as("Cy").await;
+    for (id, text) in &all {
+        wait_for_text(&cy, "Cy", id, text).await;
+    }
+    let after = position(&cy, &note).await;
+    assert_eq!(after, moved, "the moved note kept its place");
+    cy.close().await;
+    driver.stop().await;
+    server.stop().await;
+}
