@@ -210,21 +210,39 @@ async fn websocket(
 /// Joins the board's room and serves the socket; a bad or unknown board id is answered
 /// with a close code the page can explain.
 async fn connect(state: AppState, id: String, socket: WebSocket) {
-    let (mut sink, stream) = socket.split();
+    let (mut sink, mut stream) = socket.split();
     let board = match id.parse::<BoardId>() {
         Ok(board) => board,
         Err(_) => {
-            return ws::close_with(&mut sink, close::INVALID_BOARD_ID, "invalid board id").await
+            return ws::close_with(
+                &mut sink,
+                &mut stream,
+                close::INVALID_BOARD_ID,
+                "invalid board id",
+            )
+            .await
         }
     };
     match state.rooms.join(board).await {
         Ok(member) => ws::serve(sink, stream, member, state.shutdown.clone()).await,
         Err(JoinError::NotFound) => {
-            ws::close_with(&mut sink, close::BOARD_NOT_FOUND, "board not found").await
+            ws::close_with(
+                &mut sink,
+                &mut stream,
+                close::BOARD_NOT_FOUND,
+                "board not found",
+            )
+            .await
         }
         Err(JoinError::Unavailable(e)) => {
             tracing::error!(%board, error = %e, "board unavailable");
-            ws::close_with(&mut sink, close::SERVER_ERROR, "board unavailable").await
+            ws::close_with(
+                &mut sink,
+                &mut stream,
+                close::SERVER_ERROR,
+                "board unavailable",
+            )
+            .await
         }
     }
 }

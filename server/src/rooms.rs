@@ -67,8 +67,8 @@ pub struct Membership {
     room: mpsc::Sender<Command>,
     /// Frames from the room; closed by the room when it drops this connection.
     pub outbox: mpsc::Receiver<Outgoing>,
-    /// Cancelled by the room when this connection must go at once (it fell behind and its
-    /// outbox is full, so a close message could not be queued).
+    /// Cancelled by the room when this connection must go at once: it fell behind and its
+    /// outbox is full, so no close message could be queued.
     pub kicked: CancellationToken,
 }
 
@@ -233,6 +233,16 @@ struct Member {
     kicked: CancellationToken,
 }
 
+impl Member {
+    /// Queues a close after whatever the connection still has to send; if the queue is
+    /// full (the peer stopped reading), cuts the connection at once instead.
+    fn close(&self, code: u16, reason: &'static str) {
+        if self.outbox.try_send(Outgoing::Close(code, reason)).is_err() {
+            self.kicked.cancel();
+        }
+    }
+}
+
 /// The task that owns one loaded board.
 struct RoomTask {
     rooms: Arc<Rooms>,
@@ -300,8 +310,7 @@ impl RoomTask {
         rooms.forget(board, generation);
         commands.close();
         for member in task.members.values() {
-            let _ = member.outbox.try_send(Outgoing::Close(reason.0, reason.1));
-            member.kicked.cancel();
+            member.close(reason.0, reason.1);
         }
         while commands.recv().await.is_some() {}
         if reason.0 != close::SERVER_ERROR && task.since_snapshot > 0 {
@@ -421,8 +430,7 @@ impl RoomTask {
 
     fn drop_member(&mut self, conn: ConnId, code: u16, reason: &'static str, out: &mut Deliveries) {
         if let Some(member) = self.members.remove(&conn) {
-            let _ = member.outbox.try_send(Outgoing::Close(code, reason));
-            member.kicked.cancel();
+            member.close(code, reason);
         }
         if let Some(gone) = self.room.leave(conn) {
             out.all_but.push((conn, gone));

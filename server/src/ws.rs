@@ -26,13 +26,7 @@ pub async fn serve<S, R, E>(
     let (code, reason): (u16, &str) = loop {
         tokio::select! {
             _ = shutdown.cancelled() => break (close::GOING_AWAY, "server shutting down"),
-            _ = member.kicked.cancelled() => {
-                // The room may have queued a close with the precise reason.
-                match member.outbox.try_recv() {
-                    Ok(Outgoing::Close(code, reason)) => break (code, reason),
-                    _ => break (close::TOO_SLOW, "too slow"),
-                }
-            }
+            _ = member.kicked.cancelled() => break (close::TOO_SLOW, "too slow"),
             out = member.outbox.recv() => match out {
                 Some(Outgoing::Frame(frame)) => {
                     // A peer that stops reading must not hold this task forever.
@@ -65,18 +59,36 @@ pub async fn serve<S, R, E>(
         }
     };
     member.leave().await;
-    close_with(&mut sink, code, reason).await;
+    close_with(&mut sink, &mut stream, code, reason).await;
 }
 
-/// Sends a close frame, giving up quickly on a peer that does not read.
-pub async fn close_with<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) {
+/// Closes the socket with a code and reason, giving up quickly on a peer that does not
+/// cooperate.
+///
+/// After sending the close frame it reads until the peer's close reply: dropping a socket
+/// whose peer has sent frames we never read makes the kernel reset the connection, and
+/// the peer would then see an abnormal closure (1006) instead of our code.
+pub async fn close_with<S, R, E>(sink: &mut S, stream: &mut R, code: u16, reason: &str)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
     let frame = Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),
     }));
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-        let _ = sink.send(frame).await;
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        if sink.send(frame).await.is_ok() {
+            while let Some(Ok(msg)) = stream.next().await {
+                if matches!(msg, Message::Close(_)) {
+                    break;
+                }
+            }
+        }
         let _ = sink.close().await;
     })
     .await;
 }
+
+/// How long a closing handshake may take before the socket is simply dropped.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);

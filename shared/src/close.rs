@@ -1,8 +1,8 @@
 //! WebSocket close codes the server uses, with the reason text the page shows.
 //!
 //! Codes in 4000–4999 are application-defined (RFC 6455 §7.4.2); the others are the
-//! standard ones. Stock Yjs clients treat every close the same way (they reconnect), so
-//! these exist for people and for our own page.
+//! standard ones. Stock `y-websocket` clients (3.x) stop reconnecting on 4400–4499, as
+//! our own page does, since retrying cannot fix a missing or malformed board.
 
 /// The server is shutting down or restarting; reconnecting later will work.
 pub const GOING_AWAY: u16 = 1001;

@@ -250,6 +250,8 @@ impl YClient {
                         let _ = changed_tx.send(seen);
                     }
                     Ok(WsMessage::Close(frame)) => {
+                        // Complete the closing handshake, as browsers do.
+                        let _ = tx.send(WsMessage::Close(None));
                         let _ = closed_tx.send(Some(Closed {
                             code: frame.as_ref().map(|f| u16::from(f.code)),
                             reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),

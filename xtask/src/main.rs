@@ -1,1 +1,71 @@
-fn main() {}
+//! `cargo xtask`: the only entry point a developer or CI needs. This file owns the command
+//! line and nothing else; each subcommand lives in its own module.
+//!
+//! The crate depends on std alone so that `cargo xtask` compiles in seconds on a fresh
+//! machine, before anything else has been built.
+
+mod cmd;
+mod lockfile;
+mod run;
+mod test;
+mod tools;
+mod workspace;
+
+use std::process::ExitCode;
+
+use workspace::Workspace;
+
+const USAGE: &str = "\
+cargo xtask: build, run and test Hindsight
+
+USAGE:
+    cargo xtask run [-- SERVER ARGS]
+        Build the client (trunk) and the server in release mode, then start the server.
+        SERVER ARGS are passed on, e.g. `cargo xtask run -- --addr 0.0.0.0:8080`.
+        The server runs in the repository root, so its default ./data lands there.
+    cargo xtask test
+        Everything CI checks, in order, stopping at the first failure: rustfmt, clippy
+        (host and wasm32), the release client build, and every test in the workspace.
+    cargo xtask tools
+        Only make sure the toolchain is installed (both commands above do this first).
+    cargo xtask help
+        Print this message.
+
+Missing tools are installed on first use: the wasm32 target (rustup), Trunk 0.21 and
+wasm-bindgen-cli (cargo install), and for tests Chromium and ChromeDriver (apt-get) and
+the Node interop peer's packages (npm ci).
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let ws = Workspace::locate();
+
+    let result = match command.as_deref() {
+        Some("run") => run::run(&ws, rest),
+        Some("test") if rest.is_empty() => test::test(&ws),
+        Some("tools") if rest.is_empty() => tools::ensure_build_tools(&ws)
+            .and_then(|()| tools::ensure_test_tools(&ws))
+            .map(|_| ()),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!(
+            "unknown command `{}`; see `cargo xtask help`",
+            std::iter::once(other.to_owned())
+                .chain(rest)
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+    };
+
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nerror: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

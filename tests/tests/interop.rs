@@ -1,0 +1,158 @@
+//! Interoperability with the stock Yjs stack: a Node peer using plain `yjs` and
+//! `y-websocket` (`tests/interop/peer.mjs`) and a Rust client share a board through a real
+//! server, in both directions. This is the promise made to third-party clients: the board
+//! is an ordinary Y.Doc behind an ordinary y-websocket endpoint.
+//!
+//! The Node packages are installed by `cargo xtask test`; without them these tests fail
+//! with instructions rather than skip.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId, RegionId};
+use hindsight_tests::{TestServer, YClient, DEADLINE};
+use serde_json::Value;
+use tokio::process::Command;
+
+/// Longer than the peer's own overall deadline, so the peer reports its timeouts itself.
+const PEER_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// Where `peer.mjs` and its `node_modules` are.
+fn interop_dir() -> PathBuf {
+    let dir = std::env::var_os("HINDSIGHT_INTEROP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("interop"));
+    for package in ["yjs", "y-websocket", "ws"] {
+        assert!(
+            dir.join("node_modules").join(package).is_dir(),
+            "the Node interop peer's packages are not installed in {}; run `cargo xtask test`, \
+             or `npm ci` in that directory",
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// Runs `node peer.mjs <ws_base> <board> <args…>` to completion and returns its stdout,
+/// failing the test with the peer's stderr if it fails.
+async fn peer(ws_base: &str, board: &BoardId, args: &[&str]) -> String {
+    let mut command = Command::new("node");
+    command
+        .arg("peer.mjs")
+        .arg(ws_base)
+        .arg(board.to_string())
+        .args(args)
+        .current_dir(interop_dir())
+        // Dropped on timeout: the child must not outlive the test.
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(PEER_TIMEOUT, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("`node peer.mjs {args:?}` still running after {PEER_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("cannot run `node` (the interop tests need Node.js 20+): {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "`node peer.mjs {args:?}` failed ({}):\n{stderr}",
+        output.status
+    );
+    String::from_utf8(output.stdout).expect("the peer prints UTF-8")
+}
+
+#[tokio::test]
+async fn a_note_written_by_a_stock_yjs_peer_reaches_a_rust_client() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start(data.path()).await;
+    let board = server.create_board().await;
+    // Connected before the peer writes, so the note arrives as a live broadcast.
+    let client = YClient::connect(&server.ws_base(), &board).await;
+
+    let text = "Pager fired 40 min after the first 5xx 🔥";
+    let out = peer(&server.ws_base(), &board, &["write", "node-note-1", text]).await;
+    assert_eq!(out.trim(), r#"{"ok":true}"#);
+
+    let id: NoteId = "node-note-1".parse().unwrap();
+    client
+        .wait_until("the Node peer's note", |board, txn| {
+            board.note(txn, &id).is_some_and(|n| !n.text.is_empty())
+        })
+        .await;
+    let note = client
+        .notes()
+        .into_iter()
+        .find(|n| n.id == id)
+        .expect("note present");
+    assert_eq!(note.text, text);
+    assert_eq!(
+        (note.x, note.y, note.w, note.h),
+        (40.0, 640.0, 200.0, 140.0)
+    );
+    assert_eq!(note.region, Some(RegionId::Detect));
+    assert_eq!(note.color, NoteColor::Blue);
+    assert_eq!(note.author.as_deref(), Some("yjs-peer"));
+    assert!(
+        note.created_at > 1.6e12,
+        "createdAt in ms: {}",
+        note.created_at
+    );
+
+    client.close();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_note_written_by_a_rust_client_reaches_a_stock_yjs_peer() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start(data.path()).await;
+    let board = server.create_board().await;
+    let client = YClient::connect(&server.ws_base(), &board).await;
+
+    let detect = RegionId::Detect.region().rect;
+    let id: NoteId = "rust-note-1".parse().unwrap();
+    client.edit(|board, txn| {
+        board.add_note(
+            txn,
+            &id,
+            NewNote {
+                x: detect.x + 100.0,
+                y: detect.y + 200.0,
+                text: "Dashboards had no p99 panel — naïve averages hid it".into(),
+                color: NoteColor::Green,
+                created_at: 1_700_000_000_000.0,
+                author: Some("Grace".into()),
+            },
+        )
+    });
+
+    let timeout_ms = DEADLINE.as_millis().to_string();
+    let out = peer(
+        &server.ws_base(),
+        &board,
+        &["read", id.as_str(), &timeout_ms],
+    )
+    .await;
+    let note: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("the peer printed {out:?}, not one JSON note: {e}"));
+    // JavaScript prints 100.0 as 100, so numbers are compared as numbers, not as JSON.
+    let number = |key: &str| {
+        note[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} is not a number in {note}"))
+    };
+    let string = |key: &str| note[key].as_str().map(str::to_owned);
+    assert_eq!(string("id").as_deref(), Some("rust-note-1"));
+    assert_eq!(
+        string("text").as_deref(),
+        Some("Dashboards had no p99 panel — naïve averages hid it")
+    );
+    assert_eq!(
+        [number("x"), number("y"), number("w"), number("h")],
+        [detect.x + 100.0, detect.y + 200.0, 200.0, 140.0]
+    );
+    assert_eq!(string("color").as_deref(), Some("green"));
+    assert_eq!(string("region").as_deref(), Some("detect"));
+    assert_eq!(number("createdAt"), 1_700_000_000_000.0);
+    assert_eq!(string("author").as_deref(), Some("Grace"));
+
+    client.close();
+    server.stop().await;
+}

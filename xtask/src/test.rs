@@ -1,0 +1,133 @@
+//! `cargo xtask test`: everything CI checks, as one ordered list of steps that stops at the
+//! first failure and ends with a summary. What the steps are is in [`steps`]; how they run
+//! is in [`test`].
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::cmd::{self, Result};
+use crate::tools::{self, Browser};
+use crate::workspace::Workspace;
+
+struct Step {
+    name: &'static str,
+    /// What to do when the step fails, beyond reading its output.
+    hint: &'static str,
+    command: Command,
+}
+
+fn steps(ws: &Workspace, browser: &Browser) -> Vec<Step> {
+    let cargo = |args: &[&str]| {
+        let mut command = cmd::cargo();
+        command.args(args).current_dir(&ws.root);
+        command
+    };
+    let mut trunk = cmd::cmd("trunk");
+    trunk.args(["build", "--release"]).current_dir(&ws.root);
+    let mut tests = cargo(&["test", "--workspace"]);
+    tests
+        .env("HINDSIGHT_DIST", ws.dist())
+        .env("HINDSIGHT_BIN", ws.target_dir().join("debug").join("hindsight"))
+        .env("CHROMEDRIVER", &browser.chromedriver)
+        .env("CHROMIUM", &browser.chromium)
+        .env("HINDSIGHT_INTEROP_DIR", ws.interop());
+
+    vec![
+        Step {
+            name: "rustfmt",
+            hint: "run `cargo fmt --all` to fix the formatting",
+            command: cargo(&["fmt", "--all", "--", "--check"]),
+        },
+        Step {
+            name: "clippy",
+            hint: "fix the warnings above; CI treats every clippy warning as an error",
+            command: cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        },
+        Step {
+            name: "clippy (wasm32)",
+            hint: "fix the client warnings above, as the browser build sees them",
+            command: cargo(&[
+                "clippy",
+                "-p",
+                "hindsight-client",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        },
+        Step {
+            name: "client build",
+            hint: "`trunk build --release` must succeed; see Trunk.toml and index.html",
+            command: trunk,
+        },
+        Step {
+            name: "server binary",
+            hint: "the crash tests run the real `hindsight` binary; it must build",
+            command: cargo(&["build", "-p", "hindsight-server", "--bin", "hindsight"]),
+        },
+        Step {
+            name: "tests",
+            hint: "rerun one failing test with `cargo test -p <crate> --test <file> <name>`",
+            command: tests,
+        },
+    ]
+}
+
+enum Outcome {
+    Passed(Duration),
+    Failed(Duration),
+    Skipped,
+}
+
+pub fn test(ws: &Workspace) -> Result {
+    let started = Instant::now();
+    tools::ensure_build_tools(ws)?;
+    let browser = tools::ensure_test_tools(ws)?;
+
+    let mut steps = steps(ws, &browser);
+    let count = steps.len();
+    let mut outcomes = Vec::with_capacity(count);
+    let mut failure = None;
+    for (i, step) in steps.iter_mut().enumerate() {
+        if failure.is_some() {
+            outcomes.push(Outcome::Skipped);
+            continue;
+        }
+        println!("\n==> [{}/{count}] {}", i + 1, step.name);
+        let step_started = Instant::now();
+        let result = cmd::run(&mut step.command);
+        let took = step_started.elapsed();
+        match result {
+            Ok(()) => {
+                println!("==> {} passed in {}", step.name, cmd::elapsed(took));
+                outcomes.push(Outcome::Passed(took));
+            }
+            Err(e) => {
+                println!("==> {} FAILED after {}", step.name, cmd::elapsed(took));
+                outcomes.push(Outcome::Failed(took));
+                failure = Some(format!("step `{}` failed: {e}\n{}", step.name, step.hint));
+            }
+        }
+    }
+
+    println!("\nsummary:");
+    for (step, outcome) in steps.iter().zip(&outcomes) {
+        let (label, took) = match outcome {
+            Outcome::Passed(d) => ("ok", cmd::elapsed(*d)),
+            Outcome::Failed(d) => ("FAILED", cmd::elapsed(*d)),
+            Outcome::Skipped => ("skipped", String::new()),
+        };
+        println!("  {label:<8} {:<16} {took:>8}", step.name);
+    }
+    println!("  total {:>33}", cmd::elapsed(started.elapsed()));
+    failure.map_or(Ok(()), Err)
+}
