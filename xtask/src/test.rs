@@ -27,7 +27,10 @@ fn steps(ws: &Workspace, browser: &Browser) -> Vec<Step> {
     let mut tests = cargo(&["test", "--workspace"]);
     tests
         .env("HINDSIGHT_DIST", ws.dist())
-        .env("HINDSIGHT_BIN", ws.target_dir().join("debug").join("hindsight"))
+        .env(
+            "HINDSIGHT_BIN",
+            ws.target_dir().join("debug").join("hindsight"),
+        )
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("CHROMIUM", &browser.chromium)
         .env("HINDSIGHT_INTEROP_DIR", ws.interop());
