@@ -11,6 +11,7 @@ pub mod palette;
 pub mod presence;
 pub mod region;
 pub mod schema;
+pub mod timestamp;
 
 pub use id::{BoardId, IdError, NoteId};
 pub use palette::NoteColor;
