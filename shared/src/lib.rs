@@ -5,13 +5,18 @@
 //! depend on tokio, sled, web-sys or anything else that only exists on one side, and it
 //! performs no I/O.
 
+pub mod actions;
 pub mod close;
+pub mod facilitation;
+pub mod facts;
 pub mod id;
 pub mod palette;
 pub mod presence;
 pub mod region;
 pub mod schema;
+pub mod timeline;
 pub mod timestamp;
+pub mod votes;
 
 pub use id::{BoardId, IdError, NoteId};
 pub use palette::NoteColor;

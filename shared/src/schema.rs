@@ -1,10 +1,11 @@
 //! The shape of a board's Yrs document, defined once, with typed accessors.
 //!
 //! ```text
-//! meta : Y.Map                       board metadata
+//! meta : Y.Map                       board metadata and incident facts (see facts.rs)
 //!   title      : string
 //!   createdAt  : number              milliseconds since the Unix epoch
 //!   schema     : number              SCHEMA_VERSION
+//! facilitation : Y.Map               step, timer, follow-me (see facilitation.rs)
 //! notes : Y.Map<noteId, Y.Map>       one entry per sticky note
 //!   text       : Y.Text              collaborative text
 //!   x, y       : number              top-left corner, canvas pixels
@@ -13,12 +14,16 @@
 //!   region     : string              a `RegionId` name
 //!   createdAt  : number              milliseconds since the Unix epoch
 //!   author     : string, optional    display name of the writer
+//!   time, timePrecision, kind         timeline entries (see timeline.rs)
+//!   owner, due, sourceId, actionId    actions and the ideas they came from (see actions.rs)
+//!   votes      : Y.Map<voter, number> dot votes (see votes.rs)
 //! ```
 //!
 //! Readers are lenient: a field that is missing or of the wrong type (say, written by a
 //! third-party Yjs client) reads as its default instead of failing the whole board.
 //! Writers are strict and always write every field.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use yrs::{
@@ -29,9 +34,12 @@ use yrs::{
 use crate::id::NoteId;
 use crate::palette::NoteColor;
 use crate::region::{region_at, RegionId};
+use crate::timeline::EntryKind;
+use crate::timestamp::{Date, Precision, Timestamp};
 
 pub const META: &str = "meta";
 pub const NOTES: &str = "notes";
+pub const FACILITATION: &str = "facilitation";
 pub const SCHEMA_VERSION: f64 = 1.0;
 
 pub const NOTE_WIDTH: f64 = 200.0;
@@ -58,8 +66,9 @@ pub fn new_doc(client_id: Option<u64>) -> Doc {
 /// [`Board::new`] before opening any transaction on it.
 #[derive(Clone)]
 pub struct Board {
-    meta: MapRef,
-    notes: MapRef,
+    pub(crate) meta: MapRef,
+    pub(crate) notes: MapRef,
+    pub(crate) facilitation: MapRef,
 }
 
 /// A note as read from the document at one moment.
@@ -75,6 +84,25 @@ pub struct NoteData {
     pub region: Option<RegionId>,
     pub created_at: f64,
     pub author: Option<String>,
+    /// When it happened, for timeline entries.
+    pub time: Option<Timestamp>,
+    pub kind: Option<EntryKind>,
+    /// Who will do it, for actions.
+    pub owner: Option<String>,
+    /// By when, for actions.
+    pub due: Option<Date>,
+    /// The idea an action was made from.
+    pub source_id: Option<NoteId>,
+    /// The action an idea was turned into.
+    pub action_id: Option<NoteId>,
+    /// Dot votes by voter key.
+    pub votes: BTreeMap<String, u32>,
+}
+
+impl NoteData {
+    pub fn total_votes(&self) -> u32 {
+        self.votes.values().sum()
+    }
 }
 
 /// What a client decides when it creates a note.
@@ -93,6 +121,7 @@ impl Board {
         Board {
             meta: doc.get_or_insert_map(META),
             notes: doc.get_or_insert_map(NOTES),
+            facilitation: doc.get_or_insert_map(FACILITATION),
         }
     }
 
@@ -104,6 +133,11 @@ impl Board {
     /// The root map of metadata, for observers.
     pub fn meta_map(&self) -> &MapRef {
         &self.meta
+    }
+
+    /// The root map of facilitation state, for observers.
+    pub fn facilitation_map(&self) -> &MapRef {
+        &self.facilitation
     }
 
     /// Writes the metadata of a brand-new board.
@@ -176,6 +210,30 @@ impl Board {
             region,
             created_at: number_field(&map, txn, "createdAt").unwrap_or(0.0),
             author: string_field(&map, txn, "author").filter(|a| !a.is_empty()),
+            time: number_field(&map, txn, "time").map(|ms| Timestamp {
+                utc_ms: ms as i64,
+                precision: string_field(&map, txn, "timePrecision")
+                    .and_then(|p| Precision::from_name(&p))
+                    .unwrap_or(Precision::Minute),
+            }),
+            kind: string_field(&map, txn, "kind").and_then(|k| EntryKind::from_name(&k)),
+            owner: string_field(&map, txn, "owner").filter(|o| !o.trim().is_empty()),
+            due: string_field(&map, txn, "due").and_then(|d| Date::parse(&d).ok()),
+            source_id: string_field(&map, txn, "sourceId").and_then(|i| i.parse().ok()),
+            action_id: string_field(&map, txn, "actionId").and_then(|i| i.parse().ok()),
+            votes: match map.get(txn, "votes") {
+                Some(Out::YMap(votes)) => votes
+                    .iter(txn)
+                    .filter_map(|(voter, v)| match v {
+                        Out::Any(Any::Number(n)) => n
+                            .as_f64()
+                            .filter(|c| c.is_finite() && *c >= 1.0)
+                            .map(|c| (voter.to_owned(), c.min(u32::MAX as f64) as u32)),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => BTreeMap::new(),
+            },
         })
     }
 
@@ -275,7 +333,7 @@ impl Board {
         true
     }
 
-    fn note_map<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<MapRef> {
+    pub(crate) fn note_map<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<MapRef> {
         match self.notes.get(txn, id.as_str()) {
             Some(Out::YMap(map)) => Some(map),
             _ => None,
@@ -342,7 +400,24 @@ fn clamp_size(v: f64) -> f64 {
     }
 }
 
-fn number_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<f64> {
+/// Writes `value` under `key`, or removes the key when there is no value.
+pub(crate) fn set_or_remove<V: yrs::block::Prelim>(
+    map: &MapRef,
+    txn: &mut TransactionMut,
+    key: &str,
+    value: Option<V>,
+) {
+    match value {
+        Some(v) => {
+            map.insert(txn, key, v);
+        }
+        None => {
+            map.remove(txn, key);
+        }
+    }
+}
+
+pub(crate) fn number_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<f64> {
     match map.get(txn, key)? {
         Out::Any(Any::Number(n)) => as_f64(n).filter(|v| v.is_finite()),
         _ => None,
@@ -353,7 +428,7 @@ fn as_f64(n: Number) -> Option<f64> {
     n.as_f64()
 }
 
-fn string_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
+pub(crate) fn string_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
     match map.get(txn, key)? {
         Out::Any(Any::String(s)) => Some(Arc::<str>::as_ref(&s).to_owned()),
         _ => None,

@@ -1,0 +1,375 @@
+//! The Rough Timeline: entries with a time and a kind, kept in time order by the board
+//! itself, and the durations that follow from them.
+//!
+//! ```text
+//! notes[id].time          : number, optional   UTC milliseconds
+//! notes[id].timePrecision : string             "day" | "minute" | "second"
+//! notes[id].kind          : string, optional   an EntryKind name
+//! ```
+//!
+//! Positions of timeline entries are derived, not stored: every replica lays the same
+//! notes out in the same order (time, then creation, then id), so everyone sees the same
+//! timeline whatever order the entries were written in.
+
+use yrs::{Map, TransactionMut};
+
+use crate::id::NoteId;
+use crate::region::RegionId;
+use crate::schema::{set_or_remove, Board, NoteData, NOTE_HEIGHT, NOTE_WIDTH};
+use crate::timestamp::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    Reported,
+    Detected,
+    Action,
+    Communication,
+    Resolved,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 5] = [
+        EntryKind::Reported,
+        EntryKind::Detected,
+        EntryKind::Action,
+        EntryKind::Communication,
+        EntryKind::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Reported => "reported",
+            EntryKind::Detected => "detected",
+            EntryKind::Action => "action",
+            EntryKind::Communication => "communication",
+            EntryKind::Resolved => "resolved",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::Reported => "Reported",
+            EntryKind::Detected => "Detected",
+            EntryKind::Action => "Action taken",
+            EntryKind::Communication => "Communication",
+            EntryKind::Resolved => "Resolved",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl Board {
+    pub fn set_note_time(
+        &self,
+        txn: &mut TransactionMut,
+        id: &NoteId,
+        time: Option<Timestamp>,
+    ) -> bool {
+        let Some(map) = self.note_map(txn, id) else {
+            return false;
+        };
+        match time {
+            Some(t) => {
+                map.insert(txn, "time", t.utc_ms as f64);
+                map.insert(txn, "timePrecision", t.precision.as_str());
+            }
+            None => {
+                map.remove(txn, "time");
+                map.remove(txn, "timePrecision");
+            }
+        }
+        true
+    }
+
+    pub fn set_note_kind(
+        &self,
+        txn: &mut TransactionMut,
+        id: &NoteId,
+        kind: Option<EntryKind>,
+    ) -> bool {
+        let Some(map) = self.note_map(txn, id) else {
+            return false;
+        };
+        set_or_remove(&map, txn, "kind", kind.map(EntryKind::as_str));
+        true
+    }
+}
+
+/// The timeline region's notes, in the order everyone sees them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeline {
+    /// Entries with a time, earliest first.
+    pub timed: Vec<NoteData>,
+    /// Entries still without a time, oldest first.
+    pub untimed: Vec<NoteData>,
+}
+
+impl Timeline {
+    pub fn of(notes: &[NoteData]) -> Timeline {
+        let mut timeline = Timeline::default();
+        for n in notes
+            .iter()
+            .filter(|n| n.region == Some(RegionId::Timeline))
+        {
+            if n.time.is_some() {
+                timeline.timed.push(n.clone());
+            } else {
+                timeline.untimed.push(n.clone());
+            }
+        }
+        timeline.timed.sort_by(|a, b| {
+            let (ta, tb) = (a.time.map(|t| t.utc_ms), b.time.map(|t| t.utc_ms));
+            ta.cmp(&tb)
+                .then(a.created_at.total_cmp(&b.created_at))
+                .then(a.id.cmp(&b.id))
+        });
+        timeline
+            .untimed
+            .sort_by(|a, b| a.created_at.total_cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        timeline
+    }
+
+    /// Time to detect (from the first entry to the first "detected") and time to resolve
+    /// (from the first "detected" to the first "resolved"), once both markers exist.
+    pub fn durations(&self) -> Option<Durations> {
+        let start = self.timed.first()?.time?.utc_ms;
+        let first = |kind| {
+            self.timed
+                .iter()
+                .find(|n| n.kind == Some(kind))
+                .and_then(|n| n.time)
+                .map(|t| t.utc_ms)
+        };
+        let detected = first(EntryKind::Detected)?;
+        let resolved = first(EntryKind::Resolved)?;
+        Some(Durations {
+            to_detect_ms: detected - start,
+            to_resolve_ms: resolved - detected,
+        })
+    }
+
+    /// Where each entry sits inside the timeline region: timed entries fill rows left to
+    /// right in time order, and entries without a time stack in a column of their own at
+    /// the right, so they are plainly apart.
+    pub fn layout(&self) -> Vec<(NoteId, f64, f64)> {
+        let r = RegionId::Timeline.region().rect;
+        let (pad, gap, header) = (20.0, 16.0, 90.0);
+        let untimed_x = r.right() - pad - NOTE_WIDTH;
+        let columns = (((untimed_x - gap - r.x - pad) + gap) / (NOTE_WIDTH + gap))
+            .floor()
+            .max(1.0) as usize;
+        let row_h = NOTE_HEIGHT + gap;
+        let mut out = Vec::with_capacity(self.timed.len() + self.untimed.len());
+        for (i, n) in self.timed.iter().enumerate() {
+            let (row, col) = (i / columns, i % columns);
+            out.push((
+                n.id.clone(),
+                r.x + pad + col as f64 * (NOTE_WIDTH + gap),
+                r.y + header + row as f64 * row_h,
+            ));
+        }
+        for (i, n) in self.untimed.iter().enumerate() {
+            out.push((n.id.clone(), untimed_x, r.y + header + i as f64 * row_h));
+        }
+        out
+    }
+
+    /// The x where the column of entries without a time begins (for its label).
+    pub fn untimed_column_x() -> f64 {
+        RegionId::Timeline.region().rect.right() - 20.0 - NOTE_WIDTH
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Durations {
+    pub to_detect_ms: i64,
+    pub to_resolve_ms: i64,
+}
+
+/// A duration as people say it: `45 s`, `12 min`, `1 h 05 min`, `2 d 3 h`.
+pub fn format_duration(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "" };
+    let s = ms.unsigned_abs() / 1000;
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let body = if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h {m:02} min")
+    } else if m > 0 {
+        format!("{m} min")
+    } else {
+        format!("{sec} s")
+    };
+    format!("{sign}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{new_doc, NewNote};
+    use crate::timestamp::{Date, TimeContext};
+    use crate::NoteColor;
+    use yrs::Transact;
+
+    fn ctx() -> TimeContext {
+        TimeContext {
+            date: Some(Date::parse("2026-11-20").unwrap()),
+            offset_minutes: 0,
+        }
+    }
+
+    /// Adds a timeline note with an optional time and kind, created at `created`.
+    fn entry(
+        board: &Board,
+        txn: &mut TransactionMut,
+        id: &str,
+        time: Option<&str>,
+        kind: Option<EntryKind>,
+        created: f64,
+    ) {
+        let r = RegionId::Timeline.region().rect;
+        let id: NoteId = id.parse().unwrap();
+        board.add_note(
+            txn,
+            &id,
+            NewNote {
+                x: r.x + 30.0,
+                y: r.y + 100.0,
+                text: id.to_string(),
+                color: NoteColor::Blue,
+                created_at: created,
+                author: None,
+            },
+        );
+        board.set_note_time(txn, &id, time.map(|t| Timestamp::parse(t, ctx()).unwrap()));
+        board.set_note_kind(txn, &id, kind);
+    }
+
+    fn ids(notes: &[NoteData]) -> Vec<&str> {
+        notes.iter().map(|n| n.id.as_str()).collect()
+    }
+
+    #[test]
+    fn entries_are_ordered_by_time_then_creation_and_untimed_apart() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let mut txn = doc.transact_mut();
+        entry(&board, &mut txn, "late", Some("15:00"), None, 1.0);
+        entry(
+            &board,
+            &mut txn,
+            "early",
+            Some("14:03:22"),
+            Some(EntryKind::Reported),
+            2.0,
+        );
+        entry(&board, &mut txn, "nodate", None, None, 3.0);
+        entry(&board, &mut txn, "same_b", Some("14:30"), None, 5.0);
+        entry(&board, &mut txn, "same_a", Some("14:30"), None, 4.0);
+        entry(
+            &board,
+            &mut txn,
+            "prevday",
+            Some("2026-11-19 23:59"),
+            None,
+            6.0,
+        );
+        entry(&board, &mut txn, "notime2", None, None, 0.5);
+        let timeline = Timeline::of(&board.notes(&txn));
+        assert_eq!(
+            ids(&timeline.timed),
+            ["prevday", "early", "same_a", "same_b", "late"]
+        );
+        assert_eq!(ids(&timeline.untimed), ["notime2", "nodate"]);
+
+        // Every replica computes the same layout from the same document.
+        let layout = timeline.layout();
+        assert_eq!(layout.len(), 7);
+        let xs: Vec<f64> = layout.iter().take(5).map(|(_, x, _)| *x).collect();
+        assert!(
+            xs.windows(2).all(|w| w[0] < w[1]),
+            "timed entries run left to right: {xs:?}"
+        );
+        let untimed_x = Timeline::untimed_column_x();
+        assert!(layout[5..].iter().all(|(_, x, _)| *x == untimed_x));
+        let r = RegionId::Timeline.region().rect;
+        assert!(layout.iter().all(|(_, x, y)| r.contains(*x, *y)));
+    }
+
+    #[test]
+    fn durations_need_both_markers() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let mut txn = doc.transact_mut();
+        entry(
+            &board,
+            &mut txn,
+            "start",
+            Some("14:00"),
+            Some(EntryKind::Reported),
+            1.0,
+        );
+        entry(
+            &board,
+            &mut txn,
+            "det",
+            Some("14:12"),
+            Some(EntryKind::Detected),
+            2.0,
+        );
+        assert_eq!(Timeline::of(&board.notes(&txn)).durations(), None);
+        entry(
+            &board,
+            &mut txn,
+            "fix",
+            Some("15:17:30"),
+            Some(EntryKind::Resolved),
+            3.0,
+        );
+        let d = Timeline::of(&board.notes(&txn)).durations().unwrap();
+        assert_eq!(d.to_detect_ms, 12 * 60_000);
+        assert_eq!(d.to_resolve_ms, 65 * 60_000 + 30_000);
+        assert_eq!(format_duration(d.to_detect_ms), "12 min");
+        assert_eq!(format_duration(d.to_resolve_ms), "1 h 05 min");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        for (ms, text) in [
+            (0, "0 s"),
+            (45_000, "45 s"),
+            (60_000, "1 min"),
+            (3_600_000, "1 h 00 min"),
+            (90_061_000, "1 d 1 h"),
+            (-120_000, "-2 min"),
+        ] {
+            assert_eq!(format_duration(ms), text);
+        }
+    }
+
+    #[test]
+    fn time_and_kind_can_be_cleared() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let mut txn = doc.transact_mut();
+        entry(
+            &board,
+            &mut txn,
+            "e",
+            Some("14:00"),
+            Some(EntryKind::Action),
+            1.0,
+        );
+        let id: NoteId = "e".parse().unwrap();
+        let n = board.note(&txn, &id).unwrap();
+        assert_eq!(n.kind, Some(EntryKind::Action));
+        assert_eq!(n.time.unwrap().display(ctx()), "14:00");
+        board.set_note_time(&mut txn, &id, None);
+        board.set_note_kind(&mut txn, &id, None);
+        let n = board.note(&txn, &id).unwrap();
+        assert_eq!((n.time, n.kind), (None, None));
+    }
+}
