@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod close;
+pub mod export;
 pub mod facilitation;
 pub mod facts;
 pub mod id;

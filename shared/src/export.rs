@@ -1,0 +1,449 @@
+//! Getting a board out and back in: a Markdown postmortem document for people, and a
+//! lossless JSON backup that imports into a new board.
+//!
+//! Both are pure functions of the document, so the server's endpoints, the command line
+//! and the tests all produce the same bytes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use yrs::{Map, MapPrelim, ReadTxn, TransactionMut};
+
+use crate::actions::{is_action, ActionCount};
+use crate::facts::IncidentFacts;
+use crate::id::NoteId;
+use crate::palette::NoteColor;
+use crate::region::{RegionId, REGIONS};
+use crate::schema::{set_or_remove, utf16_len, Board, NewNote, NoteData, NOTE_MAX_CHARS};
+use crate::timeline::{format_duration, EntryKind, Timeline};
+use crate::timestamp::{zone_label, Date, Precision, Timestamp};
+use crate::votes::MAX_VOTE_BUDGET;
+
+pub const FORMAT: &str = "hindsight-board";
+pub const VERSION: u32 = 1;
+/// Most notes an import accepts; far beyond any real meeting.
+pub const MAX_IMPORT_NOTES: usize = 10_000;
+
+/// The Markdown postmortem: facts, summary, timeline in order, the brainstorming regions
+/// with their notes by votes, and the actions table.
+pub fn to_markdown<T: ReadTxn>(board: &Board, txn: &T) -> String {
+    let facts = board.facts(txn);
+    let ctx = board.time_context(txn);
+    let notes = board.notes(txn);
+    let timeline = Timeline::of(&notes);
+    let by_id: BTreeMap<&NoteId, &NoteData> = notes.iter().map(|n| (&n.id, n)).collect();
+    let mut md = String::new();
+
+    let _ = writeln!(md, "# {}\n", inline(&facts.title));
+    write_facts(&mut md, &facts, &timeline);
+
+    let _ = writeln!(md, "## Summary\n");
+    let summary: Vec<_> = notes
+        .iter()
+        .filter(|n| n.region == Some(RegionId::Summary))
+        .collect();
+    if summary.is_empty() {
+        md.push_str("_Nothing written yet._\n\n");
+    }
+    for n in summary {
+        let _ = writeln!(md, "{}\n", n.text.trim());
+    }
+
+    let _ = writeln!(md, "## Timeline\n");
+    let _ = writeln!(md, "Times are in {}.\n", zone_label(facts.utc_offset));
+    if timeline.timed.is_empty() {
+        md.push_str("_No timed entries yet._\n\n");
+    } else {
+        md.push_str("| Time | Kind | Entry |\n|---|---|---|\n");
+        for n in &timeline.timed {
+            let time = n.time.map(|t| t.display(ctx)).unwrap_or_default();
+            let kind = n.kind.map_or("", EntryKind::label);
+            let _ = writeln!(md, "| {time} | {kind} | {} |", cell(&n.text));
+        }
+        md.push('\n');
+    }
+    if !timeline.untimed.is_empty() {
+        md.push_str("Not yet placed in time:\n\n");
+        for n in &timeline.untimed {
+            let _ = writeln!(md, "- {}", item(&n.text));
+        }
+        md.push('\n');
+    }
+
+    for region in &REGIONS[2..7] {
+        let _ = writeln!(md, "## {}\n", region.title);
+        let _ = writeln!(md, "_{}_\n", region.question);
+        let mut ideas: Vec<_> = notes
+            .iter()
+            .filter(|n| n.region == Some(region.id))
+            .collect();
+        ideas.sort_by(|a, b| {
+            b.total_votes()
+                .cmp(&a.total_votes())
+                .then(a.created_at.total_cmp(&b.created_at))
+                .then(a.id.cmp(&b.id))
+        });
+        if ideas.is_empty() {
+            md.push_str("_No notes._\n\n");
+            continue;
+        }
+        for n in ideas {
+            let mut line = format!("- {}", item(&n.text));
+            if n.total_votes() > 0 {
+                let _ = write!(line, " ({})", votes(n.total_votes()));
+            }
+            if let Some(author) = &n.author {
+                let _ = write!(line, " — {}", inline(author));
+            }
+            if n.action_id.is_some() {
+                line.push_str(" → action");
+            }
+            let _ = writeln!(md, "{line}");
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(md, "## Actions\n");
+    let actions: Vec<_> = notes.iter().filter(|n| is_action(n)).collect();
+    if actions.is_empty() {
+        md.push_str("_No actions yet._\n");
+        return md;
+    }
+    md.push_str("| Action | Owner | Due | Votes | Source idea |\n|---|---|---|---|---|\n");
+    for n in &actions {
+        let owner = n
+            .owner
+            .as_deref()
+            .map_or_else(|| "**missing**".to_owned(), cell);
+        let due = n
+            .due
+            .map_or_else(|| "**missing**".to_owned(), |d| d.to_string());
+        let source = n
+            .source_id
+            .as_ref()
+            .and_then(|id| by_id.get(id))
+            .map(|s| {
+                let region = s.region.map_or("", |r| r.region().title);
+                format!("{} ({region})", cell(&s.text))
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "| {} | {owner} | {due} | {} | {source} |",
+            cell(&n.text),
+            n.total_votes()
+        );
+    }
+    let count = ActionCount::of(&notes);
+    if count.incomplete > 0 {
+        let _ = writeln!(md, "\n{}.", count.sentence());
+    }
+    md
+}
+
+fn write_facts(md: &mut String, facts: &IncidentFacts, timeline: &Timeline) {
+    let mut rows = Vec::new();
+    if let Some(d) = facts.date {
+        rows.push(("Date", d.to_string()));
+    }
+    if let Some(s) = &facts.severity {
+        rows.push(("Severity", cell(s)));
+    }
+    if let Some(i) = &facts.impact {
+        rows.push(("Customer impact", cell(i)));
+    }
+    if let Some(d) = timeline.durations() {
+        rows.push(("Time to detect", format_duration(d.to_detect_ms)));
+        rows.push(("Time to resolve", format_duration(d.to_resolve_ms)));
+    }
+    if rows.is_empty() {
+        return;
+    }
+    md.push_str("| Fact | |\n|---|---|\n");
+    for (k, v) in rows {
+        let _ = writeln!(md, "| {k} | {v} |");
+    }
+    md.push('\n');
+}
+
+fn votes(n: u32) -> String {
+    format!("{n} vote{}", if n == 1 { "" } else { "s" })
+}
+
+/// Text on one line, with Markdown's active characters at line start made inert.
+fn inline(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text inside a table cell: one line, pipes escaped.
+fn cell(s: &str) -> String {
+    inline(s).replace('|', "\\|")
+}
+
+/// A list item's text: continuation lines indented so they stay in the item.
+fn item(s: &str) -> String {
+    s.trim().lines().collect::<Vec<_>>().join("\n  ")
+}
+
+/// The JSON backup of a board: every fact, setting and note, without the facilitator's
+/// key (an import gets a new one).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BoardExport {
+    pub format: String,
+    pub version: u32,
+    pub title: String,
+    pub created_at: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+    #[serde(default)]
+    pub utc_offset: i32,
+    #[serde(default)]
+    pub anonymous: bool,
+    pub vote_budget: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u8>,
+    pub notes: Vec<NoteExport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NoteExport {
+    pub id: String,
+    pub text: String,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub color: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub created_at: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_precision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub votes: BTreeMap<String, u32>,
+}
+
+pub fn export<T: ReadTxn>(board: &Board, txn: &T) -> BoardExport {
+    let facts = board.facts(txn);
+    BoardExport {
+        format: FORMAT.into(),
+        version: VERSION,
+        title: facts.title,
+        created_at: board.created_at(txn).unwrap_or(0.0),
+        incident_date: facts.date.map(|d| d.to_string()),
+        severity: facts.severity,
+        impact: facts.impact,
+        utc_offset: facts.utc_offset,
+        anonymous: board.anonymous(txn),
+        vote_budget: board.vote_budget(txn),
+        step: board.step(txn),
+        notes: board
+            .notes(txn)
+            .into_iter()
+            .map(|n| NoteExport {
+                id: n.id.to_string(),
+                text: n.text,
+                x: n.x,
+                y: n.y,
+                w: n.w,
+                h: n.h,
+                color: n.color.as_str().into(),
+                region: n.region.map(|r| r.as_str().into()),
+                created_at: n.created_at,
+                author: n.author,
+                time: n.time.map(|t| t.utc_ms),
+                time_precision: n.time.map(|t| t.precision.as_str().into()),
+                kind: n.kind.map(|k| k.as_str().into()),
+                owner: n.owner,
+                due: n.due.map(|d| d.to_string()),
+                source_id: n.source_id.map(|i| i.to_string()),
+                action_id: n.action_id.map(|i| i.to_string()),
+                votes: n.votes,
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("not a Hindsight board export (format {0:?}, version {1})")]
+    Format(String, u32),
+    #[error("too many notes ({0}; at most {MAX_IMPORT_NOTES})")]
+    TooManyNotes(usize),
+    #[error("note {index}: {problem}")]
+    Note { index: usize, problem: String },
+    #[error("{0}")]
+    Board(String),
+}
+
+/// Writes an export into an empty board, after checking all of it: a bad backup is
+/// refused whole, never half-imported.
+pub fn import(
+    board: &Board,
+    txn: &mut TransactionMut,
+    data: &BoardExport,
+) -> Result<(), ImportError> {
+    if data.format != FORMAT || data.version != VERSION {
+        return Err(ImportError::Format(data.format.clone(), data.version));
+    }
+    if data.notes.len() > MAX_IMPORT_NOTES {
+        return Err(ImportError::TooManyNotes(data.notes.len()));
+    }
+    let checked: Vec<CheckedNote> = data
+        .notes
+        .iter()
+        .enumerate()
+        .map(|(index, n)| check_note(n).map_err(|problem| ImportError::Note { index, problem }))
+        .collect::<Result<_, _>>()?;
+    let bad = |m: &str| ImportError::Board(m.to_owned());
+    if !data.created_at.is_finite() || data.title.chars().count() > 200 {
+        return Err(bad("title or creation time is invalid"));
+    }
+    let date = data
+        .incident_date
+        .as_deref()
+        .map(Date::parse)
+        .transpose()
+        .map_err(|e| bad(&format!("incident date: {e}")))?;
+    if data.vote_budget > MAX_VOTE_BUDGET || data.step.is_some_and(|s| !(1..=8).contains(&s)) {
+        return Err(bad("vote budget or step is out of range"));
+    }
+
+    board.init(txn, &data.title, data.created_at);
+    board.set_incident_date(txn, date);
+    board.set_severity(txn, data.severity.as_deref().unwrap_or(""));
+    board.set_impact(txn, data.impact.as_deref().unwrap_or(""));
+    if !board.set_utc_offset(txn, data.utc_offset) {
+        return Err(bad("timezone offset is out of range"));
+    }
+    board.set_anonymous(txn, data.anonymous);
+    board.set_vote_budget(txn, data.vote_budget);
+    board.set_step(txn, data.step);
+    for (n, c) in data.notes.iter().zip(checked) {
+        board.add_note(
+            txn,
+            &c.id,
+            NewNote {
+                x: n.x,
+                y: n.y,
+                text: n.text.clone(),
+                color: c.color,
+                created_at: n.created_at,
+                author: n.author.clone(),
+            },
+        );
+        board.resize_note(txn, &c.id, n.w, n.h);
+        let map = board.note_map(txn, &c.id).expect("just added");
+        set_or_remove(&map, txn, "region", c.region.map(RegionId::as_str));
+        board.set_note_time(txn, &c.id, c.time);
+        board.set_note_kind(txn, &c.id, c.kind);
+        board.set_owner(txn, &c.id, n.owner.as_deref().unwrap_or(""));
+        board.set_due(txn, &c.id, c.due);
+        for (key, id) in [("sourceId", &c.source_id), ("actionId", &c.action_id)] {
+            if let Some(id) = id {
+                map.insert(txn, key, id.as_str());
+            }
+        }
+        if !n.votes.is_empty() {
+            let votes = map.insert(txn, "votes", MapPrelim::default());
+            for (voter, count) in &n.votes {
+                votes.insert(txn, voter.as_str(), f64::from(*count));
+            }
+        }
+    }
+    Ok(())
+}
+
+struct CheckedNote {
+    id: NoteId,
+    color: NoteColor,
+    region: Option<RegionId>,
+    time: Option<Timestamp>,
+    kind: Option<EntryKind>,
+    due: Option<Date>,
+    source_id: Option<NoteId>,
+    action_id: Option<NoteId>,
+}
+
+fn check_note(n: &NoteExport) -> Result<CheckedNote, String> {
+    let id = n.id.parse().map_err(|e| format!("id {:?}: {e}", n.id))?;
+    if n.text.chars().count() > NOTE_MAX_CHARS || utf16_len(&n.text) as usize > 2 * NOTE_MAX_CHARS {
+        return Err(format!("text is longer than {NOTE_MAX_CHARS} characters"));
+    }
+    if ![n.x, n.y, n.w, n.h, n.created_at]
+        .iter()
+        .all(|v| v.is_finite())
+    {
+        return Err("position, size and creation time must be numbers".into());
+    }
+    let color = NoteColor::ALL
+        .into_iter()
+        .find(|c| c.as_str() == n.color)
+        .ok_or_else(|| format!("unknown colour {:?}", n.color))?;
+    let region = n
+        .region
+        .as_deref()
+        .map(|r| RegionId::from_name(r).ok_or_else(|| format!("unknown region {r:?}")))
+        .transpose()?;
+    let precision = n
+        .time_precision
+        .as_deref()
+        .map(|p| Precision::from_name(p).ok_or_else(|| format!("unknown time precision {p:?}")))
+        .transpose()?;
+    let kind = n
+        .kind
+        .as_deref()
+        .map(|k| EntryKind::from_name(k).ok_or_else(|| format!("unknown entry kind {k:?}")))
+        .transpose()?;
+    let due = n
+        .due
+        .as_deref()
+        .map(Date::parse)
+        .transpose()
+        .map_err(|e| format!("due date: {e}"))?;
+    let link = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::parse::<NoteId>)
+            .transpose()
+            .map_err(|e| format!("linked note: {e}"))
+    };
+    if n.votes.keys().any(|k| k.is_empty() || k.len() > 64)
+        || n.votes.values().any(|v| *v == 0 || *v > MAX_VOTE_BUDGET)
+    {
+        return Err("votes are malformed".into());
+    }
+    Ok(CheckedNote {
+        id,
+        color,
+        region,
+        time: n.time.map(|utc_ms| Timestamp {
+            utc_ms,
+            precision: precision.unwrap_or(Precision::Minute),
+        }),
+        kind,
+        due,
+        source_id: link(&n.source_id)?,
+        action_id: link(&n.action_id)?,
+    })
+}

@@ -1,0 +1,298 @@
+//! Export and import through the public API: the Markdown document against golden
+//! files, and the JSON backup round trip.
+//!
+//! Set `UPDATE_GOLDEN=1` to rewrite the golden files after an intended change, then read
+//! the diff.
+
+use std::path::Path;
+
+use hindsight_shared::export::{export, import, to_markdown, BoardExport, ImportError};
+use hindsight_shared::region::RegionId;
+use hindsight_shared::schema::new_doc;
+use hindsight_shared::timeline::EntryKind;
+use hindsight_shared::timestamp::{Date, Timestamp};
+use hindsight_shared::{Board, NewNote, NoteColor, NoteId};
+use yrs::{Doc, Transact, TransactionMut};
+
+fn id(s: &str) -> NoteId {
+    s.parse().unwrap()
+}
+
+/// Adds a note in `region`, `slot` places from its corner.
+fn note(
+    board: &Board,
+    txn: &mut TransactionMut,
+    name: &str,
+    region: RegionId,
+    slot: usize,
+    text: &str,
+    author: Option<&str>,
+) {
+    let r = region.region().rect;
+    board.add_note(
+        txn,
+        &id(name),
+        NewNote {
+            x: r.x + 20.0 + 220.0 * (slot % 4) as f64,
+            y: r.y + 90.0 + 160.0 * (slot / 4) as f64,
+            text: text.into(),
+            color: NoteColor::Yellow,
+            created_at: 1_795_180_000_000.0 + slot as f64,
+            author: author.map(Into::into),
+        },
+    );
+}
+
+/// A finished postmortem: facts, summary, timeline, ideas with votes, actions.
+fn finished_board() -> (Doc, Board) {
+    let doc = new_doc(Some(7));
+    let board = Board::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        let t = &mut txn;
+        board.init(t, "Checkout outage | 20 Nov", 1_795_180_000_000.0);
+        board.set_incident_date(t, Some(Date::parse("2026-11-20").unwrap()));
+        board.set_severity(t, "SEV2");
+        board.set_impact(t, "About 3% of orders failed for 72 minutes.");
+        board.set_utc_offset(t, 60);
+        board.set_vote_budget(t, 3);
+        note(
+            &board,
+            t,
+            "sum",
+            RegionId::Summary,
+            0,
+            "A config push broke payment retries.\nOrders failed until rollback.",
+            Some("Ada"),
+        );
+        let ctx = board.time_context(t);
+        for (i, (name, time, kind, text)) in [
+            (
+                "t_fix",
+                Some("15:15"),
+                Some(EntryKind::Resolved),
+                "Rollback complete, errors back to baseline",
+            ),
+            ("t_push", Some("14:03:22"), None, "Config push to payments"),
+            (
+                "t_report",
+                Some("14:20"),
+                Some(EntryKind::Reported),
+                "Support: customers cannot pay",
+            ),
+            (
+                "t_detect",
+                Some("14:31"),
+                Some(EntryKind::Detected),
+                "On-call confirms error spike",
+            ),
+            (
+                "t_status",
+                None,
+                Some(EntryKind::Communication),
+                "Status page updated (time unknown)",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            note(&board, t, name, RegionId::Timeline, i, text, None);
+            board.set_note_time(
+                t,
+                &id(name),
+                time.map(|s| Timestamp::parse(s, ctx).unwrap()),
+            );
+            board.set_note_kind(t, &id(name), kind);
+        }
+        note(
+            &board,
+            t,
+            "d1",
+            RegionId::Detect,
+            0,
+            "Alert on payment error rate",
+            Some("Bo"),
+        );
+        note(
+            &board,
+            t,
+            "d2",
+            RegionId::Detect,
+            1,
+            "Synthetic checkout every minute",
+            None,
+        );
+        note(
+            &board,
+            t,
+            "r1",
+            RegionId::React,
+            0,
+            "Keep the paging rota current",
+            Some("Cy"),
+        );
+        note(
+            &board,
+            t,
+            "q1",
+            RegionId::QuickFix,
+            0,
+            "One-click config rollback",
+            Some("Ada"),
+        );
+        note(
+            &board,
+            t,
+            "p1",
+            RegionId::Prevent,
+            0,
+            "Canary config changes",
+            Some("Bo"),
+        );
+        for (voter, on) in [
+            ("v1", "d2"),
+            ("v1", "d2"),
+            ("v2", "d2"),
+            ("v2", "d1"),
+            ("v3", "p1"),
+        ] {
+            board.vote(t, &id(on), voter).unwrap();
+        }
+        let actions = RegionId::Actions.region().rect;
+        let home = (
+            RegionId::Prevent.region().rect.x + 20.0,
+            RegionId::Prevent.region().rect.y + 90.0,
+        );
+        board.promote_to_action(
+            t,
+            &id("p1"),
+            &id("a1"),
+            (actions.x + 20.0, actions.y + 90.0),
+            home,
+            1_795_190_000_000.0,
+            Some("Fac".into()),
+        );
+        board.set_owner(t, &id("a1"), "Bo");
+        board.set_due(t, &id("a1"), Some(Date::parse("2026-12-04").unwrap()));
+        board.vote(t, &id("a1"), "v3").unwrap();
+        note(
+            &board,
+            t,
+            "a2",
+            RegionId::Actions,
+            2,
+            "Page on error rate > 1%",
+            None,
+        );
+    }
+    (doc, board)
+}
+
+fn check_golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        actual, expected,
+        "{name} differs from its golden file; UPDATE_GOLDEN=1 rewrites it"
+    );
+}
+
+#[test]
+fn markdown_of_a_finished_postmortem() {
+    let (doc, board) = finished_board();
+    check_golden("finished.md", &to_markdown(&board, &doc.transact()));
+}
+
+#[test]
+fn markdown_of_an_empty_board() {
+    let doc = new_doc(Some(1));
+    let board = Board::new(&doc);
+    board.init(&mut doc.transact_mut(), "Untitled postmortem", 0.0);
+    check_golden("empty.md", &to_markdown(&board, &doc.transact()));
+}
+
+#[test]
+fn json_backup_round_trips() {
+    let (doc, board) = finished_board();
+    let first = export(&board, &doc.transact());
+    let json = serde_json::to_string_pretty(&first).unwrap();
+
+    let restored = new_doc(Some(8));
+    let restored_board = Board::new(&restored);
+    let parsed: BoardExport = serde_json::from_str(&json).unwrap();
+    import(&restored_board, &mut restored.transact_mut(), &parsed).unwrap();
+    let second = export(&restored_board, &restored.transact());
+    assert_eq!(second, first);
+    assert_eq!(serde_json::to_string_pretty(&second).unwrap(), json);
+    assert_eq!(
+        to_markdown(&restored_board, &restored.transact()),
+        to_markdown(&board, &doc.transact())
+    );
+}
+
+fn check_refused(mutate: impl FnOnce(&mut BoardExport), expected: impl Fn(&ImportError) -> bool) {
+    let (doc, board) = finished_board();
+    let mut data = export(&board, &doc.transact());
+    mutate(&mut data);
+    let target = new_doc(Some(9));
+    let target_board = Board::new(&target);
+    let err = import(&target_board, &mut target.transact_mut(), &data).unwrap_err();
+    assert!(expected(&err), "unexpected error: {err}");
+    assert_eq!(
+        target_board.note_count(&target.transact()),
+        0,
+        "nothing half-imported"
+    );
+}
+
+#[test]
+fn bad_backups_are_refused_whole() {
+    check_refused(
+        |d| d.format = "trello".into(),
+        |e| matches!(e, ImportError::Format(..)),
+    );
+    check_refused(|d| d.version = 99, |e| matches!(e, ImportError::Format(..)));
+    check_refused(
+        |d| d.notes[3].id = "../etc".into(),
+        |e| matches!(e, ImportError::Note { index: 3, .. }),
+    );
+    check_refused(
+        |d| d.notes[0].color = "mauve".into(),
+        |e| e.to_string().contains("colour"),
+    );
+    check_refused(
+        |d| d.notes[1].region = Some("lobby".into()),
+        |e| e.to_string().contains("region"),
+    );
+    check_refused(
+        |d| d.notes[1].x = f64::NAN,
+        |e| e.to_string().contains("numbers"),
+    );
+    check_refused(
+        |d| d.notes[2].due = Some("2026-02-30".into()),
+        |e| e.to_string().contains("due"),
+    );
+    check_refused(
+        |d| d.notes[2].text = "x".repeat(5000),
+        |e| e.to_string().contains("longer"),
+    );
+    check_refused(
+        |d| d.incident_date = Some("yesterday".into()),
+        |e| matches!(e, ImportError::Board(_)),
+    );
+    check_refused(
+        |d| d.step = Some(12),
+        |e| matches!(e, ImportError::Board(_)),
+    );
+    let bad_json = r#"{"format":"hindsight-board","version":1,"title":"x","createdAt":0,"voteBudget":5,"notes":[],"extra":1}"#;
+    assert!(
+        serde_json::from_str::<BoardExport>(bad_json).is_err(),
+        "unknown fields are refused"
+    );
+}
