@@ -1,0 +1,130 @@
+//! The board page: creates the document, the store and the connection for one board,
+//! shares them with the components below through context, and lays out the header.
+
+use std::time::Duration;
+
+use hindsight_shared::presence::Point;
+use hindsight_shared::schema::new_doc;
+use hindsight_shared::{BoardId, NoteId};
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+use crate::camera::Camera;
+use crate::canvas::Canvas;
+use crate::dom;
+use crate::name::{remembered_name, NamePrompt};
+use crate::presence::{self, Participants};
+use crate::provider::Provider;
+use crate::store::Store;
+
+/// Local UI state: never in the document, never sent (except through presence).
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub camera: RwSignal<Camera>,
+    pub name: RwSignal<String>,
+    /// The name prompt was reopened to change the name.
+    pub renaming: RwSignal<bool>,
+    /// A note this person just created, whose text field should take the focus.
+    pub focus: RwSignal<Option<NoteId>>,
+    /// The note this person is typing in or dragging.
+    pub editing: RwSignal<Option<NoteId>>,
+    /// Our pointer on the canvas, in world coordinates.
+    pub cursor: RwSignal<Option<Point>>,
+}
+
+fn socket_url(id: BoardId) -> String {
+    let location = window().location();
+    let scheme = match location.protocol().as_deref() {
+        Ok("https:") => "wss",
+        _ => "ws",
+    };
+    let host = location.host().unwrap_or_default();
+    format!("{scheme}://{host}/ws/{id}")
+}
+
+#[component]
+pub fn BoardPage(id: BoardId) -> impl IntoView {
+    let ui = Ui {
+        camera: RwSignal::new(Camera::default()),
+        name: RwSignal::new(remembered_name()),
+        renaming: RwSignal::new(false),
+        focus: RwSignal::new(None),
+        editing: RwSignal::new(None),
+        cursor: RwSignal::new(None),
+    };
+    let doc = new_doc(Some(dom::random_client_id()));
+    let store = Store::new(doc.clone());
+    let provider = Provider::start(doc, socket_url(id));
+
+    provide_context(ui);
+    provide_context(store.clone());
+    provide_context(provider.clone());
+    presence::publish(provider.clone(), ui);
+
+    let prompting = move || ui.renaming.get() || ui.name.with(|n| n.trim().is_empty());
+    let status = provider.status();
+    let title = store.title;
+
+    view! {
+        <div class="board-page" class:dimmed=prompting>
+            <header class="topbar">
+                <a class="brand" href="/" title="Hindsight home">
+                    <img src="/favicon.svg" alt="" width="22" height="22" />
+                    "Hindsight"
+                </a>
+                <input
+                    class="board-title"
+                    aria-label="Board title"
+                    placeholder="Untitled incident"
+                    maxlength="120"
+                    prop:value=move || title.get()
+                    on:change=move |ev| store.set_title(event_target_value(&ev).trim())
+                />
+                <div class="topbar-right">
+                    <span
+                        id="connection"
+                        class="connection"
+                        data-state=move || status.with(|s| s.state())
+                        role="status"
+                    >
+                        <span class="connection-dot"></span>
+                        {move || status.with(|s| s.label())}
+                    </span>
+                    <Participants />
+                    <CopyLink />
+                </div>
+            </header>
+            <main class="board" aria-label="Postmortem board">
+                <Canvas />
+            </main>
+        </div>
+        <NamePrompt />
+    }
+}
+
+#[component]
+fn CopyLink() -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        let Ok(url) = window().location().href() else {
+            return;
+        };
+        let navigator = window().navigator();
+        // `navigator.clipboard` only exists in secure contexts (https or localhost).
+        let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+            .is_ok_and(|c| !c.is_undefined());
+        if has_clipboard {
+            let _ = navigator.clipboard().write_text(&url);
+            copied.set(true);
+            set_timeout(move || copied.set(false), Duration::from_millis(1500));
+        } else {
+            let _ = window()
+                .prompt_with_message_and_default("Copy this link to share the board:", &url);
+        }
+    };
+    view! {
+        <button id="copy-link" class="button primary" on:click=copy>
+            {move || if copied.get() { "Copied" } else { "Copy link" }}
+        </button>
+    }
+}

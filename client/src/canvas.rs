@@ -1,0 +1,252 @@
+//! The pannable, zoomable surface: the eight regions, the notes on them and other
+//! people's cursors, plus the zoom controls.
+//!
+//! Pointer handling here is about the camera (pan, pinch) and our own cursor; notes handle
+//! their own dragging and stop the event before it gets here.
+
+use std::collections::HashMap;
+
+use hindsight_shared::presence::Point;
+use hindsight_shared::region::{board_bounds, region_at};
+use hindsight_shared::{Region, REGIONS};
+use leptos::html::Div;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, MouseEvent, PointerEvent, WheelEvent};
+
+use crate::board::Ui;
+use crate::camera::{wheel_factor, Camera};
+use crate::note::Note;
+use crate::placement::free_spot;
+use crate::presence::Cursors;
+use crate::store::Store;
+
+/// How much one press of a zoom button zooms.
+const ZOOM_STEP: f64 = 1.25;
+
+/// Viewport-relative position of a mouse or pointer event.
+fn local_point(viewport: &Element, ev: &MouseEvent) -> (f64, f64) {
+    let rect = viewport.get_bounding_client_rect();
+    (
+        ev.client_x() as f64 - rect.left(),
+        ev.client_y() as f64 - rect.top(),
+    )
+}
+
+/// Whether a pointer-down started on something that handles pointers itself.
+fn on_interactive(ev: &MouseEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|t| t.closest(".note, button, input, textarea").ok().flatten())
+        .is_some()
+}
+
+#[component]
+pub fn Canvas() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let ui = expect_context::<Ui>();
+    let viewport = NodeRef::<Div>::new();
+    // Pointers currently held down on empty canvas, by id, at their last position.
+    let pointers = StoredValue::new(HashMap::<i32, (f64, f64)>::new());
+
+    let fit = move || {
+        if let Some(el) = viewport.get_untracked() {
+            let (w, h) = (el.client_width() as f64, el.client_height() as f64);
+            ui.camera.set(Camera::fit(board_bounds(), w, h));
+        }
+    };
+    let zoom_by = move |factor: f64| {
+        if let Some(el) = viewport.get_untracked() {
+            let (cx, cy) = (
+                el.client_width() as f64 / 2.0,
+                el.client_height() as f64 / 2.0,
+            );
+            ui.camera.update(|c| *c = c.zoom_at(cx, cy, factor));
+        }
+    };
+    Effect::new(move |fitted: Option<bool>| {
+        if fitted == Some(true) {
+            return true;
+        }
+        let ready = viewport.get().is_some();
+        if ready {
+            fit();
+        }
+        ready
+    });
+
+    let on_pointer_down = move |ev: PointerEvent| {
+        if on_interactive(&ev) || ev.button() != 0 {
+            return;
+        }
+        let Some(el) = viewport.get_untracked() else {
+            return;
+        };
+        // Leave a focused note when clicking empty canvas, as people expect.
+        if let Some(active) = document().active_element() {
+            if let Ok(active) = active.dyn_into::<web_sys::HtmlElement>() {
+                let _ = active.blur();
+            }
+        }
+        let _ = el.set_pointer_capture(ev.pointer_id());
+        let p = local_point(&el, &ev);
+        pointers.update_value(|m| {
+            m.insert(ev.pointer_id(), p);
+        });
+    };
+
+    let on_pointer_move = move |ev: PointerEvent| {
+        let Some(el) = viewport.get_untracked() else {
+            return;
+        };
+        let (sx, sy) = local_point(&el, &ev);
+        let (wx, wy) = ui.camera.get_untracked().to_world(sx, sy);
+        ui.cursor.set(Some(Point {
+            x: wx.round(),
+            y: wy.round(),
+        }));
+
+        let id = ev.pointer_id();
+        let gesture = pointers.with_value(|m| {
+            let previous = *m.get(&id)?;
+            let other = m.iter().find(|(k, _)| **k != id).map(|(_, v)| *v);
+            Some((previous, other, m.len()))
+        });
+        let Some((previous, other, count)) = gesture else {
+            return;
+        };
+        pointers.update_value(|m| {
+            m.insert(id, (sx, sy));
+        });
+        match (count, other) {
+            (1, _) => ui
+                .camera
+                .update(|c| *c = c.pan(sx - previous.0, sy - previous.1)),
+            (2, Some(o)) => {
+                let before = ((previous.0 + o.0) / 2.0, (previous.1 + o.1) / 2.0);
+                let after = ((sx + o.0) / 2.0, (sy + o.1) / 2.0);
+                let old_d = (previous.0 - o.0).hypot(previous.1 - o.1);
+                let new_d = (sx - o.0).hypot(sy - o.1);
+                let factor = if old_d > 1.0 { new_d / old_d } else { 1.0 };
+                ui.camera.update(|c| {
+                    *c = c
+                        .pan(after.0 - before.0, after.1 - before.1)
+                        .zoom_at(after.0, after.1, factor)
+                });
+            }
+            _ => {}
+        }
+    };
+
+    let on_pointer_up = move |ev: PointerEvent| {
+        pointers.update_value(|m| {
+            m.remove(&ev.pointer_id());
+        });
+    };
+
+    let on_wheel = move |ev: WheelEvent| {
+        ev.prevent_default();
+        let Some(el) = viewport.get_untracked() else {
+            return;
+        };
+        let (sx, sy) = local_point(&el, &ev);
+        let factor = wheel_factor(ev.delta_y(), ev.delta_mode(), ev.ctrl_key());
+        ui.camera.update(|c| *c = c.zoom_at(sx, sy, factor));
+    };
+
+    let on_double_click = {
+        let store = store.clone();
+        move |ev: MouseEvent| {
+            if on_interactive(&ev) {
+                return;
+            }
+            let Some(el) = viewport.get_untracked() else {
+                return;
+            };
+            let (sx, sy) = local_point(&el, &ev);
+            let (wx, wy) = ui.camera.get_untracked().to_world(sx, sy);
+            if region_at(wx, wy).is_some() {
+                let id =
+                    store.create_note_at_centre(wx.round(), wy.round(), &ui.name.get_untracked());
+                ui.focus.set(Some(id));
+            }
+        }
+    };
+
+    let ids = store.ids;
+    view! {
+        <div
+            class="viewport"
+            node_ref=viewport
+            on:pointerdown=on_pointer_down
+            on:pointermove=on_pointer_move
+            on:pointerup=on_pointer_up
+            on:pointercancel=on_pointer_up
+            on:pointerleave=move |_| ui.cursor.set(None)
+            on:wheel=on_wheel
+            on:dblclick=on_double_click
+            style:background-size=move || {
+                let size = 24.0 * ui.camera.with(|c| c.zoom);
+                format!("{size}px {size}px")
+            }
+            style:background-position=move || {
+                ui.camera.with(|c| format!("{}px {}px", c.x, c.y))
+            }
+        >
+            <div class="world" style:transform=move || ui.camera.with(|c| c.css_transform())>
+                {REGIONS.iter().map(|r| view! { <RegionCard region=r /> }).collect_view()}
+                <For each=move || ids.get() key=|id| id.clone() let(id)>
+                    <Note id=id />
+                </For>
+                <Cursors />
+            </div>
+        </div>
+        <div class="zoom-controls" role="toolbar" aria-label="Zoom">
+            <button class="icon-button" title="Zoom out" aria-label="Zoom out" on:click=move |_| zoom_by(1.0 / ZOOM_STEP)>
+                "−"
+            </button>
+            <span class="zoom-level">
+                {move || format!("{:.0}%", ui.camera.with(|c| c.zoom) * 100.0)}
+            </span>
+            <button class="icon-button" title="Zoom in" aria-label="Zoom in" on:click=move |_| zoom_by(ZOOM_STEP)>
+                "+"
+            </button>
+            <button id="fit" class="button ghost" title="Show the whole board" on:click=move |_| fit()>
+                "Fit"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn RegionCard(region: &'static Region) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let ui = expect_context::<Ui>();
+    let rect = region.rect;
+    let add = move |_| {
+        let (x, y) = free_spot(rect, &store.occupied());
+        let id = store.create_note(x, y, &ui.name.get_untracked());
+        ui.focus.set(Some(id));
+    };
+    view! {
+        <section
+            class="region"
+            data-region=region.id.as_str()
+            style:left=format!("{}px", rect.x)
+            style:top=format!("{}px", rect.y)
+            style:width=format!("{}px", rect.w)
+            style:height=format!("{}px", rect.h)
+        >
+            <header class="region-header">
+                <span class="step">{region.step}</span>
+                <div class="region-text">
+                    <h2>{region.title}</h2>
+                    <p>{region.question}</p>
+                </div>
+                <button class="region-add" title="Add a note here" on:click=add>
+                    "+ Note"
+                </button>
+            </header>
+        </section>
+    }
+}

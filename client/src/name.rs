@@ -1,0 +1,83 @@
+//! The display-name prompt: shown on a first visit, and again when someone clicks their
+//! own name. The name is remembered in localStorage, never sent anywhere but awareness and
+//! the notes this person writes.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+
+use crate::board::Ui;
+use crate::dom;
+
+/// The longest name we keep; it has to fit on a cursor label.
+const MAX_NAME_CHARS: usize = 40;
+
+pub fn remembered_name() -> String {
+    dom::load(dom::NAME_KEY).unwrap_or_default()
+}
+
+#[component]
+pub fn NamePrompt() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let open = move || ui.renaming.get() || ui.name.with(|n| n.trim().is_empty());
+    let input = NodeRef::<Input>::new();
+
+    Effect::new(move |_| {
+        if open() {
+            if let Some(el) = input.get() {
+                el.set_value(&ui.name.get_untracked());
+                let _ = el.focus();
+                el.select();
+            }
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(el) = input.get_untracked() else {
+            return;
+        };
+        let name: String = el.value().trim().chars().take(MAX_NAME_CHARS).collect();
+        if name.is_empty() {
+            let _ = el.focus();
+            return;
+        }
+        dom::save(dom::NAME_KEY, &name);
+        ui.name.set(name);
+        ui.renaming.set(false);
+    };
+
+    view! {
+        <Show when=open>
+            <div class="modal-backdrop">
+                <form class="modal" on:submit=submit aria-labelledby="name-title">
+                    <h2 id="name-title">"What should we call you?"</h2>
+                    <p class="muted">
+                        "Your name appears next to your cursor and on the notes you write."
+                    </p>
+                    <input
+                        id="name-input"
+                        node_ref=input
+                        type="text"
+                        autocomplete="nickname"
+                        maxlength="40"
+                        placeholder="Your name"
+                    />
+                    <div class="modal-actions">
+                        <Show when=move || !ui.name.with(|n| n.trim().is_empty())>
+                            <button
+                                type="button"
+                                class="button ghost"
+                                on:click=move |_| ui.renaming.set(false)
+                            >
+                                "Cancel"
+                            </button>
+                        </Show>
+                        <button id="name-submit" type="submit" class="button primary">
+                            "Join the board"
+                        </button>
+                    </div>
+                </form>
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,291 @@
+//! One sticky note: its text field, toolbar and dragging.
+//!
+//! The note draws what its document signal says, with two local exceptions: while this
+//! person drags it, the note follows the pointer at full frame rate (the document hears
+//! about it at most every 40 ms), and while this person types, remote edits are merged
+//! into the field without moving their caret.
+
+use hindsight_shared::schema::{utf16_len, TextEdit};
+use hindsight_shared::{NoteColor, NoteId};
+use leptos::html::Textarea;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, PointerEvent};
+
+use crate::board::Ui;
+use crate::dom;
+use crate::presence::editor_color;
+use crate::provider::Provider;
+use crate::store::Store;
+
+/// Minimum time between document writes while dragging; enough for others to see the
+/// note glide, few enough updates to keep the history small.
+const DRAG_WRITE_MS: f64 = 40.0;
+
+/// Where a caret at UTF-16 offset `pos` belongs after `edit`: positions before the edit
+/// stay, positions after it shift by the change in length, and positions inside text
+/// that was replaced move to where the replacement starts.
+pub fn shift_caret(pos: u32, edit: &TextEdit) -> u32 {
+    let end = edit.index + edit.delete;
+    if pos <= edit.index {
+        pos
+    } else if pos >= end {
+        pos + utf16_len(&edit.insert) - edit.delete
+    } else {
+        edit.index
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Drag {
+    pointer_id: i32,
+    start_x: f64,
+    start_y: f64,
+    note_x: f64,
+    note_y: f64,
+    last_write: f64,
+}
+
+#[component]
+pub fn Note(id: NoteId) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let ui = expect_context::<Ui>();
+    let peers = expect_context::<Provider>().peers();
+    let Some(data) = store.note(&id) else {
+        return ().into_any();
+    };
+    let drag = StoredValue::new(None::<Drag>);
+    let dragged_to = RwSignal::new(None::<(f64, f64)>);
+    let textarea = NodeRef::<Textarea>::new();
+
+    let id_str = id.to_string();
+    let highlight = Memo::new(move |_| peers.with(|ps| editor_color(ps, &id_str)));
+
+    // Remote edits reach the field here; our own typing already matches it.
+    Effect::new(move |_| {
+        let text = data.with(|n| n.text.clone());
+        let Some(el) = textarea.get() else {
+            return;
+        };
+        let old = el.value();
+        let Some(edit) = TextEdit::between(&old, &text) else {
+            return;
+        };
+        let focused = document().active_element().is_some_and(|a| a == **el);
+        let selection = (el.selection_start(), el.selection_end());
+        el.set_value(&text);
+        if let (true, Ok(Some(start)), Ok(Some(end))) = (focused, selection.0, selection.1) {
+            let _ = el.set_selection_range(shift_caret(start, &edit), shift_caret(end, &edit));
+        }
+    });
+
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            if ui.focus.with(|f| f.as_ref() == Some(&id)) {
+                if let Some(el) = textarea.get() {
+                    let _ = el.focus();
+                    ui.focus.set(None);
+                }
+            }
+        });
+    }
+
+    let start_drag = {
+        let id = id.clone();
+        move |ev: PointerEvent| {
+            if ev.button() != 0 {
+                return;
+            }
+            let on_control = ev
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|t| t.closest("textarea, button").ok().flatten())
+                .is_some();
+            // The canvas would otherwise start panning.
+            ev.stop_propagation();
+            if on_control {
+                return;
+            }
+            ev.prevent_default();
+            if let Some(el) = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+            {
+                let _ = el.set_pointer_capture(ev.pointer_id());
+            }
+            let (note_x, note_y) = data.with_untracked(|n| (n.x, n.y));
+            drag.set_value(Some(Drag {
+                pointer_id: ev.pointer_id(),
+                start_x: ev.client_x() as f64,
+                start_y: ev.client_y() as f64,
+                note_x,
+                note_y,
+                last_write: dom::now_ms(),
+            }));
+            ui.editing.set(Some(id.clone()));
+        }
+    };
+
+    let drag_position = move |ev: &PointerEvent| -> Option<(Drag, f64, f64)> {
+        let d = drag
+            .get_value()
+            .filter(|d| d.pointer_id == ev.pointer_id())?;
+        let zoom = ui.camera.with_untracked(|c| c.zoom);
+        let x = d.note_x + (ev.client_x() as f64 - d.start_x) / zoom;
+        let y = d.note_y + (ev.client_y() as f64 - d.start_y) / zoom;
+        Some((d, x.round(), y.round()))
+    };
+
+    let move_drag = {
+        let (id, store) = (id.clone(), store.clone());
+        move |ev: PointerEvent| {
+            let Some((d, x, y)) = drag_position(&ev) else {
+                return;
+            };
+            dragged_to.set(Some((x, y)));
+            let now = dom::now_ms();
+            if now - d.last_write >= DRAG_WRITE_MS {
+                drag.set_value(Some(Drag {
+                    last_write: now,
+                    ..d
+                }));
+                store.move_note(&id, x, y);
+            }
+        }
+    };
+
+    let end_drag = {
+        let (id, store) = (id.clone(), store.clone());
+        move |ev: PointerEvent| {
+            let Some((_, x, y)) = drag_position(&ev) else {
+                return;
+            };
+            drag.set_value(None);
+            store.move_note(&id, x, y);
+            dragged_to.set(None);
+            if ui.editing.with_untracked(|e| e.as_ref() == Some(&id)) {
+                ui.editing.set(None);
+            }
+        }
+    };
+
+    let position = move || {
+        dragged_to
+            .get()
+            .unwrap_or_else(|| data.with(|n| (n.x, n.y)))
+    };
+    let initial_text = data.with_untracked(|n| n.text.clone());
+
+    let colors = NoteColor::ALL.map(|color| {
+        let (id, store) = (id.clone(), store.clone());
+        view! {
+            <button
+                class="note-color"
+                data-color=color.as_str()
+                class:selected=move || data.with(|n| n.color == color)
+                title=format!("Make it {}", color.as_str())
+                aria-label=format!("Colour {}", color.as_str())
+                on:click=move |_| store.set_color(&id, color)
+            ></button>
+        }
+    });
+
+    let on_input = {
+        let (id, store) = (id.clone(), store.clone());
+        move |ev| store.edit_text(&id, &event_target_value(&ev))
+    };
+    let on_focus = {
+        let id = id.clone();
+        move |_| ui.editing.set(Some(id.clone()))
+    };
+    let on_blur = {
+        let id = id.clone();
+        move |_| {
+            if ui.editing.with_untracked(|e| e.as_ref() == Some(&id)) {
+                ui.editing.set(None);
+            }
+        }
+    };
+    let on_delete = {
+        let (id, store) = (id.clone(), store.clone());
+        move |_| store.delete_note(&id)
+    };
+
+    view! {
+        <div
+            class="note"
+            class:dragging=move || dragged_to.with(Option::is_some)
+            class:busy=move || highlight.with(Option::is_some)
+            data-note-id=id.to_string()
+            data-x=move || data.with(|n| n.x.to_string())
+            data-y=move || data.with(|n| n.y.to_string())
+            data-region=move || data.with(|n| n.region.map(|r| r.as_str()).unwrap_or(""))
+            data-color=move || data.with(|n| n.color.as_str())
+            style:transform=move || {
+                let (x, y) = position();
+                format!("translate({x}px, {y}px)")
+            }
+            style:width=move || format!("{}px", data.with(|n| n.w))
+            style:height=move || format!("{}px", data.with(|n| n.h))
+            style:box-shadow=move || {
+                highlight.get().map(|c| format!("0 0 0 3px {c}, 0 10px 24px rgba(15, 23, 42, 0.18)")).unwrap_or_default()
+            }
+            on:pointerdown=start_drag
+            on:pointermove=move_drag
+            on:pointerup=end_drag.clone()
+            on:pointercancel=end_drag
+            on:dblclick=|ev| ev.stop_propagation()
+        >
+            <div class="note-bar" title="Drag to move">
+                <button class="note-delete" title="Delete note" aria-label="Delete note" on:click=on_delete>
+                    "×"
+                </button>
+            </div>
+            <textarea
+                class="note-text"
+                node_ref=textarea
+                placeholder="Write something…"
+                aria-label="Note text"
+                prop:value=initial_text
+                on:input=on_input
+                on:focus=on_focus
+                on:blur=on_blur
+            ></textarea>
+            <div class="note-footer">
+                <span class="note-author">{move || data.with(|n| n.author.clone())}</span>
+                <div class="note-colors" role="group" aria-label="Note colour">{colors}</div>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(old: &str, new: &str, caret: u32, expected: u32) {
+        let edit = TextEdit::between(old, new).expect("texts differ");
+        assert_eq!(
+            shift_caret(caret, &edit),
+            expected,
+            "{old:?} -> {new:?} at {caret}"
+        );
+    }
+
+    #[test]
+    fn carets_follow_remote_edits() {
+        // Typing before the caret pushes it right; after it, leaves it alone.
+        check("world", "hello world", 5, 11);
+        check("hello", "hello world", 3, 3);
+        // A deletion before the caret pulls it left.
+        check("abcdef", "aef", 5, 2);
+        // A caret inside deleted text lands where the deletion happened.
+        check("abcdef", "aef", 2, 1);
+        // An insertion exactly at the caret stays after the caret, as in other editors.
+        check("ab", "aXb", 1, 1);
+        // Offsets are UTF-16: an emoji counts twice.
+        check("x", "🔥x", 1, 3);
+    }
+}
