@@ -6,6 +6,7 @@
 //! [`Running::shutdown`] stops accepting, closes sockets with "going away", lets every
 //! room write its last snapshot and flushes the store.
 
+pub mod api;
 pub mod app;
 pub mod config;
 pub mod room;

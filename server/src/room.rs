@@ -13,7 +13,7 @@ use bytes::Bytes;
 use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
 use hindsight_shared::schema::new_doc;
 
@@ -56,19 +56,10 @@ pub struct Room {
 }
 
 impl Room {
-    /// Rebuilds a board from what the store holds: the snapshot, then later updates.
+    /// Rebuilds a board from what the store holds.
     pub fn load(stored: &StoredBoard) -> Result<Room, LoadError> {
-        let doc = new_doc(None);
-        {
-            let mut txn = doc.transact_mut();
-            for bytes in std::iter::once(&stored.snapshot).chain(&stored.updates) {
-                let update = Update::decode_v1(bytes).map_err(|e| LoadError(e.to_string()))?;
-                txn.apply_update(update)
-                    .map_err(|e| LoadError(e.to_string()))?;
-            }
-        }
         Ok(Room {
-            awareness: Awareness::new(doc),
+            awareness: Awareness::new(load_doc(stored)?),
             conns: HashMap::new(),
         })
     }
@@ -188,6 +179,20 @@ impl Room {
     }
 }
 
+/// A board's document from what the store holds: the snapshot, then later updates.
+pub fn load_doc(stored: &StoredBoard) -> Result<Doc, LoadError> {
+    let doc = new_doc(None);
+    {
+        let mut txn = doc.transact_mut();
+        for bytes in std::iter::once(&stored.snapshot).chain(&stored.updates) {
+            let update = Update::decode_v1(bytes).map_err(|e| LoadError(e.to_string()))?;
+            txn.apply_update(update)
+                .map_err(|e| LoadError(e.to_string()))?;
+        }
+    }
+    Ok(doc)
+}
+
 fn encode(message: Message) -> Bytes {
     Bytes::from(message.encode_v1())
 }
@@ -209,7 +214,6 @@ fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 mod tests {
     use super::*;
     use hindsight_shared::{Board, NewNote, NoteColor, NoteId};
-    use yrs::Doc;
 
     /// A client replica: a document that talks to the room in protocol bytes.
     struct Peer {
@@ -248,14 +252,13 @@ mod tests {
         }
 
         fn receive(&self, bytes: &[u8]) {
-            match Message::decode_v1(bytes).unwrap() {
-                Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
-                    self.doc
-                        .transact_mut()
-                        .apply_update(Update::decode_v1(&u).unwrap())
-                        .unwrap();
-                }
-                _ => {}
+            if let Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) =
+                Message::decode_v1(bytes).unwrap()
+            {
+                self.doc
+                    .transact_mut()
+                    .apply_update(Update::decode_v1(&u).unwrap())
+                    .unwrap();
             }
         }
 

@@ -117,7 +117,9 @@ function readNote (doc) {
     color: field('color'),
     region: field('region'),
     createdAt: field('createdAt'),
-    author: field('author')
+    author: field('author'),
+    // Which fields exist at all: an anonymous note must have no author key, not a null one.
+    keys: Array.from(note.keys()).sort()
   }
 }
 

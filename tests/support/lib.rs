@@ -3,6 +3,7 @@
 //! (tests never sleep to wait for something).
 
 pub mod browser;
+pub mod node;
 
 use std::future::Future;
 use std::net::SocketAddr;

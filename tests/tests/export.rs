@@ -1,0 +1,196 @@
+//! The board API beyond creation: Markdown and JSON exports of what clients wrote, and a
+//! JSON backup restored as a new board, all through HTTP against a real server.
+
+use hindsight_shared::region::RegionId;
+use hindsight_shared::timeline::EntryKind;
+use hindsight_shared::timestamp::{Date, Timestamp};
+use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId};
+use hindsight_tests::{http, TestServer, YClient};
+use serde_json::Value;
+
+fn id(s: &str) -> NoteId {
+    s.parse().unwrap()
+}
+
+fn new_note(region: RegionId, slot: f64, text: &str) -> NewNote {
+    let r = region.region().rect;
+    NewNote {
+        x: r.x + 20.0 + 220.0 * slot,
+        y: r.y + 90.0,
+        text: text.into(),
+        color: NoteColor::Pink,
+        created_at: 1_795_180_000_000.0 + slot,
+        author: Some("Ada".into()),
+    }
+}
+
+/// Creates a board over HTTP; returns its id and the facilitator key.
+async fn create(server: &TestServer) -> (BoardId, String) {
+    let (status, body) = http(
+        server.addr(),
+        "POST",
+        "/api/boards",
+        r#"{"title":"Payments outage"}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    (
+        json["id"].as_str().unwrap().parse().unwrap(),
+        json["facilitatorKey"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (board, key) = create(&server).await;
+    assert_eq!(key.len(), 32);
+
+    let ada = YClient::connect(&server.ws_base(), &board).await;
+    assert!(
+        ada.edit(|b, txn| b.is_facilitator(txn, &key)),
+        "the creator's key is the board's"
+    );
+    assert!(!ada.edit(|b, txn| b.is_facilitator(txn, "guess")));
+    ada.edit(|b, txn| {
+        b.set_incident_date(txn, Some(Date::parse("2026-11-20").unwrap()));
+        b.set_severity(txn, "SEV1");
+        b.add_note(
+            txn,
+            &id("t1"),
+            new_note(RegionId::Timeline, 0.0, "Payments 5xx begin"),
+        );
+        let ctx = b.time_context(txn);
+        b.set_note_time(
+            txn,
+            &id("t1"),
+            Some(Timestamp::parse("09:41:05", ctx).unwrap()),
+        );
+        b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
+        b.add_note(
+            txn,
+            &id("idea"),
+            new_note(RegionId::Detect, 0.0, "Alert on 5xx | per region"),
+        );
+        b.vote(txn, &id("idea"), "voter-1").unwrap();
+        let a = RegionId::Actions.region().rect;
+        let home = (
+            new_note(RegionId::Detect, 0.0, "").x,
+            new_note(RegionId::Detect, 0.0, "").y,
+        );
+        assert!(b.promote_to_action(
+            txn,
+            &id("idea"),
+            &id("act"),
+            (a.x + 30.0, a.y + 90.0),
+            home,
+            1.0,
+            None
+        ));
+        b.set_owner(txn, &id("act"), "Bo");
+        b.set_due(txn, &id("act"), Some(Date::parse("2026-12-04").unwrap()));
+    });
+    // A second client seeing everything means the server has stored it.
+    let watcher = YClient::connect(&server.ws_base(), &board).await;
+    watcher
+        .wait_until("all notes", |b, txn| {
+            b.note(txn, &id("act")).is_some_and(|n| n.due.is_some())
+        })
+        .await;
+
+    let (status, md) = http(
+        server.addr(),
+        "GET",
+        &format!("/api/boards/{board}/export.md"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(md.starts_with("# Payments outage\n"), "{md}");
+    assert!(md.contains("| Severity | SEV1 |"), "{md}");
+    assert!(
+        md.contains("| 09:41:05 | Reported | Payments 5xx begin |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Alert on 5xx | per region (1 vote) — Ada → action"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Alert on 5xx \\| per region | Bo | 2026-12-04 | 0 | Alert on 5xx \\| per region (Detect) |"),
+        "{md}"
+    );
+
+    let (status, first) = http(
+        server.addr(),
+        "GET",
+        &format!("/api/boards/{board}/export.json"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = http(server.addr(), "POST", "/api/boards/import", &first).await;
+    assert_eq!(status, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let copy: BoardId = created["id"].as_str().unwrap().parse().unwrap();
+    assert_ne!(copy, board);
+    let new_key = created["facilitatorKey"].as_str().unwrap();
+    assert_ne!(new_key, key, "a restored board gets its own facilitator");
+    let (status, second) = http(
+        server.addr(),
+        "GET",
+        &format!("/api/boards/{copy}/export.json"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&second).unwrap(),
+        serde_json::from_str::<Value>(&first).unwrap(),
+        "export → import → export is identical in content"
+    );
+    let restored = YClient::connect(&server.ws_base(), &copy).await;
+    assert!(restored.edit(|b, txn| b.is_facilitator(txn, new_key)));
+    assert_eq!(restored.notes(), watcher.notes());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_export_and_import_requests_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let unknown = "ab".repeat(16);
+    for path in [
+        format!("/api/boards/{unknown}/export.md"),
+        format!("/api/boards/{unknown}/export.json"),
+    ] {
+        let (status, body) = http(server.addr(), "GET", &path, "").await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+    let (status, _) = http(server.addr(), "GET", "/api/boards/NOPE/export.md", "").await;
+    assert_eq!(status, 400);
+
+    for (body, says) in [
+        ("not json", "not a board backup"),
+        (
+            r#"{"format":"trello","version":1,"title":"x","createdAt":0,"voteBudget":5,"notes":[]}"#,
+            "not a Hindsight board export",
+        ),
+        (
+            r#"{"format":"hindsight-board","version":1,"title":"x","createdAt":0,"voteBudget":5,
+                "notes":[{"id":"a b","text":"","x":0,"y":0,"w":200,"h":140,"color":"yellow","createdAt":0}]}"#,
+            "note 0",
+        ),
+    ] {
+        let (status, answer) = http(server.addr(), "POST", "/api/boards/import", body).await;
+        assert_eq!(status, 400, "{answer}");
+        let error = serde_json::from_str::<Value>(&answer).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(error.contains(says), "{error:?} should mention {says:?}");
+    }
+    server.stop().await;
+}
