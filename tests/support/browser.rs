@@ -160,6 +160,36 @@ impl Session {
         .await;
     }
 
+    /// Adds a note through a region's add button, types `text` into it, and returns the
+    /// new note's id.
+    pub async fn add_note(&self, region: &str, text: &str) -> String {
+        let before = self
+            .js(
+                "return [...document.querySelectorAll('.note')].map(n => n.dataset.noteId);",
+                vec![],
+            )
+            .await;
+        self.click(&format!(".region[data-region=\"{region}\"] .region-add"))
+            .await;
+        let id = self
+            .wait_js(
+                "the new note",
+                "const known = arguments[0];
+                 const fresh = [...document.querySelectorAll('.note')]
+                     .map(n => n.dataset.noteId).filter(id => !known.includes(id));
+                 return fresh.length === 1 ? fresh[0] : null;",
+                vec![before],
+            )
+            .await;
+        let id = id.as_str().expect("note id").to_owned();
+        self.type_into(
+            &format!(".note[data-note-id=\"{id}\"] textarea.note-text"),
+            text,
+        )
+        .await;
+        id
+    }
+
     /// Drags the element matched by `css` by (dx, dy) screen pixels in small steps, the
     /// way a hand does, so intermediate positions are sent too.
     pub async fn drag(&self, css: &str, dx: f64, dy: f64) {

@@ -11,43 +11,6 @@ use serde_json::json;
 /// A JavaScript function expression that finds a note element by id.
 const NOTE_BY_ID_FN: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
 
-/// Adds a note through a region's add button in `session`, types `text`, and returns the
-/// new note's id.
-async fn add_note(session: &Session, region: &str, text: &str) -> String {
-    let before: Vec<String> = note_ids(session).await;
-    session
-        .click(&format!(".region[data-region=\"{region}\"] .region-add"))
-        .await;
-    let id = session
-        .wait_js(
-            "the new note",
-            "const known = arguments[0];
-             const fresh = [...document.querySelectorAll('.note')]
-                 .map(n => n.dataset.noteId).filter(id => !known.includes(id));
-             return fresh.length === 1 ? fresh[0] : null;",
-            vec![json!(before)],
-        )
-        .await;
-    let id = id.as_str().unwrap().to_owned();
-    session
-        .type_into(
-            &format!(".note[data-note-id=\"{id}\"] textarea.note-text"),
-            text,
-        )
-        .await;
-    id
-}
-
-async fn note_ids(session: &Session) -> Vec<String> {
-    let v = session
-        .js(
-            "return [...document.querySelectorAll('.note')].map(n => n.dataset.noteId);",
-            vec![],
-        )
-        .await;
-    serde_json::from_value(v).unwrap()
-}
-
 async fn wait_for_text(session: &Session, who: &str, id: &str, text: &str) {
     session
         .wait_js(
@@ -110,7 +73,9 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
     .await;
 
     // A note created and typed by Ada appears with its text for Bo.
-    let note = add_note(&ada, "detect", "Checkout alerts fired 20 minutes late").await;
+    let note = ada
+        .add_note("detect", "Checkout alerts fired 20 minutes late")
+        .await;
     wait_for_text(&bo, "Bo", &note, "Checkout alerts fired 20 minutes late").await;
 
     // Bo sees Ada's drag.
@@ -156,7 +121,7 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
         ("actions", "Add an alert on checkout error rate"),
     ] {
         let who = if region == "react" { &bo } else { &ada };
-        all.push((add_note(who, region, text).await, text.to_owned()));
+        all.push((who.add_note(region, text).await, text.to_owned()));
     }
     for (id, text) in &all {
         wait_for_text(&ada, "Ada", id, text).await;
