@@ -1,5 +1,6 @@
 //! The board page: creates the document, the store and the connection for one board,
-//! shares them with the components below through context, and lays out the header.
+//! shares them with the components below through context, and lays out the header: the
+//! title and meeting state on top, the incident facts in a row below.
 
 use std::time::Duration;
 
@@ -7,15 +8,21 @@ use hindsight_shared::presence::Point;
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::{BoardId, NoteId};
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
 
 use crate::camera::Camera;
 use crate::canvas::Canvas;
 use crate::dom;
+use crate::facilitation::{self, FacilitatorPanel, StepBanner, TimerDisplay};
+use crate::facts::FactsBar;
+use crate::follow::{self, FollowBanner};
 use crate::name::{remembered_name, NamePrompt};
 use crate::presence::{self, Participants};
 use crate::provider::Provider;
 use crate::store::Store;
+use crate::toast::Toast;
+
+/// How often the clock the timer counts down against ticks.
+const CLOCK_TICK: Duration = Duration::from_millis(250);
 
 /// Local UI state: never in the document, never sent (except through presence).
 #[derive(Clone, Copy)]
@@ -30,6 +37,28 @@ pub struct Ui {
     pub editing: RwSignal<Option<NoteId>>,
     /// Our pointer on the canvas, in world coordinates.
     pub cursor: RwSignal<Option<Point>>,
+    /// The size of the canvas viewport in screen pixels.
+    pub viewport: RwSignal<(f64, f64)>,
+    /// This browser's anonymous voter token for this board (never the name).
+    pub voter: StoredValue<String>,
+    /// A short message for the person, see `toast.rs`.
+    pub toast: RwSignal<Option<String>>,
+    /// Wall-clock milliseconds, ticking a few times a second, for countdowns.
+    pub now: RwSignal<f64>,
+    /// This person chose to stop following the facilitator's view.
+    pub unfollowed: RwSignal<bool>,
+}
+
+/// This browser's voter token for `id`, made on first use.
+fn voter_token(id: BoardId) -> String {
+    let key = dom::voter_key(&id.to_string());
+    dom::load(&key)
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            let token = dom::random_hex::<8>();
+            dom::save(&key, &token);
+            token
+        })
 }
 
 fn socket_url(id: BoardId) -> String {
@@ -51,19 +80,29 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
         focus: RwSignal::new(None),
         editing: RwSignal::new(None),
         cursor: RwSignal::new(None),
+        viewport: RwSignal::new((0.0, 0.0)),
+        voter: StoredValue::new(voter_token(id)),
+        toast: RwSignal::new(None),
+        now: RwSignal::new(dom::now_ms()),
+        unfollowed: RwSignal::new(false),
     };
     let doc = new_doc(Some(dom::random_client_id()));
     let store = Store::new(doc.clone());
     let provider = Provider::start(doc, socket_url(id));
+    store.set_facilitator_key(&facilitation::load_key(id));
 
+    provide_context(id);
     provide_context(ui);
     provide_context(store.clone());
     provide_context(provider.clone());
     presence::publish(provider.clone(), ui);
+    follow::start(store.clone(), ui);
+    set_interval(move || ui.now.set(dom::now_ms()), CLOCK_TICK);
 
     let prompting = move || ui.renaming.get() || ui.name.with(|n| n.trim().is_empty());
     let status = provider.status();
     let title = store.title;
+    let settings = store.settings;
 
     view! {
         <div class="board-page" class:dimmed=prompting>
@@ -80,6 +119,19 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                     prop:value=move || title.get()
                     on:change=move |ev| store.set_title(event_target_value(&ev).trim())
                 />
+                <div class="meeting-state">
+                    <StepBanner />
+                    <TimerDisplay />
+                    <Show when=move || settings.with(|s| s.anonymous)>
+                        <span
+                            id="anonymous-badge"
+                            class="badge"
+                            title="New notes do not record who wrote them"
+                        >
+                            "Anonymous"
+                        </span>
+                    </Show>
+                </div>
                 <div class="topbar-right">
                     <span
                         id="connection"
@@ -94,8 +146,12 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                     <CopyLink />
                 </div>
             </header>
+            <FactsBar />
             <main class="board" aria-label="Postmortem board">
                 <Canvas />
+                <FollowBanner />
+                <FacilitatorPanel />
+                <Toast />
             </main>
         </div>
         <NamePrompt />
@@ -109,12 +165,7 @@ fn CopyLink() -> impl IntoView {
         let Ok(url) = window().location().href() else {
             return;
         };
-        let navigator = window().navigator();
-        // `navigator.clipboard` only exists in secure contexts (https or localhost).
-        let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
-            .is_ok_and(|c| !c.is_undefined());
-        if has_clipboard {
-            let _ = navigator.clipboard().write_text(&url);
+        if dom::copy_to_clipboard(&url) {
             copied.set(true);
             set_timeout(move || copied.set(false), Duration::from_millis(1500));
         } else {

@@ -71,6 +71,26 @@ impl Camera {
         }
     }
 
+    /// The camera that puts the world point `(wx, wy)` at the centre of a viewport of the
+    /// given size, at `zoom` (clamped), as when following someone else's view.
+    pub fn centred_on(wx: f64, wy: f64, zoom: f64, width: f64, height: f64) -> Camera {
+        let zoom = if zoom.is_finite() {
+            zoom.clamp(MIN_ZOOM, MAX_ZOOM)
+        } else {
+            1.0
+        };
+        Camera {
+            x: width / 2.0 - wx * zoom,
+            y: height / 2.0 - wy * zoom,
+            zoom,
+        }
+    }
+
+    /// The world point at the centre of a viewport of the given size.
+    pub fn centre(self, width: f64, height: f64) -> (f64, f64) {
+        self.to_world(width / 2.0, height / 2.0)
+    }
+
     pub fn css_transform(self) -> String {
         format!("translate({}px, {}px) scale({})", self.x, self.y, self.zoom)
     }
@@ -157,6 +177,19 @@ mod tests {
         let (l, t) = to_screen(cam, board.x, board.y);
         let (r, b) = to_screen(cam, board.right(), board.bottom());
         assert!(l >= 31.9 && t >= 31.9 && r <= 1368.1 && b <= 768.1);
+    }
+
+    #[test]
+    fn centring_round_trips_through_the_centre() {
+        let cam = Camera::centred_on(1200.0, -300.0, 0.5, 1000.0, 600.0);
+        assert_eq!(to_screen(cam, 1200.0, -300.0), (500.0, 300.0));
+        let (x, y) = cam.centre(1000.0, 600.0);
+        assert!(close(x, 1200.0) && close(y, -300.0));
+        assert_eq!(
+            Camera::centred_on(0.0, 0.0, 99.0, 10.0, 10.0).zoom,
+            MAX_ZOOM
+        );
+        assert_eq!(Camera::centred_on(0.0, 0.0, f64::NAN, 10.0, 10.0).zoom, 1.0);
     }
 
     #[test]

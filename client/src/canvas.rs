@@ -1,5 +1,5 @@
-//! The pannable, zoomable surface: the eight regions, the notes on them and other
-//! people's cursors, plus the zoom controls.
+//! The pannable, zoomable surface: the eight regions (the meeting's current step
+//! highlighted), the notes on them and other people's cursors, plus the zoom controls.
 //!
 //! Pointer handling here is about the camera (pan, pinch) and our own cursor; notes handle
 //! their own dragging and stop the event before it gets here.
@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use hindsight_shared::presence::Point;
 use hindsight_shared::region::{board_bounds, region_at};
-use hindsight_shared::{Region, REGIONS};
+use hindsight_shared::timeline::Timeline;
+use hindsight_shared::timestamp::zone_label;
+use hindsight_shared::{Region, RegionId, REGIONS};
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -49,12 +51,23 @@ pub fn Canvas() -> impl IntoView {
     // Pointers currently held down on empty canvas, by id, at their last position.
     let pointers = StoredValue::new(HashMap::<i32, (f64, f64)>::new());
 
+    let measure = move || {
+        viewport.get_untracked().map(|el| {
+            let size = (el.client_width() as f64, el.client_height() as f64);
+            if ui.viewport.get_untracked() != size {
+                ui.viewport.set(size);
+            }
+            size
+        })
+    };
     let fit = move || {
-        if let Some(el) = viewport.get_untracked() {
-            let (w, h) = (el.client_width() as f64, el.client_height() as f64);
+        if let Some((w, h)) = measure() {
             ui.camera.set(Camera::fit(board_bounds(), w, h));
         }
     };
+    let _ = window_event_listener(leptos::ev::resize, move |_| {
+        measure();
+    });
     let zoom_by = move |factor: f64| {
         if let Some(el) = viewport.get_untracked() {
             let (cx, cy) = (
@@ -222,7 +235,24 @@ pub fn Canvas() -> impl IntoView {
 fn RegionCard(region: &'static Region) -> impl IntoView {
     let store = expect_context::<Store>();
     let ui = expect_context::<Ui>();
+    let (meeting, settings) = (store.meeting, store.settings);
     let rect = region.rect;
+    let step = region.step;
+    let timeline = (region.id == RegionId::Timeline).then(|| {
+        let untimed_left = Timeline::untimed_column_x() - rect.x;
+        view! {
+            <span class="untimed-label" style:left=format!("{untimed_left}px")>
+                "No time yet"
+            </span>
+        }
+    });
+    let zone = (region.id == RegionId::Timeline).then(|| {
+        view! {
+            <span class="zone-label" title="Change the timezone in the facts row above">
+                {move || format!("Times in {}", zone_label(settings.with(|s| s.facts.utc_offset)))}
+            </span>
+        }
+    });
     let add = move |_| {
         let (x, y) = free_spot(rect, &store.occupied());
         let id = store.create_note(x, y, &ui.name.get_untracked());
@@ -231,6 +261,7 @@ fn RegionCard(region: &'static Region) -> impl IntoView {
     view! {
         <section
             class="region"
+            class:current-step=move || meeting.with(|m| m.step == Some(step))
             data-region=region.id.as_str()
             style:left=format!("{}px", rect.x)
             style:top=format!("{}px", rect.y)
@@ -243,10 +274,12 @@ fn RegionCard(region: &'static Region) -> impl IntoView {
                     <h2>{region.title}</h2>
                     <p>{region.question}</p>
                 </div>
+                {zone}
                 <button class="region-add" title="Add a note here" on:click=add>
                     "+ Note"
                 </button>
             </header>
+            {timeline}
         </section>
     }
 }

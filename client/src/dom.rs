@@ -8,6 +8,16 @@ use wasm_bindgen::JsValue;
 /// Where the display name is remembered between visits.
 pub const NAME_KEY: &str = "hindsight.name";
 
+/// Where this browser keeps a board's facilitator key, if it has one.
+pub fn facilitator_key(board: &str) -> String {
+    format!("hindsight.facilitator.{board}")
+}
+
+/// Where this browser keeps its anonymous voter token for a board.
+pub fn voter_key(board: &str) -> String {
+    format!("hindsight.voter.{board}")
+}
+
 /// Random bytes from the browser's CSPRNG. yrs' own generator is not used because it has
 /// no good entropy source on `wasm32-unknown-unknown`.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
@@ -19,6 +29,14 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
         .get_random_values_with_u8_array(&mut bytes)
         .expect("getRandomValues accepts small buffers");
     bytes
+}
+
+/// `N` random bytes as `2N` lowercase hex digits, for keys and tokens.
+pub fn random_hex<const N: usize>() -> String {
+    random_bytes::<N>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A fresh document client id. Yjs ids are 53-bit at most; 32 bits keeps us well inside
@@ -53,6 +71,29 @@ pub fn save(key: &str, value: &str) {
     }
 }
 
+pub fn remove(key: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// Puts `text` on the clipboard. Returns false where there is no clipboard API (pages
+/// not served over https or from localhost), so the caller can offer another way.
+pub fn copy_to_clipboard(text: &str) -> bool {
+    let navigator = web_sys::window().map(|w| w.navigator());
+    let Some(navigator) = navigator else {
+        return false;
+    };
+    let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+        .is_ok_and(|c| !c.is_undefined());
+    if has_clipboard {
+        let _ = navigator.clipboard().write_text(text);
+    }
+    has_clipboard
+}
+
+/// Logs to the browser console (natively, tests use `eprintln!` instead; see provider.rs).
+#[cfg(target_arch = "wasm32")]
 pub fn warn(message: &str) {
     web_sys::console::warn_1(&JsValue::from_str(message));
 }

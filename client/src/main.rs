@@ -7,13 +7,18 @@ mod board;
 mod camera;
 mod canvas;
 mod dom;
+mod facilitation;
+mod facts;
+mod follow;
 mod name;
 mod note;
+mod note_fields;
 mod placement;
 mod presence;
 mod provider;
 mod start;
 mod store;
+mod toast;
 
 use hindsight_shared::{close, BoardId};
 use leptos::prelude::*;

@@ -3,10 +3,17 @@
 //! The note draws what its document signal says, with two local exceptions: while this
 //! person drags it, the note follows the pointer at full frame rate (the document hears
 //! about it at most every 40 ms), and while this person types, remote edits are merged
-//! into the field without moving their caret.
+//! into the field without moving their caret. A note in the Rough Timeline is drawn at
+//! the slot its time gives it, not at its stored position, so everyone sees one order.
+//!
+//! Dropping a note from elsewhere into Next Steps does not move it: the idea goes back
+//! where the drag started and a new action note, linked to it, appears where it was
+//! dropped (`Board::promote_to_action`).
 
+use hindsight_shared::actions::{is_action, missing};
+use hindsight_shared::region::region_at;
 use hindsight_shared::schema::{utf16_len, TextEdit};
-use hindsight_shared::{NoteColor, NoteId};
+use hindsight_shared::{NoteColor, NoteId, RegionId};
 use leptos::html::Textarea;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -14,9 +21,11 @@ use web_sys::{Element, PointerEvent};
 
 use crate::board::Ui;
 use crate::dom;
+use crate::note_fields::{ActionFields, ActionLink, SourceLink, TimelineFields, Votes};
 use crate::presence::editor_color;
 use crate::provider::Provider;
 use crate::store::Store;
+use crate::toast;
 
 /// Minimum time between document writes while dragging; enough for others to see the
 /// note glide, few enough updates to keep the history small.
@@ -41,8 +50,12 @@ struct Drag {
     pointer_id: i32,
     start_x: f64,
     start_y: f64,
+    /// Where the note was drawn when the drag started.
     note_x: f64,
     note_y: f64,
+    /// Its stored position and region then: where an idea goes back after promotion.
+    home: (f64, f64),
+    from: Option<RegionId>,
     last_write: f64,
 }
 
@@ -60,6 +73,13 @@ pub fn Note(id: NoteId) -> impl IntoView {
 
     let id_str = id.to_string();
     let highlight = Memo::new(move |_| peers.with(|ps| editor_color(ps, &id_str)));
+    let region = Memo::new(move |_| data.with(|n| n.region));
+    let slot = {
+        let (id, slots) = (id.clone(), store.timeline_slots);
+        Memo::new(move |_| slots.with(|s| s.get(&id).copied()))
+    };
+    // Where the note is drawn when nobody here is dragging it.
+    let resting = move || slot.get().unwrap_or_else(|| data.with(|n| (n.x, n.y)));
 
     // Remote edits reach the field here; our own typing already matches it.
     Effect::new(move |_| {
@@ -100,7 +120,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
             let on_control = ev
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest("textarea, button").ok().flatten())
+                .and_then(|t| t.closest("textarea, button, input, select").ok().flatten())
                 .is_some();
             // The canvas would otherwise start panning.
             ev.stop_propagation();
@@ -114,13 +134,16 @@ pub fn Note(id: NoteId) -> impl IntoView {
             {
                 let _ = el.set_pointer_capture(ev.pointer_id());
             }
-            let (note_x, note_y) = data.with_untracked(|n| (n.x, n.y));
+            let (note_x, note_y) = untrack(resting);
+            let (home, from) = data.with_untracked(|n| ((n.x, n.y), n.region));
             drag.set_value(Some(Drag {
                 pointer_id: ev.pointer_id(),
                 start_x: ev.client_x() as f64,
                 start_y: ev.client_y() as f64,
                 note_x,
                 note_y,
+                home,
+                from,
                 last_write: dom::now_ms(),
             }));
             ui.editing.set(Some(id.clone()));
@@ -158,11 +181,26 @@ pub fn Note(id: NoteId) -> impl IntoView {
     let end_drag = {
         let (id, store) = (id.clone(), store.clone());
         move |ev: PointerEvent| {
-            let Some((_, x, y)) = drag_position(&ev) else {
+            let Some((d, x, y)) = drag_position(&ev) else {
                 return;
             };
             drag.set_value(None);
-            store.move_note(&id, x, y);
+            let (w, h, already) = data.with_untracked(|n| (n.w, n.h, n.action_id.is_some()));
+            let into_actions = d.from != Some(RegionId::Actions)
+                && region_at(x + w / 2.0, y + h / 2.0) == Some(RegionId::Actions);
+            let promoted = into_actions
+                && if already {
+                    // One action per idea: the idea goes home instead of becoming two.
+                    store.move_note(&id, d.home.0, d.home.1);
+                    toast::show(ui, "This idea is already an action.");
+                    true
+                } else {
+                    let name = ui.name.get_untracked();
+                    store.promote(&id, (x, y), d.home, &name).is_some()
+                };
+            if !promoted {
+                store.move_note(&id, x, y);
+            }
             dragged_to.set(None);
             if ui.editing.with_untracked(|e| e.as_ref() == Some(&id)) {
                 ui.editing.set(None);
@@ -170,11 +208,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
         }
     };
 
-    let position = move || {
-        dragged_to
-            .get()
-            .unwrap_or_else(|| data.with(|n| (n.x, n.y)))
-    };
+    let position = move || dragged_to.get().unwrap_or_else(resting);
     let initial_text = data.with_untracked(|n| n.text.clone());
 
     let colors = NoteColor::ALL.map(|color| {
@@ -212,14 +246,38 @@ pub fn Note(id: NoteId) -> impl IntoView {
         move |_| store.delete_note(&id)
     };
 
+    let fields = {
+        let id = id.clone();
+        move || match region.get() {
+            Some(RegionId::Timeline) => {
+                view! { <TimelineFields id=id.clone() data=data /> }.into_any()
+            }
+            Some(RegionId::Actions) => {
+                view! { <ActionFields id=id.clone() data=data /> }.into_any()
+            }
+            _ => ().into_any(),
+        }
+    };
+    let source = move || {
+        data.with(|n| n.source_id.clone().filter(|_| is_action(n)))
+            .map(|source| view! { <SourceLink source=source /> })
+    };
+    let action = move || {
+        data.with(|n| n.action_id.clone())
+            .map(|action| view! { <ActionLink action=action /> })
+    };
+
     view! {
         <div
             class="note"
             class:dragging=move || dragged_to.with(Option::is_some)
             class:busy=move || highlight.with(Option::is_some)
+            class:action=move || region.get() == Some(RegionId::Actions)
+            class:incomplete=move || data.with(|n| is_action(n) && missing(n).is_some())
+            class:promoted=move || data.with(|n| n.action_id.is_some())
             data-note-id=id.to_string()
-            data-x=move || data.with(|n| n.x.to_string())
-            data-y=move || data.with(|n| n.y.to_string())
+            data-x=move || resting().0.to_string()
+            data-y=move || resting().1.to_string()
             data-region=move || data.with(|n| n.region.map(|r| r.as_str()).unwrap_or(""))
             data-color=move || data.with(|n| n.color.as_str())
             style:transform=move || {
@@ -238,10 +296,12 @@ pub fn Note(id: NoteId) -> impl IntoView {
             on:dblclick=|ev| ev.stop_propagation()
         >
             <div class="note-bar" title="Drag to move">
+                <Votes id=id.clone() data=data />
                 <button class="note-delete" title="Delete note" aria-label="Delete note" on:click=on_delete>
                     "×"
                 </button>
             </div>
+            {fields}
             <textarea
                 class="note-text"
                 node_ref=textarea
@@ -253,7 +313,14 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 on:blur=on_blur
             ></textarea>
             <div class="note-footer">
-                <span class="note-author">{move || data.with(|n| n.author.clone())}</span>
+                <div class="note-footer-left">
+                    {source}
+                    {move || {
+                        data.with(|n| n.author.clone().filter(|_| n.source_id.is_none() || !is_action(n)))
+                            .map(|a| view! { <span class="note-author">{a}</span> })
+                    }}
+                    {action}
+                </div>
                 <div class="note-colors" role="group" aria-label="Note colour">{colors}</div>
             </div>
         </div>

@@ -1,4 +1,8 @@
-//! The start page, which creates boards, and the page for links that lead nowhere.
+//! The start page, which creates boards and restores them from a JSON backup, and the
+//! page for links that lead nowhere.
+//!
+//! Whoever creates or restores a board is its facilitator: the key the server answers
+//! with is kept in this browser's localStorage before the page moves to the board.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -7,54 +11,95 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
 
+use crate::dom;
+
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Created {
     id: String,
+    #[serde(default)]
+    facilitator_key: Option<String>,
 }
 
-/// Asks the server for a new board and returns its id.
-async fn create_board() -> Result<String, String> {
+#[derive(Deserialize)]
+struct Failure {
+    error: String,
+}
+
+/// Posts `body` to `path`, which creates a board, and returns the board's id after
+/// storing its facilitator key.
+async fn post_board(path: &str, body: &str) -> Result<String, String> {
     let init = RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str("{}"));
+    init.set_body(&JsValue::from_str(body));
     let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
     let _ = headers.set("content-type", "application/json");
     init.set_headers(&headers);
-    let promise = window().fetch_with_str_and_init("/api/boards", &init);
+    let promise = window().fetch_with_str_and_init(path, &init);
     let response: Response = JsFuture::from(promise)
         .await
         .map_err(|_| "The server could not be reached.".to_string())?
         .unchecked_into();
-    if !response.ok() {
-        return Err(format!("The server said {}.", response.status()));
-    }
     let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
         .await
         .map_err(|e| format!("{e:?}"))?
         .as_string()
         .unwrap_or_default();
-    serde_json::from_str::<Created>(&text)
-        .map(|c| c.id)
-        .map_err(|_| "The server sent an unexpected answer.".to_string())
+    if !response.ok() {
+        return Err(serde_json::from_str::<Failure>(&text)
+            .map(|f| f.error)
+            .unwrap_or_else(|_| format!("The server said {}.", response.status())));
+    }
+    let created = serde_json::from_str::<Created>(&text)
+        .map_err(|_| "The server sent an unexpected answer.".to_string())?;
+    if let Some(key) = created.facilitator_key.filter(|k| !k.is_empty()) {
+        dom::save(&dom::facilitator_key(&created.id), &key);
+    }
+    Ok(created.id)
+}
+
+/// The text of the file chosen in a file input.
+async fn chosen_file_text(input: &web_sys::HtmlInputElement) -> Option<String> {
+    let file = input.files()?.get(0)?;
+    JsFuture::from(file.text()).await.ok()?.as_string()
 }
 
 #[component]
 pub fn StartPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let go = move |result: Result<String, String>| match result {
+        Ok(id) => {
+            let _ = window().location().assign(&format!("/b/{id}"));
+        }
+        Err(e) => {
+            error.set(Some(e));
+            busy.set(false);
+        }
+    };
     let create = move |_| {
         busy.set(true);
         error.set(None);
+        spawn_local(async move { go(post_board("/api/boards", "{}").await) });
+    };
+    let restore = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        busy.set(true);
+        error.set(None);
         spawn_local(async move {
-            match create_board().await {
-                Ok(id) => {
-                    let _ = window().location().assign(&format!("/b/{id}"));
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    busy.set(false);
-                }
-            }
+            let Some(text) = chosen_file_text(&input).await else {
+                error.set(Some("That file could not be read.".into()));
+                busy.set(false);
+                return;
+            };
+            // Choosing the same file again after an error should try again.
+            input.set_value("");
+            go(post_board("/api/boards/import", &text).await);
         });
     };
     view! {
@@ -76,7 +121,17 @@ pub fn StartPage() -> impl IntoView {
                 >
                     {move || if busy.get() { "Creating…" } else { "New postmortem board" }}
                 </button>
-                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <label class="button ghost restore" title="Make a new board from a “Backup JSON” file">
+                    "Restore from backup"
+                    <input
+                        id="import-file"
+                        type="file"
+                        accept="application/json,.json"
+                        on:change=restore
+                        disabled=move || busy.get()
+                    />
+                </label>
+                {move || error.get().map(|e| view! { <p id="start-error" class="error" role="alert">{e}</p> })}
                 <ol class="steps">
                     <li>"Create a board and share its link with everyone who was there."</li>
                     <li>"Walk through the eight steps, from summary to actions."</li>

@@ -1,25 +1,68 @@
 //! Signals that mirror the board's Yrs document, and the only way the page writes to it.
 //!
-//! The document is the single source of truth. Observers on the `notes` and `meta` maps
-//! turn each transaction (local or remote) into the smallest set of signal updates: one
-//! signal per note, so moving one note re-renders that note alone, plus the ordered list
-//! of ids, which only changes when notes are added or removed.
+//! The document is the single source of truth. Observers on the `notes`, `meta` and
+//! `facilitation` maps turn each transaction (local or remote) into the smallest set of
+//! signal updates: one signal per note, so moving one note re-renders that note alone,
+//! plus the ordered list of ids, which only changes when notes are added or removed, plus
+//! one signal each for the board's settings and the meeting's state. Views that need all
+//! notes at once (timeline order, action count, votes) derive from [`Store::all`].
+//!
+//! Board logic (what a promotion writes, how votes are budgeted, who is anonymous) lives
+//! in `hindsight-shared`; this module only opens the transactions.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use hindsight_shared::facilitation::{Timer, View};
+use hindsight_shared::facts::IncidentFacts;
 use hindsight_shared::schema::{NOTE_HEIGHT, NOTE_WIDTH};
+use hindsight_shared::timeline::Timeline;
+use hindsight_shared::timestamp::TimeContext;
+use hindsight_shared::votes::DEFAULT_VOTE_BUDGET;
 use hindsight_shared::{Board, NewNote, NoteColor, NoteData, NoteId, Rect};
 use leptos::prelude::*;
 use yrs::types::{Event, PathSegment};
-use yrs::{DeepObservable, Doc, Observable, Transact, TransactionMut};
+use yrs::{DeepObservable, Doc, Observable, ReadTxn, Transact, Transaction, TransactionMut};
 
 use crate::dom;
 
 const NOTES_OBSERVER: &str = "hindsight-store-notes";
 const META_OBSERVER: &str = "hindsight-store-meta";
+const FACILITATION_OBSERVER: &str = "hindsight-store-facilitation";
 
 type NoteSignals = Arc<Mutex<HashMap<NoteId, RwSignal<NoteData>>>>;
+
+/// The board's facts and settings, as the `meta` map says now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub facts: IncidentFacts,
+    /// The incident date and timezone that timeline times are read and shown in.
+    pub time: TimeContext,
+    pub anonymous: bool,
+    pub vote_budget: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            facts: IncidentFacts::default(),
+            time: TimeContext {
+                date: None,
+                offset_minutes: 0,
+            },
+            anonymous: false,
+            vote_budget: DEFAULT_VOTE_BUDGET,
+        }
+    }
+}
+
+/// Where the meeting is, as the `facilitation` map says now.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Meeting {
+    pub step: Option<u8>,
+    pub timer: Option<Timer>,
+    pub follow: Option<View>,
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -28,19 +71,79 @@ pub struct Store {
     /// Note ids, oldest first, as the document orders them.
     pub ids: RwSignal<Vec<NoteId>>,
     notes: NoteSignals,
+    /// Every note, oldest first; recomputed when any note changes.
+    pub all: Memo<Vec<NoteData>>,
+    /// Where each timeline note is drawn: derived from time order, not stored positions.
+    pub timeline_slots: Memo<HashMap<NoteId, (f64, f64)>>,
     pub title: RwSignal<String>,
+    pub settings: RwSignal<Settings>,
+    pub meeting: RwSignal<Meeting>,
+    /// The facilitator's secret as this browser knows it (local, never in the document).
+    facilitator_key: RwSignal<String>,
+    /// Whether `facilitator_key` matches the hash in the document.
+    pub is_facilitator: RwSignal<bool>,
+}
+
+fn read_settings<T: ReadTxn>(board: &Board, txn: &T) -> Settings {
+    Settings {
+        facts: board.facts(txn),
+        time: board.time_context(txn),
+        anonymous: board.anonymous(txn),
+        vote_budget: board.vote_budget(txn),
+    }
+}
+
+fn read_meeting<T: ReadTxn>(board: &Board, txn: &T) -> Meeting {
+    Meeting {
+        step: board.step(txn),
+        timer: board.timer(txn),
+        follow: board.follow(txn),
+    }
+}
+
+fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, new: T) {
+    if signal.with_untracked(|old| *old != new) {
+        signal.set(new);
+    }
 }
 
 impl Store {
     /// Mirrors `doc` from now on, starting with whatever it already holds.
     pub fn new(doc: Doc) -> Store {
         let board = Board::new(&doc);
+        let ids = RwSignal::new(Vec::<NoteId>::new());
+        let notes: NoteSignals = Arc::new(Mutex::new(HashMap::new()));
+        let all = {
+            let notes = notes.clone();
+            Memo::new(move |_| -> Vec<NoteData> {
+                let signals: Vec<RwSignal<NoteData>> = ids.with(|ids| {
+                    let map = notes.lock().expect("note signals are not poisoned");
+                    ids.iter().filter_map(|id| map.get(id).copied()).collect()
+                });
+                signals.into_iter().map(|s| s.get()).collect()
+            })
+        };
+        let timeline_slots = Memo::new(move |_| {
+            all.with(|notes| {
+                Timeline::of(notes)
+                    .layout()
+                    .into_iter()
+                    .map(|(id, x, y)| (id, (x, y)))
+                    .collect()
+            })
+        });
         let store = Store {
             doc,
             board,
-            ids: RwSignal::new(Vec::new()),
-            notes: Arc::new(Mutex::new(HashMap::new())),
+            ids,
+            notes,
+            all,
+            timeline_slots,
             title: RwSignal::new(String::new()),
+            settings: RwSignal::new(Settings::default()),
+            meeting: RwSignal::new(Meeting::default()),
+            facilitator_key: RwSignal::new(String::new()),
+            is_facilitator: RwSignal::new(false),
         };
 
         // Note signals are made inside observers, which may run under a short-lived owner
@@ -70,21 +173,32 @@ impl Store {
                 owner.with(|| sync_notes(&board, txn, &notes, ids, touched, structural));
             });
 
-        let (board, title) = (store.board.clone(), store.title);
+        let (board, title, settings) = (store.board.clone(), store.title, store.settings);
+        let (key, is_facilitator) = (store.facilitator_key, store.is_facilitator);
         store
             .board
             .meta_map()
             .observe(META_OBSERVER, move |txn, _| {
-                let new = board.title(txn);
-                if title.with_untracked(|t| *t != new) {
-                    title.set(new);
-                }
+                set_if_changed(title, board.title(txn));
+                set_if_changed(settings, read_settings(&board, txn));
+                let mine = key.with_untracked(|k| board.is_facilitator(txn, k));
+                set_if_changed(is_facilitator, mine);
+            });
+
+        let (board, meeting) = (store.board.clone(), store.meeting);
+        store
+            .board
+            .facilitation_map()
+            .observe(FACILITATION_OBSERVER, move |txn, _| {
+                set_if_changed(meeting, read_meeting(&board, txn));
             });
 
         {
             let txn = store.doc.transact();
             let all = store.board.notes(&txn);
             store.title.set(store.board.title(&txn));
+            store.settings.set(read_settings(&store.board, &txn));
+            store.meeting.set(read_meeting(&store.board, &txn));
             store.ids.set(all.iter().map(|n| n.id.clone()).collect());
             let mut map = store.notes.lock().expect("note signals are not poisoned");
             for note in all {
@@ -106,24 +220,64 @@ impl Store {
             .collect()
     }
 
-    /// Adds an empty note with its top-left corner at `(x, y)`.
-    pub fn create_note(&self, x: f64, y: f64, author: &str) -> NoteId {
+    /// Reads the document in one transaction.
+    pub fn read<R>(&self, f: impl FnOnce(&Board, &Transaction) -> R) -> R {
+        f(&self.board, &self.doc.transact())
+    }
+
+    /// Changes the document in one transaction, which is then sent to everyone.
+    pub fn write<R>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+        f(&self.board, &mut self.doc.transact_mut())
+    }
+
+    /// Adds an empty note with its top-left corner at `(x, y)`, written by `name` unless
+    /// the board is anonymous.
+    pub fn create_note(&self, x: f64, y: f64, name: &str) -> NoteId {
         let id = NoteId::from_random(dom::random_bytes());
-        let note = NewNote {
-            x,
-            y,
-            text: String::new(),
-            color: NoteColor::default(),
-            created_at: dom::now_ms(),
-            author: Some(author.to_owned()),
-        };
-        self.board.add_note(&mut self.doc.transact_mut(), &id, note);
+        self.write(|board, txn| {
+            let note = NewNote {
+                x,
+                y,
+                text: String::new(),
+                color: NoteColor::default(),
+                created_at: dom::now_ms(),
+                author: board.author_for(txn, name),
+            };
+            board.add_note(txn, &id, note);
+        });
         id
     }
 
     /// Adds an empty note centred on a canvas point.
-    pub fn create_note_at_centre(&self, cx: f64, cy: f64, author: &str) -> NoteId {
-        self.create_note(cx - NOTE_WIDTH / 2.0, cy - NOTE_HEIGHT / 2.0, author)
+    pub fn create_note_at_centre(&self, cx: f64, cy: f64, name: &str) -> NoteId {
+        self.create_note(cx - NOTE_WIDTH / 2.0, cy - NOTE_HEIGHT / 2.0, name)
+    }
+
+    /// Turns `idea` into a new action note at `at`, putting the idea back at `home`.
+    /// Returns the action's id, or `None` if the idea is already an action or came from
+    /// one.
+    pub fn promote(
+        &self,
+        idea: &NoteId,
+        at: (f64, f64),
+        home: (f64, f64),
+        name: &str,
+    ) -> Option<NoteId> {
+        let action = NoteId::from_random(dom::random_bytes());
+        self.write(|board, txn| {
+            let author = board.author_for(txn, name);
+            board
+                .promote_to_action(txn, idea, &action, at, home, dom::now_ms(), author)
+                .then_some(action)
+        })
+    }
+
+    /// Takes `key` as this browser's facilitator key (empty for none) and re-checks it
+    /// against the document.
+    pub fn set_facilitator_key(&self, key: &str) {
+        self.facilitator_key.set(key.to_owned());
+        let mine = self.read(|board, txn| board.is_facilitator(txn, key));
+        set_if_changed(self.is_facilitator, mine);
     }
 
     pub fn edit_text(&self, id: &NoteId, value: &str) {
@@ -146,6 +300,12 @@ impl Store {
 
     pub fn set_title(&self, title: &str) {
         self.board.set_title(&mut self.doc.transact_mut(), title);
+    }
+
+    /// The rectangle of a note as it is now, without subscribing to it.
+    pub fn rect(&self, id: &NoteId) -> Option<Rect> {
+        self.note(id)
+            .map(|s| s.with_untracked(|n| Rect::new(n.x, n.y, n.w, n.h)))
     }
 
     fn signals(&self) -> std::sync::MutexGuard<'_, HashMap<NoteId, RwSignal<NoteData>>> {

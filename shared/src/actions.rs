@@ -121,10 +121,8 @@ impl ActionCount {
     pub fn sentence(&self) -> String {
         match (self.total, self.incomplete) {
             (0, _) => "No actions yet".into(),
-            (t, 0) => format!(
-                "All {t} action{} have an owner and a date",
-                if t == 1 { "" } else { "s" }
-            ),
+            (1, 0) => "The action has an owner and a date".into(),
+            (t, 0) => format!("All {t} actions have an owner and a date"),
             (t, i) => format!(
                 "{i} of {t} action{} still need{} an owner or a date",
                 if t == 1 { "" } else { "s" },
@@ -287,5 +285,10 @@ mod tests {
             .sentence(),
             "No actions yet"
         );
+        let one_done = ActionCount {
+            total: 1,
+            incomplete: 0,
+        };
+        assert_eq!(one_done.sentence(), "The action has an owner and a date");
     }
 }

@@ -1,0 +1,167 @@
+//! The incident facts row under the title: date, severity, customer impact and timezone,
+//! editable by everyone, next to what follows from the board (time to detect and resolve,
+//! how many actions still lack an owner or a date, this person's votes left) and the
+//! export links.
+
+use hindsight_shared::actions::ActionCount;
+use hindsight_shared::facts::SEVERITIES;
+use hindsight_shared::timeline::{format_duration, Timeline};
+use hindsight_shared::timestamp::{zone_label, Date};
+use hindsight_shared::BoardId;
+use leptos::prelude::*;
+
+use crate::board::Ui;
+use crate::store::Store;
+
+/// Board timezones offered: UTC−12:00 to UTC+14:00 in half hours, in minutes east of UTC.
+fn zone_offsets() -> impl Iterator<Item = i32> {
+    (-12 * 60..=14 * 60).step_by(30)
+}
+
+#[component]
+pub fn FactsBar() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let ui = expect_context::<Ui>();
+    let id = expect_context::<BoardId>();
+    let settings = store.settings;
+    let all = store.all;
+    let facts = move || settings.with(|s| s.facts.clone());
+
+    let durations = Memo::new(move |_| {
+        all.with(|notes| Timeline::of(notes).durations()).map(|d| {
+            format!(
+                "Time to detect {} · Time to resolve {}",
+                format_duration(d.to_detect_ms),
+                format_duration(d.to_resolve_ms)
+            )
+        })
+    });
+    let action_count = move || all.with(|notes| ActionCount::of(notes));
+    let votes_left = {
+        let store = store.clone();
+        move || {
+            all.track();
+            let budget = settings.with(|s| s.vote_budget);
+            let used = ui
+                .voter
+                .with_value(|v| store.read(|board, txn| board.votes_used(txn, v)));
+            format!("{} of {budget} votes left", budget.saturating_sub(used))
+        }
+    };
+
+    let severity_options = move || {
+        let current = facts().severity.unwrap_or_default();
+        // A severity written elsewhere (an import, another client) is kept selectable.
+        let mut names: Vec<String> = SEVERITIES.iter().map(|s| s.to_string()).collect();
+        if !current.is_empty() && !names.contains(&current) {
+            names.push(current.clone());
+        }
+        std::iter::once((String::new(), "Severity".to_owned()))
+            .chain(names.into_iter().map(|name| (name.clone(), name)))
+            .map(|(value, label)| {
+                let selected = value == current;
+                view! { <option value=value selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    let zone_options = move || {
+        let current = settings.with(|s| s.facts.utc_offset);
+        zone_offsets()
+            .map(|m| {
+                view! {
+                    <option value=m.to_string() selected=m == current>{zone_label(m)}</option>
+                }
+            })
+            .collect_view()
+    };
+
+    let (s1, s2, s3, s4) = (store.clone(), store.clone(), store.clone(), store.clone());
+    view! {
+        <div class="factsbar" role="group" aria-label="Incident facts">
+            <label class="fact">
+                <span>"Date"</span>
+                <input
+                    id="fact-date"
+                    type="date"
+                    prop:value=move || facts().date.map(|d| d.to_string()).unwrap_or_default()
+                    on:change=move |ev| {
+                        let date = Date::parse(&event_target_value(&ev)).ok();
+                        s1.write(|board, txn| board.set_incident_date(txn, date));
+                    }
+                />
+            </label>
+            <label class="fact">
+                <span class="sr-only">"Severity"</span>
+                <select
+                    id="fact-severity"
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        s2.write(|board, txn| board.set_severity(txn, &value));
+                    }
+                >
+                    {severity_options}
+                </select>
+            </label>
+            <label class="fact fact-wide">
+                <span>"Impact"</span>
+                <input
+                    id="fact-impact"
+                    type="text"
+                    maxlength="500"
+                    placeholder="What did customers notice?"
+                    prop:value=move || facts().impact.unwrap_or_default()
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        s3.write(|board, txn| board.set_impact(txn, &value));
+                    }
+                />
+            </label>
+            <label class="fact" title="Timeline times are read and shown in this timezone">
+                <span class="sr-only">"Timezone"</span>
+                <select
+                    id="fact-tz"
+                    on:change=move |ev| {
+                        if let Ok(minutes) = event_target_value(&ev).parse::<i32>() {
+                            s4.write(|board, txn| board.set_utc_offset(txn, minutes));
+                        }
+                    }
+                >
+                    {zone_options}
+                </select>
+            </label>
+            <div class="facts-derived">
+                {move || durations.get().map(|d| view! { <span id="durations" class="derived">{d}</span> })}
+                <span
+                    id="action-count"
+                    class="derived"
+                    class:warn={move || action_count().incomplete > 0}
+                >
+                    {move || action_count().sentence()}
+                </span>
+                <span id="votes-left" class="derived">{votes_left}</span>
+            </div>
+            <div class="exports">
+                <a id="export-md" class="button ghost small" href=format!("/api/boards/{id}/export.md") download=format!("postmortem-{id}.md")>
+                    "Export Markdown"
+                </a>
+                <a id="export-json" class="button ghost small" href=format!("/api/boards/{id}/export.json") download=format!("hindsight-{id}.json")>
+                    "Backup JSON"
+                </a>
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_run_from_minus_twelve_to_plus_fourteen_in_half_hours() {
+        let zones: Vec<i32> = zone_offsets().collect();
+        assert_eq!(zones.first(), Some(&-720));
+        assert_eq!(zones.last(), Some(&840));
+        assert_eq!(zones.len(), 53);
+        assert!(zones.contains(&0) && zones.contains(&330));
+    }
+}

@@ -1,0 +1,89 @@
+//! Anonymous writing, checked where it matters: in the shared document. Notes written in
+//! the browser after the facilitator turns anonymity on carry no author field at all, as
+//! a stock Yjs client reading the board sees it.
+
+use hindsight_tests::browser::Driver;
+use hindsight_tests::node::peer;
+use hindsight_tests::{dist_dir, TestServer, DEADLINE};
+use serde_json::Value;
+
+/// The note as the Node peer (plain `yjs` + `y-websocket`) reads it.
+async fn read_with_stock_yjs(server: &TestServer, board: &str, note: &str) -> Value {
+    let board = board.parse().expect("board id");
+    let timeout = DEADLINE.as_millis().to_string();
+    let out = peer(&server.ws_base(), &board, &["read", note, &timeout]).await;
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("peer printed {out:?}: {e}"))
+}
+
+fn keys(note: &Value) -> Vec<&str> {
+    note["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_written_after_anonymity_is_on_have_no_author_field() {
+    assert!(
+        dist_dir().join("index.html").exists(),
+        "run `cargo xtask test` to build the client"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+
+    let ada = driver.session().await;
+    ada.goto(&format!("{}/", server.http_base())).await;
+    ada.click("#new-board").await;
+    let url = ada
+        .wait_js(
+            "the new board",
+            "return location.pathname.startsWith('/b/') ? location.href : null;",
+            vec![],
+        )
+        .await;
+    let url = url.as_str().unwrap().to_owned();
+    let board = url.rsplit('/').next().unwrap().to_owned();
+    ada.join_as("Ada").await;
+    let named = ada.add_note("detect", "Written before anonymity").await;
+
+    // The facilitator turns anonymous writing on.
+    ada.click("#anonymous-toggle").await;
+    let bo = driver.session().await;
+    bo.goto(&url).await;
+    bo.join_as("Bo").await;
+    bo.wait_js(
+        "Bo to see the board is anonymous",
+        "return !!document.querySelector('#anonymous-badge');",
+        vec![],
+    )
+    .await;
+    let anonymous = bo.add_note("react", "Written after anonymity").await;
+
+    let before = read_with_stock_yjs(&server, &board, &named).await;
+    assert_eq!(before["author"], "Ada", "{before}");
+    assert!(keys(&before).contains(&"author"));
+    let after = read_with_stock_yjs(&server, &board, &anonymous).await;
+    assert_eq!(after["text"], "Written after anonymity");
+    assert!(
+        !keys(&after).contains(&"author"),
+        "anonymous note has an author field: {after}"
+    );
+    let shown = bo
+        .js(
+            "return document.querySelector(`.note[data-note-id=\"${arguments[0]}\"]`).textContent;",
+            vec![Value::from(anonymous.clone())],
+        )
+        .await;
+    assert!(
+        !shown.as_str().unwrap().contains("Bo"),
+        "the page names nobody: {shown}"
+    );
+
+    ada.close().await;
+    bo.close().await;
+    driver.stop().await;
+    server.stop().await;
+}

@@ -1,0 +1,280 @@
+//! The postmortem workflow in real browsers: the facilitator and a participant turn an
+//! idea into an action, the participant gives it an owner and a date, the Markdown export
+//! lists it, and the facilitator moves the meeting to a step everyone sees.
+
+use std::path::Path;
+
+use hindsight_tests::browser::{Driver, Session};
+use hindsight_tests::{dist_dir, http, TestServer};
+use serde_json::{json, Value};
+
+const IDEA: &str = "Canary config changes before fleet-wide rollout";
+
+/// A JavaScript function expression that finds a note element by id.
+const NOTE_BY_ID_FN: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
+
+/// Adds a note through a region's add button, types `text`, and returns the note's id.
+async fn add_note(session: &Session, region: &str, text: &str) -> String {
+    let before = session
+        .js(
+            "return [...document.querySelectorAll('.note')].map(n => n.dataset.noteId);",
+            vec![],
+        )
+        .await;
+    session
+        .click(&format!(".region[data-region=\"{region}\"] .region-add"))
+        .await;
+    let id = session
+        .wait_js(
+            "the new note",
+            "const known = arguments[0];
+             const fresh = [...document.querySelectorAll('.note')]
+                 .map(n => n.dataset.noteId).filter(id => !known.includes(id));
+             return fresh.length === 1 ? fresh[0] : null;",
+            vec![before],
+        )
+        .await;
+    let id = id.as_str().unwrap().to_owned();
+    session
+        .type_into(
+            &format!(".note[data-note-id=\"{id}\"] textarea.note-text"),
+            text,
+        )
+        .await;
+    id
+}
+
+/// The on-screen rectangle `[left, top, width, height]` of the element matched by `css`.
+async fn screen_rect(session: &Session, css: &str) -> [f64; 4] {
+    let v = session
+        .wait_js(
+            &format!("{css} on screen"),
+            "const r = document.querySelector(arguments[0])?.getBoundingClientRect();
+             return r ? [r.left, r.top, r.width, r.height] : null;",
+            vec![json!(css)],
+        )
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+fn centre([left, top, w, h]: [f64; 4]) -> (f64, f64) {
+    (left + w / 2.0, top + h / 2.0)
+}
+
+/// Sets a form field's value the way a person's edit would, firing `input` and `change`.
+async fn set_field(session: &Session, css: &str, value: &str) {
+    session
+        .wait_js(
+            &format!("{css} to take {value:?}"),
+            "const el = document.querySelector(arguments[0]);
+             if (!el) return false;
+             el.focus();
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('input', { bubbles: true }));
+             el.dispatchEvent(new Event('change', { bubbles: true }));
+             el.blur();
+             return el.value === arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+}
+
+/// Waits until `session` shows the action note made from `idea_text` and returns its id.
+async fn action_note(session: &Session, who: &str, text: &str) -> String {
+    let id = session
+        .wait_js(
+            &format!("{who} to see an action with owner, due date and warning"),
+            "const n = [...document.querySelectorAll('.note[data-region=\"actions\"]')]
+                 .find(n => n.querySelector('textarea.note-text')?.value === arguments[0]);
+             return n && n.querySelector('input.note-owner') && n.querySelector('input.note-due')
+                 && n.querySelector('.note-warning') ? n.dataset.noteId : null;",
+            vec![json!(text)],
+        )
+        .await;
+    id.as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
+    assert!(
+        dist_dir().join("index.html").exists(),
+        "the web client is not built in {}; run `cargo xtask test`",
+        dist_dir().display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+
+    // Ada creates the board, so she facilitates; Bo joins from the link.
+    let ada = driver.session().await;
+    ada.goto(&format!("{}/", server.http_base())).await;
+    ada.click("#new-board").await;
+    let board_url = ada
+        .wait_js(
+            "navigation to the new board",
+            "return location.pathname.startsWith('/b/') ? location.href : null;",
+            vec![],
+        )
+        .await;
+    let board_url = board_url.as_str().unwrap().to_owned();
+    let board_id = board_url.rsplit('/').next().unwrap().to_owned();
+    ada.join_as("Ada").await;
+    ada.wait_js(
+        "Ada to get the facilitator panel",
+        "return !!document.querySelector('#facilitator-panel');",
+        vec![],
+    )
+    .await;
+
+    let bo = driver.session().await;
+    bo.goto(&board_url).await;
+    bo.join_as("Bo").await;
+    let bo_panel = bo
+        .js(
+            "return !!document.querySelector('#facilitator-panel');",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        bo_panel,
+        Value::Bool(false),
+        "only the facilitator has the panel"
+    );
+
+    // Ada writes an idea in Prevent and drags it into Next Steps.
+    let idea = add_note(&ada, "prevent", IDEA).await;
+    bo.wait_js(
+        "Bo to see the idea",
+        &format!("return ({NOTE_BY_ID_FN})(arguments[0])?.querySelector('textarea.note-text')?.value === arguments[1];"),
+        vec![json!(idea), json!(IDEA)],
+    )
+    .await;
+    ada.click("#fit").await;
+    let note = centre(screen_rect(&ada, &format!(".note[data-note-id=\"{idea}\"]")).await);
+    let actions = centre(screen_rect(&ada, ".region[data-region=\"actions\"]").await);
+    let prevent = screen_rect(&ada, ".region[data-region=\"prevent\"]").await;
+    assert!(
+        note.0 > prevent[0] && note.0 < prevent[0] + prevent[2],
+        "the idea sits in Prevent"
+    );
+    ada.drag(
+        &format!(".note[data-note-id=\"{idea}\"] .note-bar"),
+        0.0,
+        actions.1 - note.1,
+    )
+    .await;
+
+    // Bo sees a new action with empty owner and date, and the idea still in Prevent.
+    let action = action_note(&bo, "Bo", IDEA).await;
+    assert_ne!(action, idea, "the action is a new note");
+    bo.wait_js(
+        "Bo to see the idea back in Prevent, marked as promoted",
+        &format!(
+            "const n = ({NOTE_BY_ID_FN})(arguments[0]);
+                  return n && n.dataset.region === 'prevent' && n.classList.contains('promoted')
+                      && !!n.querySelector('.note-action-link');"
+        ),
+        vec![json!(idea)],
+    )
+    .await;
+    let source = bo
+        .js(
+            &format!("return ({NOTE_BY_ID_FN})(arguments[0]).querySelector('.note-source')?.textContent;"),
+            vec![json!(action)],
+        )
+        .await;
+    assert_eq!(
+        source,
+        json!(format!("From: {}", &IDEA[..40]).trim_end().to_owned() + "…")
+    );
+
+    // Bo gives it an owner and a due date; the warning goes away for both.
+    let in_action = |field: &str| format!(".note[data-note-id=\"{action}\"] {field}");
+    bo.type_into(&in_action("input.note-owner"), "Bo").await;
+    bo.js(
+        "document.querySelector(arguments[0]).blur();",
+        vec![json!(in_action("input.note-owner"))],
+    )
+    .await;
+    set_field(&bo, &in_action("input.note-due"), "2026-12-04").await;
+    for (who, session) in [("Bo", &bo), ("Ada", &ada)] {
+        session
+            .wait_js(
+                &format!("{who} to see the action complete"),
+                &format!("const n = ({NOTE_BY_ID_FN})(arguments[0]);
+                          return n && !n.querySelector('.note-warning') && !n.classList.contains('incomplete')
+                              && n.querySelector('input.note-owner').value === 'Bo'
+                              && n.querySelector('input.note-due').value === '2026-12-04'
+                              && document.querySelector('#action-count')?.textContent === 'The action has an owner and a date';"),
+                vec![json!(action)],
+            )
+            .await;
+    }
+
+    // The Markdown export lists the action with its owner, date and source idea.
+    let (status, markdown) = http(
+        server.addr(),
+        "GET",
+        &format!("/api/boards/{board_id}/export.md"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{markdown}");
+    let row = format!("| {IDEA} | Bo | 2026-12-04 | 0 | {IDEA} (Prevent) |");
+    assert!(markdown.contains(&row), "no row {row:?} in:\n{markdown}");
+
+    // Ada moves the meeting to step 3; Bo sees Detect highlighted.
+    ada.click("button.step[data-step=\"3\"]").await;
+    bo.wait_js(
+        "Bo to see step 3 highlighted",
+        "return document.querySelector('.region[data-region=\"detect\"]')?.classList.contains('current-step')
+             && document.querySelector('#step-banner')?.textContent.includes('Detect');",
+        vec![],
+    )
+    .await;
+
+    // Bo spends a vote on the action; Ada sees it counted.
+    bo.js(
+        &format!("({NOTE_BY_ID_FN})(arguments[0]).querySelector('button.note-vote').click();"),
+        vec![json!(action)],
+    )
+    .await;
+    bo.wait_js(
+        "Bo to have one vote fewer",
+        "return document.querySelector('#votes-left')?.textContent === '4 of 5 votes left';",
+        vec![],
+    )
+    .await;
+    ada.wait_js(
+        "Ada to see Bo's vote",
+        &format!("return ({NOTE_BY_ID_FN})(arguments[0])?.querySelector('.note-votes')?.textContent === '1';"),
+        vec![json!(action)],
+    )
+    .await;
+
+    // A close look at the action, reached from the idea's badge.
+    for _ in 0..5 {
+        bo.click("button[aria-label=\"Zoom in\"]").await;
+    }
+    bo.js(
+        &format!("({NOTE_BY_ID_FN})(arguments[0]).querySelector('.note-action-link').click();"),
+        vec![json!(idea)],
+    )
+    .await;
+    let close_up =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/workflow-action.png");
+    bo.screenshot(&close_up).await;
+
+    ada.click("#fit").await;
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/workflow.png");
+    ada.screenshot(&shot).await;
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "screenshot is not empty"
+    );
+
+    ada.close().await;
+    bo.close().await;
+    driver.stop().await;
+    server.stop().await;
+}
