@@ -10,13 +10,14 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hindsight_shared::export::{self, BoardExport};
-use hindsight_shared::{schema, Board, BoardId};
+use hindsight_shared::{Board, BoardId};
 use serde::{Deserialize, Serialize};
-use yrs::{Doc, ReadTxn, StateVector, Transact};
+use yrs::{Doc, Transact};
 
 use crate::app::AppState;
-use crate::room::load_doc;
-use crate::store::StoreError;
+use crate::boards::{self, BoardError, NewBoard};
+use crate::stats::{self, ErrorKind};
+use crate::store::Store;
 
 /// One error type for the HTTP boundary: what the client did wrong, or a generic
 /// message for server faults (details go to the log, not to the caller).
@@ -45,10 +46,20 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        tracing::error!(error = %e, "storage error");
-        ApiError::Internal
+impl From<BoardError> for ApiError {
+    fn from(e: BoardError) -> ApiError {
+        match e {
+            BoardError::Import(e) => ApiError::BadRequest(e.to_string()),
+            BoardError::Store(_) | BoardError::Unreadable(..) => {
+                stats::error(ErrorKind::Storage);
+                tracing::error!(error = %e, "storage error");
+                ApiError::Internal
+            }
+            BoardError::Entropy(_) => {
+                tracing::error!(error = %e, "cannot make a board");
+                ApiError::Internal
+            }
+        }
     }
 }
 
@@ -93,12 +104,12 @@ pub async fn create_board(
     } else {
         title
     };
+    let title = title.to_owned();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_millis() as f64);
-    store_new_board(&state, &headers, |board, txn| {
-        board.init(txn, title, now);
-        Ok(())
+    store_new_board(&state, &headers, move |store| {
+        boards::create_blank(store, &title, now)
     })
     .await
 }
@@ -112,42 +123,31 @@ pub async fn import_board(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let data: BoardExport = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("not a board backup: {e}")))?;
-    store_new_board(&state, &headers, |board, txn| {
-        export::import(board, txn, &data).map_err(|e| ApiError::BadRequest(e.to_string()))
+    store_new_board(&state, &headers, move |store| {
+        boards::create_from_export(store, &data)
     })
     .await
 }
 
-/// Builds a new board's document with `fill`, gives it a facilitator key and stores it
-/// under a fresh id.
+/// Makes and stores a new board with `make` on the blocking pool, and answers with its
+/// id, share link and facilitator key.
 async fn store_new_board(
     state: &AppState,
     headers: &HeaderMap,
-    fill: impl FnOnce(&Board, &mut yrs::TransactionMut) -> Result<(), ApiError>,
+    make: impl FnOnce(&dyn Store) -> Result<NewBoard, BoardError> + Send + 'static,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let id = BoardId::from_random(random()?);
-    let facilitator_key = hex(&random::<16>()?);
-    let doc = schema::new_doc(None);
-    let board = Board::new(&doc);
-    {
-        let mut txn = doc.transact_mut();
-        fill(&board, &mut txn)?;
-        board.set_facilitator_key(&mut txn, &facilitator_key);
-    }
-    let snapshot = doc
-        .transact()
-        .encode_state_as_update_v1(&StateVector::default());
     let store = Arc::clone(state.rooms.store());
-    tokio::task::spawn_blocking(move || store.create(&id, &snapshot))
+    let made = tokio::task::spawn_blocking(move || make(store.as_ref()))
         .await
         .map_err(|_| ApiError::Internal)??;
+    let id = made.id;
     tracing::info!(board = %id, "board created");
     Ok((
         StatusCode::CREATED,
         Json(Created {
             id: id.to_string(),
             url: format!("{}/b/{id}", base_url(state, headers)),
-            facilitator_key,
+            facilitator_key: made.facilitator_key,
         }),
     ))
 }
@@ -185,14 +185,10 @@ async fn stored_doc(state: &AppState, id: &str) -> Result<(BoardId, Doc), ApiErr
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid board id: {e}")))?;
     let store = Arc::clone(state.rooms.store());
-    let stored = tokio::task::spawn_blocking(move || store.load(&id))
+    let doc = tokio::task::spawn_blocking(move || boards::read(store.as_ref(), &id))
         .await
         .map_err(|_| ApiError::Internal)??
         .ok_or(ApiError::NotFound)?;
-    let doc = load_doc(&stored).map_err(|e| {
-        tracing::error!(board = %id, error = %e, "stored board unreadable");
-        ApiError::Internal
-    })?;
     Ok((id, doc))
 }
 
@@ -220,17 +216,4 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
     format!("http://{host}")
-}
-
-fn random<const N: usize>() -> Result<[u8; N], ApiError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        tracing::error!(error = %e, "no entropy");
-        ApiError::Internal
-    })?;
-    Ok(bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,13 +1,14 @@
 //! HTTP surface: the routes, the pages and the WebSocket upgrade. Handlers are thin:
 //! they validate input, then hand off to the board API (`api.rs`), the rooms
-//! (WebSockets) or the built client's files.
+//! (WebSockets), the health and metrics endpoints (`health.rs`) or the built client's
+//! files (`assets.rs`). Everything but the WebSocket is compressed when the client
+//! accepts it.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -15,43 +16,57 @@ use futures_util::StreamExt;
 use hindsight_shared::{close, BoardId};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::services::ServeDir;
+use tower_http::compression::CompressionLayer;
+use tracing::Instrument;
 
 use crate::api::{self, ApiError};
+use crate::assets::Assets;
+use crate::health;
 use crate::rooms::{JoinError, Rooms};
+use crate::stats::{self, ErrorKind};
 use crate::ws;
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub rooms: Arc<Rooms>,
-    pub assets: PathBuf,
+    pub assets: Assets,
     pub public_url: Option<String>,
+    /// Origins whose pages may open WebSockets; `None` allows any (see
+    /// `Config::websocket_origins`).
+    pub websocket_origins: Option<Arc<[String]>>,
     pub max_message_bytes: usize,
+    pub max_import_bytes: usize,
     /// Cancelled when the server begins shutting down; WebSocket tasks listen to it.
     pub shutdown: CancellationToken,
     /// Tracks WebSocket tasks so shutdown can wait for them.
     pub tracker: TaskTracker,
 }
 
-/// Largest backup `POST /api/boards/import` accepts.
-const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
-
 pub fn app(state: AppState) -> Router {
-    let files = ServeDir::new(&state.assets);
-    Router::new()
+    let compressed = Router::new()
         .route("/", get(index))
         .route("/b/{id}", get(board_page))
         .route("/api/boards", post(api::create_board))
         .route(
             "/api/boards/import",
-            post(api::import_board).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+            post(api::import_board).layer(DefaultBodyLimit::max(state.max_import_bytes)),
         )
         .route("/api/boards/{id}/export.md", get(api::export_markdown))
         .route("/api/boards/{id}/export.json", get(api::export_json))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(static_file)
+        .layer(CompressionLayer::new());
+    // Added after the layer, so upgrades are not wrapped by compression.
+    compressed
         .route("/ws/{id}", get(websocket))
-        .fallback_service(files)
         .with_state(state)
+}
+
+async fn static_file(State(state): State<AppState>, request: Request) -> Response {
+    state.assets.serve(request).await
 }
 
 async fn index(State(state): State<AppState>) -> Response {
@@ -68,8 +83,8 @@ async fn board_page(State(state): State<AppState>, Path(id): Path<String>) -> Re
 /// The client's `index.html`. It is never cached, so a new release is picked up at once;
 /// the files it names carry content hashes and can be cached.
 async fn client_page(state: &AppState) -> Response {
-    match tokio::fs::read(state.assets.join("index.html")).await {
-        Ok(html) => (
+    match state.assets.index_html().await {
+        Some(html) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-cache"),
@@ -77,11 +92,12 @@ async fn client_page(state: &AppState) -> Response {
             html,
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(assets = %state.assets.display(), error = %e, "web client not found");
+        None => {
+            tracing::error!(assets = %state.assets.describe(), "web client not found");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "The web client is not built. Run `cargo xtask run`, or pass --assets DIR.",
+                "The web client is not built: build it before the server (`cargo xtask run`), \
+                 or pass --assets DIR.",
             )
                 .into_response()
         }
@@ -91,12 +107,40 @@ async fn client_page(state: &AppState) -> Response {
 async fn websocket(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if let Some(refused) = check_origin(&state, &headers) {
+        return refused;
+    }
     let tracker = state.tracker.clone();
+    // One span per connection: its board and, once joined, its connection id. Never
+    // anything from the query string or headers, which may carry secrets.
+    let span = tracing::info_span!(
+        "conn",
+        board = %id.parse::<BoardId>().map_or("invalid".into(), |b| b.to_string()),
+        conn = tracing::field::Empty,
+    );
     upgrade
         .max_message_size(state.max_message_bytes)
-        .on_upgrade(move |socket| tracker.track_future(connect(state, id, socket)))
+        .on_upgrade(move |socket| tracker.track_future(connect(state, id, socket).instrument(span)))
+}
+
+/// Refuses a WebSocket upgrade from a browser page of another origin when origins are
+/// configured, so a foreign site cannot join boards with its visitors' browsers. Clients
+/// that send no `Origin` (not browsers) are let through.
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let allowed = state.websocket_origins.as_ref()?;
+    let origin = headers.get(header::ORIGIN)?;
+    let ok = origin
+        .to_str()
+        .is_ok_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o)));
+    if ok {
+        return None;
+    }
+    stats::error(ErrorKind::Origin);
+    tracing::warn!(origin = ?origin, "WebSocket from a foreign origin refused");
+    Some((StatusCode::FORBIDDEN, "origin not allowed").into_response())
 }
 
 /// Joins the board's room and serves the socket; a bad or unknown board id is answered
@@ -116,7 +160,10 @@ async fn connect(state: AppState, id: String, socket: WebSocket) {
         }
     };
     match state.rooms.join(board).await {
-        Ok(member) => ws::serve(sink, stream, member, state.shutdown.clone()).await,
+        Ok(member) => {
+            tracing::Span::current().record("conn", member.conn);
+            ws::serve(sink, stream, member, state.shutdown.clone()).await
+        }
         Err(JoinError::NotFound) => {
             ws::close_with(
                 &mut sink,

@@ -1,12 +1,16 @@
 //! Server configuration: command-line flags, each with a `HINDSIGHT_*` environment
-//! fallback and a default.
+//! fallback and a default shown by `hindsight --help`. Every value is checked while
+//! parsing, so a bad one stops the binary with clap's message before anything is opened
+//! or bound.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::http::Uri;
 use clap::Parser;
 
+use crate::logging::LogFormat;
 use crate::rooms::RoomConfig;
 
 #[derive(Parser, Debug, Clone)]
@@ -21,30 +25,66 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// Directory of the embedded database; created if missing.
-    #[arg(long, env = "HINDSIGHT_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        env = "HINDSIGHT_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
-    /// Directory holding the built web client (Trunk's `dist`).
-    #[arg(long, env = "HINDSIGHT_ASSETS", default_value = "dist")]
-    pub assets: PathBuf,
+    /// Serve the web client from this directory (Trunk's `dist`), for development
+    /// [default: the client built into this binary]
+    #[arg(long, env = "HINDSIGHT_ASSETS", value_name = "DIR")]
+    pub assets: Option<PathBuf>,
 
-    /// The URL people use to reach this server, for share links (default: taken from the
-    /// request's Host header).
-    #[arg(long, env = "HINDSIGHT_PUBLIC_URL")]
+    /// The URL people use to reach this server, e.g. https://hindsight.example.com: the
+    /// base of share links, and an allowed WebSocket origin [default: taken from each
+    /// request's Host header]
+    #[arg(long, env = "HINDSIGHT_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
+    /// Comma-separated origins (scheme://host[:port]) whose pages may open board
+    /// WebSockets, besides the public URL's. When neither this nor --public-url is set,
+    /// any origin may connect.
+    #[arg(long, env = "HINDSIGHT_ALLOWED_ORIGINS", value_delimiter = ',',
+          value_parser = parse_origin, value_name = "ORIGINS")]
+    pub allowed_origins: Vec<String>,
+
+    /// Log output: `human` for people, `json` (one object per line) for log shippers.
+    #[arg(long, env = "HINDSIGHT_LOG_FORMAT", value_enum,
+          default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+
     /// Seconds a board stays loaded after its last participant leaves.
-    #[arg(long, env = "HINDSIGHT_ROOM_IDLE_SECS", default_value_t = 30)]
+    #[arg(long, env = "HINDSIGHT_ROOM_IDLE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(..=86_400))]
     pub room_idle_secs: u64,
 
     /// Updates stored per board before they are folded into a snapshot.
     #[arg(long, env = "HINDSIGHT_COMPACT_EVERY", default_value_t = 500,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub compact_every: u64,
 
     /// Largest WebSocket message accepted, in bytes.
-    #[arg(long, env = "HINDSIGHT_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, env = "HINDSIGHT_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024,
+          value_parser = within::<1024, { 1 << 30 }>)]
     pub max_message_bytes: usize,
+
+    /// Largest backup `POST /api/boards/import` accepts, in bytes.
+    #[arg(long, env = "HINDSIGHT_MAX_IMPORT_BYTES", default_value_t = 32 * 1024 * 1024,
+          value_parser = within::<1024, { 1 << 30 }>)]
+    pub max_import_bytes: usize,
+
+    /// Messages queued for one connection before it is disconnected as too slow.
+    #[arg(long, env = "HINDSIGHT_OUTBOX_MESSAGES", default_value_t = 1024,
+          value_parser = within::<16, 1_000_000>)]
+    pub outbox_messages: usize,
+
+    /// Messages queued for one board before senders wait (back-pressure).
+    #[arg(long, env = "HINDSIGHT_ROOM_QUEUE", default_value_t = 256,
+          value_parser = within::<1, 65_536>)]
+    pub room_queue: usize,
 }
 
 impl Config {
@@ -52,7 +92,148 @@ impl Config {
         RoomConfig {
             idle: Duration::from_secs(self.room_idle_secs),
             compact_every: self.compact_every,
-            ..RoomConfig::default()
+            outbox: self.outbox_messages,
+            queue: self.room_queue,
         }
+    }
+
+    /// The origins allowed to open WebSockets, or `None` when any origin may (nothing
+    /// configured: local use).
+    pub fn websocket_origins(&self) -> Option<Vec<String>> {
+        let mut origins = self.allowed_origins.clone();
+        if let Some(url) = &self.public_url {
+            // Checked at parse time, so it has an origin.
+            origins.extend(origin_of(url).ok());
+        }
+        (!origins.is_empty()).then_some(origins)
+    }
+}
+
+/// A number of things between `MIN` and `MAX`.
+fn within<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))?;
+    if (MIN..=MAX).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be between {MIN} and {MAX}"))
+    }
+}
+
+/// An absolute http(s) URL without query; returned without its trailing slash.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    origin_of(s)?;
+    let uri: Uri = s.parse().map_err(|_| "not a URL".to_owned())?;
+    if uri.query().is_some() {
+        return Err("must not have a query string".into());
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, lowercase, nothing after.
+fn parse_origin(s: &str) -> Result<String, String> {
+    let origin = origin_of(s)?;
+    let uri: Uri = s.parse().map_err(|_| "not a URL".to_owned())?;
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(format!(
+            "`{s}` is not an origin: use scheme://host[:port] with no path"
+        ));
+    }
+    Ok(origin)
+}
+
+/// The origin (`scheme://host[:port]`, lowercase) of an absolute http(s) URL.
+pub fn origin_of(url: &str) -> Result<String, String> {
+    let uri: Uri = url.parse().map_err(|_| format!("`{url}` is not a URL"))?;
+    let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("`{url}` must start with http:// or https://"));
+    }
+    let Some(authority) = uri.authority().filter(|a| !a.host().is_empty()) else {
+        return Err(format!("`{url}` has no host"));
+    };
+    if authority.as_str().contains('@') {
+        return Err(format!("`{url}` must not contain credentials"));
+    }
+    Ok(format!(
+        "{scheme}://{}",
+        authority.as_str().to_ascii_lowercase()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `args` after the program name; returns the config or clap's message.
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        Config::try_parse_from(std::iter::once("hindsight").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.assets, None);
+        assert_eq!(c.log_format, LogFormat::Human);
+        assert_eq!(c.websocket_origins(), None, "no origin rules by default");
+        let rooms = c.rooms();
+        assert_eq!(rooms.outbox, 1024);
+        assert_eq!(rooms.queue, 256);
+    }
+
+    #[test]
+    fn bad_values_are_refused_naming_the_flag() {
+        fn check(args: &[&str], expected: &str) {
+            let message = parse(args).expect_err(&format!("{args:?} must be refused"));
+            assert!(
+                message.contains(expected),
+                "{args:?}: expected {expected:?} in:\n{message}"
+            );
+        }
+        check(&["--addr", "localhost"], "--addr");
+        check(&["--public-url", "ftp://x.example"], "http:// or https://");
+        check(&["--public-url", "hindsight.example"], "--public-url");
+        check(&["--public-url", "https://x.example/?a=1"], "query");
+        check(
+            &["--allowed-origins", "https://a.example/app"],
+            "not an origin",
+        );
+        check(
+            &["--allowed-origins", "https://a.example,nope"],
+            "--allowed-origins",
+        );
+        check(&["--max-message-bytes", "0"], "between 1024 and");
+        check(&["--max-message-bytes", "lots"], "not a whole number");
+        check(&["--compact-every", "0"], "--compact-every");
+        check(&["--outbox-messages", "1"], "between 16 and");
+        check(&["--log-format", "xml"], "--log-format");
+        check(&["--room-idle-secs", "100000"], "--room-idle-secs");
+    }
+
+    #[test]
+    fn origins_are_normalised_and_include_the_public_url() {
+        let c = parse(&[
+            "--public-url",
+            "https://Hindsight.Example.com/",
+            "--allowed-origins",
+            "http://localhost:8080,https://OPS.example",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.public_url.as_deref(),
+            Some("https://Hindsight.Example.com")
+        );
+        assert_eq!(
+            c.websocket_origins().unwrap(),
+            [
+                "http://localhost:8080",
+                "https://ops.example",
+                "https://hindsight.example.com"
+            ]
+        );
     }
 }

@@ -4,13 +4,22 @@
 //!
 //! [`start`] runs the server on a listener and returns a handle whose
 //! [`Running::shutdown`] stops accepting, closes sockets with "going away", lets every
-//! room write its last snapshot and flushes the store.
+//! room write its last snapshot and flushes the store. The binary's other commands
+//! (offline board administration, backups) are in [`cli`], [`admin`] and [`backup`].
 
+pub mod admin;
 pub mod api;
 pub mod app;
+pub mod assets;
+pub mod backup;
+pub mod boards;
+pub mod cli;
 pub mod config;
+pub mod health;
+pub mod logging;
 pub mod room;
 pub mod rooms;
+pub mod stats;
 pub mod store;
 pub mod ws;
 
@@ -42,6 +51,8 @@ pub fn start(
     listener: TcpListener,
 ) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
+    // Metrics are recorded from here on; installing is a no-op after the first server.
+    stats::handle();
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     let rooms = rooms::Rooms::new(
@@ -52,9 +63,11 @@ pub fn start(
     );
     let state = AppState {
         rooms,
-        assets: config.assets.clone(),
+        assets: assets::Assets::new(config.assets.clone()),
         public_url: config.public_url.clone(),
+        websocket_origins: config.websocket_origins().map(Into::into),
         max_message_bytes: config.max_message_bytes,
+        max_import_bytes: config.max_import_bytes,
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };

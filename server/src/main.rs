@@ -1,23 +1,42 @@
-//! The `hindsight` binary: parses configuration, opens the data directory, serves until
-//! Ctrl+C or SIGTERM, then shuts down cleanly.
+//! The `hindsight` binary: parses the command line (invalid values stop it here, before
+//! anything is opened or bound), sets up logging, then either serves until Ctrl+C or
+//! SIGTERM and shuts down cleanly, or runs one offline admin command.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use hindsight_server::{start, Config, SledStore};
-use tracing_subscriber::EnvFilter;
+use hindsight_server::assets::Assets;
+use hindsight_server::cli::Cli;
+use hindsight_server::{admin, logging, start, Config, SledStore};
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("hindsight_server=info,hindsight=info")),
-        )
-        .init();
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.config.log_format);
+    match cli.command {
+        None => serve(cli.config),
+        Some(command) => match admin::run(&cli.config.data_dir, command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
 
+fn serve(config: Config) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve_until_stopped(config))
+}
+
+async fn serve_until_stopped(config: Config) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
         eprintln!(
             "error: cannot create data directory {}: {e}",
@@ -42,8 +61,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if !config.assets.join("index.html").exists() {
-        tracing::warn!(assets = %config.assets.display(), "no built web client here; pages will not load");
+    let assets = Assets::new(config.assets.clone());
+    if !assets.present() {
+        tracing::warn!(assets = %assets.describe(), "no built web client; pages will answer 503");
     }
     let running = match start(&config, store, listener) {
         Ok(r) => r,

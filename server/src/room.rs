@@ -180,12 +180,15 @@ impl Room {
 }
 
 /// A board's document from what the store holds: the snapshot, then later updates.
+/// Decoding is guarded, as backups being restored are bytes from outside.
 pub fn load_doc(stored: &StoredBoard) -> Result<Doc, LoadError> {
     let doc = new_doc(None);
     {
         let mut txn = doc.transact_mut();
         for bytes in std::iter::once(&stored.snapshot).chain(&stored.updates) {
-            let update = Update::decode_v1(bytes).map_err(|e| LoadError(e.to_string()))?;
+            let update = guard(|| Update::decode_v1(bytes))
+                .and_then(|r| r.map_err(|e| e.to_string()))
+                .map_err(LoadError)?;
             txn.apply_update(update)
                 .map_err(|e| LoadError(e.to_string()))?;
         }

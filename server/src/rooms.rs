@@ -7,6 +7,9 @@
 //! it has been idle for `idle` (after writing a snapshot), when the store fails, or on
 //! shutdown; all room tasks are spawned on the server's `TaskTracker`, so shutdown waits
 //! for their last flush.
+//!
+//! Rooms report what they do to `/metrics` (`stats.rs`): boards loaded, updates stored and
+//! relayed, persist latency, and errors by kind.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::room::{ConnId, Room};
+use crate::stats::{self, ErrorKind};
 use crate::store::{Store, StoreError};
 
 /// Tunables for room tasks.
@@ -31,6 +35,8 @@ pub struct RoomConfig {
     pub compact_every: u64,
     /// Messages queued for one connection before it is disconnected as too slow.
     pub outbox: usize,
+    /// Commands queued for one room before senders wait.
+    pub queue: usize,
 }
 
 impl Default for RoomConfig {
@@ -39,6 +45,7 @@ impl Default for RoomConfig {
             idle: Duration::from_secs(30),
             compact_every: 500,
             outbox: 1024,
+            queue: 256,
         }
     }
 }
@@ -195,7 +202,7 @@ impl Rooms {
         }
         let generation = self.next_id.fetch_add(1, Ordering::Relaxed);
         // Bounded: a flood of frames waits for the room instead of growing memory.
-        let (commands, rx) = mpsc::channel(256);
+        let (commands, rx) = mpsc::channel(self.config.queue);
         live.insert(
             board,
             Entry {
@@ -259,7 +266,9 @@ struct RoomTask {
 #[derive(Default)]
 struct Deliveries {
     to: Vec<(ConnId, Bytes)>,
-    all_but: Vec<(ConnId, Bytes)>,
+    /// For everyone but the sender; the flag marks document updates (for the metrics),
+    /// as opposed to presence.
+    all_but: Vec<(ConnId, Bytes, bool)>,
 }
 
 impl RoomTask {
@@ -280,6 +289,7 @@ impl RoomTask {
             Ok(loaded) => loaded,
             Err(e) => {
                 if !matches!(e, JoinError::NotFound) {
+                    stats::error(ErrorKind::Load);
                     tracing::error!(%board, error = %e, "board failed to load");
                 }
                 rooms.forget(board, generation);
@@ -296,6 +306,8 @@ impl RoomTask {
             }
         };
         tracing::debug!(%board, "room loaded");
+        // Decremented below, wherever `serve` ends.
+        metrics::gauge!(stats::BOARDS_LOADED).increment(1.0);
         let mut task = RoomTask {
             rooms: Arc::clone(&rooms),
             board,
@@ -305,19 +317,22 @@ impl RoomTask {
             since_snapshot,
         };
         let reason = task.serve(&mut commands).await;
-        // Stop taking joins before the final snapshot, so that a joiner either made it in
-        // before (and was served) or retries against a fresh room loaded after it.
+        // The last snapshot is written while this room is still registered, so joiners
+        // queue behind it; once the room is closed below they retry against a fresh room,
+        // which loads the snapshot. No load ever races with this write.
+        if reason.0 != close::SERVER_ERROR && task.since_snapshot > 0 {
+            if let Err(e) = task.compact().await {
+                stats::error(ErrorKind::Storage);
+                tracing::warn!(%board, error = %e, "snapshot on unload failed; the update log is kept");
+            }
+        }
         rooms.forget(board, generation);
         commands.close();
         for member in task.members.values() {
             member.close(reason.0, reason.1);
         }
         while commands.recv().await.is_some() {}
-        if reason.0 != close::SERVER_ERROR && task.since_snapshot > 0 {
-            if let Err(e) = task.compact().await {
-                tracing::warn!(%board, error = %e, "snapshot on unload failed; the update log is kept");
-            }
-        }
+        metrics::gauge!(stats::BOARDS_LOADED).decrement(1.0);
         tracing::debug!(%board, "room unloaded");
     }
 
@@ -347,6 +362,7 @@ impl RoomTask {
                 }
             }
             if let Err(e) = self.handle_batch(batch).await {
+                stats::error(ErrorKind::Storage);
                 tracing::error!(board = %self.board, error = %e, "storing updates failed; closing the room");
                 return (close::SERVER_ERROR, "storage failure");
             }
@@ -378,12 +394,15 @@ impl RoomTask {
                     }
                     match self.room.receive(conn, &frame) {
                         Ok(outcome) => {
+                            let is_update = outcome.update.is_some();
                             updates.extend(outcome.update);
                             out.to.extend(outcome.reply.into_iter().map(|f| (conn, f)));
-                            out.all_but
-                                .extend(outcome.broadcast.into_iter().map(|f| (conn, f)));
+                            out.all_but.extend(
+                                outcome.broadcast.into_iter().map(|f| (conn, f, is_update)),
+                            );
                         }
                         Err(e) => {
+                            stats::error(ErrorKind::Protocol);
                             tracing::info!(board = %self.board, conn, error = %e, "closing connection");
                             self.drop_member(
                                 conn,
@@ -411,9 +430,12 @@ impl RoomTask {
 
     async fn persist(&mut self, updates: Vec<Vec<u8>>) -> Result<(), StoreError> {
         let (board, first, count) = (self.board, self.next_seq, updates.len() as u64);
+        let started = std::time::Instant::now();
         self.rooms
             .blocking(move |s| s.append(&board, first, &updates))
             .await?;
+        metrics::histogram!(stats::PERSIST_SECONDS).record(started.elapsed().as_secs_f64());
+        metrics::counter!(stats::UPDATES_RECEIVED).increment(count);
         self.next_seq += count;
         self.since_snapshot += count;
         Ok(())
@@ -433,7 +455,7 @@ impl RoomTask {
             member.close(code, reason);
         }
         if let Some(gone) = self.room.leave(conn) {
-            out.all_but.push((conn, gone));
+            out.all_but.push((conn, gone, false));
         }
     }
 
@@ -448,20 +470,28 @@ impl RoomTask {
                 }
             }
         }
-        for (sender, frame) in out.all_but {
+        let mut updates_sent = 0;
+        for (sender, frame, is_update) in out.all_but {
             for (&conn, m) in &self.members {
-                if conn != sender && m.outbox.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                if conn == sender {
+                    continue;
+                }
+                if m.outbox.try_send(Outgoing::Frame(frame.clone())).is_err() {
                     slow.push(conn);
+                } else if is_update {
+                    updates_sent += 1;
                 }
             }
         }
+        metrics::counter!(stats::UPDATES_BROADCAST).increment(updates_sent);
         slow.sort_unstable();
         slow.dedup();
         for conn in slow {
+            stats::error(ErrorKind::SlowClient);
             let mut out = Deliveries::default();
             self.drop_member(conn, close::TOO_SLOW, "too slow", &mut out);
             // Presence withdrawals for a dropped connection go out on a best-effort basis.
-            for (sender, frame) in out.all_but {
+            for (sender, frame, _) in out.all_but {
                 for (&c, m) in &self.members {
                     if c != sender {
                         let _ = m.outbox.try_send(Outgoing::Frame(frame.clone()));

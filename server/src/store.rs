@@ -59,10 +59,20 @@ pub trait Store: Send + Sync + 'static {
     fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError>;
     /// Flushes whatever is buffered; used at shutdown.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Every stored board, in id order.
+    fn list(&self) -> Result<Vec<BoardId>, StoreError>;
+    /// Removes a board with all its updates, atomically; returns whether it existed.
+    /// Durable on return.
+    fn delete(&self, board: &BoardId) -> Result<bool, StoreError>;
+    /// Proves the store takes durable writes (for readiness checks) by writing and
+    /// flushing a record no board reads.
+    fn probe(&self) -> Result<(), StoreError>;
 }
 
 const SNAPSHOT: u8 = b'S';
 const UPDATE: u8 = b'U';
+/// The readiness probe's record; one key, overwritten each time.
+const PROBE: &[u8] = b"P";
 
 fn snapshot_key(board: &BoardId) -> [u8; 17] {
     let mut key = [0u8; 17];
@@ -195,6 +205,43 @@ impl Store for SledStore {
         self.db.flush()?;
         Ok(())
     }
+
+    fn list(&self) -> Result<Vec<BoardId>, StoreError> {
+        self.boards
+            .scan_prefix([SNAPSHOT])
+            .map(|entry| {
+                let (key, _) = entry?;
+                let id: [u8; 16] = key[1..]
+                    .try_into()
+                    .map_err(|_| StoreError::Backend("malformed snapshot key".into()))?;
+                Ok(BoardId::from_bytes(id))
+            })
+            .collect()
+    }
+
+    fn delete(&self, board: &BoardId) -> Result<bool, StoreError> {
+        let existed = self.boards.contains_key(snapshot_key(board))?;
+        let mut batch = sled::Batch::default();
+        batch.remove(&snapshot_key(board)[..]);
+        for entry in self
+            .boards
+            .range(update_key(board, 0)..=update_key(board, u64::MAX))
+        {
+            let (key, _) = entry?;
+            batch.remove(key);
+        }
+        self.boards.apply_batch(batch)?;
+        self.durable()?;
+        Ok(existed)
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        self.boards.insert(PROBE, &now.to_be_bytes())?;
+        self.durable()
+    }
 }
 
 /// An in-memory store for tests of the room machinery. It can be told to fail, to
@@ -282,6 +329,27 @@ impl Store for MemStore {
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    fn list(&self) -> Result<Vec<BoardId>, StoreError> {
+        let boards = self.boards.lock().expect("store lock");
+        let mut ids: Vec<BoardId> = boards.keys().copied().collect();
+        ids.sort_by_key(|id| *id.as_bytes());
+        Ok(ids)
+    }
+
+    fn delete(&self, board: &BoardId) -> Result<bool, StoreError> {
+        self.check()?;
+        Ok(self
+            .boards
+            .lock()
+            .expect("store lock")
+            .remove(board)
+            .is_some())
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        self.check()
+    }
 }
 
 #[cfg(test)]
@@ -333,6 +401,24 @@ mod tests {
         let other = store.load(&b).unwrap().unwrap();
         assert_eq!(other.snapshot, b"other");
         assert!(other.updates.is_empty());
+
+        // Listing is in id order; deleting takes the updates along.
+        assert_eq!(store.list().unwrap(), [a, b]);
+        store.append(&b, 0, &[b"b0".to_vec()]).unwrap();
+        assert!(store.delete(&b).unwrap());
+        assert!(!store.delete(&b).unwrap(), "a second delete finds nothing");
+        assert!(store.load(&b).unwrap().is_none());
+        assert_eq!(store.list().unwrap(), [a]);
+        store.create(&b, b"fresh").unwrap();
+        let fresh = store.load(&b).unwrap().unwrap();
+        assert!(
+            fresh.updates.is_empty(),
+            "no update of the deleted board survives"
+        );
+        assert_eq!(fresh.next_seq, 0);
+        assert_eq!(store.load(&a).unwrap().unwrap().snapshot, b"snap3");
+        store.probe().unwrap();
+        assert_eq!(store.list().unwrap(), [a, b], "the probe is not a board");
     }
 
     #[test]
@@ -382,6 +468,8 @@ mod tests {
         store.create(&a, b"s").unwrap();
         store.set_failing(true);
         assert!(store.append(&a, 0, &[b"x".to_vec()]).is_err());
+        assert!(store.probe().is_err(), "not ready while writes fail");
+        assert!(store.delete(&a).is_err());
         store.set_failing(false);
         assert!(store.load(&a).unwrap().unwrap().updates.is_empty());
     }

@@ -3,8 +3,10 @@
 //! plain channels.
 //!
 //! The connection task stops when the peer closes, when the room drops or kicks it, or on
-//! shutdown; in every case it sends a close frame with a code from
-//! `hindsight_shared::close` and tells the room it left.
+//! shutdown; in every case it tells the room it left, and unless the peer is already gone
+//! it sends a close frame with a code from `hindsight_shared::close`. It also counts the
+//! connection and its bytes for `/metrics`; the tracing span around it (board,
+//! connection id) is opened by `app.rs`.
 
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -12,6 +14,7 @@ use hindsight_shared::close;
 use tokio_util::sync::CancellationToken;
 
 use crate::rooms::{Membership, Outgoing};
+use crate::stats::{self, ErrorKind};
 
 /// Serves one joined connection until it ends.
 pub async fn serve<S, R, E>(
@@ -23,12 +26,57 @@ pub async fn serve<S, R, E>(
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, E>> + Unpin,
 {
+    tracing::info!("connected");
+    let counted = Counted::connection();
+    let (code, reason) = run(&mut sink, &mut stream, &mut member, &shutdown).await;
+    drop(counted);
+    member.leave().await;
+    match code {
+        // The peer closed or vanished; there is nobody left to tell.
+        None => tracing::info!("disconnected"),
+        Some(code) => {
+            tracing::info!(code, reason, "closing");
+            close_with(&mut sink, &mut stream, code, reason).await;
+        }
+    }
+}
+
+/// One open connection in the connections gauge. A guard, so the gauge stays right even
+/// if the task is dropped mid-way (a runtime shutting down); owned by `serve`.
+struct Counted;
+
+impl Counted {
+    fn connection() -> Counted {
+        metrics::gauge!(stats::CONNECTIONS).increment(1.0);
+        Counted
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        metrics::gauge!(stats::CONNECTIONS).decrement(1.0);
+    }
+}
+
+/// Moves frames until the connection should end; returns the close code and reason to
+/// send, or `None` when the peer already went away.
+async fn run<S, R, E>(
+    sink: &mut S,
+    stream: &mut R,
+    member: &mut Membership,
+    shutdown: &CancellationToken,
+) -> (Option<u16>, &'static str)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
     let (code, reason): (u16, &str) = loop {
         tokio::select! {
             _ = shutdown.cancelled() => break (close::GOING_AWAY, "server shutting down"),
             _ = member.kicked.cancelled() => break (close::TOO_SLOW, "too slow"),
             out = member.outbox.recv() => match out {
                 Some(Outgoing::Frame(frame)) => {
+                    metrics::counter!(stats::BYTES_OUT).increment(frame.len() as u64);
                     // A peer that stops reading must not hold this task forever.
                     let sent = tokio::select! {
                         r = sink.send(Message::Binary(frame)) => r.is_ok(),
@@ -44,22 +92,22 @@ pub async fn serve<S, R, E>(
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Binary(frame))) => {
+                    metrics::counter!(stats::BYTES_IN).increment(frame.len() as u64);
                     if member.send(frame).await.is_err() {
                         break (close::GOING_AWAY, "room closed");
                     }
                 }
-                Some(Ok(Message::Text(_))) => break (close::UNSUPPORTED_DATA, "binary frames only"),
+                Some(Ok(Message::Text(_))) => {
+                    stats::error(ErrorKind::Protocol);
+                    break (close::UNSUPPORTED_DATA, "binary frames only");
+                }
                 // Pings are answered by the WebSocket layer itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
-                    member.leave().await;
-                    return;
-                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return (None, "peer left"),
             },
         }
     };
-    member.leave().await;
-    close_with(&mut sink, &mut stream, code, reason).await;
+    (Some(code), reason)
 }
 
 /// Closes the socket with a code and reason, giving up quickly on a peer that does not

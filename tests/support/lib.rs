@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use hindsight_server::{Config, Running, SledStore};
 use hindsight_shared::{Board, BoardId, NoteData};
@@ -66,15 +67,11 @@ impl TestServer {
 
     /// Starts with configuration adjusted by `tweak` (defaults otherwise).
     pub async fn start_with(data_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
-        let mut config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data_dir.to_owned(),
-            assets: dist_dir(),
-            public_url: None,
-            room_idle_secs: 30,
-            compact_every: 500,
-            max_message_bytes: 16 * 1024 * 1024,
-        };
+        // The documented defaults, whatever fields the configuration grows.
+        let mut config = Config::try_parse_from(["hindsight"]).expect("default configuration");
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = data_dir.to_owned();
+        config.assets = Some(dist_dir());
         tweak(&mut config);
         let store = Arc::new(SledStore::open(&config.data_dir).expect("open sled"));
         let listener = TcpListener::bind(config.addr).await.expect("bind");

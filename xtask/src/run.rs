@@ -18,9 +18,11 @@ pub fn run(ws: &Workspace, mut server_args: Vec<String>) -> Result {
             .args(["build", "--release"])
             .current_dir(&ws.root),
     )?;
+    // The release binary embeds the client just built (server/build.rs).
     cmd::run(
         cmd::cargo()
             .args(["build", "--release", "-p", "hindsight-server"])
+            .env("HINDSIGHT_DIST", ws.dist())
             .current_dir(&ws.root),
     )?;
 
@@ -32,11 +34,7 @@ pub fn run(ws: &Workspace, mut server_args: Vec<String>) -> Result {
         ));
     }
     let mut server = Command::new(&binary);
-    server
-        .arg("--assets")
-        .arg(ws.dist())
-        .args(&server_args)
-        .current_dir(&ws.root);
+    server.args(&server_args).current_dir(&ws.root);
     println!("$ {}", cmd::display(&server));
     exec_server(server)
 }

@@ -24,6 +24,11 @@ fn steps(ws: &Workspace, browser: &Browser) -> Vec<Step> {
     };
     let mut trunk = cmd::cmd("trunk");
     trunk.args(["build", "--release"]).current_dir(&ws.root);
+    // The binary embeds the client (server/build.rs), so it is built after Trunk, from
+    // the same `dist` the tests use; the tests step passes the same value, so it does not
+    // rebuild the binary.
+    let mut server = cargo(&["build", "-p", "hindsight-server", "--bin", "hindsight"]);
+    server.env("HINDSIGHT_DIST", ws.dist());
     let mut tests = cargo(&["test", "--workspace"]);
     tests
         .env("HINDSIGHT_DIST", ws.dist())
@@ -74,8 +79,8 @@ fn steps(ws: &Workspace, browser: &Browser) -> Vec<Step> {
         },
         Step {
             name: "server binary",
-            hint: "the crash tests run the real `hindsight` binary; it must build",
-            command: cargo(&["build", "-p", "hindsight-server", "--bin", "hindsight"]),
+            hint: "the crash and operations tests run the real `hindsight` binary; it must build",
+            command: server,
         },
         Step {
             name: "tests",

@@ -1,0 +1,287 @@
+//! Offline administration of a data directory: list, export, import and delete boards,
+//! back up and restore all of them. Each command opens the database itself, so it needs
+//! the server stopped (sled locks the directory). Boards are made and read through
+//! `boards.rs`, the same code the HTTP API uses; the backup file is `backup.rs`.
+//!
+//! Results go to standard output; progress bars go to standard error, and only when it
+//! is a terminal.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use hindsight_shared::export::{self, BoardExport};
+use hindsight_shared::{Board, BoardId};
+use indicatif::{ProgressBar, ProgressStyle};
+use yrs::Transact;
+
+use crate::backup::{self, BackupError, BackupWriter};
+use crate::boards::{self, BoardError};
+use crate::cli::{BoardsCommand, Command, ExportFormat};
+use crate::store::{SledStore, Store, StoreError};
+
+/// What went wrong in an admin command, in words for the person who ran it.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("there is no data directory at {0}; pass --data-dir or set HINDSIGHT_DATA_DIR")]
+    NoDataDir(PathBuf),
+    #[error(
+        "cannot open the database in {dir}: {source}\n\
+         (these commands work offline: stop the server that uses this directory first)"
+    )]
+    Open { dir: PathBuf, source: StoreError },
+    #[error("`{0}` is not a board id: {1}")]
+    BadId(String, String),
+    #[error("there is no board {0}")]
+    NotFound(BoardId),
+    #[error(transparent)]
+    Board(#[from] BoardError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{}: {source}", path.display())]
+    File { path: PathBuf, source: io::Error },
+    #[error("{} is not a board export: {source}", path.display())]
+    NotAnExport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Backup { path: PathBuf, source: BackupError },
+    #[error(
+        "the data directory {} already holds {count} boards; restore into an empty one, \
+         or pass --force to replace the boards the backup holds", dir.display()
+    )]
+    NotEmpty { dir: PathBuf, count: usize },
+    #[error("cannot write the output: {0}")]
+    Output(#[from] io::Error),
+}
+
+/// Runs one admin command against the data directory `dir`.
+pub fn run(dir: &Path, command: Command) -> Result<(), AdminError> {
+    match command {
+        Command::Boards(BoardsCommand::List) => list(dir),
+        Command::Boards(BoardsCommand::Export { id, format, output }) => {
+            export_board(dir, &id, format, output.as_deref())
+        }
+        Command::Boards(BoardsCommand::Import { file }) => import(dir, &file),
+        Command::Boards(BoardsCommand::Delete { id }) => delete(dir, &id),
+        Command::Backup { file } => backup(dir, &file),
+        Command::Restore { file, force } => restore(dir, &file, force),
+    }
+}
+
+fn list(dir: &Path) -> Result<(), AdminError> {
+    let store = open_existing(dir)?;
+    let ids = store.list()?;
+    let bar = progress(ids.len(), "reading boards");
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let doc = boards::read(&store, id)?.ok_or(AdminError::NotFound(*id))?;
+        let board = Board::new(&doc);
+        let txn = doc.transact();
+        let facts = board.facts(&txn);
+        rows.push(format!(
+            "{id}  {:>5}  {:<10}  {}",
+            board.note_count(&txn),
+            facts.date.map(|d| d.to_string()).unwrap_or_default(),
+            facts.title
+        ));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{:<32}  {:>5}  {:<10}  TITLE",
+        "ID", "NOTES", "INCIDENT"
+    )?;
+    for row in rows {
+        writeln!(out, "{row}")?;
+    }
+    eprintln!("{} board(s) in {}", ids.len(), dir.display());
+    Ok(())
+}
+
+fn export_board(
+    dir: &Path,
+    id: &str,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> Result<(), AdminError> {
+    let id = parse_id(id)?;
+    let store = open_existing(dir)?;
+    let doc = boards::read(&store, &id)?.ok_or(AdminError::NotFound(id))?;
+    let board = Board::new(&doc);
+    let text = match format {
+        ExportFormat::Md => export::to_markdown(&board, &doc.transact()),
+        ExportFormat::Json => {
+            let data = export::export(&board, &doc.transact());
+            serde_json::to_string_pretty(&data).expect("an export serialises") + "\n"
+        }
+    };
+    match output {
+        Some(path) => fs::write(path, text).map_err(|source| AdminError::File {
+            path: path.to_owned(),
+            source,
+        }),
+        None => Ok(io::stdout().lock().write_all(text.as_bytes())?),
+    }
+}
+
+fn import(dir: &Path, file: &Path) -> Result<(), AdminError> {
+    let bytes = fs::read(file).map_err(|source| AdminError::File {
+        path: file.to_owned(),
+        source,
+    })?;
+    let data: BoardExport =
+        serde_json::from_slice(&bytes).map_err(|source| AdminError::NotAnExport {
+            path: file.to_owned(),
+            source,
+        })?;
+    let store = open_or_create(dir)?;
+    let made = boards::create_from_export(&store, &data)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "board: {}", made.id)?;
+    writeln!(out, "facilitator key: {}", made.facilitator_key)?;
+    eprintln!(
+        "Imported \"{}\". Keep the facilitator key: it is shown only once.",
+        data.title
+    );
+    Ok(())
+}
+
+fn delete(dir: &Path, id: &str) -> Result<(), AdminError> {
+    let id = parse_id(id)?;
+    let store = open_existing(dir)?;
+    if !store.delete(&id)? {
+        return Err(AdminError::NotFound(id));
+    }
+    writeln!(io::stdout().lock(), "deleted board {id}")?;
+    Ok(())
+}
+
+/// Writes every board, compacted, to a temporary file beside `file`, then renames it into
+/// place: a failed backup never leaves a half-written file under the real name.
+fn backup(dir: &Path, file: &Path) -> Result<(), AdminError> {
+    let store = open_existing(dir)?;
+    let ids = store.list()?;
+    let partial = partial_path(file);
+    let file_error = |source| AdminError::File {
+        path: file.to_owned(),
+        source,
+    };
+    let out = fs::File::create(&partial).map_err(file_error)?;
+    let written = (|| {
+        let mut writer = BackupWriter::new(BufWriter::new(out)).map_err(file_error)?;
+        let bar = progress(ids.len(), "backing up");
+        for id in &ids {
+            let doc = boards::read(&store, id)?.ok_or(AdminError::NotFound(*id))?;
+            writer.add(id, &boards::encode(&doc)).map_err(file_error)?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let (out, count) = writer.finish().map_err(file_error)?;
+        let out = out.into_inner().map_err(|e| file_error(e.into_error()))?;
+        out.sync_all().map_err(file_error)?;
+        fs::rename(&partial, file).map_err(file_error)?;
+        Ok(count)
+    })();
+    match written {
+        Ok(count) => {
+            writeln!(
+                io::stdout().lock(),
+                "backed up {count} board(s) to {}",
+                file.display()
+            )?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// Checks the whole backup before writing anything, then stores every board.
+fn restore(dir: &Path, file: &Path, force: bool) -> Result<(), AdminError> {
+    let bytes = fs::read(file).map_err(|source| AdminError::File {
+        path: file.to_owned(),
+        source,
+    })?;
+    let entries = backup::read(&bytes).map_err(|source| AdminError::Backup {
+        path: file.to_owned(),
+        source,
+    })?;
+    let store = open_or_create(dir)?;
+    let existing = store.list()?.len();
+    if existing > 0 && !force {
+        return Err(AdminError::NotEmpty {
+            dir: dir.to_owned(),
+            count: existing,
+        });
+    }
+    let bar = progress(entries.len(), "restoring");
+    for entry in &entries {
+        if force {
+            store.delete(&entry.id)?;
+        }
+        store.create(&entry.id, &entry.snapshot)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    store.flush()?;
+    writeln!(
+        io::stdout().lock(),
+        "restored {} board(s) from {}",
+        entries.len(),
+        file.display()
+    )?;
+    Ok(())
+}
+
+fn parse_id(id: &str) -> Result<BoardId, AdminError> {
+    id.parse()
+        .map_err(|e: hindsight_shared::id::IdError| AdminError::BadId(id.to_owned(), e.to_string()))
+}
+
+/// The database of a data directory that must already exist (reading commands must not
+/// create an empty one at a mistyped path).
+fn open_existing(dir: &Path) -> Result<SledStore, AdminError> {
+    if !dir.is_dir() {
+        return Err(AdminError::NoDataDir(dir.to_owned()));
+    }
+    open(dir)
+}
+
+fn open_or_create(dir: &Path) -> Result<SledStore, AdminError> {
+    fs::create_dir_all(dir).map_err(|source| AdminError::File {
+        path: dir.to_owned(),
+        source,
+    })?;
+    open(dir)
+}
+
+fn open(dir: &Path) -> Result<SledStore, AdminError> {
+    SledStore::open(dir).map_err(|source| AdminError::Open {
+        dir: dir.to_owned(),
+        source,
+    })
+}
+
+fn partial_path(file: &Path) -> PathBuf {
+    let mut name = file.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    file.with_file_name(name)
+}
+
+/// A progress bar on standard error; indicatif draws nothing when that is not a terminal.
+fn progress(len: usize, what: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what);
+    bar
+}

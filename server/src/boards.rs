@@ -1,0 +1,142 @@
+//! Board documents outside a live room: building a new board (blank or from a JSON
+//! export) with its facilitator key, and rebuilding a stored board into a document. The
+//! HTTP API and the offline admin commands both go through here, so a board made or read
+//! either way is the same.
+//!
+//! Everything here blocks (the store does I/O); async callers use the blocking pool.
+
+use hindsight_shared::export::{self, BoardExport, ImportError};
+use hindsight_shared::{schema, Board, BoardId};
+use yrs::{Doc, ReadTxn, StateVector, Transact, TransactionMut};
+
+use crate::room::{load_doc, LoadError};
+use crate::store::{Store, StoreError};
+
+/// Why a board could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    #[error("the system has no randomness to offer: {0}")]
+    Entropy(String),
+    #[error("{0}")]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("board {0}: {1}")]
+    Unreadable(BoardId, LoadError),
+}
+
+/// A board that was just stored. The facilitator key exists only here: the board keeps
+/// its hash, and the caller shows the key once, to whoever made the board.
+#[derive(Debug)]
+pub struct NewBoard {
+    pub id: BoardId,
+    pub facilitator_key: String,
+}
+
+/// Stores a new, empty board titled `title`, created at `created_at` (ms since the epoch).
+pub fn create_blank(
+    store: &dyn Store,
+    title: &str,
+    created_at: f64,
+) -> Result<NewBoard, BoardError> {
+    create(store, |board, txn| {
+        board.init(txn, title, created_at);
+        Ok(())
+    })
+}
+
+/// Stores an export as a new board. An export that does not check out is refused whole.
+pub fn create_from_export(store: &dyn Store, data: &BoardExport) -> Result<NewBoard, BoardError> {
+    create(store, |board, txn| Ok(export::import(board, txn, data)?))
+}
+
+/// Builds a document with `fill`, gives it a facilitator key and stores it under a fresh
+/// id; nothing is stored if `fill` fails.
+fn create(
+    store: &dyn Store,
+    fill: impl FnOnce(&Board, &mut TransactionMut) -> Result<(), BoardError>,
+) -> Result<NewBoard, BoardError> {
+    let id = BoardId::from_random(random()?);
+    let facilitator_key = hex(&random::<16>()?);
+    let doc = schema::new_doc(None);
+    let board = Board::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        fill(&board, &mut txn)?;
+        board.set_facilitator_key(&mut txn, &facilitator_key);
+    }
+    store.create(&id, &encode(&doc))?;
+    Ok(NewBoard {
+        id,
+        facilitator_key,
+    })
+}
+
+/// A stored board rebuilt into a document, or `None` if there is no such board.
+pub fn read(store: &dyn Store, id: &BoardId) -> Result<Option<Doc>, BoardError> {
+    let Some(stored) = store.load(id)? else {
+        return Ok(None);
+    };
+    load_doc(&stored)
+        .map(Some)
+        .map_err(|e| BoardError::Unreadable(*id, e))
+}
+
+/// The whole document as one update: what a snapshot or a backup holds.
+pub fn encode(doc: &Doc) -> Vec<u8> {
+    doc.transact()
+        .encode_state_as_update_v1(&StateVector::default())
+}
+
+fn random<const N: usize>() -> Result<[u8; N], BoardError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| BoardError::Entropy(e.to_string()))?;
+    Ok(bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemStore;
+
+    #[test]
+    fn a_new_board_is_stored_with_a_key_that_only_its_hash_remembers() {
+        let store = MemStore::default();
+        let made = create_blank(&store, "Outage", 1.0).unwrap();
+        assert_eq!(made.facilitator_key.len(), 32);
+        let doc = read(&store, &made.id).unwrap().expect("stored");
+        let board = Board::new(&doc);
+        let txn = doc.transact();
+        assert_eq!(board.title(&txn), "Outage");
+        assert!(board.is_facilitator(&txn, &made.facilitator_key));
+        assert!(read(&store, &BoardId::from_random([9; 16]))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn an_export_becomes_an_identical_board_and_a_bad_one_stores_nothing() {
+        let store = MemStore::default();
+        let original = create_blank(&store, "Payments", 5.0).unwrap();
+        let doc = read(&store, &original.id).unwrap().unwrap();
+        let data = export::export(&Board::new(&doc), &doc.transact());
+
+        let copy = create_from_export(&store, &data).unwrap();
+        assert_ne!(copy.id, original.id);
+        assert_ne!(copy.facilitator_key, original.facilitator_key);
+        let doc = read(&store, &copy.id).unwrap().unwrap();
+        assert_eq!(export::export(&Board::new(&doc), &doc.transact()), data);
+
+        let mut bad = data;
+        bad.version = 99;
+        assert!(matches!(
+            create_from_export(&store, &bad),
+            Err(BoardError::Import(_))
+        ));
+        assert_eq!(store.list().unwrap().len(), 2);
+    }
+}

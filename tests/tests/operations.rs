@@ -1,0 +1,688 @@
+//! Operating Hindsight: the binary started from an empty directory serves the client it
+//! embeds; health, readiness and metrics; logs; the offline admin commands (list, export,
+//! import, delete, backup, restore) against a real data directory; configuration that is
+//! refused before the server binds.
+
+use std::ffi::OsStr;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use hindsight_shared::region::RegionId;
+use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId};
+use hindsight_tests::{eventually, http, TestServer, YClient, DEADLINE};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// The server binary: `HINDSIGHT_BIN` (set by `cargo xtask test`) or the debug build
+/// beside this test's own executable.
+fn server_binary() -> PathBuf {
+    let path = std::env::var_os("HINDSIGHT_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent().unwrap().parent().unwrap().join("hindsight")
+        });
+    assert!(
+        path.exists(),
+        "server binary {} not found; run `cargo build -p hindsight-server` or `cargo xtask test`",
+        path.display()
+    );
+    path
+}
+
+/// A running binary, its address and everything it has logged so far.
+struct Spawned {
+    _child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+/// Starts the binary in `cwd` on a free port with `args`, and waits for its banner.
+async fn spawn_server(cwd: &Path, args: &[&str]) -> Spawned {
+    let mut child = Command::new(server_binary())
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("HINDSIGHT_ASSETS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start hindsight");
+    let log = Arc::new(Mutex::new(String::new()));
+    let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
+    let sink = Arc::clone(&log);
+    // Collects the log until the process exits, so the pipe never fills.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = errors.next_line().await {
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(DEADLINE, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("Hindsight is running at http://") {
+                return url
+                    .trim_end_matches('/')
+                    .parse()
+                    .expect("address in banner");
+            }
+        }
+        panic!("server exited before printing its address");
+    })
+    .await
+    .expect("server banner");
+    // Keeps draining stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Spawned {
+        _child: child,
+        addr,
+        log,
+    }
+}
+
+/// Runs the binary to completion (an admin command, or a start that must fail).
+async fn hindsight<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let output = Command::new(server_binary())
+        .args(args)
+        .env_remove("HINDSIGHT_DATA_DIR")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(DEADLINE, output)
+        .await
+        .expect("hindsight finished in time")
+        .expect("run hindsight")
+}
+
+/// Runs an admin command against `data` that must succeed; returns its standard output.
+async fn admin(data: &Path, args: &[&str]) -> String {
+    let output = hindsight(
+        args.iter()
+            .map(OsStr::new)
+            .chain([OsStr::new("--data-dir"), data.as_os_str()]),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "hindsight {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+/// Runs an admin command against `data` that must fail; returns its standard error.
+async fn admin_fails(data: &Path, args: &[&str]) -> String {
+    let output = hindsight(
+        args.iter()
+            .map(OsStr::new)
+            .chain([OsStr::new("--data-dir"), data.as_os_str()]),
+    )
+    .await;
+    assert!(
+        !output.status.success(),
+        "hindsight {args:?} should have failed"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// An HTTP response with its headers (names lowercased).
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` with extra request headers, over a fresh connection.
+async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v == "chunked")
+    {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&raw[..end]).unwrap().trim();
+        let n = usize::from_str_radix(size, 16).expect("chunk size");
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&raw[end + 2..end + 2 + n]);
+        raw = &raw[end + 2 + n + 2..];
+    }
+    out
+}
+
+/// The value of an unlabelled metric in a Prometheus text exposition.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+        .trim()
+        .parse()
+        .expect("a number")
+}
+
+fn note(slot: usize, text: &str) -> NewNote {
+    let r = RegionId::Prevent.region().rect;
+    NewNote {
+        x: r.x + 20.0,
+        y: r.y + 20.0 + 150.0 * slot as f64,
+        text: text.into(),
+        color: NoteColor::Green,
+        created_at: 1_795_180_000_000.0 + slot as f64,
+        author: Some("Grace".into()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_the_client_it_embeds_from_an_empty_directory() {
+    let empty = tempfile::tempdir().unwrap();
+    // No --assets, and nothing in the working directory: the client comes from the binary.
+    let server = spawn_server(empty.path(), &["--data-dir", "data"]).await;
+    let addr = server.addr;
+
+    let index = get(addr, "/", &[]).await;
+    assert_eq!(
+        index.status, 200,
+        "the start page is served (is the client built?)"
+    );
+    assert_eq!(
+        index.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(index.header("cache-control"), Some("no-cache"));
+    let board = get(addr, &format!("/b/{}", BoardId::from_random([7; 16])), &[]).await;
+    assert_eq!(board.status, 200);
+    assert_eq!(
+        board.body, index.body,
+        "every page is the client's index.html"
+    );
+    assert_eq!(board.header("cache-control"), Some("no-cache"));
+
+    // The files index.html names carry content hashes and are cached for good.
+    let html = String::from_utf8(index.body).unwrap();
+    let named: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with('/') && (s.ends_with(".wasm") || s.ends_with(".js")))
+        .collect();
+    let wasm = named
+        .iter()
+        .find(|s| s.ends_with(".wasm"))
+        .expect("a .wasm");
+    let js = named.iter().find(|s| s.ends_with(".js")).expect("a .js");
+    let module = get(addr, wasm, &[]).await;
+    assert_eq!(module.status, 200, "{wasm}");
+    assert_eq!(module.header("content-type"), Some("application/wasm"));
+    assert_eq!(
+        module.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(module.body.starts_with(b"\0asm"), "a WebAssembly module");
+    let script = get(addr, js, &[("Accept-Encoding", "gzip")]).await;
+    assert_eq!(script.status, 200, "{js}");
+    assert!(script
+        .header("content-type")
+        .is_some_and(|t| t.contains("javascript")));
+    assert_eq!(
+        script.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(script.header("content-encoding"), Some("gzip"));
+
+    assert_eq!(get(addr, "/no-such-file.js", &[]).await.status, 404);
+    let entries: Vec<_> = std::fs::read_dir(empty.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["data"], "the binary needs nothing beside it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_move_when_a_client_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let addr = server.addr();
+    let healthz = get(addr, "/healthz", &[]).await;
+    assert_eq!(
+        (healthz.status, healthz.body.as_slice()),
+        (200, &b"ok\n"[..])
+    );
+    let readyz = get(addr, "/readyz", &[]).await;
+    assert_eq!(
+        (readyz.status, readyz.body.as_slice()),
+        (200, &b"ready\n"[..])
+    );
+
+    let scrape = || async {
+        let reply = get(addr, "/metrics", &[]).await;
+        assert_eq!(reply.status, 200);
+        assert!(reply
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
+        String::from_utf8(reply.body).unwrap()
+    };
+    let before = scrape().await;
+    let counters = [
+        "hindsight_updates_received_total",
+        "hindsight_updates_broadcast_total",
+        "hindsight_bytes_in_total",
+        "hindsight_bytes_out_total",
+        "hindsight_persist_seconds_count",
+    ];
+
+    let board = server.create_board().await;
+    let writer = YClient::connect(&server.ws_base(), &board).await;
+    let watcher = YClient::connect(&server.ws_base(), &board).await;
+    let id: NoteId = "metered".parse().unwrap();
+    writer.edit(|b, txn| b.add_note(txn, &id, note(0, "watch the disk")));
+    watcher
+        .wait_until("the watcher sees the note", |b, txn| {
+            b.note(txn, &id).is_some()
+        })
+        .await;
+
+    // Metrics are process-wide and other tests run beside this one: counters only grow.
+    let during = scrape().await;
+    for name in counters {
+        assert!(
+            metric(&during, name) > metric(&before, name),
+            "{name} did not move:\n{during}"
+        );
+    }
+    assert!(metric(&during, "hindsight_connections") >= 2.0, "{during}");
+    assert!(
+        metric(&during, "hindsight_boards_loaded") >= 1.0,
+        "{during}"
+    );
+    assert!(during.contains("hindsight_persist_seconds_bucket{le=\"0.005\"}"));
+    assert!(during.contains("hindsight_errors_total{kind=\"protocol\"}"));
+
+    // A text frame is a protocol error; it is counted.
+    let errors = |text: &str| metric(text, "hindsight_errors_total{kind=\"protocol\"}");
+    let rude = YClient::connect(&server.ws_base(), &board).await;
+    rude.send_text("hello?");
+    rude.wait_closed().await;
+    assert!(errors(&scrape().await) > errors(&during));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_a_span_per_connection_and_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = spawn_server(dir.path(), &["--data-dir", "data", "--log-format", "json"]).await;
+    let (status, body) = http(server.addr, "POST", "/api/boards", "").await;
+    assert_eq!(status, 201);
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let board: BoardId = created["id"].as_str().unwrap().parse().unwrap();
+    let key = created["facilitatorKey"].as_str().unwrap().to_owned();
+    let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
+
+    let connected = eventually("a log line for the connection", || async {
+        let log = server.log.lock().unwrap().clone();
+        log.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|l| l["fields"]["message"] == "connected")
+    })
+    .await;
+    assert_eq!(connected["span"]["name"], "conn");
+    assert_eq!(connected["span"]["board"], board.to_string());
+    assert!(connected["span"]["conn"].is_u64(), "{connected}");
+    drop(client);
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "every line is JSON:\n{log}"
+    );
+    assert!(!log.contains(&key), "the facilitator key is never logged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websockets_from_foreign_origins_are_refused_once_origins_are_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| {
+        c.public_url = Some("https://hindsight.example".into());
+        c.allowed_origins = vec!["http://localhost:8080".into()];
+    })
+    .await;
+    let board = server.create_board().await;
+    let url = format!("{}/{board}", server.ws_base());
+    let connect = |origin: Option<&'static str>| {
+        let mut request = url.clone().into_client_request().unwrap();
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("Origin", origin.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    for allowed in [
+        Some("https://hindsight.example"),
+        Some("http://localhost:8080"),
+        None,
+    ] {
+        let (socket, _) = connect(allowed)
+            .await
+            .unwrap_or_else(|e| panic!("{allowed:?} must be let in: {e}"));
+        drop(socket);
+    }
+    match connect(Some("https://evil.example")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("a foreign origin must be refused, got {other:?}"),
+    }
+    server.stop().await;
+}
+
+/// Three boards with content, one of them with more updates than a snapshot holds (so
+/// the backup must fold stored updates in), written through a real server.
+async fn make_boards(data: &Path) -> Vec<BoardId> {
+    let server = TestServer::start_with(data, |c| c.compact_every = 4).await;
+    let mut ids = Vec::new();
+    for (i, title) in ["Payments outage", "DNS flap", "Empty"].iter().enumerate() {
+        let body = format!(r#"{{"title":"{title}"}}"#);
+        let (status, reply) = http(server.addr(), "POST", "/api/boards", &body).await;
+        assert_eq!(status, 201, "{reply}");
+        let json: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        let id: BoardId = json["id"].as_str().unwrap().parse().unwrap();
+        let notes = [7, 2, 0][i];
+        if notes > 0 {
+            let client = YClient::connect(&server.ws_base(), &id).await;
+            for n in 0..notes {
+                let note_id: NoteId = format!("n{n}").parse().unwrap();
+                client.edit(|b, txn| b.add_note(txn, &note_id, note(n, &format!("{title} {n}"))));
+            }
+            let check = YClient::connect(&server.ws_base(), &id).await;
+            check
+                .wait_until("every note is stored", |b, txn| {
+                    b.note_count(txn) == notes as u32
+                })
+                .await;
+        }
+        ids.push(id);
+    }
+    server.stop().await;
+    ids
+}
+
+/// Every board's JSON export, by id.
+async fn exports(data: &Path, ids: &[BoardId]) -> Vec<String> {
+    let mut all = Vec::new();
+    for id in ids {
+        all.push(
+            admin(
+                data,
+                &["boards", "export", &id.to_string(), "--format", "json"],
+            )
+            .await,
+        );
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_restores_every_board_identically_into_a_wiped_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ids = make_boards(&data).await;
+
+    let listed = admin(&data, &["boards", "list"]).await;
+    for id in &ids {
+        assert!(listed.contains(&id.to_string()), "{listed}");
+    }
+    assert!(listed.contains("Payments outage") && listed.contains("DNS flap"));
+    let before = exports(&data, &ids).await;
+    let markdown = admin(&data, &["boards", "export", &ids[0].to_string()]).await;
+    assert!(markdown.contains("Payments outage 6"), "{markdown}");
+
+    let file = dir.path().join("hindsight.backup");
+    let said = admin(&data, &["backup", file.to_str().unwrap()]).await;
+    assert!(said.contains("3 board(s)"), "{said}");
+    std::fs::remove_dir_all(&data).unwrap();
+
+    admin(&data, &["restore", file.to_str().unwrap()]).await;
+    assert_eq!(
+        exports(&data, &ids).await,
+        before,
+        "every board is identical"
+    );
+    assert_eq!(admin(&data, &["boards", "list"]).await, listed);
+
+    // A data directory that holds boards is only overwritten on request.
+    let refused = admin_fails(&data, &["restore", file.to_str().unwrap()]).await;
+    assert!(refused.contains("already holds 3 boards"), "{refused}");
+    assert!(refused.contains("--force"), "{refused}");
+    admin(&data, &["restore", file.to_str().unwrap(), "--force"]).await;
+    assert_eq!(exports(&data, &ids).await, before);
+
+    // A damaged backup is refused whole, before anything is written.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    let damaged = dir.path().join("damaged.backup");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    let refused = admin_fails(&elsewhere, &["restore", damaged.to_str().unwrap()]).await;
+    assert!(refused.contains("damaged or incomplete"), "{refused}");
+    assert!(!elsewhere.exists(), "nothing was written");
+    let export_json = dir.path().join("board.json");
+    std::fs::write(&export_json, &before[0]).unwrap();
+    let refused = admin_fails(&elsewhere, &["restore", export_json.to_str().unwrap()]).await;
+    assert!(refused.contains("not a Hindsight backup"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boards_move_between_data_dirs_by_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ids = make_boards(&data).await;
+    let original = ids[0].to_string();
+
+    let file = dir.path().join("payments.json");
+    admin(
+        &data,
+        &[
+            "boards",
+            "export",
+            &original,
+            "--format",
+            "json",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let other = dir.path().join("other");
+    let said = admin(&other, &["boards", "import", file.to_str().unwrap()]).await;
+    let field = |name: &str| {
+        said.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no `{name}` in:\n{said}"))
+            .trim()
+            .to_owned()
+    };
+    let imported: BoardId = field("board:").parse().unwrap();
+    let key = field("facilitator key:");
+    assert_eq!(
+        admin(
+            &other,
+            &[
+                "boards",
+                "export",
+                &imported.to_string(),
+                "--format",
+                "json"
+            ]
+        )
+        .await,
+        std::fs::read_to_string(&file).unwrap(),
+        "the imported board is the exported one"
+    );
+
+    // The printed key is the new board's facilitator key.
+    let server = TestServer::start(&other).await;
+    let client = YClient::connect(&server.ws_base(), &imported).await;
+    assert!(client.edit(|b, txn| b.is_facilitator(txn, &key)));
+    drop(client);
+    server.stop().await;
+
+    // Deleting is for good, and only for a board that exists.
+    let said = admin(&data, &["boards", "delete", &original]).await;
+    assert!(said.contains(&original), "{said}");
+    let listed = admin(&data, &["boards", "list"]).await;
+    assert!(!listed.contains(&original), "{listed}");
+    assert!(listed.contains(&ids[1].to_string()), "{listed}");
+    let gone = admin_fails(&data, &["boards", "export", &original]).await;
+    assert!(gone.contains("there is no board"), "{gone}");
+    let bad = admin_fails(&data, &["boards", "delete", "not-an-id"]).await;
+    assert!(bad.contains("is not a board id"), "{bad}");
+    let missing = admin_fails(&dir.path().join("typo"), &["boards", "list"]).await;
+    assert!(missing.contains("there is no data directory"), "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_is_refused_with_a_clear_message_before_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, "not a directory").unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+
+    async fn check(args: &[&str], env: &[(&str, &str)], expected: &str) {
+        let mut command = Command::new(server_binary());
+        command
+            .args(args)
+            .env_remove("HINDSIGHT_DATA_DIR")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = tokio::time::timeout(DEADLINE, command.output())
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} {env:?} must exit at once, not serve"))
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(!output.status.success(), "{args:?} {env:?} must fail");
+        assert!(!stdout.contains("running"), "{args:?} started serving");
+        assert!(
+            stderr.contains(expected),
+            "{args:?} {env:?}: expected {expected:?} in:\n{stderr}"
+        );
+        assert!(stderr.contains("error"), "{stderr}");
+    }
+    // A free port unless the case is about the address, so nothing could collide.
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        let port = ["--addr", "127.0.0.1:0"]
+            .into_iter()
+            .filter(|_| !extra.contains(&"--addr"));
+        port.chain(["--data-dir", data])
+            .chain(extra.iter().copied())
+            .collect()
+    };
+    check(
+        &with(&["--addr", "somewhere"]),
+        &[],
+        "invalid value 'somewhere' for '--addr",
+    )
+    .await;
+    check(
+        &with(&["--public-url", "ftp://x.example"]),
+        &[],
+        "http:// or https://",
+    )
+    .await;
+    check(
+        &with(&["--allowed-origins", "https://a.example/path"]),
+        &[],
+        "is not an origin",
+    )
+    .await;
+    check(
+        &with(&["--max-message-bytes", "12"]),
+        &[],
+        "between 1024 and",
+    )
+    .await;
+    check(&with(&["--compact-every", "0"]), &[], "--compact-every").await;
+    check(&with(&["--log-format", "xml"]), &[], "--log-format").await;
+    check(
+        &with(&["--frobnicate"]),
+        &[],
+        "unexpected argument '--frobnicate'",
+    )
+    .await;
+    check(
+        &["--addr", "127.0.0.1:0", "--data-dir", data],
+        &[("HINDSIGHT_ROOM_QUEUE", "none")],
+        "--room-queue",
+    )
+    .await;
+    check(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            a_file.to_str().unwrap(),
+        ],
+        &[],
+        "cannot create data directory",
+    )
+    .await;
+}
