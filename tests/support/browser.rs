@@ -14,6 +14,9 @@ use tokio::process::{Child, Command};
 
 use crate::eventually;
 
+/// A JavaScript function expression that finds a note element by its id.
+pub const NOTE_BY_ID: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
+
 fn tool(env: &str, default: &str) -> PathBuf {
     let path = std::env::var_os(env)
         .map(PathBuf::from)
@@ -148,6 +151,21 @@ impl Session {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Starts a new board from the start page, as its creator (and so its facilitator),
+    /// and returns the board's URL.
+    pub async fn start_board(&self, http_base: &str) -> String {
+        self.goto(&format!("{http_base}/")).await;
+        self.click("#new-board").await;
+        let url = self
+            .wait_js(
+                "navigation to the new board",
+                "return location.pathname.startsWith('/b/') ? location.href : null;",
+                vec![],
+            )
+            .await;
+        url.as_str().expect("board URL").to_owned()
+    }
+
     /// Answers the display-name prompt and waits for the live connection.
     pub async fn join_as(&self, name: &str) {
         self.type_into("#name-input", name).await;
@@ -188,6 +206,18 @@ impl Session {
         )
         .await;
         id
+    }
+
+    /// Waits until the note `id` shows `text`; `who` names this session in a failure.
+    pub async fn wait_for_note_text(&self, who: &str, id: &str, text: &str) {
+        self.wait_js(
+            &format!("{who} to show note {id} with {text:?}"),
+            &format!(
+                "return ({NOTE_BY_ID})(arguments[0])?.querySelector('textarea.note-text')?.value === arguments[1];"
+            ),
+            vec![json!(id), json!(text)],
+        )
+        .await;
     }
 
     /// Drags the element matched by `css` by (dx, dy) screen pixels in small steps, the

@@ -2,6 +2,7 @@
 //! directory, a real Yjs client over a real WebSocket, and condition waits with deadlines
 //! (tests never sleep to wait for something).
 
+pub mod binary;
 pub mod browser;
 pub mod node;
 

@@ -35,16 +35,7 @@ async fn notes_written_after_anonymity_is_on_have_no_author_field() {
     let driver = Driver::start().await;
 
     let ada = driver.session().await;
-    ada.goto(&format!("{}/", server.http_base())).await;
-    ada.click("#new-board").await;
-    let url = ada
-        .wait_js(
-            "the new board",
-            "return location.pathname.startsWith('/b/') ? location.href : null;",
-            vec![],
-        )
-        .await;
-    let url = url.as_str().unwrap().to_owned();
+    let url = ada.start_board(&server.http_base()).await;
     let board = url.rsplit('/').next().unwrap().to_owned();
     ada.join_as("Ada").await;
     let named = ada.add_note("detect", "Written before anonymity").await;

@@ -4,30 +4,15 @@
 
 use std::path::Path;
 
-use hindsight_tests::browser::{Driver, Session};
+use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
 use hindsight_tests::{dist_dir, TestServer};
 use serde_json::json;
-
-/// A JavaScript function expression that finds a note element by id.
-const NOTE_BY_ID_FN: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
-
-async fn wait_for_text(session: &Session, who: &str, id: &str, text: &str) {
-    session
-        .wait_js(
-            &format!("{who} to show note {id} with {text:?}"),
-            &format!(
-                "return ({NOTE_BY_ID_FN})(arguments[0])?.querySelector('textarea.note-text')?.value === arguments[1];"
-            ),
-            vec![json!(id), json!(text)],
-        )
-        .await;
-}
 
 async fn position(session: &Session, id: &str) -> (f64, f64) {
     let v = session
         .js(
             &format!(
-                "const n = ({NOTE_BY_ID_FN})(arguments[0]); return n ? [Number(n.dataset.x), Number(n.dataset.y)] : null;"
+                "const n = ({NOTE_BY_ID})(arguments[0]); return n ? [Number(n.dataset.x), Number(n.dataset.y)] : null;"
             ),
             vec![json!(id)],
         )
@@ -49,16 +34,7 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
 
     // Ada starts a board from the start page.
     let ada = driver.session().await;
-    ada.goto(&format!("{}/", server.http_base())).await;
-    ada.click("#new-board").await;
-    let board_url = ada
-        .wait_js(
-            "navigation to the new board",
-            "return location.pathname.startsWith('/b/') ? location.href : null;",
-            vec![],
-        )
-        .await;
-    let board_url = board_url.as_str().unwrap().to_owned();
+    let board_url = ada.start_board(&server.http_base()).await;
     ada.join_as("Ada").await;
 
     // Bo opens the shared link in another browser.
@@ -76,7 +52,8 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
     let note = ada
         .add_note("detect", "Checkout alerts fired 20 minutes late")
         .await;
-    wait_for_text(&bo, "Bo", &note, "Checkout alerts fired 20 minutes late").await;
+    bo.wait_for_note_text("Bo", &note, "Checkout alerts fired 20 minutes late")
+        .await;
 
     // Bo sees Ada's drag.
     let start = position(&ada, &note).await;
@@ -89,7 +66,7 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
     let moved = ada
         .wait_js(
             "Ada's note to move",
-            &format!("const n = ({NOTE_BY_ID_FN})(arguments[0]); return n && Number(n.dataset.x) !== arguments[1] ? [Number(n.dataset.x), Number(n.dataset.y)] : null;"),
+            &format!("const n = ({NOTE_BY_ID})(arguments[0]); return n && Number(n.dataset.x) !== arguments[1] ? [Number(n.dataset.x), Number(n.dataset.y)] : null;"),
             vec![json!(note), json!(start.0)],
         )
         .await;
@@ -100,7 +77,7 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
     );
     bo.wait_js(
         "Bo to see the note where Ada dropped it",
-        &format!("const n = ({NOTE_BY_ID_FN})(arguments[0]); return n && Number(n.dataset.x) === arguments[1] && Number(n.dataset.y) === arguments[2];"),
+        &format!("const n = ({NOTE_BY_ID})(arguments[0]); return n && Number(n.dataset.x) === arguments[1] && Number(n.dataset.y) === arguments[2];"),
         vec![json!(note), json!(moved.0), json!(moved.1)],
     )
     .await;
@@ -124,8 +101,8 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
         all.push((who.add_note(region, text).await, text.to_owned()));
     }
     for (id, text) in &all {
-        wait_for_text(&ada, "Ada", id, text).await;
-        wait_for_text(&bo, "Bo", id, text).await;
+        ada.wait_for_note_text("Ada", id, text).await;
+        bo.wait_for_note_text("Bo", id, text).await;
     }
     ada.click("#fit").await;
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/board.png");
@@ -146,7 +123,7 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
     cy.goto(&format!("{}/b/{path}", server.http_base())).await;
     cy.join_as("Cy").await;
     for (id, text) in &all {
-        wait_for_text(&cy, "Cy", id, text).await;
+        cy.wait_for_note_text("Cy", id, text).await;
     }
     let after = position(&cy, &note).await;
     assert_eq!(after, moved, "the moved note kept its place");

@@ -4,45 +4,11 @@
 
 use std::path::Path;
 
-use hindsight_tests::browser::{Driver, Session};
+use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
 use hindsight_tests::{dist_dir, http, TestServer};
 use serde_json::{json, Value};
 
 const IDEA: &str = "Canary config changes before fleet-wide rollout";
-
-/// A JavaScript function expression that finds a note element by id.
-const NOTE_BY_ID_FN: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
-
-/// Adds a note through a region's add button, types `text`, and returns the note's id.
-async fn add_note(session: &Session, region: &str, text: &str) -> String {
-    let before = session
-        .js(
-            "return [...document.querySelectorAll('.note')].map(n => n.dataset.noteId);",
-            vec![],
-        )
-        .await;
-    session
-        .click(&format!(".region[data-region=\"{region}\"] .region-add"))
-        .await;
-    let id = session
-        .wait_js(
-            "the new note",
-            "const known = arguments[0];
-             const fresh = [...document.querySelectorAll('.note')]
-                 .map(n => n.dataset.noteId).filter(id => !known.includes(id));
-             return fresh.length === 1 ? fresh[0] : null;",
-            vec![before],
-        )
-        .await;
-    let id = id.as_str().unwrap().to_owned();
-    session
-        .type_into(
-            &format!(".note[data-note-id=\"{id}\"] textarea.note-text"),
-            text,
-        )
-        .await;
-    id
-}
 
 /// The on-screen rectangle `[left, top, width, height]` of the element matched by `css`.
 async fn screen_rect(session: &Session, css: &str) -> [f64; 4] {
@@ -107,16 +73,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
 
     // Ada creates the board, so she facilitates; Bo joins from the link.
     let ada = driver.session().await;
-    ada.goto(&format!("{}/", server.http_base())).await;
-    ada.click("#new-board").await;
-    let board_url = ada
-        .wait_js(
-            "navigation to the new board",
-            "return location.pathname.startsWith('/b/') ? location.href : null;",
-            vec![],
-        )
-        .await;
-    let board_url = board_url.as_str().unwrap().to_owned();
+    let board_url = ada.start_board(&server.http_base()).await;
     let board_id = board_url.rsplit('/').next().unwrap().to_owned();
     ada.join_as("Ada").await;
     ada.wait_js(
@@ -142,13 +99,8 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     );
 
     // Ada writes an idea in Prevent and drags it into Next Steps.
-    let idea = add_note(&ada, "prevent", IDEA).await;
-    bo.wait_js(
-        "Bo to see the idea",
-        &format!("return ({NOTE_BY_ID_FN})(arguments[0])?.querySelector('textarea.note-text')?.value === arguments[1];"),
-        vec![json!(idea), json!(IDEA)],
-    )
-    .await;
+    let idea = ada.add_note("prevent", IDEA).await;
+    bo.wait_for_note_text("Bo", &idea, IDEA).await;
     ada.click("#fit").await;
     let note = centre(screen_rect(&ada, &format!(".note[data-note-id=\"{idea}\"]")).await);
     let actions = centre(screen_rect(&ada, ".region[data-region=\"actions\"]").await);
@@ -170,7 +122,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     bo.wait_js(
         "Bo to see the idea back in Prevent, marked as promoted",
         &format!(
-            "const n = ({NOTE_BY_ID_FN})(arguments[0]);
+            "const n = ({NOTE_BY_ID})(arguments[0]);
                   return n && n.dataset.region === 'prevent' && n.classList.contains('promoted')
                       && !!n.querySelector('.note-action-link');"
         ),
@@ -179,7 +131,9 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     .await;
     let source = bo
         .js(
-            &format!("return ({NOTE_BY_ID_FN})(arguments[0]).querySelector('.note-source')?.textContent;"),
+            &format!(
+                "return ({NOTE_BY_ID})(arguments[0]).querySelector('.note-source')?.textContent;"
+            ),
             vec![json!(action)],
         )
         .await;
@@ -201,7 +155,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
         session
             .wait_js(
                 &format!("{who} to see the action complete"),
-                &format!("const n = ({NOTE_BY_ID_FN})(arguments[0]);
+                &format!("const n = ({NOTE_BY_ID})(arguments[0]);
                           return n && !n.querySelector('.note-warning') && !n.classList.contains('incomplete')
                               && n.querySelector('input.note-owner').value === 'Bo'
                               && n.querySelector('input.note-due').value === '2026-12-04'
@@ -235,7 +189,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
 
     // Bo spends a vote on the action; Ada sees it counted.
     bo.js(
-        &format!("({NOTE_BY_ID_FN})(arguments[0]).querySelector('button.note-vote').click();"),
+        &format!("({NOTE_BY_ID})(arguments[0]).querySelector('button.note-vote').click();"),
         vec![json!(action)],
     )
     .await;
@@ -247,7 +201,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     .await;
     ada.wait_js(
         "Ada to see Bo's vote",
-        &format!("return ({NOTE_BY_ID_FN})(arguments[0])?.querySelector('.note-votes')?.textContent === '1';"),
+        &format!("return ({NOTE_BY_ID})(arguments[0])?.querySelector('.note-votes')?.textContent === '1';"),
         vec![json!(action)],
     )
     .await;
@@ -257,7 +211,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
         bo.click("button[aria-label=\"Zoom in\"]").await;
     }
     bo.js(
-        &format!("({NOTE_BY_ID_FN})(arguments[0]).querySelector('.note-action-link').click();"),
+        &format!("({NOTE_BY_ID})(arguments[0]).querySelector('.note-action-link').click();"),
         vec![json!(idea)],
     )
     .await;

@@ -5,87 +5,17 @@
 
 use std::ffi::OsStr;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
-use std::sync::{Arc, Mutex};
 
 use hindsight_shared::region::RegionId;
 use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId};
+use hindsight_tests::binary::{server_binary, spawn};
 use hindsight_tests::{eventually, http, TestServer, YClient, DEADLINE};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-/// The server binary: `HINDSIGHT_BIN` (set by `cargo xtask test`) or the debug build
-/// beside this test's own executable.
-fn server_binary() -> PathBuf {
-    let path = std::env::var_os("HINDSIGHT_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().unwrap();
-            exe.parent().unwrap().parent().unwrap().join("hindsight")
-        });
-    assert!(
-        path.exists(),
-        "server binary {} not found; run `cargo build -p hindsight-server` or `cargo xtask test`",
-        path.display()
-    );
-    path
-}
-
-/// A running binary, its address and everything it has logged so far.
-struct Spawned {
-    _child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-/// Starts the binary in `cwd` on a free port with `args`, and waits for its banner.
-async fn spawn_server(cwd: &Path, args: &[&str]) -> Spawned {
-    let mut child = Command::new(server_binary())
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("HINDSIGHT_ASSETS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start hindsight");
-    let log = Arc::new(Mutex::new(String::new()));
-    let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
-    let sink = Arc::clone(&log);
-    // Collects the log until the process exits, so the pipe never fills.
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = errors.next_line().await {
-            let mut log = sink.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
-        }
-    });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(DEADLINE, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("Hindsight is running at http://") {
-                return url
-                    .trim_end_matches('/')
-                    .parse()
-                    .expect("address in banner");
-            }
-        }
-        panic!("server exited before printing its address");
-    })
-    .await
-    .expect("server banner");
-    // Keeps draining stdout so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Spawned {
-        _child: child,
-        addr,
-        log,
-    }
-}
 
 /// Runs the binary to completion (an admin command, or a start that must fail).
 async fn hindsight<I, S>(args: I) -> Output
@@ -232,7 +162,7 @@ fn note(slot: usize, text: &str) -> NewNote {
 async fn the_binary_serves_the_client_it_embeds_from_an_empty_directory() {
     let empty = tempfile::tempdir().unwrap();
     // No --assets, and nothing in the working directory: the client comes from the binary.
-    let server = spawn_server(empty.path(), &["--data-dir", "data"]).await;
+    let server = spawn(empty.path(), &["--data-dir", "data"]).await;
     let addr = server.addr;
 
     let index = get(addr, "/", &[]).await;
@@ -363,7 +293,7 @@ async fn health_and_metrics_move_when_a_client_edits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_a_span_per_connection_and_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let server = spawn_server(dir.path(), &["--data-dir", "data", "--log-format", "json"]).await;
+    let server = spawn(dir.path(), &["--data-dir", "data", "--log-format", "json"]).await;
     let (status, body) = http(server.addr, "POST", "/api/boards", "").await;
     assert_eq!(status, 201);
     let created: serde_json::Value = serde_json::from_str(&body).unwrap();
