@@ -15,6 +15,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
+use hindsight_shared::protocol;
 use hindsight_shared::schema::new_doc;
 
 use crate::store::StoredBoard;
@@ -50,9 +51,19 @@ pub struct Outcome {
 
 pub struct Room {
     awareness: Awareness,
-    /// Which awareness client ids each connection has announced, so that their presence
-    /// can be withdrawn when the connection goes away.
-    conns: HashMap<ConnId, HashSet<ClientID>>,
+    conns: HashMap<ConnId, Peer>,
+}
+
+/// What the room remembers about one connection.
+#[derive(Default)]
+struct Peer {
+    /// Awareness client ids it announced, so that their presence can be withdrawn when
+    /// the connection goes away.
+    clients: HashSet<ClientID>,
+    /// Whether it asked for save acknowledgements (`protocol::TRACK_SAVES`).
+    tracks_saves: bool,
+    /// Document messages received from it so far; what `protocol::SAVED` counts.
+    changes: u64,
 }
 
 impl Room {
@@ -72,7 +83,7 @@ impl Room {
     /// (sync step 1), so the client answers with whatever the server lacks, and everyone's
     /// presence.
     pub fn join(&mut self, conn: ConnId) -> Vec<Bytes> {
-        self.conns.insert(conn, HashSet::new());
+        self.conns.insert(conn, Peer::default());
         let sv = self.awareness.doc().transact().state_vector();
         let mut greeting = vec![encode(Message::Sync(SyncMessage::SyncStep1(sv)))];
         if let Some(presence) = self.presence_of_everyone() {
@@ -85,6 +96,7 @@ impl Room {
     pub fn receive(&mut self, conn: ConnId, frame: &[u8]) -> Result<Outcome, ProtocolError> {
         let message = decode_message(frame)?;
         let mut out = Outcome::default();
+        let counts = protocol::is_document_change(&message);
         match message {
             Message::Sync(SyncMessage::SyncStep1(sv)) => {
                 out.reply.push(self.sync_step2(&sv));
@@ -105,10 +117,24 @@ impl Room {
                 out.broadcast.push(relay);
             }
             Message::AwarenessQuery => out.reply.extend(self.presence_of_everyone()),
+            Message::Custom(protocol::TRACK_SAVES, _) => {
+                if let Some(peer) = self.conns.get_mut(&conn) {
+                    peer.tracks_saves = true;
+                    // Where it stands now: what it sent before asking is stored too.
+                    out.reply.push(Bytes::from(protocol::saved(peer.changes)));
+                }
+            }
             // Auth is for servers that delegate it to the protocol; we check capabilities
-            // at the upgrade. Custom messages are for extensions; ignoring them keeps
+            // at the upgrade. Other custom messages are for extensions; ignoring them keeps
             // newer clients working.
             Message::Auth(_) | Message::Custom(..) => {}
+        }
+        if let Some(peer) = self.conns.get_mut(&conn).filter(|_| counts) {
+            peer.changes += 1;
+            // A reply, so it is delivered only once this batch is durable.
+            if peer.tracks_saves {
+                out.reply.push(Bytes::from(protocol::saved(peer.changes)));
+            }
         }
         Ok(out)
     }
@@ -116,7 +142,7 @@ impl Room {
     /// Removes a connection; returns the presence update that withdraws its participants,
     /// for everyone else.
     pub fn leave(&mut self, conn: ConnId) -> Option<Bytes> {
-        let clients = self.conns.remove(&conn)?;
+        let clients = self.conns.remove(&conn)?.clients;
         if clients.is_empty() {
             return None;
         }
@@ -161,7 +187,7 @@ impl Room {
     }
 
     fn track_presence(&mut self, conn: ConnId, update: &AwarenessUpdate) {
-        let Some(mine) = self.conns.get_mut(&conn) else {
+        let Some(mine) = self.conns.get_mut(&conn).map(|p| &mut p.clients) else {
             return;
         };
         for (client, entry) in &update.clients {
@@ -320,6 +346,47 @@ mod tests {
         c.receive(&out.reply[0]);
         assert_eq!(c.text("n1").as_deref(), Some("slow alerts"));
         assert_eq!(c.board.title(&c.doc.transact()), "Incident");
+    }
+
+    #[test]
+    fn save_acknowledgements_count_document_messages_for_those_who_ask() {
+        let mut room = empty_room();
+        let a = Peer::new(1);
+        room.join(1);
+        room.join(2);
+        let saved = |out: &Outcome| {
+            out.reply
+                .iter()
+                .filter_map(|b| protocol::read_saved(&Message::decode_v1(b).unwrap()))
+                .collect::<Vec<_>>()
+        };
+        let first = room.receive(1, &a.add_note("n1", "x")).unwrap();
+        assert!(
+            saved(&first).is_empty(),
+            "nobody asked for acknowledgements yet"
+        );
+        let asked = room.receive(1, &protocol::track_saves()).unwrap();
+        assert_eq!(saved(&asked), [1], "the count so far, at once");
+        let msg = a.add_note("n2", "y");
+        let second = room.receive(1, &msg).unwrap();
+        assert!(second.update.is_some());
+        assert_eq!(saved(&second), [2], "both document messages so far");
+        // A duplicate changes nothing but is still acknowledged, so the count stays exact.
+        let again = room.receive(1, &msg).unwrap();
+        assert!(again.update.is_none());
+        assert_eq!(saved(&again), [3]);
+        // Presence is not a document change; another connection has its own count.
+        let peer = Awareness::new(new_doc(Some(5)));
+        let presence = Message::Awareness(peer.update().unwrap()).encode_v1();
+        assert!(saved(&room.receive(1, &presence).unwrap()).is_empty());
+        assert_eq!(
+            saved(&room.receive(2, &protocol::track_saves()).unwrap()),
+            [0]
+        );
+        assert_eq!(
+            saved(&room.receive(2, &a.add_note("n3", "z")).unwrap()),
+            [1]
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod facts;
 pub mod id;
 pub mod palette;
 pub mod presence;
+pub mod protocol;
 pub mod region;
 pub mod schema;
 pub mod timeline;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use hindsight_server::{Config, Running, SledStore};
-use hindsight_shared::{Board, BoardId, NoteData};
+use hindsight_shared::{protocol, Board, BoardId, NoteData};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -69,18 +69,28 @@ impl TestServer {
     /// Starts with configuration adjusted by `tweak` (defaults otherwise).
     pub async fn start_with(data_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
         // The documented defaults, whatever fields the configuration grows.
+        let mut config = TestServer::config(data_dir);
+        tweak(&mut config);
+        let store = Arc::new(SledStore::open(&config.data_dir).expect("open sled"));
+        TestServer::start_on(config, store).await
+    }
+
+    /// Starts with the given configuration and store, for tests that watch or break
+    /// storage.
+    pub async fn start_on(config: Config, store: Arc<dyn hindsight_server::Store>) -> TestServer {
+        let data_dir = config.data_dir.clone();
+        let listener = TcpListener::bind(config.addr).await.expect("bind");
+        let running = hindsight_server::start(&config, store, listener).expect("start");
+        TestServer { running, data_dir }
+    }
+
+    /// The configuration `start` uses, for `start_on`.
+    pub fn config(data_dir: &Path) -> Config {
         let mut config = Config::try_parse_from(["hindsight"]).expect("default configuration");
         config.addr = "127.0.0.1:0".parse().unwrap();
         config.data_dir = data_dir.to_owned();
         config.assets = Some(dist_dir());
-        tweak(&mut config);
-        let store = Arc::new(SledStore::open(&config.data_dir).expect("open sled"));
-        let listener = TcpListener::bind(config.addr).await.expect("bind");
-        let running = hindsight_server::start(&config, store, listener).expect("start");
-        TestServer {
-            running,
-            data_dir: data_dir.to_owned(),
-        }
+        config
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -173,6 +183,10 @@ pub struct YClient {
     /// Bumped after every message from the server is applied.
     changes: watch::Receiver<u64>,
     closed: watch::Receiver<Option<Closed>>,
+    /// The latest `SAVED` count from the server (see `track_saves`).
+    saved: watch::Receiver<u64>,
+    /// Document messages sent so far, which is what `SAVED` counts.
+    sent_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Transaction origin of changes that came from the server, so they are not sent back.
@@ -206,6 +220,8 @@ impl YClient {
         let (outgoing, mut to_send) = mpsc::unbounded_channel::<WsMessage>();
         let (changed_tx, changes) = watch::channel(0u64);
         let (closed_tx, closed) = watch::channel(None);
+        let (saved_tx, saved) = watch::channel(0u64);
+        let sent_changes = Arc::new(std::sync::atomic::AtomicU64::new(0));
 
         // Writer: owns the sink; ends when the client is dropped or the socket fails.
         tokio::spawn(async move {
@@ -218,11 +234,13 @@ impl YClient {
 
         // Local changes are sent as sync updates.
         let tx = outgoing.clone();
+        let counter = Arc::clone(&sent_changes);
         doc.observe_update_v1("send-local-changes", move |txn: &TransactionMut, event| {
             let from_server = txn
                 .origin()
                 .is_some_and(|o| o.as_ref() == REMOTE.as_bytes());
             if !from_server {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let msg = Message::Sync(SyncMessage::Update(event.update.clone()));
                 let _ = tx.send(WsMessage::Binary(msg.encode_v1().into()));
             }
@@ -237,12 +255,21 @@ impl YClient {
         // Reader: applies what the server sends; ends when the socket closes.
         let reader_doc = doc.clone();
         let tx = outgoing.clone();
+        let counter = Arc::clone(&sent_changes);
         tokio::spawn(async move {
             let mut seen = 0u64;
             while let Some(frame) = stream.next().await {
                 match frame {
                     Ok(WsMessage::Binary(bytes)) => {
+                        if let Some(n) = Message::decode_v1(&bytes)
+                            .ok()
+                            .and_then(|m| protocol::read_saved(&m))
+                        {
+                            let _ = saved_tx.send(n);
+                        }
                         if let Some(reply) = apply_server_message(&reader_doc, &bytes) {
+                            // Our sync step 2 is a document message too.
+                            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                             let _ = tx.send(WsMessage::Binary(reply.into()));
                         }
                         seen += 1;
@@ -273,7 +300,33 @@ impl YClient {
             outgoing,
             changes,
             closed,
+            saved,
+            sent_changes,
         }
+    }
+
+    /// Asks the server to acknowledge our document messages once they are durable.
+    pub fn track_saves(&self) {
+        self.send_raw(protocol::track_saves());
+    }
+
+    /// Document messages this client has sent (updates and sync step 2).
+    pub fn sent_changes(&self) -> u64 {
+        self.sent_changes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The server's latest acknowledgement: how many of our document messages are stored.
+    pub fn saved(&self) -> u64 {
+        *self.saved.borrow()
+    }
+
+    /// Waits until the server has acknowledged at least `count` document messages.
+    pub async fn wait_saved(&self, count: u64) {
+        let mut saved = self.saved.clone();
+        tokio::time::timeout(DEADLINE, saved.wait_for(|n| *n >= count))
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {count} saved; got {}", self.saved()))
+            .expect("connection open");
     }
 
     /// Every board is created with its creation time, so seeing it means the server's
