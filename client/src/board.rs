@@ -1,7 +1,9 @@
 //! The board page: creates the document, the store and the connection for one board,
 //! shares them with the components below through context, and lays out the header: the
-//! title and meeting state on top, the incident facts in a row below.
+//! title and meeting state on top, the incident facts in a row below. It also owns the
+//! board's keyboard shortcuts for undo and redo.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use hindsight_shared::presence::Point;
@@ -15,9 +17,12 @@ use crate::dom;
 use crate::facilitation::{self, FacilitatorPanel, StepBanner, TimerDisplay};
 use crate::facts::FactsBar;
 use crate::follow::{self, FollowBanner};
+use crate::history::History;
 use crate::name::{remembered_name, NamePrompt};
+use crate::offline::{self, SaveState};
 use crate::presence::{self, Participants};
 use crate::provider::Provider;
+use crate::selection;
 use crate::store::Store;
 use crate::toast::Toast;
 
@@ -33,6 +38,8 @@ pub struct Ui {
     pub renaming: RwSignal<bool>,
     /// A note this person just created, whose text field should take the focus.
     pub focus: RwSignal<Option<NoteId>>,
+    /// The notes this person has selected (see `selection.rs`).
+    pub selected: RwSignal<HashSet<NoteId>>,
     /// The note this person is typing in or dragging.
     pub editing: RwSignal<Option<NoteId>>,
     /// Our pointer on the canvas, in world coordinates.
@@ -78,6 +85,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
         name: RwSignal::new(remembered_name()),
         renaming: RwSignal::new(false),
         focus: RwSignal::new(None),
+        selected: RwSignal::new(HashSet::new()),
         editing: RwSignal::new(None),
         cursor: RwSignal::new(None),
         viewport: RwSignal::new((0.0, 0.0)),
@@ -87,8 +95,11 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
         unfollowed: RwSignal::new(false),
     };
     let doc = new_doc(Some(dom::random_client_id()));
+    // Restored before the store reads the document, so an offline reload shows it all.
+    let unsaved = offline::restore(&doc, id);
     let store = Store::new(doc.clone());
-    let provider = Provider::start(doc, socket_url(id));
+    let provider = Provider::start(doc.clone(), socket_url(id), unsaved);
+    offline::keep(doc, id, provider.pending());
     store.set_facilitator_key(&facilitation::load_key(id));
 
     provide_context(id);
@@ -98,6 +109,8 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     presence::publish(provider.clone(), ui);
     follow::start(store.clone(), ui);
     set_interval(move || ui.now.set(dom::now_ms()), CLOCK_TICK);
+    undo_shortcuts(store.history.clone());
+    selection::shortcuts(store.clone(), ui);
 
     let prompting = move || ui.renaming.get() || ui.name.with(|n| n.trim().is_empty());
     let status = provider.status();
@@ -133,6 +146,8 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                     </Show>
                 </div>
                 <div class="topbar-right">
+                    <UndoButtons />
+                    <SaveState />
                     <span
                         id="connection"
                         class="connection"
@@ -155,6 +170,54 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
             </main>
         </div>
         <NamePrompt />
+    }
+}
+
+/// Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z and Ctrl+Y redo this person's changes, except in
+/// text fields, where the browser's own text undo is what people expect (and its edits
+/// reach the document as ordinary typing).
+fn undo_shortcuts(history: History) {
+    let _ = window_event_listener(leptos::ev::keydown, move |ev| {
+        if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() || dom::typing_in(&ev) {
+            return;
+        }
+        match (ev.key().to_lowercase().as_str(), ev.shift_key()) {
+            ("z", false) => history.undo(),
+            ("z", true) | ("y", false) => history.redo(),
+            _ => return,
+        }
+        ev.prevent_default();
+    });
+}
+
+#[component]
+fn UndoButtons() -> impl IntoView {
+    let history = expect_context::<Store>().history;
+    let (can_undo, can_redo) = (history.can_undo, history.can_redo);
+    let redo = history.clone();
+    view! {
+        <div class="history" role="group" aria-label="History">
+            <button
+                id="undo"
+                class="icon-button"
+                title="Undo your last change (Ctrl+Z)"
+                aria-label="Undo"
+                prop:disabled=move || !can_undo.get()
+                on:click=move |_| history.undo()
+            >
+                "↶"
+            </button>
+            <button
+                id="redo"
+                class="icon-button"
+                title="Redo (Ctrl+Shift+Z)"
+                aria-label="Redo"
+                prop:disabled=move || !can_redo.get()
+                on:click=move |_| redo.redo()
+            >
+                "↷"
+            </button>
+        </div>
     }
 }
 

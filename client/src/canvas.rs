@@ -1,8 +1,9 @@
 //! The pannable, zoomable surface: the eight regions (the meeting's current step
 //! highlighted), the notes on them and other people's cursors, plus the zoom controls.
 //!
-//! Pointer handling here is about the camera (pan, pinch) and our own cursor; notes handle
-//! their own dragging and stop the event before it gets here.
+//! Pointer handling here is about the camera (pan, pinch), the rubber band (Shift+drag on
+//! empty canvas selects the notes it touches) and our own cursor; notes handle their own
+//! dragging and stop the event before it gets here.
 
 use std::collections::HashMap;
 
@@ -18,9 +19,11 @@ use web_sys::{Element, MouseEvent, PointerEvent, WheelEvent};
 
 use crate::board::Ui;
 use crate::camera::{wheel_factor, Camera};
+use crate::dom;
 use crate::note::Note;
 use crate::placement::free_spot;
 use crate::presence::Cursors;
+use crate::selection::{span, under_band};
 use crate::store::Store;
 
 /// How much one press of a zoom button zooms.
@@ -50,6 +53,8 @@ pub fn Canvas() -> impl IntoView {
     let viewport = NodeRef::<Div>::new();
     // Pointers currently held down on empty canvas, by id, at their last position.
     let pointers = StoredValue::new(HashMap::<i32, (f64, f64)>::new());
+    // A rubber band being drawn: its pointer and its two corners in world coordinates.
+    let band = RwSignal::new(None::<(i32, (f64, f64), (f64, f64))>);
 
     let measure = move || {
         viewport.get_untracked().map(|el| {
@@ -96,13 +101,17 @@ pub fn Canvas() -> impl IntoView {
             return;
         };
         // Leave a focused note when clicking empty canvas, as people expect.
-        if let Some(active) = document().active_element() {
-            if let Ok(active) = active.dyn_into::<web_sys::HtmlElement>() {
-                let _ = active.blur();
-            }
-        }
+        dom::blur_active();
         let _ = el.set_pointer_capture(ev.pointer_id());
         let p = local_point(&el, &ev);
+        if ev.shift_key() {
+            let at = ui.camera.get_untracked().to_world(p.0, p.1);
+            band.set(Some((ev.pointer_id(), at, at)));
+            return;
+        }
+        if ui.selected.with_untracked(|s| !s.is_empty()) {
+            ui.selected.set(Default::default());
+        }
         pointers.update_value(|m| {
             m.insert(ev.pointer_id(), p);
         });
@@ -120,6 +129,14 @@ pub fn Canvas() -> impl IntoView {
         }));
 
         let id = ev.pointer_id();
+        if band.with_untracked(|b| b.is_some_and(|(p, ..)| p == id)) {
+            band.update(|b| {
+                if let Some((_, _, end)) = b {
+                    *end = (wx, wy);
+                }
+            });
+            return;
+        }
         let gesture = pointers.with_value(|m| {
             let previous = *m.get(&id)?;
             let other = m.iter().find(|(k, _)| **k != id).map(|(_, v)| *v);
@@ -151,10 +168,32 @@ pub fn Canvas() -> impl IntoView {
         }
     };
 
+    let band_store = store.clone();
     let on_pointer_up = move |ev: PointerEvent| {
+        if let Some((_, start, end)) = band.get_untracked().filter(|(p, ..)| *p == ev.pointer_id())
+        {
+            band.set(None);
+            let picked = under_band(&band_store, &span(start, end));
+            ui.selected.update(|s| s.extend(picked));
+        }
         pointers.update_value(|m| {
             m.remove(&ev.pointer_id());
         });
+    };
+
+    let band_view = move || {
+        band.get().map(|(_, a, b)| {
+            let r = span(a, b);
+            view! {
+                <div
+                    class="rubber-band"
+                    style:left=format!("{}px", r.x)
+                    style:top=format!("{}px", r.y)
+                    style:width=format!("{}px", r.w)
+                    style:height=format!("{}px", r.h)
+                ></div>
+            }
+        })
     };
 
     let on_wheel = move |ev: WheelEvent| {
@@ -193,7 +232,7 @@ pub fn Canvas() -> impl IntoView {
             node_ref=viewport
             on:pointerdown=on_pointer_down
             on:pointermove=on_pointer_move
-            on:pointerup=on_pointer_up
+            on:pointerup=on_pointer_up.clone()
             on:pointercancel=on_pointer_up
             on:pointerleave=move |_| ui.cursor.set(None)
             on:wheel=on_wheel
@@ -212,6 +251,7 @@ pub fn Canvas() -> impl IntoView {
                     <Note id=id />
                 </For>
                 <Cursors />
+                {band_view}
             </div>
         </div>
         <div class="zoom-controls" role="toolbar" aria-label="Zoom">

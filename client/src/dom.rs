@@ -1,4 +1,5 @@
-//! Thin helpers over browser APIs: randomness, the clock, localStorage and logging.
+//! Thin helpers over browser APIs: randomness, the clock, localStorage (and base64 for
+//! it) and logging.
 //!
 //! Everything here touches `window`, so it only works in a browser; the pure logic lives
 //! in the other modules and never calls into this one from its tests.
@@ -74,6 +75,44 @@ pub fn save(key: &str, value: &str) {
 pub fn remove(key: &str) {
     if let Some(s) = storage() {
         let _ = s.remove_item(key);
+    }
+}
+
+/// Bytes as base64, for binary data in localStorage. `btoa` takes a string whose
+/// characters are bytes, which is what each `u8` as a `char` is.
+pub fn to_base64(bytes: &[u8]) -> String {
+    let binary: String = bytes.iter().map(|&b| char::from(b)).collect();
+    web_sys::window()
+        .and_then(|w| w.btoa(&binary).ok())
+        .unwrap_or_default()
+}
+
+/// The bytes of a base64 string from [`to_base64`], or `None` if it is not one.
+pub fn from_base64(text: &str) -> Option<Vec<u8>> {
+    let binary = web_sys::window()?.atob(text).ok()?;
+    binary.chars().map(|c| u8::try_from(c).ok()).collect()
+}
+
+/// Whether a keyboard event goes to a text field, whose keys are the field's own.
+pub fn typing_in(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|t| {
+            matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || t.closest("[contenteditable]").ok().flatten().is_some()
+        })
+}
+
+/// Takes the focus away from whatever has it (a note's text, say).
+pub fn blur_active() {
+    use wasm_bindgen::JsCast;
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(active) = active {
+        let _ = active.blur();
     }
 }
 

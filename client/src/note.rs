@@ -1,4 +1,7 @@
-//! One sticky note: its text field, toolbar and dragging.
+//! One sticky note: its text field, toolbar, selection and dragging.
+//!
+//! Shift-click adds or removes the note from the selection; dragging a selected note
+//! moves the whole selection with it, in one transaction per write.
 //!
 //! The note draws what its document signal says, with two local exceptions: while this
 //! person drags it, the note follows the pointer at full frame rate (the document hears
@@ -57,6 +60,8 @@ struct Drag {
     home: (f64, f64),
     from: Option<RegionId>,
     last_write: f64,
+    /// Something was written during the drag, so its end must be written too.
+    wrote: bool,
 }
 
 #[component]
@@ -68,6 +73,12 @@ pub fn Note(id: NoteId) -> impl IntoView {
         return ().into_any();
     };
     let drag = StoredValue::new(None::<Drag>);
+    // The other selected notes a drag carries along, at their stored positions then.
+    let carried = StoredValue::new(Vec::<(NoteId, f64, f64)>::new());
+    let selected = {
+        let id = id.clone();
+        Memo::new(move |_| ui.selected.with(|s| s.contains(&id)))
+    };
     let dragged_to = RwSignal::new(None::<(f64, f64)>);
     let textarea = NodeRef::<Textarea>::new();
 
@@ -112,7 +123,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
     }
 
     let start_drag = {
-        let id = id.clone();
+        let (id, history, store) = (id.clone(), store.history.clone(), store.clone());
         move |ev: PointerEvent| {
             if ev.button() != 0 {
                 return;
@@ -128,6 +139,26 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 return;
             }
             ev.prevent_default();
+            // Grabbing a note leaves any text field, so the keys act on the selection.
+            dom::blur_active();
+            if ev.shift_key() {
+                ui.selected.update(|s| {
+                    if !s.remove(&id) {
+                        s.insert(id.clone());
+                    }
+                });
+                return;
+            }
+            if !selected.get_untracked() {
+                ui.selected.set([id.clone()].into());
+            }
+            let others: Vec<_> = ui.selected.with_untracked(|s| {
+                s.iter()
+                    .filter(|other| **other != id)
+                    .filter_map(|other| store.rect(other).map(|r| (other.clone(), r.x, r.y)))
+                    .collect()
+            });
+            carried.set_value(others);
             if let Some(el) = ev
                 .current_target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
@@ -145,7 +176,10 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 home,
                 from,
                 last_write: dom::now_ms(),
+                wrote: false,
             }));
+            // However long it takes, a drag is one step to undo.
+            history.group();
             ui.editing.set(Some(id.clone()));
         }
     };
@@ -160,8 +194,26 @@ pub fn Note(id: NoteId) -> impl IntoView {
         Some((d, x.round(), y.round()))
     };
 
-    let move_drag = {
+    // Writes where the dragged note (unless it stays put) and the carried ones are now.
+    let write_drag = {
         let (id, store) = (id.clone(), store.clone());
+        move |d: &Drag, x: f64, y: f64, this_too: bool| {
+            let (dx, dy) = (x - d.note_x, y - d.note_y);
+            carried.with_value(|others| {
+                store.write(|board, txn| {
+                    if this_too {
+                        board.move_note(txn, &id, x, y);
+                    }
+                    for (other, ox, oy) in others {
+                        board.move_note(txn, other, ox + dx, oy + dy);
+                    }
+                })
+            });
+        }
+    };
+
+    let move_drag = {
+        let write_drag = write_drag.clone();
         move |ev: PointerEvent| {
             let Some((d, x, y)) = drag_position(&ev) else {
                 return;
@@ -171,9 +223,10 @@ pub fn Note(id: NoteId) -> impl IntoView {
             if now - d.last_write >= DRAG_WRITE_MS {
                 drag.set_value(Some(Drag {
                     last_write: now,
+                    wrote: true,
                     ..d
                 }));
-                store.move_note(&id, x, y);
+                write_drag(&d, x, y, true);
             }
         }
     };
@@ -198,9 +251,11 @@ pub fn Note(id: NoteId) -> impl IntoView {
                     let name = ui.name.get_untracked();
                     store.promote(&id, (x, y), d.home, &name).is_some()
                 };
-            if !promoted {
-                store.move_note(&id, x, y);
+            // A click that moved nothing writes nothing, so leaves nothing to undo.
+            if d.wrote || (x, y) != (d.note_x, d.note_y) {
+                write_drag(&d, x, y, !promoted);
             }
+            store.history.ungroup();
             dragged_to.set(None);
             if ui.editing.with_untracked(|e| e.as_ref() == Some(&id)) {
                 ui.editing.set(None);
@@ -271,6 +326,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
         <div
             class="note"
             class:dragging=move || dragged_to.with(Option::is_some)
+            class:selected=move || selected.get()
             class:busy=move || highlight.with(Option::is_some)
             class:action=move || region.get() == Some(RegionId::Actions)
             class:incomplete=move || data.with(|n| is_action(n) && missing(n).is_some())

@@ -1,5 +1,6 @@
 //! The WebSocket link between the local Yrs document and the server: y-websocket sync and
-//! awareness, reconnection with backoff, and awareness hygiene.
+//! awareness, reconnection with backoff, awareness hygiene, and counting which of our
+//! changes the server has stored (`hindsight_shared::protocol`).
 //!
 //! The protocol itself lives in small pure functions ([`greeting`], [`handle_frame`],
 //! [`expire_stale`], [`peers`]) that take and return bytes, so it is tested natively.
@@ -11,8 +12,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use hindsight_shared::close;
 use hindsight_shared::presence::Presence;
+use hindsight_shared::{close, protocol};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::closure::Closure;
@@ -88,6 +89,11 @@ impl std::fmt::Display for ProtocolError {
 pub struct Outcome {
     pub replies: Vec<Vec<u8>>,
     pub awareness_changed: bool,
+    /// We answered the server's sync step 1: the first reply is our sync step 2, which
+    /// carries everything of ours the server lacks.
+    pub answered_step1: bool,
+    /// The server's save acknowledgement, if this frame was one.
+    pub saved: Option<u64>,
 }
 
 /// The frames a client sends when a connection opens: its state vector, so the server
@@ -114,12 +120,23 @@ pub fn update_frame(update: Vec<u8>) -> Vec<u8> {
 
 /// Applies one frame from the server and says what to send back.
 ///
-/// Message types this client does not know (the server may add its own, numbered 100 and
-/// up) are ignored. Malformed known messages are errors; the caller drops the connection
-/// and a fresh sync repairs whatever was missed.
+/// Besides the standard messages, it reads save acknowledgements; other message types
+/// (the server may add its own, numbered 100 and up) are ignored. Malformed known messages
+/// are errors; the caller drops the connection and a fresh sync repairs whatever was
+/// missed.
 pub fn handle_frame(awareness: &mut Awareness, frame: &[u8]) -> Result<Outcome, ProtocolError> {
     match leading_var_uint(frame) {
         Some(0..=3) => {}
+        Some(t) if t == u64::from(protocol::SAVED) => {
+            let saved = Message::decode_v1(frame)
+                .ok()
+                .and_then(|m| protocol::read_saved(&m))
+                .ok_or_else(|| ProtocolError("bad save acknowledgement".into()))?;
+            return Ok(Outcome {
+                saved: Some(saved),
+                ..Outcome::default()
+            });
+        }
         Some(_) => return Ok(Outcome::default()),
         None => return Err(ProtocolError("empty or truncated frame".into())),
     }
@@ -132,6 +149,7 @@ pub fn handle_frame(awareness: &mut Awareness, frame: &[u8]) -> Result<Outcome, 
             outcome
                 .replies
                 .push(Message::Sync(SyncMessage::SyncStep2(update)).encode_v1());
+            outcome.answered_step1 = true;
         }
         Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
             let update =
@@ -240,6 +258,13 @@ struct Inner {
     stopped: Cell<bool>,
     status: RwSignal<Connection>,
     peers: RwSignal<Vec<Peer>>,
+    /// Document messages (updates, sync step 2) sent on the current socket: what the
+    /// server's `SAVED` count is compared with.
+    sent: Cell<u64>,
+    /// Our sync step 2 went out on the current socket, so nothing local is left unsent.
+    synced: Cell<bool>,
+    /// Local changes not yet acknowledged as stored, across connections and reloads.
+    pending: RwSignal<u64>,
 }
 
 /// A socket with the JS callbacks it calls; dropping the callbacks while the socket could
@@ -253,8 +278,9 @@ struct Socket {
 
 impl Provider {
     /// Starts syncing `doc` with the board at `ws_url`, and keeps at it until the server
-    /// says the board does not exist.
-    pub fn start(doc: Doc, ws_url: String) -> Provider {
+    /// says the board does not exist. `pending` counts local changes the document already
+    /// holds that the server may lack (restored from browser storage).
+    pub fn start(doc: Doc, ws_url: String, pending: u64) -> Provider {
         let awareness = Awareness::with_clock(doc.clone(), || js_sys::Date::now() as u64);
         let inner = Rc::new(Inner {
             url: ws_url,
@@ -265,6 +291,9 @@ impl Provider {
             stopped: Cell::new(false),
             status: RwSignal::new(Connection::Connecting),
             peers: RwSignal::new(Vec::new()),
+            sent: Cell::new(0),
+            synced: Cell::new(false),
+            pending: RwSignal::new(pending),
         });
 
         let weak = SendWrapper::new(Rc::downgrade(&inner));
@@ -274,7 +303,8 @@ impl Provider {
                 return;
             }
             if let Some(inner) = weak.upgrade() {
-                inner.send(&update_frame(event.update.clone()));
+                inner.pending.set(inner.pending.get_untracked() + 1);
+                inner.send_document(&update_frame(event.update.clone()));
             }
         })
         .expect("a fresh document accepts observers");
@@ -321,6 +351,11 @@ impl Provider {
         self.0.peers
     }
 
+    /// Local changes the server has not yet said it stored.
+    pub fn pending(&self) -> RwSignal<u64> {
+        self.0.pending
+    }
+
     pub fn client_id(&self) -> u64 {
         self.0.awareness.borrow().client_id().get()
     }
@@ -353,6 +388,8 @@ impl Inner {
         }
         let generation = this.generation.get().wrapping_add(1);
         this.generation.set(generation);
+        this.sent.set(0);
+        this.synced.set(false);
         let ws = match WebSocket::new(&this.url) {
             Ok(ws) => ws,
             Err(e) => {
@@ -395,6 +432,7 @@ impl Inner {
     fn opened(&self) {
         self.attempt.set(0);
         self.status.set(Connection::Connected);
+        self.send(&protocol::track_saves());
         let frames = greeting(&self.awareness.borrow());
         for frame in frames {
             self.send(&frame);
@@ -410,8 +448,15 @@ impl Inner {
         let result = handle_frame(&mut self.awareness.borrow_mut(), &frame);
         match result {
             Ok(outcome) => {
-                for reply in &outcome.replies {
-                    self.send(reply);
+                for (i, reply) in outcome.replies.iter().enumerate() {
+                    if i == 0 && outcome.answered_step1 {
+                        self.synced.set(self.send_document(reply));
+                    } else {
+                        self.send(reply);
+                    }
+                }
+                if let Some(saved) = outcome.saved {
+                    self.acknowledged(saved);
                 }
                 if outcome.awareness_changed {
                     self.refresh_peers();
@@ -469,11 +514,30 @@ impl Inner {
         );
     }
 
-    fn send(&self, frame: &[u8]) {
-        if let Some(socket) = self.socket.borrow().as_ref() {
-            if socket.ws.ready_state() == WebSocket::OPEN {
-                let _ = socket.ws.send_with_u8_array(frame);
-            }
+    /// Sends a frame if the socket is open; returns whether it went out.
+    fn send(&self, frame: &[u8]) -> bool {
+        let socket = self.socket.borrow();
+        let Some(socket) = socket.as_ref() else {
+            return false;
+        };
+        socket.ws.ready_state() == WebSocket::OPEN && socket.ws.send_with_u8_array(frame).is_ok()
+    }
+
+    /// Sends a document message, counting it for the server's acknowledgements. One that
+    /// cannot go out now is not lost: the next connection's sync step 2 carries it.
+    fn send_document(&self, frame: &[u8]) -> bool {
+        let sent = self.send(frame);
+        if sent {
+            self.sent.set(self.sent.get() + 1);
+        }
+        sent
+    }
+
+    /// The server stored our first `saved` document messages on this socket. Once that
+    /// covers all we sent, after our sync step 2, everything local is stored.
+    fn acknowledged(&self, saved: u64) {
+        if self.synced.get() && saved >= self.sent.get() && self.pending.get_untracked() != 0 {
+            self.pending.set(0);
         }
     }
 
@@ -643,6 +707,21 @@ mod tests {
         // The awareness query is answered with everyone's state.
         a.set_local_state(presence("Ada")).unwrap();
         let outcome = handle_frame(&mut a, &[3]).unwrap();
+        assert_eq!(outcome.replies.len(), 1);
+    }
+
+    #[test]
+    fn save_acknowledgements_are_read_and_step1_is_answered_with_step2() {
+        let mut a = awareness(1);
+        let outcome = handle_frame(&mut a, &protocol::saved(300)).unwrap();
+        assert_eq!(outcome.saved, Some(300));
+        assert!(outcome.replies.is_empty() && !outcome.answered_step1);
+        // A SAVED without its count is malformed.
+        assert!(handle_frame(&mut a, &[protocol::SAVED, 0]).is_err());
+
+        let b = awareness(2);
+        let outcome = handle_frame(&mut a, &greeting(&b)[0]).unwrap();
+        assert!(outcome.answered_step1 && outcome.saved.is_none());
         assert_eq!(outcome.replies.len(), 1);
     }
 

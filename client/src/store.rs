@@ -25,6 +25,7 @@ use yrs::types::{Event, PathSegment};
 use yrs::{DeepObservable, Doc, Observable, ReadTxn, Transact, Transaction, TransactionMut};
 
 use crate::dom;
+use crate::history::{History, LOCAL};
 
 const NOTES_OBSERVER: &str = "hindsight-store-notes";
 const META_OBSERVER: &str = "hindsight-store-meta";
@@ -82,6 +83,8 @@ pub struct Store {
     facilitator_key: RwSignal<String>,
     /// Whether `facilitator_key` matches the hash in the document.
     pub is_facilitator: RwSignal<bool>,
+    /// This person's own changes, for undo and redo.
+    pub history: History,
 }
 
 fn read_settings<T: ReadTxn>(board: &Board, txn: &T) -> Settings {
@@ -132,9 +135,11 @@ impl Store {
                     .collect()
             })
         });
+        let history = History::new(&doc, &board);
         let store = Store {
             doc,
             board,
+            history,
             ids,
             notes,
             all,
@@ -225,9 +230,21 @@ impl Store {
         f(&self.board, &self.doc.transact())
     }
 
-    /// Changes the document in one transaction, which is then sent to everyone.
+    /// Changes the document in one transaction, which is then sent to everyone and is one
+    /// step for this person to undo (or part of the open drag's step).
     pub fn write<R>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
-        f(&self.board, &mut self.doc.transact_mut())
+        self.history.boundary();
+        let result = self.write_merging(f);
+        self.history.boundary();
+        result
+    }
+
+    /// Like [`Store::write`], but merged into one undo step with changes made just
+    /// before, as keystrokes are.
+    fn write_merging<R>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+        let result = f(&self.board, &mut self.doc.transact_mut_with(LOCAL));
+        self.history.changed();
+        result
     }
 
     /// Adds an empty note with its top-left corner at `(x, y)`, written by `name` unless
@@ -281,25 +298,23 @@ impl Store {
     }
 
     pub fn edit_text(&self, id: &NoteId, value: &str) {
-        self.board
-            .edit_text(&mut self.doc.transact_mut(), id, value);
+        self.write_merging(|board, txn| board.edit_text(txn, id, value));
     }
 
     pub fn move_note(&self, id: &NoteId, x: f64, y: f64) {
-        self.board.move_note(&mut self.doc.transact_mut(), id, x, y);
+        self.write(|board, txn| board.move_note(txn, id, x, y));
     }
 
     pub fn set_color(&self, id: &NoteId, color: NoteColor) {
-        self.board
-            .set_color(&mut self.doc.transact_mut(), id, color);
+        self.write(|board, txn| board.set_color(txn, id, color));
     }
 
     pub fn delete_note(&self, id: &NoteId) {
-        self.board.delete_note(&mut self.doc.transact_mut(), id);
+        self.write(|board, txn| board.delete_note(txn, id));
     }
 
     pub fn set_title(&self, title: &str) {
-        self.board.set_title(&mut self.doc.transact_mut(), title);
+        self.write(|board, txn| board.set_title(txn, title));
     }
 
     /// The rectangle of a note as it is now, without subscribing to it.

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::actions::{
+    Actions, InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
+};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -253,6 +256,152 @@ impl Session {
             .perform_actions(mouse)
             .await
             .expect("perform drag");
+    }
+
+    /// Focuses the text field matched by `css` with the caret at its `"start"` or `"end"`.
+    pub async fn place_caret(&self, css: &str, at: &str) {
+        self.wait_js(
+            &format!("the caret in {css}"),
+            "const el = document.querySelector(arguments[0]);
+             if (!el) return false;
+             el.focus();
+             const at = arguments[1] === 'start' ? 0 : el.value.length;
+             el.setSelectionRange(at, at);
+             return document.activeElement === el;",
+            vec![json!(css), json!(at)],
+        )
+        .await;
+    }
+
+    /// Types `text` key by key into whatever has the focus, wherever its caret is.
+    pub async fn type_keys(&self, text: &str) {
+        let mut keys = KeyActions::new("keyboard".into());
+        for c in text.chars() {
+            keys = keys
+                .then(KeyAction::Down { value: c })
+                .then(KeyAction::Up { value: c });
+        }
+        self.client
+            .perform_actions(keys)
+            .await
+            .expect("perform typing");
+    }
+
+    /// Presses `keys` together (modifiers first, as in `[Key::Control.into(), 'z']`) and
+    /// lets them go.
+    pub async fn press(&self, keys: &[char]) {
+        let mut actions = KeyActions::new("keyboard".into());
+        for &value in keys {
+            actions = actions.then(KeyAction::Down { value });
+        }
+        for &value in keys.iter().rev() {
+            actions = actions.then(KeyAction::Up { value });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .expect("press keys");
+    }
+
+    /// Clicks the element matched by `css` with Shift held.
+    pub async fn shift_click(&self, css: &str) {
+        let el = eventually(&format!("element {css}"), || async {
+            self.client.find(Locator::Css(css)).await.ok()
+        })
+        .await;
+        let shift = char::from(Key::Shift);
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: shift })
+            .then(KeyAction::Pause {
+                duration: Duration::ZERO,
+            })
+            .then(KeyAction::Pause {
+                duration: Duration::ZERO,
+            })
+            .then(KeyAction::Up { value: shift });
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: el,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Pause {
+                duration: Duration::ZERO,
+            });
+        self.client
+            .perform_actions(Actions::from(keys).and(mouse))
+            .await
+            .expect("shift-click");
+    }
+
+    /// Drags with Shift held from `(x, y)` (offset from the centre of the element matched
+    /// by `css`) by `(dx, dy)` screen pixels: a rubber band on empty canvas.
+    pub async fn shift_drag(&self, css: &str, (x, y): (f64, f64), dx: f64, dy: f64) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"));
+        let steps = 10;
+        let shift = char::from(Key::Shift);
+        let mut keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: shift });
+        let mut mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: el,
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        keys = keys.then(KeyAction::Pause {
+            duration: Duration::ZERO,
+        });
+        for _ in 0..steps {
+            mouse = mouse.then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(30)),
+                x: dx / steps as f64,
+                y: dy / steps as f64,
+            });
+            keys = keys.then(KeyAction::Pause {
+                duration: Duration::ZERO,
+            });
+        }
+        mouse = mouse
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Pause {
+                duration: Duration::ZERO,
+            });
+        keys = keys.then(KeyAction::Up { value: shift });
+        self.client
+            .perform_actions(Actions::from(keys).and(mouse))
+            .await
+            .expect("perform shift-drag");
+    }
+
+    /// Waits until the save indicator is in `state` with a text containing `text`, and
+    /// returns the text.
+    pub async fn wait_save_state(&self, state: &str, text: &str) -> String {
+        let shown = self
+            .wait_js(
+                &format!("the save state {state:?} with {text:?}"),
+                "const el = document.querySelector('#save-state');
+                 return el && el.dataset.state === arguments[0] && el.textContent.includes(arguments[1])
+                     ? el.textContent : null;",
+                vec![json!(state), json!(text)],
+            )
+            .await;
+        shown.as_str().unwrap_or_default().to_owned()
     }
 
     pub async fn screenshot(&self, path: &std::path::Path) {

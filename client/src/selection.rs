@@ -1,0 +1,117 @@
+//! The notes this person has selected, and what acts on them: shift-click and the rubber
+//! band pick them, arrow keys nudge them, Delete removes them, Enter edits the one
+//! selected note, Escape leaves the text or the selection.
+//!
+//! The selection is local UI state (never in the document, never sent). Every action on it
+//! is one transaction, so one undo step.
+
+use std::collections::HashSet;
+
+use hindsight_shared::{NoteId, Rect};
+use leptos::prelude::*;
+use web_sys::KeyboardEvent;
+
+use crate::board::Ui;
+use crate::dom;
+use crate::store::Store;
+
+/// One arrow key press moves the selection this far, in canvas pixels...
+const NUDGE: f64 = 10.0;
+/// ...or this far with Shift.
+const NUDGE_FAR: f64 = 50.0;
+
+/// Whether two rectangles overlap.
+fn overlaps(a: &Rect, b: &Rect) -> bool {
+    a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom()
+}
+
+/// The rectangle spanned by two corners, in any order.
+pub fn span(a: (f64, f64), b: (f64, f64)) -> Rect {
+    Rect::new(
+        a.0.min(b.0),
+        a.1.min(b.1),
+        (a.0 - b.0).abs(),
+        (a.1 - b.1).abs(),
+    )
+}
+
+/// The notes a rubber band over `band` selects: those it touches where they are drawn
+/// (timeline notes at their slots).
+pub fn under_band(store: &Store, band: &Rect) -> HashSet<NoteId> {
+    let slots = store.timeline_slots.get_untracked();
+    store
+        .ids
+        .get_untracked()
+        .into_iter()
+        .filter(|id| {
+            store.rect(id).is_some_and(|r| {
+                let (x, y) = slots.get(id).copied().unwrap_or((r.x, r.y));
+                overlaps(&Rect::new(x, y, r.w, r.h), band)
+            })
+        })
+        .collect()
+}
+
+/// Moves every selected note by `(dx, dy)` in one transaction.
+pub fn nudge(store: &Store, selected: &HashSet<NoteId>, dx: f64, dy: f64) {
+    let moves: Vec<_> = selected
+        .iter()
+        .filter_map(|id| store.rect(id).map(|r| (id.clone(), r.x + dx, r.y + dy)))
+        .collect();
+    store.write(|board, txn| {
+        for (id, x, y) in &moves {
+            board.move_note(txn, id, *x, *y);
+        }
+    });
+}
+
+/// The board's keys for the selection; text fields keep their keys, except Escape,
+/// which leaves the field.
+pub fn shortcuts(store: Store, ui: Ui) {
+    let _ = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        if dom::typing_in(&ev) {
+            if ev.key() == "Escape" {
+                dom::blur_active();
+            }
+            return;
+        }
+        let selected = ui.selected.get_untracked();
+        let step = if ev.shift_key() { NUDGE_FAR } else { NUDGE };
+        match ev.key().as_str() {
+            "Escape" => ui.selected.set(HashSet::new()),
+            _ if selected.is_empty() => return,
+            "ArrowLeft" => nudge(&store, &selected, -step, 0.0),
+            "ArrowRight" => nudge(&store, &selected, step, 0.0),
+            "ArrowUp" => nudge(&store, &selected, 0.0, -step),
+            "ArrowDown" => nudge(&store, &selected, 0.0, step),
+            "Delete" | "Backspace" => {
+                store.write(|board, txn| {
+                    for id in &selected {
+                        board.delete_note(txn, id);
+                    }
+                });
+                ui.selected.set(HashSet::new());
+            }
+            "Enter" if selected.len() == 1 => ui.focus.set(selected.into_iter().next()),
+            _ => return,
+        }
+        ev.prevent_default();
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_span_any_two_corners_and_touching_is_enough() {
+        let band = span((300.0, 50.0), (100.0, 250.0));
+        assert_eq!(band, Rect::new(100.0, 50.0, 200.0, 200.0));
+        assert!(overlaps(&band, &Rect::new(290.0, 240.0, 200.0, 140.0)));
+        assert!(!overlaps(&band, &Rect::new(300.0, 0.0, 200.0, 140.0)));
+        assert!(!overlaps(&band, &Rect::new(0.0, 250.0, 100.0, 140.0)));
+    }
+}

@@ -1,0 +1,255 @@
+//! Working together in real browsers when it gets hard: two people typing in one note at
+//! the same moment; an edit made while the server is down that survives a reload and
+//! reaches everyone once the server is back, with the page honest about what is saved;
+//! and one person's undo over a selection, which leaves the other's edits alone.
+
+use std::sync::Arc;
+
+use fantoccini::key::Key;
+use hindsight_server::SledStore;
+use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
+use hindsight_tests::{dist_dir, TestServer};
+use serde_json::json;
+
+fn textarea(id: &str) -> String {
+    format!(".note[data-note-id=\"{id}\"] textarea.note-text")
+}
+
+fn bar(id: &str) -> String {
+    format!(".note[data-note-id=\"{id}\"] .note-bar")
+}
+
+/// Where note `id` is drawn, or `None` once it is gone.
+async fn x_of(session: &Session, id: &str) -> Option<f64> {
+    session
+        .js(
+            &format!(
+                "const n = ({NOTE_BY_ID})(arguments[0]); return n ? Number(n.dataset.x) : null;"
+            ),
+            vec![json!(id)],
+        )
+        .await
+        .as_f64()
+}
+
+async fn wait_x(session: &Session, who: &str, id: &str, x: Option<f64>) {
+    hindsight_tests::eventually(&format!("{who} to see note {id} at x {x:?}"), || async {
+        (x_of(session, id).await == x).then_some(())
+    })
+    .await;
+}
+
+fn assert_client_built() {
+    assert!(
+        dist_dir().join("index.html").exists(),
+        "the web client is not built in {}; run `cargo xtask test`",
+        dist_dir().display()
+    );
+}
+
+/// Two people on one board: Ada made it, Bo opened the link.
+async fn two_people(driver: &Driver, server: &TestServer) -> (Session, Session, String) {
+    let ada = driver.session().await;
+    let url = ada.start_board(&server.http_base()).await;
+    ada.join_as("Ada").await;
+    let bo = driver.session().await;
+    bo.goto(&url).await;
+    bo.join_as("Bo").await;
+    (ada, bo, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_typing_in_one_note_at_once_both_keep_every_character() {
+    assert_client_built();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+    let (ada, bo, _) = two_people(&driver, &server).await;
+
+    let note = ada.add_note("detect", "Pager went off.").await;
+    bo.wait_for_note_text("Bo", &note, "Pager went off.").await;
+
+    // Ada types at the end of the note while Bo types at its start, at the same time:
+    // each one's caret has to follow the other's edits for both texts to come out whole.
+    ada.place_caret(&textarea(&note), "end").await;
+    bo.place_caret(&textarea(&note), "start").await;
+    let ada_words = " Ada: alpha bravo charlie delta echo foxtrot golf hotel";
+    let bo_words = "Bo: one two three four five six seven eight. ";
+    tokio::join!(ada.type_keys(ada_words), bo.type_keys(bo_words));
+
+    let expected = format!("{bo_words}Pager went off.{ada_words}");
+    ada.wait_for_note_text("Ada", &note, &expected).await;
+    bo.wait_for_note_text("Bo", &note, &expected).await;
+
+    ada.close().await;
+    bo.close().await;
+    driver.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_edit_survives_a_reload_and_reaches_others_when_the_server_returns() {
+    assert_client_built();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let addr = server.addr();
+    let driver = Driver::start().await;
+    let (ada, bo, url) = two_people(&driver, &server).await;
+
+    let note = ada.add_note("react", "Rolled back").await;
+    bo.wait_for_note_text("Bo", &note, "Rolled back").await;
+    ada.wait_save_state("saved", "All changes saved").await;
+
+    // The server goes away; both pages notice and keep working.
+    server.stop().await;
+    for (who, session) in [("Ada", &ada), ("Bo", &bo)] {
+        session
+            .wait_js(
+                &format!("{who} to notice the server is gone"),
+                "return document.querySelector('#connection')?.dataset.state === 'offline';",
+                vec![],
+            )
+            .await;
+    }
+    ada.place_caret(&textarea(&note), "end").await;
+    ada.type_keys(" the deploy at 14:02").await;
+    let edited = "Rolled back the deploy at 14:02";
+    ada.wait_for_note_text("Ada", &note, edited).await;
+    let pending = ada.wait_save_state("offline", "not yet saved").await;
+    assert!(pending.starts_with("Offline — "), "{pending}");
+
+    // A reload while offline loses nothing: the page comes from the service worker and
+    // the board from the copy in browser storage.
+    ada.goto(&url).await;
+    ada.wait_for_note_text("Ada after the reload", &note, edited)
+        .await;
+    ada.wait_save_state("offline", "not yet saved").await;
+
+    // The server comes back where it was; both pages reconnect on their own, Ada's edit
+    // reaches Bo, and only then does Ada's page say it is saved.
+    let mut config = TestServer::config(dir.path());
+    config.addr = addr;
+    let store = Arc::new(SledStore::open(&config.data_dir).expect("reopen sled"));
+    let server = TestServer::start_on(config, store).await;
+    bo.wait_for_note_text("Bo after the restart", &note, edited)
+        .await;
+    ada.wait_save_state("saved", "All changes saved").await;
+
+    ada.close().await;
+    bo.close().await;
+    driver.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_over_a_selection_reverts_only_my_own_changes() {
+    assert_client_built();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+    let (ada, bo, _) = two_people(&driver, &server).await;
+
+    let first = ada.add_note("detect", "Disk filled up").await;
+    let second = ada.add_note("detect", "No alert on disk usage").await;
+    bo.wait_for_note_text("Bo", &second, "No alert on disk usage")
+        .await;
+    let x1 = x_of(&ada, &first).await.expect("first note");
+    let x2 = x_of(&ada, &second).await.expect("second note");
+
+    // Ada selects both notes and nudges them right together.
+    ada.shift_click(&bar(&first)).await;
+    ada.shift_click(&bar(&second)).await;
+    ada.wait_js(
+        "both notes to be selected",
+        "return document.querySelectorAll('.note.selected').length === 2;",
+        vec![],
+    )
+    .await;
+    ada.press(&[char::from(Key::Right)]).await;
+    wait_x(&bo, "Bo", &first, Some(x1 + 10.0)).await;
+    wait_x(&bo, "Bo", &second, Some(x2 + 10.0)).await;
+
+    // Bo adds to the first note's text; Ada then deletes the selection.
+    bo.place_caret(&textarea(&first), "end").await;
+    bo.type_keys(" at 03:10").await;
+    ada.wait_for_note_text("Ada", &first, "Disk filled up at 03:10")
+        .await;
+    ada.press(&[char::from(Key::Delete)]).await;
+    wait_x(&bo, "Bo", &first, None).await;
+    wait_x(&bo, "Bo", &second, None).await;
+
+    // Undo brings both notes back in one step, for everyone.
+    ada.click("#undo").await;
+    wait_x(&bo, "Bo", &first, Some(x1 + 10.0)).await;
+    wait_x(&bo, "Bo", &second, Some(x2 + 10.0)).await;
+
+    // Undoing again (from the keyboard) takes back Ada's nudge but not Bo's words.
+    ada.press(&[char::from(Key::Control), 'z']).await;
+    wait_x(&bo, "Bo", &first, Some(x1)).await;
+    wait_x(&bo, "Bo", &second, Some(x2)).await;
+    bo.wait_for_note_text("Bo", &first, "Disk filled up at 03:10")
+        .await;
+    ada.wait_for_note_text("Ada", &first, "Disk filled up at 03:10")
+        .await;
+
+    ada.close().await;
+    bo.close().await;
+    driver.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rubber_band_selection_moves_together_and_undoes_in_one_step() {
+    assert_client_built();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+    let (ada, bo, _) = two_people(&driver, &server).await;
+
+    let first = ada.add_note("detect", "Queue backed up").await;
+    let second = ada.add_note("detect", "Workers starved").await;
+    bo.wait_for_note_text("Bo", &second, "Workers starved")
+        .await;
+    let (x1, x2) = (x_of(&ada, &first).await, x_of(&ada, &second).await);
+
+    // Shift-dragging on empty canvas, from low in Detect up past its top-left corner,
+    // draws a band over both notes.
+    ada.shift_drag(
+        ".region[data-region=\"detect\"]",
+        (70.0, 110.0),
+        -170.0,
+        -250.0,
+    )
+    .await;
+    ada.wait_js(
+        "the band to select both notes",
+        "return document.querySelectorAll('.note.selected').length === 2;",
+        vec![],
+    )
+    .await;
+
+    // Dragging one selected note moves both; Bo sees them travel the same distance.
+    ada.drag(&bar(&first), 60.0, 40.0).await;
+    let moved = bo
+        .wait_js(
+            "Bo to see both notes moved",
+            &format!(
+                "const f = ({NOTE_BY_ID})(arguments[0]), s = ({NOTE_BY_ID})(arguments[1]);
+                 const d1 = Number(f.dataset.x) - arguments[2], d2 = Number(s.dataset.x) - arguments[3];
+                 return d1 > 0 && d1 === d2 ? d1 : null;"
+            ),
+            vec![json!(first), json!(second), json!(x1), json!(x2)],
+        )
+        .await;
+    assert!(moved.as_f64().unwrap() > 100.0, "moved by {moved}");
+
+    // The whole drag is one step: one undo puts both back.
+    ada.press(&[char::from(Key::Control), 'z']).await;
+    wait_x(&bo, "Bo", &first, x1).await;
+    wait_x(&bo, "Bo", &second, x2).await;
+
+    ada.close().await;
+    bo.close().await;
+    driver.stop().await;
+    server.stop().await;
+}
