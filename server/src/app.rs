@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use futures_util::StreamExt;
 use hindsight_shared::{close, BoardId};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::compression::CompressionLayer;
@@ -22,7 +23,9 @@ use tracing::Instrument;
 use crate::api::{self, ApiError};
 use crate::assets::Assets;
 use crate::health;
+use crate::limits::{Limits, TokenBucket};
 use crate::rooms::{JoinError, Rooms};
+use crate::security;
 use crate::stats::{self, ErrorKind};
 use crate::ws;
 
@@ -37,6 +40,10 @@ pub struct AppState {
     pub websocket_origins: Option<Arc<[String]>>,
     pub max_message_bytes: usize,
     pub max_import_bytes: usize,
+    pub limits: Limits,
+    /// One permit per open board WebSocket (`--max-connections`); each connection task
+    /// holds its permit until it ends.
+    pub connections: Arc<Semaphore>,
     /// Cancelled when the server begins shutting down; WebSocket tasks listen to it.
     pub shutdown: CancellationToken,
     /// Tracks WebSocket tasks so shutdown can wait for them.
@@ -62,6 +69,7 @@ pub fn app(state: AppState) -> Router {
     // Added after the layer, so upgrades are not wrapped by compression.
     compressed
         .route("/ws/{id}", get(websocket))
+        .layer(axum::middleware::map_response(security::common_headers))
         .with_state(state)
 }
 
@@ -89,6 +97,10 @@ async fn client_page(state: &AppState) -> Response {
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                 (header::CACHE_CONTROL, "no-cache"),
             ],
+            [(
+                header::CONTENT_SECURITY_POLICY,
+                security::content_security_policy(&html),
+            )],
             html,
         )
             .into_response(),
@@ -159,10 +171,38 @@ async fn connect(state: AppState, id: String, socket: WebSocket) {
             .await
         }
     };
-    match state.rooms.join(board).await {
+    // Held while this connection is served; taken before the room is touched, and given
+    // back before a refused connection's closing handshake.
+    let Ok(permit) = Arc::clone(&state.connections).try_acquire_owned() else {
+        stats::error(ErrorKind::Limit);
+        tracing::warn!("connection limit reached");
+        return ws::close_with(
+            &mut sink,
+            &mut stream,
+            close::TOO_MANY_CONNECTIONS,
+            "server full",
+        )
+        .await;
+    };
+    let joined = state.rooms.join(board).await;
+    // A refused connection gives its permit back before its closing handshake.
+    let permit = joined.is_ok().then_some(permit);
+    match joined {
         Ok(member) => {
             tracing::Span::current().record("conn", member.conn);
-            ws::serve(sink, stream, member, state.shutdown.clone()).await
+            let rate = TokenBucket::new(state.limits.messages_per_sec, state.limits.message_burst);
+            ws::serve(sink, stream, member, rate, state.shutdown.clone()).await;
+            drop(permit);
+        }
+        Err(JoinError::Full) => {
+            tracing::warn!(%board, "board connection limit reached");
+            ws::close_with(
+                &mut sink,
+                &mut stream,
+                close::TOO_MANY_CONNECTIONS,
+                "board full",
+            )
+            .await
         }
         Err(JoinError::NotFound) => {
             ws::close_with(

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::http::Uri;
 use clap::Parser;
 
+use crate::limits::Limits;
 use crate::logging::LogFormat;
 use crate::rooms::RoomConfig;
 
@@ -85,6 +86,36 @@ pub struct Config {
     #[arg(long, env = "HINDSIGHT_ROOM_QUEUE", default_value_t = 256,
           value_parser = within::<1, 65_536>)]
     pub room_queue: usize,
+
+    /// Largest a board's document may grow, in bytes; a change past it is refused.
+    #[arg(long, env = "HINDSIGHT_MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024 * 1024,
+          value_parser = within::<4096, { 1 << 31 }>)]
+    pub max_document_bytes: usize,
+
+    /// Most notes one board may hold; a change adding more is refused.
+    #[arg(long, env = "HINDSIGHT_MAX_NOTES", default_value_t = 5_000,
+          value_parser = within::<1, 1_000_000>)]
+    pub max_notes: usize,
+
+    /// Most WebSocket connections one board accepts at once.
+    #[arg(long, env = "HINDSIGHT_MAX_BOARD_CONNECTIONS", default_value_t = 200,
+          value_parser = within::<1, 100_000>)]
+    pub max_board_connections: usize,
+
+    /// Most WebSocket connections the server accepts at once.
+    #[arg(long, env = "HINDSIGHT_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = within::<1, 1_000_000>)]
+    pub max_connections: usize,
+
+    /// Messages per second one connection may send on average (presence included).
+    #[arg(long, env = "HINDSIGHT_MESSAGES_PER_SEC", default_value_t = 100,
+          value_parser = within::<1, 1_000_000>)]
+    pub messages_per_sec: usize,
+
+    /// Messages one connection may send at once above that rate (e.g. on reconnect).
+    #[arg(long, env = "HINDSIGHT_MESSAGE_BURST", default_value_t = 1_000,
+          value_parser = within::<1, 1_000_000>)]
+    pub message_burst: usize,
 }
 
 impl Config {
@@ -94,6 +125,20 @@ impl Config {
             compact_every: self.compact_every,
             outbox: self.outbox_messages,
             queue: self.room_queue,
+            limits: self.limits(),
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        // Both are at most 1 000 000, checked while parsing.
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Limits {
+            max_document_bytes: self.max_document_bytes,
+            max_notes: self.max_notes,
+            max_connections_per_board: self.max_board_connections,
+            max_connections: self.max_connections,
+            messages_per_sec: small(self.messages_per_sec),
+            message_burst: small(self.message_burst),
         }
     }
 
@@ -183,6 +228,17 @@ mod tests {
         let rooms = c.rooms();
         assert_eq!(rooms.outbox, 1024);
         assert_eq!(rooms.queue, 256);
+        let limits = c.limits();
+        let documented = Limits::default();
+        assert_eq!(limits.max_document_bytes, documented.max_document_bytes);
+        assert_eq!(limits.max_notes, documented.max_notes);
+        assert_eq!(
+            limits.max_connections_per_board,
+            documented.max_connections_per_board
+        );
+        assert_eq!(limits.max_connections, documented.max_connections);
+        assert_eq!(limits.messages_per_sec, documented.messages_per_sec);
+        assert_eq!(limits.message_burst, documented.message_burst);
     }
 
     #[test]
@@ -212,6 +268,12 @@ mod tests {
         check(&["--outbox-messages", "1"], "between 16 and");
         check(&["--log-format", "xml"], "--log-format");
         check(&["--room-idle-secs", "100000"], "--room-idle-secs");
+        check(&["--max-document-bytes", "10"], "between 4096 and");
+        check(&["--max-notes", "0"], "--max-notes");
+        check(&["--max-board-connections", "0"], "--max-board-connections");
+        check(&["--max-connections", "many"], "--max-connections");
+        check(&["--messages-per-sec", "0"], "--messages-per-sec");
+        check(&["--message-burst", "0"], "--message-burst");
     }
 
     #[test]

@@ -79,6 +79,8 @@ mod tests {
             websocket_origins: None,
             max_message_bytes: 1 << 20,
             max_import_bytes: 1 << 20,
+            limits: crate::limits::Limits::default(),
+            connections: Arc::new(tokio::sync::Semaphore::new(16)),
             shutdown,
             tracker,
         }

@@ -16,9 +16,11 @@ pub mod boards;
 pub mod cli;
 pub mod config;
 pub mod health;
+pub mod limits;
 pub mod logging;
 pub mod room;
 pub mod rooms;
+pub mod security;
 pub mod stats;
 pub mod store;
 pub mod ws;
@@ -68,6 +70,8 @@ pub fn start(
         websocket_origins: config.websocket_origins().map(Into::into),
         max_message_bytes: config.max_message_bytes,
         max_import_bytes: config.max_import_bytes,
+        limits: config.limits(),
+        connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
     };

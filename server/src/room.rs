@@ -15,9 +15,10 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
-use hindsight_shared::protocol;
 use hindsight_shared::schema::new_doc;
+use hindsight_shared::{close, protocol, Board};
 
+use crate::limits::DocumentLimits;
 use crate::store::StoredBoard;
 
 /// Identifies one connection within the server.
@@ -31,7 +32,29 @@ pub enum ProtocolError {
     Malformed(String),
     #[error("update rejected: {0}")]
     BadUpdate(String),
+    #[error("the board would exceed {0} bytes")]
+    TooLarge(usize),
+    #[error("the board would exceed {0} notes")]
+    TooManyNotes(usize),
 }
+
+impl ProtocolError {
+    /// The close code and reason the connection is closed with.
+    pub fn close(&self) -> (u16, &'static str) {
+        match self {
+            ProtocolError::Malformed(_) | ProtocolError::BadUpdate(_) => {
+                (close::PROTOCOL_ERROR, "malformed message")
+            }
+            ProtocolError::TooLarge(_) => (close::BOARD_TOO_LARGE, "board size limit reached"),
+            ProtocolError::TooManyNotes(_) => (close::TOO_MANY_NOTES, "note limit reached"),
+        }
+    }
+}
+
+/// A new note adds at least this many bytes to an update (its map item names the root
+/// `notes` and its key), so an update of `n` bytes adds at most `n / MIN_NOTE_BYTES`
+/// notes. A generous underestimate: the real minimum is over ten.
+const MIN_NOTE_BYTES: usize = 4;
 
 /// Why a stored board could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +75,13 @@ pub struct Outcome {
 pub struct Room {
     awareness: Awareness,
     conns: HashMap<ConnId, Peer>,
+    limits: DocumentLimits,
+    /// The document's size in bytes: its encoded state when loaded, plus every delta
+    /// applied since. Deltas overlap a little with what they replace, so this
+    /// overestimates, never under; `measure` makes it exact again after a snapshot.
+    size: usize,
+    /// Notes in the document, kept current after every applied update.
+    notes: usize,
 }
 
 /// What the room remembers about one connection.
@@ -68,11 +98,40 @@ struct Peer {
 
 impl Room {
     /// Rebuilds a board from what the store holds.
+    /// Limits are the defaults until `with_limits`.
     pub fn load(stored: &StoredBoard) -> Result<Room, LoadError> {
-        Ok(Room {
+        let mut room = Room {
             awareness: Awareness::new(load_doc(stored)?),
             conns: HashMap::new(),
-        })
+            limits: DocumentLimits::default(),
+            size: 0,
+            notes: 0,
+        };
+        room.measure();
+        Ok(room)
+    }
+
+    /// Sets the limits later updates are checked against. A board already over them stays
+    /// loadable and editable, but cannot grow.
+    pub fn with_limits(mut self, limits: DocumentLimits) -> Room {
+        self.limits = limits;
+        self
+    }
+
+    /// Recomputes the document's size and note count.
+    fn measure(&mut self) {
+        self.size = self.encode_state().len();
+        self.count_notes();
+    }
+
+    fn count_notes(&mut self) {
+        let doc = self.awareness.doc();
+        self.notes = Board::new(doc).note_count(&doc.transact()) as usize;
+    }
+
+    /// The document's size in bytes, as checked against `--max-document-bytes`.
+    pub fn size(&self) -> usize {
+        self.size
     }
 
     pub fn connection_count(&self) -> usize {
@@ -153,7 +212,15 @@ impl Room {
         Some(encode(Message::Awareness(update)))
     }
 
-    /// The whole document as one update, for a snapshot.
+    /// The whole document as one update, for a snapshot; the size limit is measured
+    /// against it from now on.
+    pub fn snapshot(&mut self) -> Vec<u8> {
+        let state = self.encode_state();
+        self.size = state.len();
+        state
+    }
+
+    /// The whole document as one update.
     pub fn encode_state(&self) -> Vec<u8> {
         self.awareness
             .doc()
@@ -172,18 +239,52 @@ impl Room {
     /// when the server already had all of it). Persisting and relaying that delta rather
     /// than the raw bytes means duplicates cost nothing and blocks still waiting for
     /// their predecessors are stored once they integrate.
+    ///
+    /// The limits are checked before the document is touched, since Yrs cannot undo an
+    /// applied update: the size against the update's own length (what it adds cannot be
+    /// more), the note count against the most notes an update that long could add, and
+    /// only when that could cross the limit, by applying it to a scratch copy first.
     fn apply(&mut self, bytes: &[u8]) -> Result<Option<Vec<u8>>, ProtocolError> {
-        let update = guard(|| Update::decode_v1(bytes))
-            .and_then(|r| r.map_err(|e| e.to_string()))
-            .map_err(ProtocolError::BadUpdate)?;
-        let doc = self.awareness.doc();
-        let mut txn = doc.transact_mut();
+        let update = decode_update(bytes)?;
+        if self.size.saturating_add(bytes.len()) > self.limits.max_bytes {
+            return Err(ProtocolError::TooLarge(self.limits.max_bytes));
+        }
+        if self.notes + bytes.len() / MIN_NOTE_BYTES > self.limits.max_notes {
+            let after = self.notes_after(decode_update(bytes)?)?;
+            // A board already over the limit (imported, or the limit lowered) may still
+            // be edited, as long as it does not gain notes.
+            if after > self.limits.max_notes && after > self.notes {
+                return Err(ProtocolError::TooManyNotes(self.limits.max_notes));
+            }
+        }
+        let delta = {
+            let doc = self.awareness.doc();
+            let mut txn = doc.transact_mut();
+            txn.apply_update(update)
+                .map_err(|e| ProtocolError::BadUpdate(e.to_string()))?;
+            if txn.insert_set().is_empty() && txn.delete_set().is_empty() {
+                return Ok(None);
+            }
+            txn.encode_update_v1()
+        };
+        self.size += delta.len();
+        self.count_notes();
+        Ok(Some(delta))
+    }
+
+    /// How many notes the document would hold with `update` applied, found on a copy.
+    fn notes_after(&self, update: Update) -> Result<usize, ProtocolError> {
+        let copy = load_doc(&StoredBoard {
+            snapshot: self.encode_state(),
+            ..Default::default()
+        })
+        .map_err(|e| ProtocolError::BadUpdate(e.to_string()))?;
+        // Before the transaction: looking up root types takes one of its own.
+        let board = Board::new(&copy);
+        let mut txn = copy.transact_mut();
         txn.apply_update(update)
             .map_err(|e| ProtocolError::BadUpdate(e.to_string()))?;
-        if txn.insert_set().is_empty() && txn.delete_set().is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(txn.encode_update_v1()))
+        Ok(board.note_count(&txn) as usize)
     }
 
     fn track_presence(&mut self, conn: ConnId, update: &AwarenessUpdate) {
@@ -220,6 +321,12 @@ pub fn load_doc(stored: &StoredBoard) -> Result<Doc, LoadError> {
         }
     }
     Ok(doc)
+}
+
+fn decode_update(bytes: &[u8]) -> Result<Update, ProtocolError> {
+    guard(|| Update::decode_v1(bytes))
+        .and_then(|r| r.map_err(|e| e.to_string()))
+        .map_err(ProtocolError::BadUpdate)
 }
 
 fn encode(message: Message) -> Bytes {
@@ -387,6 +494,55 @@ mod tests {
             saved(&room.receive(2, &a.add_note("n3", "z")).unwrap()),
             [1]
         );
+    }
+
+    #[test]
+    fn changes_over_the_limits_are_refused_and_leave_the_document_as_it_was() {
+        let mut room = empty_room().with_limits(DocumentLimits {
+            max_bytes: 1 << 20,
+            max_notes: 3,
+        });
+        let a = Peer::new(1);
+        room.join(1);
+        for i in 0..3 {
+            let out = room.receive(1, &a.add_note(&format!("n{i}"), "x")).unwrap();
+            assert!(out.update.is_some());
+        }
+        let before = room.encode_state();
+        let err = room
+            .receive(1, &a.add_note("n3", "one too many"))
+            .unwrap_err();
+        assert!(matches!(err, ProtocolError::TooManyNotes(3)), "{err}");
+        assert_eq!(err.close().0, close::TOO_MANY_NOTES);
+        assert_eq!(room.encode_state(), before, "nothing applied");
+        assert_eq!(room.notes, 3);
+
+        // Editing an existing note is still fine at the limit.
+        let edit = {
+            let mut txn = a.doc.transact_mut();
+            a.board
+                .edit_text(&mut txn, &"n0".parse().unwrap(), "edited");
+            Message::Sync(SyncMessage::Update(txn.encode_update_v1())).encode_v1()
+        };
+        assert!(room.receive(1, &edit).unwrap().update.is_some());
+
+        // The size limit: an update longer than what is left is refused untouched.
+        let fresh = empty_room();
+        let max_bytes = fresh.size() + 2_000;
+        let mut room = fresh.with_limits(DocumentLimits {
+            max_bytes,
+            max_notes: 100,
+        });
+        let b = Peer::new(2);
+        room.join(2);
+        assert!(room.receive(2, &b.add_note("s1", "small")).is_ok());
+        let before = room.encode_state();
+        let err = room
+            .receive(2, &b.add_note("s2", &"long ".repeat(800)))
+            .unwrap_err();
+        assert!(matches!(err, ProtocolError::TooLarge(_)), "{err}");
+        assert_eq!(err.close().0, close::BOARD_TOO_LARGE);
+        assert_eq!(room.encode_state(), before, "nothing applied");
     }
 
     #[test]

@@ -22,7 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::room::{ConnId, Room};
+use crate::limits::Limits;
+use crate::room::{ConnId, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
 use crate::store::{Store, StoreError};
 
@@ -37,6 +38,8 @@ pub struct RoomConfig {
     pub outbox: usize,
     /// Commands queued for one room before senders wait.
     pub queue: usize,
+    /// Document size, notes and connections per board (the others are not the rooms').
+    pub limits: Limits,
 }
 
 impl Default for RoomConfig {
@@ -46,6 +49,7 @@ impl Default for RoomConfig {
             compact_every: 500,
             outbox: 1024,
             queue: 256,
+            limits: Limits::default(),
         }
     }
 }
@@ -65,6 +69,8 @@ pub enum JoinError {
     NotFound,
     #[error("the board could not be loaded: {0}")]
     Unavailable(String),
+    #[error("the board has as many connections as it accepts")]
+    Full,
 }
 
 /// A connection's membership in a room. Dropping it without `leave` is fine: the room
@@ -280,7 +286,10 @@ impl RoomTask {
     ) {
         let loaded = match rooms.blocking(move |s| s.load(&board)).await {
             Ok(Some(stored)) => Room::load(&stored)
-                .map(|room| (room, stored.next_seq, stored.updates.len() as u64))
+                .map(|room| {
+                    let room = room.with_limits(rooms.config.limits.document());
+                    (room, stored.next_seq, stored.updates.len() as u64)
+                })
                 .map_err(|e| JoinError::Unavailable(e.to_string())),
             Ok(None) => Err(JoinError::NotFound),
             Err(e) => Err(JoinError::Unavailable(e.to_string())),
@@ -298,6 +307,7 @@ impl RoomTask {
                     if let Command::Join { joined, .. } = cmd {
                         let _ = joined.send(Err(match &e {
                             JoinError::NotFound => JoinError::NotFound,
+                            JoinError::Full => JoinError::Full,
                             JoinError::Unavailable(m) => JoinError::Unavailable(m.clone()),
                         }));
                     }
@@ -380,6 +390,11 @@ impl RoomTask {
                     kicked,
                     joined,
                 } => {
+                    if self.members.len() >= self.rooms.config.limits.max_connections_per_board {
+                        stats::error(ErrorKind::Limit);
+                        let _ = joined.send(Err(JoinError::Full));
+                        continue;
+                    }
                     if joined.send(Ok(())).is_err() {
                         continue;
                     }
@@ -402,14 +417,15 @@ impl RoomTask {
                             );
                         }
                         Err(e) => {
-                            stats::error(ErrorKind::Protocol);
+                            stats::error(match e {
+                                ProtocolError::TooLarge(_) | ProtocolError::TooManyNotes(_) => {
+                                    ErrorKind::Limit
+                                }
+                                _ => ErrorKind::Protocol,
+                            });
                             tracing::info!(board = %self.board, conn, error = %e, "closing connection");
-                            self.drop_member(
-                                conn,
-                                close::PROTOCOL_ERROR,
-                                "malformed message",
-                                &mut out,
-                            );
+                            let (code, reason) = e.close();
+                            self.drop_member(conn, code, reason, &mut out);
                         }
                     }
                 }
@@ -442,7 +458,7 @@ impl RoomTask {
     }
 
     async fn compact(&mut self) -> Result<(), StoreError> {
-        let (board, upto, snapshot) = (self.board, self.next_seq, self.room.encode_state());
+        let (board, upto, snapshot) = (self.board, self.next_seq, self.room.snapshot());
         self.rooms
             .blocking(move |s| s.compact(&board, &snapshot, upto))
             .await?;

@@ -36,15 +36,18 @@ pub enum ErrorKind {
     SlowClient,
     /// A WebSocket upgrade came from an origin that is not allowed.
     Origin,
+    /// A connection went over a limit (size, notes, connections, rate) and was closed.
+    Limit,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 5] = [
+    const ALL: [ErrorKind; 6] = [
         ErrorKind::Protocol,
         ErrorKind::Storage,
         ErrorKind::Load,
         ErrorKind::SlowClient,
         ErrorKind::Origin,
+        ErrorKind::Limit,
     ];
 
     fn label(self) -> &'static str {
@@ -54,6 +57,7 @@ impl ErrorKind {
             ErrorKind::Load => "load",
             ErrorKind::SlowClient => "slow_client",
             ErrorKind::Origin => "origin",
+            ErrorKind::Limit => "limit",
         }
     }
 }

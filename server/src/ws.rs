@@ -13,6 +13,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use hindsight_shared::close;
 use tokio_util::sync::CancellationToken;
 
+use crate::limits::TokenBucket;
 use crate::rooms::{Membership, Outgoing};
 use crate::stats::{self, ErrorKind};
 
@@ -21,6 +22,7 @@ pub async fn serve<S, R, E>(
     mut sink: S,
     mut stream: R,
     mut member: Membership,
+    mut rate: TokenBucket,
     shutdown: CancellationToken,
 ) where
     S: Sink<Message> + Unpin,
@@ -28,7 +30,7 @@ pub async fn serve<S, R, E>(
 {
     tracing::info!("connected");
     let counted = Counted::connection();
-    let (code, reason) = run(&mut sink, &mut stream, &mut member, &shutdown).await;
+    let (code, reason) = run(&mut sink, &mut stream, &mut member, &mut rate, &shutdown).await;
     drop(counted);
     member.leave().await;
     match code {
@@ -64,6 +66,7 @@ async fn run<S, R, E>(
     sink: &mut S,
     stream: &mut R,
     member: &mut Membership,
+    rate: &mut TokenBucket,
     shutdown: &CancellationToken,
 ) -> (Option<u16>, &'static str)
 where
@@ -93,6 +96,11 @@ where
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Binary(frame))) => {
                     metrics::counter!(stats::BYTES_IN).increment(frame.len() as u64);
+                    // Checked before the room sees it: a flood costs the room nothing.
+                    if !rate.take() {
+                        stats::error(ErrorKind::Limit);
+                        break (close::RATE_LIMITED, "too many messages");
+                    }
                     if member.send(frame).await.is_err() {
                         break (close::GOING_AWAY, "room closed");
                     }

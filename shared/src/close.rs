@@ -14,15 +14,25 @@ pub const UNSUPPORTED_DATA: u16 = 1003;
 pub const SERVER_ERROR: u16 = 1011;
 /// The peer did not read its messages fast enough and fell too far behind.
 pub const TOO_SLOW: u16 = 4008;
+/// The server, or this board, has as many connections as it accepts; try again later.
+pub const TOO_MANY_CONNECTIONS: u16 = 4013;
+/// The peer sent messages faster than the server accepts; its last one was dropped.
+pub const RATE_LIMITED: u16 = 4029;
+/// A change would have made the board larger than the server stores; it was refused.
+/// Final: the page still holds the change and would send it again on reconnect.
+pub const BOARD_TOO_LARGE: u16 = 4413;
+/// A change would have given the board more notes than the server allows; refused.
+pub const TOO_MANY_NOTES: u16 = 4414;
 /// The board id in the URL is not well-formed.
 pub const INVALID_BOARD_ID: u16 = 4400;
 /// No board exists with that id.
 pub const BOARD_NOT_FOUND: u16 = 4404;
 
-/// Whether a client should try again after this close code. Reconnecting cannot fix a
-/// missing or malformed board.
+/// Whether a client should try again after this close code: not in 4400–4499, where
+/// reconnecting cannot help (a missing or malformed board, a refused change the page
+/// would only send again).
 pub fn is_retryable(code: u16) -> bool {
-    !matches!(code, INVALID_BOARD_ID | BOARD_NOT_FOUND)
+    !(4400..=4499).contains(&code)
 }
 
 /// A short human explanation for a close code.
@@ -33,6 +43,10 @@ pub fn describe(code: u16) -> &'static str {
         UNSUPPORTED_DATA => "The server only accepts binary messages.",
         SERVER_ERROR => "The server could not save the board.",
         TOO_SLOW => "The connection fell too far behind.",
+        TOO_MANY_CONNECTIONS => "Too many people are connected right now.",
+        RATE_LIMITED => "This page sent changes too fast; reconnecting.",
+        BOARD_TOO_LARGE => "This board has reached its size limit; your last change was not saved.",
+        TOO_MANY_NOTES => "This board has reached its note limit; your last note was not saved.",
         INVALID_BOARD_ID => "This link does not point to a valid board.",
         BOARD_NOT_FOUND => "There is no board at this link.",
         _ => "The connection was lost.",

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod browser;
+pub mod chaos;
 pub mod node;
 
 use std::future::Future;
@@ -127,6 +128,17 @@ impl TestServer {
 /// A minimal HTTP/1.1 request, enough to exercise the API without a client library.
 /// Returns the status code and the body.
 pub async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = http_with_headers(addr, method, path, body).await;
+    (status, body)
+}
+
+/// Like [`http`], and also returns the response headers, names in lowercase.
+pub async fn http_with_headers(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
@@ -151,7 +163,13 @@ pub async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u1
     } else {
         rest.to_owned()
     };
-    (status, body)
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    (status, headers, body)
 }
 
 fn dechunk(mut s: &str) -> String {

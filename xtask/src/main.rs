@@ -5,6 +5,8 @@
 //! machine, before anything else has been built.
 
 mod cmd;
+mod crash;
+mod fuzz;
 mod lockfile;
 mod run;
 mod test;
@@ -26,6 +28,14 @@ USAGE:
     cargo xtask test
         Everything CI checks, in order, stopping at the first failure: rustfmt, clippy
         (host and wasm32), the release client build, and every test in the workspace.
+    cargo xtask crash [--cycles N] [--seed S] [--compact-every K]
+        Kill the real server with SIGKILL at random moments while clients write (50
+        cycles by default), restart it each time, and check that nothing another client
+        saw or that was acknowledged as saved was lost. Prints the seed to replay a run.
+    cargo xtask fuzz [--seconds N]
+        Run each fuzz target (fuzz/fuzz_targets: the message decoder, the update-apply
+        path) for N seconds (60 by default) from the committed seed corpus. Installs
+        cargo-fuzz once; needs the nightly toolchain.
     cargo xtask tools
         Only make sure the toolchain is installed (both commands above do this first).
     cargo xtask help
@@ -45,6 +55,8 @@ fn main() -> ExitCode {
     let result = match command.as_deref() {
         Some("run") => run::run(&ws, rest),
         Some("test") if rest.is_empty() => test::test(&ws),
+        Some("crash") => crash::crash(&ws, rest),
+        Some("fuzz") => fuzz::fuzz(&ws, rest),
         Some("tools") if rest.is_empty() => tools::ensure_build_tools(&ws)
             .and_then(|()| tools::ensure_test_tools(&ws))
             .map(|_| ()),

@@ -1,0 +1,17 @@
+//! One frame from the network into a fresh room: decoding must never panic or abort,
+//! whatever the bytes (a panic inside yrs' decoders is caught by the room's guard and
+//! becomes an error; anything else aborts and is a finding).
+#![no_main]
+
+use hindsight_fuzz::{board, quiet_panics};
+use hindsight_server::room::Room;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(
+    init: quiet_panics(),
+    |frame: &[u8]| {
+        let mut room = Room::load(&board()).expect("the seed board loads");
+        room.join(1);
+        let _ = room.receive(1, frame);
+    }
+);

@@ -1,0 +1,122 @@
+//! Limits on what one client can make the server hold or do: the size of a board's
+//! document, its number of notes, connections per board and in total, and the rate of
+//! messages per connection. Going over closes that one connection with a close code from
+//! `hindsight_shared::close`; the board is left as it was.
+//!
+//! This module owns the numbers and the token bucket; the checks live where the thing is
+//! counted (`room.rs` for the document, `rooms.rs` for connections per board, `app.rs`
+//! for connections in total, `ws.rs` for the message rate).
+
+use tokio::time::Instant;
+
+/// The limits a server enforces (`Config::limits`).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest document a board may grow to, in bytes of its encoded state.
+    pub max_document_bytes: usize,
+    /// Most notes a board may hold.
+    pub max_notes: usize,
+    /// Most connections one board accepts at once.
+    pub max_connections_per_board: usize,
+    /// Most WebSocket connections the server accepts at once.
+    pub max_connections: usize,
+    /// Messages per second one connection may send, on average.
+    pub messages_per_sec: u32,
+    /// Messages one connection may send in a burst above that rate.
+    pub message_burst: u32,
+}
+
+impl Default for Limits {
+    /// The documented defaults: far above what a postmortem meeting needs, low enough
+    /// that one client cannot fill memory or disk.
+    fn default() -> Limits {
+        Limits {
+            max_document_bytes: 32 * 1024 * 1024,
+            max_notes: 5_000,
+            max_connections_per_board: 200,
+            max_connections: 10_000,
+            messages_per_sec: 100,
+            message_burst: 1_000,
+        }
+    }
+}
+
+/// The limits a `Room` checks before it changes its document.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentLimits {
+    pub max_bytes: usize,
+    pub max_notes: usize,
+}
+
+impl Default for DocumentLimits {
+    fn default() -> DocumentLimits {
+        let l = Limits::default();
+        DocumentLimits {
+            max_bytes: l.max_document_bytes,
+            max_notes: l.max_notes,
+        }
+    }
+}
+
+impl Limits {
+    pub fn document(&self) -> DocumentLimits {
+        DocumentLimits {
+            max_bytes: self.max_document_bytes,
+            max_notes: self.max_notes,
+        }
+    }
+}
+
+/// A token bucket on tokio's clock (so tests can pause time): `burst` tokens, refilled
+/// at `rate` per second; each message takes one. Owned by one connection's task.
+#[derive(Debug)]
+pub struct TokenBucket {
+    tokens: f64,
+    burst: f64,
+    rate: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rate: u32, burst: u32) -> TokenBucket {
+        TokenBucket {
+            tokens: f64::from(burst),
+            burst: f64::from(burst),
+            rate: f64::from(rate),
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes a token if there is one; `false` means the caller is over the rate.
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(self.last);
+        self.last = now;
+        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bucket_allows_its_burst_then_its_rate() {
+        let mut bucket = TokenBucket::new(10, 5);
+        assert_eq!((0..5).filter(|_| bucket.take()).count(), 5, "the burst");
+        assert!(!bucket.take(), "empty");
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert!(bucket.take(), "one token per tenth of a second");
+        assert!(!bucket.take());
+        // Idle time refills only up to the burst.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!((0..50).filter(|_| bucket.take()).count(), 5);
+    }
+}

@@ -1,0 +1,138 @@
+//! When storage fails: the clients of the board that could not be saved are told so
+//! (1011, "The server could not save the board."), nothing unsaved is acknowledged, other
+//! boards keep working, and what was already stored is intact after a restart.
+
+use std::sync::{Arc, Mutex};
+
+use hindsight_server::store::StoredBoard;
+use hindsight_server::{SledStore, Store, StoreError};
+use hindsight_shared::region::RegionId;
+use hindsight_shared::{close, BoardId, NewNote, NoteColor, NoteId};
+use hindsight_tests::{TestServer, YClient};
+
+/// A sled store whose writes to one chosen board fail, as a full or broken disk would.
+struct FailingFor {
+    inner: SledStore,
+    /// The board whose writes fail, if any; set by the test, read by room tasks.
+    board: Mutex<Option<BoardId>>,
+}
+
+impl FailingFor {
+    fn check(&self, board: &BoardId) -> Result<(), StoreError> {
+        if self.board.lock().unwrap().as_ref() == Some(board) {
+            return Err(StoreError::Backend("injected write failure".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Store for FailingFor {
+    fn create(&self, board: &BoardId, snapshot: &[u8]) -> Result<(), StoreError> {
+        self.inner.create(board, snapshot)
+    }
+    fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
+        self.inner.load(board)
+    }
+    fn append(&self, board: &BoardId, first: u64, updates: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.check(board)?;
+        self.inner.append(board, first, updates)
+    }
+    fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
+        self.check(board)?;
+        self.inner.compact(board, snapshot, upto)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+    fn list(&self) -> Result<Vec<BoardId>, StoreError> {
+        self.inner.list()
+    }
+    fn delete(&self, board: &BoardId) -> Result<bool, StoreError> {
+        self.check(board)?;
+        self.inner.delete(board)
+    }
+    fn probe(&self) -> Result<(), StoreError> {
+        self.inner.probe()
+    }
+}
+
+fn id(s: &str) -> NoteId {
+    s.parse().unwrap()
+}
+
+fn note(text: &str) -> NewNote {
+    let r = RegionId::Prevent.region().rect;
+    NewNote {
+        x: r.x + 20.0,
+        y: r.y + 60.0,
+        text: text.into(),
+        color: NoteColor::Green,
+        created_at: 1.0,
+        author: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FailingFor {
+        inner: SledStore::open(dir.path()).unwrap(),
+        board: Mutex::new(None),
+    });
+    let server = TestServer::start_on(
+        TestServer::config(dir.path()),
+        Arc::clone(&store) as Arc<dyn Store>,
+    )
+    .await;
+    let (broken, healthy) = (server.create_board().await, server.create_board().await);
+    let ws = server.ws_base();
+    let writer = YClient::connect(&ws, &broken).await;
+    let watcher = YClient::connect(&ws, &broken).await;
+    let other = YClient::connect(&ws, &healthy).await;
+    writer.track_saves();
+    writer.edit(|b, txn| b.add_note(txn, &id("kept"), note("stored before")));
+    writer.wait_saved(writer.sent_changes()).await;
+    let saved_before = writer.saved();
+
+    *store.board.lock().unwrap() = Some(broken);
+    writer.edit(|b, txn| b.add_note(txn, &id("lost"), note("never stored")));
+    for who in [&writer, &watcher] {
+        let closed = who.wait_closed().await;
+        assert_eq!(closed.code, Some(close::SERVER_ERROR), "{closed:?}");
+        assert_eq!(
+            close::describe(close::SERVER_ERROR),
+            "The server could not save the board."
+        );
+    }
+    assert_eq!(
+        writer.saved(),
+        saved_before,
+        "the failed change was not acknowledged"
+    );
+    assert!(
+        watcher.notes().iter().all(|n| n.id != id("lost")),
+        "nobody saw the unsaved change"
+    );
+
+    // Another board on the same server and store keeps working.
+    other.edit(|b, txn| b.add_note(txn, &id("elsewhere"), note("fine")));
+    let second = YClient::connect(&ws, &healthy).await;
+    second
+        .wait_until("the healthy board's note", |b, txn| {
+            b.note(txn, &id("elsewhere")).is_some()
+        })
+        .await;
+
+    // After a restart on the same directory, the broken board has what was stored.
+    drop((writer, watcher, other, second));
+    server.stop().await;
+    drop(store);
+    let server = TestServer::start(dir.path()).await;
+    let ws = server.ws_base();
+    let after = YClient::connect(&ws, &broken).await;
+    let notes: Vec<_> = after.notes().into_iter().map(|n| n.id).collect();
+    assert_eq!(notes, [id("kept")]);
+    let after = YClient::connect(&ws, &healthy).await;
+    assert!(after.notes().iter().any(|n| n.id == id("elsewhere")));
+    server.stop().await;
+}

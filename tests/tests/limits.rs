@@ -1,0 +1,210 @@
+//! Hostile input against a real server over real WebSockets: a client that goes over a
+//! limit (document size, notes, message rate, connections, message size) is closed with
+//! a code the page can explain, the board keeps exactly what it had, and everyone else
+//! keeps working. A client that stops reading is disconnected without holding up others.
+
+use futures_util::StreamExt;
+use hindsight_server::Config;
+use hindsight_shared::region::RegionId;
+use hindsight_shared::{close, NewNote, NoteColor, NoteId};
+use hindsight_tests::{TestServer, YClient, DEADLINE};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use yrs::{Map, Transact};
+
+fn id(s: &str) -> NoteId {
+    s.parse().unwrap()
+}
+
+fn note(text: &str) -> NewNote {
+    let r = RegionId::Detect.region().rect;
+    NewNote {
+        x: r.x + 20.0,
+        y: r.y + 60.0,
+        text: text.into(),
+        color: NoteColor::Yellow,
+        created_at: 1.0,
+        author: None,
+    }
+}
+
+async fn server_with(tweak: impl FnOnce(&mut Config)) -> (tempfile::TempDir, TestServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), tweak).await;
+    (dir, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_past_the_limit_closes_that_connection_and_is_not_stored() {
+    let (_dir, server) = server_with(|c| c.max_notes = 3).await;
+    let board = server.create_board().await;
+    let writer = YClient::connect(&server.ws_base(), &board).await;
+    let watcher = YClient::connect(&server.ws_base(), &board).await;
+    writer.track_saves();
+    for i in 0..3 {
+        writer.edit(|b, txn| b.add_note(txn, &id(&format!("n{i}")), note("fine")));
+    }
+    writer.wait_saved(writer.sent_changes()).await;
+
+    writer.edit(|b, txn| b.add_note(txn, &id("n3"), note("one too many")));
+    let closed = writer.wait_closed().await;
+    assert_eq!(closed.code, Some(close::TOO_MANY_NOTES), "{closed:?}");
+    assert!(!close::is_retryable(close::TOO_MANY_NOTES));
+
+    // The others keep the board as it was and can still edit it.
+    watcher.edit(|b, txn| b.edit_text(txn, &id("n0"), "edited at the limit"));
+    let late = YClient::connect(&server.ws_base(), &board).await;
+    late.wait_until("the edit, and no fourth note", |b, txn| {
+        b.note(txn, &id("n0"))
+            .is_some_and(|n| n.text == "edited at the limit")
+    })
+    .await;
+    assert_eq!(late.notes().len(), 3);
+    assert!(watcher.closed().is_none(), "only the offender is closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_past_the_size_limit_closes_that_connection_and_is_not_stored() {
+    let (_dir, server) = server_with(|c| c.max_document_bytes = 4096).await;
+    let board = server.create_board().await;
+    let writer = YClient::connect(&server.ws_base(), &board).await;
+    writer.edit(|b, txn| b.add_note(txn, &id("small"), note("fits")));
+    writer.edit(|b, txn| b.add_note(txn, &id("big"), note(&"x".repeat(4000))));
+    let closed = writer.wait_closed().await;
+    assert_eq!(closed.code, Some(close::BOARD_TOO_LARGE), "{closed:?}");
+
+    let late = YClient::connect(&server.ws_base(), &board).await;
+    late.wait_until("the small note", |b, txn| {
+        b.note(txn, &id("small")).is_some()
+    })
+    .await;
+    assert!(
+        late.notes().iter().all(|n| n.id != id("big")),
+        "the refused note is not stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_messages_is_cut_off_and_others_are_unaffected() {
+    let (_dir, server) = server_with(|c| {
+        c.messages_per_sec = 1;
+        c.message_burst = 10;
+    })
+    .await;
+    let board = server.create_board().await;
+    let flooder = YClient::connect(&server.ws_base(), &board).await;
+    let calm = YClient::connect(&server.ws_base(), &board).await;
+    for i in 0..50 {
+        flooder.edit(|b, txn| b.add_note(txn, &id(&format!("f{i}")), note("spam")));
+    }
+    let closed = flooder.wait_closed().await;
+    assert_eq!(closed.code, Some(close::RATE_LIMITED), "{closed:?}");
+    assert!(close::is_retryable(close::RATE_LIMITED));
+
+    calm.edit(|b, txn| b.add_note(txn, &id("calm"), note("still here")));
+    let late = YClient::connect(&server.ws_base(), &board).await;
+    late.wait_until("the calm client's note", |b, txn| {
+        b.note(txn, &id("calm")).is_some()
+    })
+    .await;
+    assert!(
+        late.notes().len() < 50,
+        "the flood was cut off before it all got in"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_limited_per_board_and_in_total() {
+    let (_dir, server) = server_with(|c| {
+        c.max_board_connections = 2;
+        c.max_connections = 3;
+    })
+    .await;
+    let (x, y) = (server.create_board().await, server.create_board().await);
+    let ws = server.ws_base();
+    let _a = YClient::connect(&ws, &x).await;
+    let _b = YClient::connect(&ws, &x).await;
+    let refused = YClient::connect_unsynced(&format!("{ws}/{x}")).await;
+    let closed = refused.wait_closed().await;
+    assert_eq!(closed.code, Some(close::TOO_MANY_CONNECTIONS), "{closed:?}");
+    assert_eq!(closed.reason, "board full");
+
+    // Another board still has room, until the server as a whole is full.
+    let _c = YClient::connect(&ws, &y).await;
+    let refused = YClient::connect_unsynced(&format!("{ws}/{y}")).await;
+    let closed = refused.wait_closed().await;
+    assert_eq!(closed.code, Some(close::TOO_MANY_CONNECTIONS), "{closed:?}");
+    assert_eq!(closed.reason, "server full");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_size_limit_closes_the_connection() {
+    let (_dir, server) = server_with(|c| c.max_message_bytes = 1024).await;
+    let board = server.create_board().await;
+    let big = YClient::connect(&server.ws_base(), &board).await;
+    big.edit(|b, txn| b.add_note(txn, &id("big"), note(&"y".repeat(2000))));
+    // The WebSocket layer refuses the frame and drops the socket (the client sees 1006):
+    // it cannot be read far enough to answer it with a close code.
+    big.wait_closed().await;
+
+    let late = YClient::connect(&server.ws_base(), &board).await;
+    assert!(late.notes().is_empty(), "nothing of the big message stored");
+}
+
+/// One client never reads while another writes far more than its outbox and the socket
+/// buffers hold: it is disconnected, and a reading client gets every update.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
+    const UPDATES: usize = 100;
+    const CHUNK: usize = 256 * 1024;
+    let (_dir, server) = server_with(|c| {
+        c.outbox_messages = 16;
+        c.messages_per_sec = 1_000_000;
+        c.message_burst = 1_000_000;
+        c.max_document_bytes = 1 << 30;
+    })
+    .await;
+    let board = server.create_board().await;
+    let ws = server.ws_base();
+    // Connected, then never polled again: its frames pile up in the socket buffers.
+    let (mut silent, _) = tokio_tungstenite::connect_async(format!("{ws}/{board}"))
+        .await
+        .expect("connect");
+    let writer = YClient::connect(&ws, &board).await;
+    let reader = YClient::connect(&ws, &board).await;
+
+    // Raw Yjs content outside the board schema: big updates without many messages. The
+    // writer waits for the reader after each one, so the reader's outbox never holds more
+    // than one while the silent client's grows.
+    let scratch = writer.doc.get_or_insert_map("scratch");
+    let seen = reader.doc.get_or_insert_map("scratch");
+    for i in 0..UPDATES {
+        {
+            let mut txn = writer.doc.transact_mut();
+            scratch.insert(&mut txn, format!("k{i}"), "z".repeat(CHUNK));
+        }
+        reader
+            .wait_until("the reader has every update so far", |_, txn| {
+                seen.len(txn) as usize == i + 1
+            })
+            .await;
+    }
+
+    // The silent client now reads what it was sent: the stream must end (it was cut
+    // off) before it delivers every update.
+    let frames = tokio::time::timeout(DEADLINE, async {
+        let mut frames = 0;
+        while let Some(Ok(message)) = silent.next().await {
+            if matches!(message, WsMessage::Binary(_)) {
+                frames += 1;
+            }
+        }
+        frames
+    })
+    .await
+    .expect("the silent client was disconnected");
+    assert!(
+        frames < UPDATES,
+        "the silent client was cut off, not served everything ({frames} frames)"
+    );
+    assert!(writer.closed().is_none() && reader.closed().is_none());
+}
