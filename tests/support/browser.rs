@@ -40,7 +40,14 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// Starts chromedriver; the browser tests need the built client, so this is also
+    /// where a missing build is reported.
     pub async fn start() -> Driver {
+        assert!(
+            crate::dist_dir().join("index.html").exists(),
+            "the web client is not built in {}; run `cargo xtask test`",
+            crate::dist_dir().display()
+        );
         let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = tool("CHROMIUM", "/usr/bin/chromium");
         let port = free_port();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use fantoccini::key::Key;
 use hindsight_server::SledStore;
 use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
-use hindsight_tests::{dist_dir, TestServer};
+use hindsight_tests::TestServer;
 use serde_json::json;
 
 fn textarea(id: &str) -> String {
@@ -39,14 +39,6 @@ async fn wait_x(session: &Session, who: &str, id: &str, x: Option<f64>) {
     .await;
 }
 
-fn assert_client_built() {
-    assert!(
-        dist_dir().join("index.html").exists(),
-        "the web client is not built in {}; run `cargo xtask test`",
-        dist_dir().display()
-    );
-}
-
 /// Two people on one board: Ada made it, Bo opened the link.
 async fn two_people(driver: &Driver, server: &TestServer) -> (Session, Session, String) {
     let ada = driver.session().await;
@@ -60,7 +52,6 @@ async fn two_people(driver: &Driver, server: &TestServer) -> (Session, Session, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_typing_in_one_note_at_once_both_keep_every_character() {
-    assert_client_built();
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let driver = Driver::start().await;
@@ -89,7 +80,6 @@ async fn two_people_typing_in_one_note_at_once_both_keep_every_character() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_edit_survives_a_reload_and_reaches_others_when_the_server_returns() {
-    assert_client_built();
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let addr = server.addr();
@@ -143,7 +133,6 @@ async fn an_offline_edit_survives_a_reload_and_reaches_others_when_the_server_re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undo_over_a_selection_reverts_only_my_own_changes() {
-    assert_client_built();
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let driver = Driver::start().await;
@@ -200,7 +189,6 @@ async fn undo_over_a_selection_reverts_only_my_own_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rubber_band_selection_moves_together_and_undoes_in_one_step() {
-    assert_client_built();
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let driver = Driver::start().await;
