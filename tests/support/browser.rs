@@ -411,10 +411,14 @@ impl Session {
         shown.as_str().unwrap_or_default().to_owned()
     }
 
-    pub async fn screenshot(&self, path: &std::path::Path) {
+    /// Saves what the page shows as `<repo>/target/screenshots/<name>`, for people to
+    /// look at, and checks that it shows something.
+    pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
-        std::fs::create_dir_all(path.parent().unwrap()).expect("screenshot dir");
-        std::fs::write(path, png).expect("write screenshot");
+        assert!(png.len() > 10_000, "screenshot {name} is empty");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(name), png).expect("write screenshot");
     }
 
     pub async fn close(self) {

@@ -2,8 +2,6 @@
 //! a real server with the built client. Two people edit one board live; a third finds
 //! everything after a restart.
 
-use std::path::Path;
-
 use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
 use hindsight_tests::TestServer;
 use serde_json::json;
@@ -100,12 +98,7 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
         bo.wait_for_note_text("Bo", id, text).await;
     }
     ada.click("#fit").await;
-    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/board.png");
-    ada.screenshot(&shot).await;
-    assert!(
-        std::fs::metadata(&shot).unwrap().len() > 10_000,
-        "screenshot is not empty"
-    );
+    ada.screenshot("board.png").await;
 
     // Restart the server on the same data; a third person still sees everything.
     ada.close().await;

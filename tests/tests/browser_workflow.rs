@@ -2,8 +2,6 @@
 //! idea into an action, the participant gives it an owner and a date, the Markdown export
 //! lists it, and the facilitator moves the meeting to a step everyone sees.
 
-use std::path::Path;
-
 use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
 use hindsight_tests::{http, TestServer};
 use serde_json::{json, Value};
@@ -210,17 +208,10 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
         vec![json!(idea)],
     )
     .await;
-    let close_up =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/workflow-action.png");
-    bo.screenshot(&close_up).await;
+    bo.screenshot("workflow-action.png").await;
 
     ada.click("#fit").await;
-    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/workflow.png");
-    ada.screenshot(&shot).await;
-    assert!(
-        std::fs::metadata(&shot).unwrap().len() > 10_000,
-        "screenshot is not empty"
-    );
+    ada.screenshot("workflow.png").await;
 
     ada.close().await;
     bo.close().await;
