@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use yrs::{
-    Any, Doc, GetString, Map, MapPrelim, MapRef, Number, OffsetKind, Options, Out, ReadTxn, Text,
+    Any, Doc, GetString, Map, MapPrelim, MapRef, OffsetKind, Options, Out, ReadTxn, Text,
     TextPrelim, TextRef, TransactionMut,
 };
 
@@ -419,13 +419,9 @@ pub(crate) fn set_or_remove<V: yrs::block::Prelim>(
 
 pub(crate) fn number_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<f64> {
     match map.get(txn, key)? {
-        Out::Any(Any::Number(n)) => as_f64(n).filter(|v| v.is_finite()),
+        Out::Any(Any::Number(n)) => n.as_f64().filter(|v| v.is_finite()),
         _ => None,
     }
-}
-
-fn as_f64(n: Number) -> Option<f64> {
-    n.as_f64()
 }
 
 pub(crate) fn string_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {

@@ -98,6 +98,9 @@ impl Board {
     }
 }
 
+/// Space between the timeline region's edges and the notes laid out in it.
+const LAYOUT_PAD: f64 = 20.0;
+
 /// The timeline region's notes, in the order everyone sees them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
@@ -156,9 +159,9 @@ impl Timeline {
     /// the right, so they are plainly apart.
     pub fn layout(&self) -> Vec<(NoteId, f64, f64)> {
         let r = RegionId::Timeline.region().rect;
-        let (pad, gap, header) = (20.0, 16.0, 90.0);
-        let untimed_x = r.right() - pad - NOTE_WIDTH;
-        let columns = (((untimed_x - gap - r.x - pad) + gap) / (NOTE_WIDTH + gap))
+        let (pad, gap, header) = (LAYOUT_PAD, 16.0, 90.0);
+        let untimed_x = Timeline::untimed_column_x();
+        let columns = ((untimed_x - r.x - pad) / (NOTE_WIDTH + gap))
             .floor()
             .max(1.0) as usize;
         let row_h = NOTE_HEIGHT + gap;
@@ -179,7 +182,7 @@ impl Timeline {
 
     /// The x where the column of entries without a time begins (for its label).
     pub fn untimed_column_x() -> f64 {
-        RegionId::Timeline.region().rect.right() - 20.0 - NOTE_WIDTH
+        RegionId::Timeline.region().rect.right() - LAYOUT_PAD - NOTE_WIDTH
     }
 }
 
