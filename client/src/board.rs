@@ -18,6 +18,7 @@ use crate::facilitation::{self, FacilitatorPanel, StepBanner, TimerDisplay};
 use crate::facts::FactsBar;
 use crate::follow::{self, FollowBanner};
 use crate::history::History;
+use crate::link::Link;
 use crate::name::{remembered_name, NamePrompt};
 use crate::offline::{self, SaveState};
 use crate::presence::{self, Participants};
@@ -68,14 +69,14 @@ fn voter_token(id: BoardId) -> String {
         })
 }
 
-fn socket_url(id: BoardId) -> String {
+fn socket_url(id: BoardId, link: &Link) -> String {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
         Ok("https:") => "wss",
         _ => "ws",
     };
     let host = location.host().unwrap_or_default();
-    format!("{scheme}://{host}/ws/{id}")
+    format!("{scheme}://{host}/ws/{id}{}", link.query())
 }
 
 #[component]
@@ -94,15 +95,25 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
         now: RwSignal::new(dom::now_ms()),
         unfollowed: RwSignal::new(false),
     };
+    let link = Link::from_location(id);
+    let read_only = link.read_only();
     let doc = new_doc(Some(dom::random_client_id()));
     // Restored before the store reads the document, so an offline reload shows it all.
-    let unsaved = offline::restore(&doc, id);
-    let store = Store::new(doc.clone());
-    let provider = Provider::start(doc.clone(), socket_url(id), unsaved);
-    offline::keep(doc, id, provider.pending());
+    // A read-only page never has changes of its own to restore or keep.
+    let unsaved = if read_only {
+        0
+    } else {
+        offline::restore(&doc, id)
+    };
+    let store = Store::new(doc.clone(), read_only);
+    let provider = Provider::start(doc.clone(), socket_url(id, &link), unsaved);
+    if !read_only {
+        offline::keep(doc, id, provider.pending());
+    }
     store.set_facilitator_key(&facilitation::load_key(id));
 
     provide_context(id);
+    provide_context(link);
     provide_context(ui);
     provide_context(store.clone());
     provide_context(provider.clone());
@@ -118,7 +129,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     let settings = store.settings;
 
     view! {
-        <div class="board-page" class:dimmed=prompting>
+        <div class="board-page" class:dimmed=prompting class:read-only=read_only>
             <header class="topbar">
                 <a class="brand" href="/" title="Hindsight home">
                     <img src="/favicon.svg" alt="" width="22" height="22" />
@@ -130,11 +141,21 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                     placeholder="Untitled incident"
                     maxlength="120"
                     prop:value=move || title.get()
+                    prop:readOnly=read_only
                     on:change=move |ev| store.set_title(event_target_value(&ev).trim())
                 />
                 <div class="meeting-state">
                     <StepBanner />
                     <TimerDisplay />
+                    <Show when=move || read_only>
+                        <span
+                            id="read-only-badge"
+                            class="badge"
+                            title="Opened with a read-only link: you can look and talk, not change"
+                        >
+                            "Read-only"
+                        </span>
+                    </Show>
                     <Show when=move || settings.with(|s| s.anonymous)>
                         <span
                             id="anonymous-badge"
@@ -158,7 +179,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                         {move || status.with(|s| s.label())}
                     </span>
                     <Participants />
-                    <CopyLink />
+                    <ShareLinks />
                 </div>
             </header>
             <FactsBar />
@@ -221,13 +242,25 @@ fn UndoButtons() -> impl IntoView {
     }
 }
 
+/// The links this page can hand out: the edit link (only a page opened with it has it)
+/// and the read-only link, which any page with a token can derive.
 #[component]
-fn CopyLink() -> impl IntoView {
+fn ShareLinks() -> impl IntoView {
+    let link = expect_context::<Link>();
+    let edit = link.edit_url().map(|url| {
+        view! { <CopyButton id="copy-link" label="Copy edit link" url=url primary=true /> }
+    });
+    let read = link.read_url().map(|url| {
+        view! { <CopyButton id="copy-read-link" label="Copy read-only link" url=url primary=false /> }
+    });
+    view! { <div class="share" role="group" aria-label="Share">{edit}{read}</div> }
+}
+
+#[component]
+fn CopyButton(id: &'static str, label: &'static str, url: String, primary: bool) -> impl IntoView {
     let copied = RwSignal::new(false);
+    let shown = url.clone();
     let copy = move |_| {
-        let Ok(url) = window().location().href() else {
-            return;
-        };
         if dom::copy_to_clipboard(&url) {
             copied.set(true);
             set_timeout(move || copied.set(false), Duration::from_millis(1500));
@@ -237,8 +270,15 @@ fn CopyLink() -> impl IntoView {
         }
     };
     view! {
-        <button id="copy-link" class="button primary" on:click=copy>
-            {move || if copied.get() { "Copied" } else { "Copy link" }}
+        <button
+            id=id
+            class="button"
+            class:primary=primary
+            class:ghost=!primary
+            data-url=shown
+            on:click=copy
+        >
+            {move || if copied.get() { "Copied" } else { label }}
         </button>
     }
 }

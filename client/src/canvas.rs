@@ -209,7 +209,7 @@ pub fn Canvas() -> impl IntoView {
     let on_double_click = {
         let store = store.clone();
         move |ev: MouseEvent| {
-            if on_interactive(&ev) {
+            if on_interactive(&ev) || store.read_only {
                 return;
             }
             let Some(el) = viewport.get_untracked() else {

@@ -18,6 +18,7 @@ use wasm_bindgen::JsValue;
 
 use crate::board::Ui;
 use crate::dom;
+use crate::link::Link;
 use crate::store::Store;
 use crate::toast;
 
@@ -94,7 +95,12 @@ pub fn FacilitatorPanel() -> impl IntoView {
     let store = expect_context::<Store>();
     let ui = expect_context::<Ui>();
     let id = expect_context::<BoardId>();
-    let is_facilitator = store.is_facilitator;
+    // The key is useless through a read-only link: the server refuses its changes.
+    let is_facilitator = Signal::derive({
+        let (signal, read_only) = (store.is_facilitator, store.read_only);
+        move || signal.get() && !read_only
+    });
+    let link = expect_context::<Link>();
     let (meeting, settings) = (store.meeting, store.settings);
     // The link made by the last handover; shown after this browser lost the panel.
     let handed_over = RwSignal::new(None::<String>);
@@ -158,8 +164,10 @@ pub fn FacilitatorPanel() -> impl IntoView {
         s_hand.write(|board, txn| board.set_facilitator_key(txn, &key));
         dom::remove(&dom::facilitator_key(&id.to_string()));
         s_hand.set_facilitator_key("");
-        let origin = window().location().origin().unwrap_or_default();
-        handed_over.set(Some(format!("{origin}/b/{id}{FRAGMENT_PREFIX}{key}")));
+        // The new facilitator needs the edit link, with the key in the fragment (never
+        // sent to the server).
+        let base = link.edit_url().unwrap_or_default();
+        handed_over.set(Some(format!("{base}{FRAGMENT_PREFIX}{key}")));
     };
 
     view! {

@@ -11,6 +11,7 @@ use hindsight_shared::BoardId;
 use leptos::prelude::*;
 
 use crate::board::Ui;
+use crate::link::Link;
 use crate::store::Store;
 
 /// Board timezones offered: UTC−12:00 to UTC+14:00 in half hours, in minutes east of UTC.
@@ -23,6 +24,8 @@ pub fn FactsBar() -> impl IntoView {
     let store = expect_context::<Store>();
     let ui = expect_context::<Ui>();
     let id = expect_context::<BoardId>();
+    let query = expect_context::<Link>().query();
+    let read_only = store.read_only;
     let settings = store.settings;
     let all = store.all;
     let facts = move || settings.with(|s| s.facts.clone());
@@ -81,6 +84,7 @@ pub fn FactsBar() -> impl IntoView {
             <label class="fact">
                 <span>"Date"</span>
                 <input
+                    prop:disabled=read_only
                     id="fact-date"
                     type="date"
                     prop:value=move || facts().date.map(|d| d.to_string()).unwrap_or_default()
@@ -93,6 +97,7 @@ pub fn FactsBar() -> impl IntoView {
             <label class="fact">
                 <span class="sr-only">"Severity"</span>
                 <select
+                    prop:disabled=read_only
                     id="fact-severity"
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
@@ -105,6 +110,7 @@ pub fn FactsBar() -> impl IntoView {
             <label class="fact fact-wide">
                 <span>"Impact"</span>
                 <input
+                    prop:disabled=read_only
                     id="fact-impact"
                     type="text"
                     maxlength="500"
@@ -119,6 +125,7 @@ pub fn FactsBar() -> impl IntoView {
             <label class="fact" title="Timeline times are read and shown in this timezone">
                 <span class="sr-only">"Timezone"</span>
                 <select
+                    prop:disabled=read_only
                     id="fact-tz"
                     on:change=move |ev| {
                         if let Ok(minutes) = event_target_value(&ev).parse::<i32>() {
@@ -141,10 +148,10 @@ pub fn FactsBar() -> impl IntoView {
                 <span id="votes-left" class="derived">{votes_left}</span>
             </div>
             <div class="exports">
-                <a id="export-md" class="button ghost small" href=format!("/api/boards/{id}/export.md") download=format!("postmortem-{id}.md")>
+                <a id="export-md" class="button ghost small" href=format!("/api/boards/{id}/export.md{query}") download=format!("postmortem-{id}.md")>
                     "Export Markdown"
                 </a>
-                <a id="export-json" class="button ghost small" href=format!("/api/boards/{id}/export.json") download=format!("hindsight-{id}.json")>
+                <a id="export-json" class="button ghost small" href=format!("/api/boards/{id}/export.json{query}") download=format!("hindsight-{id}.json")>
                     "Backup JSON"
                 </a>
             </div>

@@ -11,6 +11,7 @@ mod facilitation;
 mod facts;
 mod follow;
 mod history;
+mod link;
 mod name;
 mod note;
 mod note_fields;

@@ -69,6 +69,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
     let store = expect_context::<Store>();
     let ui = expect_context::<Ui>();
     let peers = expect_context::<Provider>().peers();
+    let read_only = store.read_only;
     let Some(data) = store.note(&id) else {
         return ().into_any();
     };
@@ -125,7 +126,8 @@ pub fn Note(id: NoteId) -> impl IntoView {
     let start_drag = {
         let (id, history, store) = (id.clone(), store.history.clone(), store.clone());
         move |ev: PointerEvent| {
-            if ev.button() != 0 {
+            // A read-only page cannot move notes; the press pans the canvas instead.
+            if ev.button() != 0 || read_only {
                 return;
             }
             let on_control = ev
@@ -364,6 +366,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 placeholder="Write something…"
                 aria-label="Note text"
                 prop:value=initial_text
+                prop:readOnly=read_only
                 on:input=on_input
                 on:focus=on_focus
                 on:blur=on_blur

@@ -52,6 +52,7 @@ fn pan_to(store: &Store, ui: Ui, id: &NoteId) {
 #[component]
 pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
     let store = expect_context::<Store>();
+    let read_only = store.read_only;
     let settings = store.settings;
     let error = RwSignal::new(None::<String>);
     let input = NodeRef::<Input>::new();
@@ -116,6 +117,7 @@ pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
     view! {
         <div class="note-fields">
             <input
+                prop:disabled=read_only
                 class="note-time"
                 node_ref=input
                 type="text"
@@ -127,7 +129,7 @@ pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
                 on:change=move |_| commit()
                 on:keydown=on_key
             />
-            <select class="note-kind" aria-label="Kind of entry" on:change=on_kind>
+            <select class="note-kind" aria-label="Kind of entry" on:change=on_kind prop:disabled=read_only>
                 {kinds}
             </select>
         </div>
@@ -139,6 +141,7 @@ pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
 #[component]
 pub fn ActionFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
     let store = expect_context::<Store>();
+    let read_only = store.read_only;
     let on_owner = {
         let (id, store) = (id.clone(), store.clone());
         move |ev| {
@@ -156,6 +159,7 @@ pub fn ActionFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
     view! {
         <div class="note-fields">
             <input
+                prop:disabled=read_only
                 class="note-owner"
                 type="text"
                 maxlength="100"
@@ -165,6 +169,7 @@ pub fn ActionFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
                 on:change=on_owner
             />
             <input
+                prop:disabled=read_only
                 class="note-due"
                 type="date"
                 aria-label="Due date"
@@ -232,10 +237,10 @@ pub fn Votes(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
     let vote = {
         let (id, store) = (id.clone(), store.clone());
         move |_| {
-            let result = ui
+            let refused = ui
                 .voter
-                .with_value(|v| store.write(|board, txn| board.vote(txn, &id, v)));
-            if let Err(e) = result {
+                .with_value(|v| store.write(|board, txn| board.vote(txn, &id, v).err()));
+            if let Some(e) = refused {
                 toast::show(ui, capitalise(&e.to_string()));
             }
         }

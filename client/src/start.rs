@@ -17,6 +17,7 @@ use crate::dom;
 #[serde(rename_all = "camelCase")]
 struct Created {
     id: String,
+    edit_token: String,
     #[serde(default)]
     facilitator_key: Option<String>,
 }
@@ -26,8 +27,8 @@ struct Failure {
     error: String,
 }
 
-/// Posts `body` to `path`, which creates a board, and returns the board's id after
-/// storing its facilitator key.
+/// Posts `body` to `path`, which creates a board, and returns the board's edit link
+/// (a path) after storing its facilitator key.
 async fn post_board(path: &str, body: &str) -> Result<String, String> {
     let init = RequestInit::new();
     init.set_method("POST");
@@ -55,7 +56,7 @@ async fn post_board(path: &str, body: &str) -> Result<String, String> {
     if let Some(key) = created.facilitator_key.filter(|k| !k.is_empty()) {
         dom::save(&dom::facilitator_key(&created.id), &key);
     }
-    Ok(created.id)
+    Ok(format!("/b/{}?token={}", created.id, created.edit_token))
 }
 
 /// The text of the file chosen in a file input.
@@ -69,8 +70,8 @@ pub fn StartPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let go = move |result: Result<String, String>| match result {
-        Ok(id) => {
-            let _ = window().location().assign(&format!("/b/{id}"));
+        Ok(link) => {
+            let _ = window().location().assign(&link);
         }
         Err(e) => {
             error.set(Some(e));

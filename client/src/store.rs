@@ -85,6 +85,8 @@ pub struct Store {
     pub is_facilitator: RwSignal<bool>,
     /// This person's own changes, for undo and redo.
     pub history: History,
+    /// The page was opened with a read-only link: the document is shown, never changed.
+    pub read_only: bool,
 }
 
 fn read_settings<T: ReadTxn>(board: &Board, txn: &T) -> Settings {
@@ -112,7 +114,7 @@ fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, new
 
 impl Store {
     /// Mirrors `doc` from now on, starting with whatever it already holds.
-    pub fn new(doc: Doc) -> Store {
+    pub fn new(doc: Doc, read_only: bool) -> Store {
         let board = Board::new(&doc);
         let ids = RwSignal::new(Vec::<NoteId>::new());
         let notes: NoteSignals = Arc::new(Mutex::new(HashMap::new()));
@@ -149,6 +151,7 @@ impl Store {
             meeting: RwSignal::new(Meeting::default()),
             facilitator_key: RwSignal::new(String::new()),
             is_facilitator: RwSignal::new(false),
+            read_only,
         };
 
         // Note signals are made inside observers, which may run under a short-lived owner
@@ -232,7 +235,13 @@ impl Store {
 
     /// Changes the document in one transaction, which is then sent to everyone and is one
     /// step for this person to undo (or part of the open drag's step).
-    pub fn write<R>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+    ///
+    /// On a read-only page nothing changes and the result is the default: every edit
+    /// goes through here, so no control can change what the server would refuse.
+    pub fn write<R: Default>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+        if self.read_only {
+            return R::default();
+        }
         self.history.boundary();
         let result = self.write_merging(f);
         self.history.boundary();
@@ -241,7 +250,10 @@ impl Store {
 
     /// Like [`Store::write`], but merged into one undo step with changes made just
     /// before, as keystrokes are.
-    fn write_merging<R>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+    fn write_merging<R: Default>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+        if self.read_only {
+            return R::default();
+        }
         let result = f(&self.board, &mut self.doc.transact_mut_with(LOCAL));
         self.history.changed();
         result

@@ -5,13 +5,14 @@
 
 use hindsight_fuzz::{board, quiet_panics};
 use hindsight_server::room::Room;
+use hindsight_shared::Access;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(
     init: quiet_panics(),
     |frame: &[u8]| {
         let mut room = Room::load(&board()).expect("the seed board loads");
-        room.join(1);
+        room.join(1, Access::Edit);
         let _ = room.receive(1, frame);
     }
 );

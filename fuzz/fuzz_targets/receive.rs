@@ -9,6 +9,7 @@
 use hindsight_fuzz::{board, quiet_panics};
 use hindsight_server::room::{load_doc, Room};
 use hindsight_server::store::StoredBoard;
+use hindsight_shared::Access;
 use libfuzzer_sys::fuzz_target;
 use yrs::{Doc, ReadTxn, Transact};
 
@@ -24,13 +25,16 @@ fn clocks(doc: &Doc) -> std::collections::BTreeMap<String, u32> {
         .collect()
 }
 
+const READ_ONLY: u64 = 2;
+
 fuzz_target!(
     init: quiet_panics(),
     |data: &[u8]| {
         let start = board();
         let mut room = Room::load(&start).expect("the seed board loads");
+        // Connection 2 holds a read-only link: nothing it sends may change the board.
         for conn in 0..3 {
-            room.join(conn);
+            room.join(conn, if conn == READ_ONLY { Access::Read } else { Access::Edit });
         }
         let mut stored = Vec::new();
         let mut rest = data;
@@ -40,6 +44,10 @@ fuzz_target!(
             let frame = &rest[3..3 + len];
             rest = &rest[3 + len..];
             if let Ok(outcome) = room.receive(conn, frame) {
+                assert!(
+                    conn != READ_ONLY || outcome.update.is_none(),
+                    "a read-only connection changed the board"
+                );
                 stored.extend(outcome.update);
             }
         }

@@ -11,14 +11,14 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use hindsight_shared::export::{self, BoardExport};
-use hindsight_shared::{Board, BoardId};
+use hindsight_shared::{Board, BoardId, Token};
 use indicatif::{ProgressBar, ProgressStyle};
 use yrs::Transact;
 
 use crate::backup::{self, BackupError, BackupWriter};
 use crate::boards::{self, BoardError};
 use crate::cli::{BoardsCommand, Command, ExportFormat};
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{Links, SledStore, Store, StoreError};
 
 /// What went wrong in an admin command, in words for the person who ran it.
 #[derive(Debug, thiserror::Error)]
@@ -56,14 +56,16 @@ pub enum AdminError {
     Output(#[from] io::Error),
 }
 
-/// Runs one admin command against the data directory `dir`.
-pub fn run(dir: &Path, command: Command) -> Result<(), AdminError> {
+/// Runs one admin command against the data directory `dir`; links it prints start with
+/// `base` (scheme, host and port).
+pub fn run(dir: &Path, base: &str, command: Command) -> Result<(), AdminError> {
     match command {
         Command::Boards(BoardsCommand::List) => list(dir),
         Command::Boards(BoardsCommand::Export { id, format, output }) => {
             export_board(dir, &id, format, output.as_deref())
         }
-        Command::Boards(BoardsCommand::Import { file }) => import(dir, &file),
+        Command::Boards(BoardsCommand::Import { file }) => import(dir, base, &file),
+        Command::Boards(BoardsCommand::Links { id }) => relink(dir, base, &id),
         Command::Boards(BoardsCommand::Delete { id }) => delete(dir, &id),
         Command::Backup { file } => backup(dir, &file),
         Command::Restore { file, force } => restore(dir, &file, force),
@@ -128,7 +130,7 @@ fn export_board(
     }
 }
 
-fn import(dir: &Path, file: &Path) -> Result<(), AdminError> {
+fn import(dir: &Path, base: &str, file: &Path) -> Result<(), AdminError> {
     let bytes = fs::read(file).map_err(|source| AdminError::File {
         path: file.to_owned(),
         source,
@@ -142,12 +144,31 @@ fn import(dir: &Path, file: &Path) -> Result<(), AdminError> {
     let made = boards::create_from_export(&store, &data)?;
     let mut out = io::stdout().lock();
     writeln!(out, "board: {}", made.id)?;
+    print_links(&mut out, base, &made.id, &made.edit_token)?;
     writeln!(out, "facilitator key: {}", made.facilitator_key)?;
     eprintln!(
-        "Imported \"{}\". Keep the facilitator key: it is shown only once.",
+        "Imported \"{}\". Keep the edit link and facilitator key: they are shown only once.",
         data.title
     );
     Ok(())
+}
+
+fn relink(dir: &Path, base: &str, id: &str) -> Result<(), AdminError> {
+    let id = parse_id(id)?;
+    let store = open_existing(dir)?;
+    let edit = boards::relink(&store, &id)?.ok_or(AdminError::NotFound(id))?;
+    print_links(&mut io::stdout().lock(), base, &id, &edit)?;
+    eprintln!("The board's previous links no longer work. The edit link is shown only once.");
+    Ok(())
+}
+
+fn print_links(out: &mut impl Write, base: &str, id: &BoardId, edit: &Token) -> io::Result<()> {
+    writeln!(out, "edit link: {base}/b/{id}?token={}", edit.as_str())?;
+    writeln!(
+        out,
+        "read-only link: {base}/b/{id}?token={}",
+        edit.read_token().as_str()
+    )
 }
 
 fn delete(dir: &Path, id: &str) -> Result<(), AdminError> {
@@ -176,7 +197,13 @@ fn backup(dir: &Path, file: &Path) -> Result<(), AdminError> {
         let bar = progress(ids.len(), "backing up");
         for id in &ids {
             let doc = boards::read(&store, id)?.ok_or(AdminError::NotFound(*id))?;
-            writer.add(id, &boards::encode(&doc)).map_err(file_error)?;
+            let links = match store.links(id)? {
+                Links::Hashes(links) => Some(links),
+                Links::Unlinked | Links::NoBoard => None,
+            };
+            writer
+                .add(id, links.as_ref(), &boards::encode(&doc))
+                .map_err(file_error)?;
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -225,7 +252,7 @@ fn restore(dir: &Path, file: &Path, force: bool) -> Result<(), AdminError> {
         if force {
             store.delete(&entry.id)?;
         }
-        store.create(&entry.id, &entry.snapshot)?;
+        store.create(&entry.id, &entry.snapshot, entry.links.as_ref())?;
         bar.inc(1);
     }
     bar.finish_and_clear();

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,6 +16,7 @@ use yrs::{Doc, Transact};
 
 use crate::app::AppState;
 use crate::boards::{self, BoardError, NewBoard};
+use crate::links::{self, LinkError, LinkQuery};
 use crate::stats::{self, ErrorKind};
 use crate::store::Store;
 
@@ -27,6 +28,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("no such board")]
     NotFound,
+    #[error("{0}")]
+    Unauthorized(LinkError),
+    #[error("{0}")]
+    Forbidden(LinkError),
     #[error("internal server error")]
     Internal,
 }
@@ -36,6 +41,8 @@ impl IntoResponse for ApiError {
         let status = match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (
@@ -43,6 +50,17 @@ impl IntoResponse for ApiError {
             Json(serde_json::json!({ "error": self.to_string() })),
         )
             .into_response()
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> ApiError {
+        match e {
+            LinkError::Missing => ApiError::Unauthorized(e),
+            LinkError::Refused => ApiError::Forbidden(e),
+            LinkError::NoBoard => ApiError::NotFound,
+            LinkError::Unavailable => ApiError::Internal,
+        }
     }
 }
 
@@ -69,13 +87,18 @@ pub struct CreateBoard {
     title: Option<String>,
 }
 
-/// What creating or importing a board answers. The facilitator key is shown once, to
-/// the creator; the board keeps only its hash.
+/// What creating or importing a board answers: its two links (`url` is the edit link,
+/// where the creator goes next), the tokens alone for `y-websocket` clients' `params`,
+/// and the facilitator key. Shown once, to the creator; the server keeps only hashes.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Created {
     id: String,
     url: String,
+    edit_url: String,
+    read_url: String,
+    edit_token: String,
+    read_token: String,
     facilitator_key: String,
 }
 
@@ -142,21 +165,31 @@ async fn store_new_board(
         .map_err(|_| ApiError::Internal)??;
     let id = made.id;
     tracing::info!(board = %id, "board created");
+    let base = base_url(state, headers);
+    let edit = made.edit_token;
+    let read = edit.read_token();
+    let edit_url = format!("{base}/b/{id}?token={}", edit.as_str());
     Ok((
         StatusCode::CREATED,
         Json(Created {
             id: id.to_string(),
-            url: format!("{}/b/{id}", base_url(state, headers)),
+            url: edit_url.clone(),
+            edit_url,
+            read_url: format!("{base}/b/{id}?token={}", read.as_str()),
+            edit_token: edit.as_str().to_owned(),
+            read_token: read.as_str().to_owned(),
             facilitator_key: made.facilitator_key,
         }),
     ))
 }
 
+/// Either link may export: whoever can see the board can take a copy.
 pub async fn export_markdown(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(link): Query<LinkQuery>,
 ) -> Result<Response, ApiError> {
-    let (id, doc) = stored_doc(&state, &id).await?;
+    let (id, doc) = stored_doc(&state, &id, link).await?;
     let markdown = export::to_markdown(&Board::new(&doc), &doc.transact());
     Ok(download(
         "text/markdown; charset=utf-8",
@@ -168,8 +201,9 @@ pub async fn export_markdown(
 pub async fn export_json(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(link): Query<LinkQuery>,
 ) -> Result<Response, ApiError> {
-    let (id, doc) = stored_doc(&state, &id).await?;
+    let (id, doc) = stored_doc(&state, &id, link).await?;
     let data = export::export(&Board::new(&doc), &doc.transact());
     let json = serde_json::to_string_pretty(&data).map_err(|_| ApiError::Internal)?;
     Ok(download(
@@ -179,11 +213,16 @@ pub async fn export_json(
     ))
 }
 
-/// The board as stored, rebuilt into a document.
-async fn stored_doc(state: &AppState, id: &str) -> Result<(BoardId, Doc), ApiError> {
+/// The board as stored, rebuilt into a document, once the link checks out.
+async fn stored_doc(
+    state: &AppState,
+    id: &str,
+    link: LinkQuery,
+) -> Result<(BoardId, Doc), ApiError> {
     let id: BoardId = id
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid board id: {e}")))?;
+    links::authorize(state.rooms.store(), &id, link.token.as_deref()).await?;
     let store = Arc::clone(state.rooms.store());
     let doc = tokio::task::spawn_blocking(move || boards::read(store.as_ref(), &id))
         .await

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,7 @@ use crate::api::{self, ApiError};
 use crate::assets::Assets;
 use crate::health;
 use crate::limits::{Limits, TokenBucket};
+use crate::links::{self, LinkQuery};
 use crate::rooms::{JoinError, Rooms};
 use crate::security;
 use crate::stats::{self, ErrorKind};
@@ -119,6 +120,7 @@ async fn client_page(state: &AppState) -> Response {
 async fn websocket(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(link): Query<LinkQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -135,7 +137,9 @@ async fn websocket(
     );
     upgrade
         .max_message_size(state.max_message_bytes)
-        .on_upgrade(move |socket| tracker.track_future(connect(state, id, socket).instrument(span)))
+        .on_upgrade(move |socket| {
+            tracker.track_future(connect(state, id, link.token, socket).instrument(span))
+        })
 }
 
 /// Refuses a WebSocket upgrade from a browser page of another origin when origins are
@@ -155,9 +159,12 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     Some((StatusCode::FORBIDDEN, "origin not allowed").into_response())
 }
 
-/// Joins the board's room and serves the socket; a bad or unknown board id is answered
-/// with a close code the page can explain.
-async fn connect(state: AppState, id: String, socket: WebSocket) {
+/// Joins the board's room and serves the socket; a bad or unknown board id, or a link
+/// that grants nothing, is answered with a close code the page can explain.
+///
+/// The refusals happen after the upgrade, as close codes, because a browser page cannot
+/// see why an upgrade failed.
+async fn connect(state: AppState, id: String, token: Option<String>, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let board = match id.parse::<BoardId>() {
         Ok(board) => board,
@@ -169,6 +176,13 @@ async fn connect(state: AppState, id: String, socket: WebSocket) {
                 "invalid board id",
             )
             .await
+        }
+    };
+    let access = match links::authorize(state.rooms.store(), &board, token.as_deref()).await {
+        Ok(access) => access,
+        Err(refused) => {
+            let (code, reason) = refused.close();
+            return ws::close_with(&mut sink, &mut stream, code, reason).await;
         }
     };
     // Held while this connection is served; taken before the room is touched, and given
@@ -184,7 +198,7 @@ async fn connect(state: AppState, id: String, socket: WebSocket) {
         )
         .await;
     };
-    let joined = state.rooms.join(board).await;
+    let joined = state.rooms.join(board, access).await;
     // A refused connection gives its permit back before its closing handshake.
     let permit = joined.is_ok().then_some(permit);
     match joined {

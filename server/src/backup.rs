@@ -4,11 +4,17 @@
 //!
 //! ```text
 //! "HINDSIGHT-BACKUP\n"  magic, 17 bytes
-//! u32                   format version, 1
-//! per board:  b'B', board id (16 bytes), u64 length, that many bytes: the document
-//!             as one Yjs v1 update (a compacted snapshot)
+//! u32                   format version, 2
+//! per board:  b'B', board id (16 bytes),
+//!             u8 1 and the link hashes (64 bytes), or u8 0 for a board without links,
+//!             u64 length, that many bytes: the document as one Yjs v1 update (a
+//!             compacted snapshot)
 //! trailer:    b'E', u64 number of boards, SHA-256 of every byte before the digest
 //! ```
+//!
+//! Version 1 files (no link byte or hashes) are still read; their boards come back
+//! without links, to be given new ones with `hindsight boards links ID`. The hashes
+//! carried over keep every existing link working after a restore.
 //!
 //! Writing streams; reading takes the whole file and checks all of it (checksum, layout,
 //! unique ids, every document decodes) before it returns anything, so a restore either
@@ -17,14 +23,16 @@
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-use hindsight_shared::BoardId;
+use hindsight_shared::{AccessHashes, BoardId};
 use sha2::{Digest, Sha256};
 
 use crate::room::load_doc;
 use crate::store::StoredBoard;
 
 const MAGIC: &[u8] = b"HINDSIGHT-BACKUP\n";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The format before boards had links; read, never written.
+const VERSION_WITHOUT_LINKS: u32 = 1;
 const BOARD: u8 = b'B';
 const END: u8 = b'E';
 const DIGEST_LEN: usize = 32;
@@ -34,7 +42,9 @@ const DIGEST_LEN: usize = 32;
 pub enum BackupError {
     #[error("not a Hindsight backup")]
     NotABackup,
-    #[error("backup format version {0} is not supported (this build reads version {VERSION})")]
+    #[error(
+        "backup format version {0} is not supported (this build reads versions 1 and {VERSION})"
+    )]
     Version(u32),
     #[error("the backup is damaged or incomplete (checksum mismatch)")]
     Checksum,
@@ -50,6 +60,8 @@ pub enum BackupError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub id: BoardId,
+    /// The hashes of the board's links, if it has any.
+    pub links: Option<AccessHashes>,
     /// The whole document as one v1 update.
     pub snapshot: Vec<u8>,
 }
@@ -75,9 +87,21 @@ impl<W: Write> BackupWriter<W> {
         Ok(writer)
     }
 
-    pub fn add(&mut self, id: &BoardId, snapshot: &[u8]) -> io::Result<()> {
+    pub fn add(
+        &mut self,
+        id: &BoardId,
+        links: Option<&AccessHashes>,
+        snapshot: &[u8],
+    ) -> io::Result<()> {
         self.put(&[BOARD])?;
         self.put(id.as_bytes())?;
+        match links {
+            Some(links) => {
+                self.put(&[1])?;
+                self.put(&links.to_bytes())?;
+            }
+            None => self.put(&[0])?,
+        }
         self.put(&(snapshot.len() as u64).to_be_bytes())?;
         self.put(snapshot)?;
         self.count += 1;
@@ -107,7 +131,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
     }
     let mut input = Reader(&bytes[MAGIC.len()..]);
     let version = input.u32().ok_or(BackupError::Malformed("no version"))?;
-    if version != VERSION {
+    if version != VERSION && version != VERSION_WITHOUT_LINKS {
         return Err(BackupError::Version(version));
     }
     // The checksum first: a damaged file is reported as such, not as whatever its
@@ -129,6 +153,20 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
                     .take(16)
                     .ok_or(BackupError::Malformed("truncated board id"))?;
                 let id = BoardId::from_bytes(id.try_into().expect("16 bytes"));
+                let links = if version == VERSION_WITHOUT_LINKS {
+                    None
+                } else {
+                    match input.u8() {
+                        Some(0) => None,
+                        Some(1) => Some(
+                            input
+                                .take(AccessHashes::ENCODED_LEN)
+                                .and_then(AccessHashes::from_bytes)
+                                .ok_or(BackupError::Malformed("truncated links"))?,
+                        ),
+                        _ => return Err(BackupError::Malformed("bad links marker")),
+                    }
+                };
                 let len = input
                     .u64()
                     .ok_or(BackupError::Malformed("truncated length"))?;
@@ -141,6 +179,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry>, BackupError> {
                 }
                 entries.push(Entry {
                     id,
+                    links,
                     snapshot: snapshot.to_vec(),
                 });
             }
@@ -206,9 +245,23 @@ mod tests {
     }
 
     fn backup(entries: &[(BoardId, Vec<u8>)]) -> Vec<u8> {
+        let entries: Vec<Entry> = entries
+            .iter()
+            .map(|(id, snapshot)| Entry {
+                id: *id,
+                links: None,
+                snapshot: snapshot.clone(),
+            })
+            .collect();
+        write(&entries)
+    }
+
+    fn write(entries: &[Entry]) -> Vec<u8> {
         let mut writer = BackupWriter::new(Vec::new()).unwrap();
-        for (id, snapshot) in entries {
-            writer.add(id, snapshot).unwrap();
+        for entry in entries {
+            writer
+                .add(&entry.id, entry.links.as_ref(), &entry.snapshot)
+                .unwrap();
         }
         writer.finish().unwrap().0
     }
@@ -220,16 +273,55 @@ mod tests {
         ]
     }
 
+    fn linked() -> Vec<Entry> {
+        let token = hindsight_shared::Token::edit_from_random([4; 16]);
+        vec![
+            Entry {
+                id: BoardId::from_random([1; 16]),
+                links: Some(AccessHashes::for_edit_token(&token)),
+                snapshot: doc_bytes("one"),
+            },
+            Entry {
+                id: BoardId::from_random([2; 16]),
+                links: None,
+                snapshot: doc_bytes("two"),
+            },
+        ]
+    }
+
     #[test]
     fn what_is_written_reads_back() {
-        let boards = boards();
-        let read_back = read(&backup(&boards)).unwrap();
-        let expected: Vec<Entry> = boards
-            .into_iter()
-            .map(|(id, snapshot)| Entry { id, snapshot })
-            .collect();
-        assert_eq!(read_back, expected);
+        let entries = linked();
+        assert_eq!(read(&write(&entries)).unwrap(), entries);
         assert_eq!(read(&backup(&[])).unwrap(), []);
+    }
+
+    /// A version 1 file, as the first release wrote it: no links.
+    fn version_one(entries: &[Entry]) -> Vec<u8> {
+        let mut body = MAGIC.to_vec();
+        body.extend_from_slice(&1u32.to_be_bytes());
+        for entry in entries {
+            body.push(BOARD);
+            body.extend_from_slice(entry.id.as_bytes());
+            body.extend_from_slice(&(entry.snapshot.len() as u64).to_be_bytes());
+            body.extend_from_slice(&entry.snapshot);
+        }
+        body.push(END);
+        body.extend_from_slice(&(entries.len() as u64).to_be_bytes());
+        let digest = Sha256::digest(&body);
+        body.extend_from_slice(&digest);
+        body
+    }
+
+    #[test]
+    fn version_one_files_restore_their_boards_without_links() {
+        let entries = linked();
+        let read_back = read(&version_one(&entries)).unwrap();
+        assert_eq!(read_back.len(), 2);
+        for (got, want) in read_back.iter().zip(entries) {
+            assert_eq!((got.id, &got.snapshot), (want.id, &want.snapshot));
+            assert_eq!(got.links, None);
+        }
     }
 
     #[test]
@@ -247,8 +339,8 @@ mod tests {
             check(&flipped, BackupError::Checksum);
         }
         let mut newer = good.clone();
-        newer[MAGIC.len() + 3] = 2;
-        check(&newer, BackupError::Version(2));
+        newer[MAGIC.len() + 3] = 3;
+        check(&newer, BackupError::Version(3));
 
         let id = BoardId::from_random([3; 16]);
         check(

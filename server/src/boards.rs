@@ -6,7 +6,7 @@
 //! Everything here blocks (the store does I/O); async callers use the blocking pool.
 
 use hindsight_shared::export::{self, BoardExport, ImportError};
-use hindsight_shared::{schema, Board, BoardId};
+use hindsight_shared::{schema, AccessHashes, Board, BoardId, Token};
 use yrs::{Doc, ReadTxn, StateVector, Transact, TransactionMut};
 
 use crate::room::{load_doc, LoadError};
@@ -25,11 +25,12 @@ pub enum BoardError {
     Unreadable(BoardId, LoadError),
 }
 
-/// A board that was just stored. The facilitator key exists only here: the board keeps
-/// its hash, and the caller shows the key once, to whoever made the board.
+/// A board that was just stored. Its edit token and facilitator key exist only here: the
+/// store keeps their hashes, and the caller shows them once, to whoever made the board.
 #[derive(Debug)]
 pub struct NewBoard {
     pub id: BoardId,
+    pub edit_token: Token,
     pub facilitator_key: String,
 }
 
@@ -57,6 +58,7 @@ fn create(
     fill: impl FnOnce(&Board, &mut TransactionMut) -> Result<(), BoardError>,
 ) -> Result<NewBoard, BoardError> {
     let id = BoardId::from_random(random()?);
+    let edit_token = Token::edit_from_random(random()?);
     let facilitator_key = hex(&random::<16>()?);
     let doc = schema::new_doc(None);
     let board = Board::new(&doc);
@@ -65,11 +67,24 @@ fn create(
         fill(&board, &mut txn)?;
         board.set_facilitator_key(&mut txn, &facilitator_key);
     }
-    store.create(&id, &encode(&doc))?;
+    store.create(
+        &id,
+        &encode(&doc),
+        Some(&AccessHashes::for_edit_token(&edit_token)),
+    )?;
     Ok(NewBoard {
         id,
+        edit_token,
         facilitator_key,
     })
+}
+
+/// Gives a board a new pair of links; the old ones stop working. Returns the new edit
+/// token (the read token derives from it), or `None` if there is no such board.
+pub fn relink(store: &dyn Store, id: &BoardId) -> Result<Option<Token>, BoardError> {
+    let edit_token = Token::edit_from_random(random()?);
+    let exists = store.set_links(id, &AccessHashes::for_edit_token(&edit_token))?;
+    Ok(exists.then_some(edit_token))
 }
 
 /// A stored board rebuilt into a document, or `None` if there is no such board.
@@ -101,7 +116,8 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MemStore;
+    use crate::store::{Links, MemStore};
+    use hindsight_shared::Access;
 
     #[test]
     fn a_new_board_is_stored_with_a_key_that_only_its_hash_remembers() {
@@ -113,6 +129,14 @@ mod tests {
         let txn = doc.transact();
         assert_eq!(board.title(&txn), "Outage");
         assert!(board.is_facilitator(&txn, &made.facilitator_key));
+        let Links::Hashes(links) = store.links(&made.id).unwrap() else {
+            panic!("a new board has links");
+        };
+        assert_eq!(links.check(&made.edit_token), Some(Access::Edit));
+        assert_eq!(
+            links.check(&made.edit_token.read_token()),
+            Some(Access::Read)
+        );
         assert!(read(&store, &BoardId::from_random([9; 16]))
             .unwrap()
             .is_none());
@@ -128,6 +152,10 @@ mod tests {
         let copy = create_from_export(&store, &data).unwrap();
         assert_ne!(copy.id, original.id);
         assert_ne!(copy.facilitator_key, original.facilitator_key);
+        assert_ne!(
+            copy.edit_token, original.edit_token,
+            "a copy has its own links"
+        );
         let doc = read(&store, &copy.id).unwrap().unwrap();
         assert_eq!(export::export(&Board::new(&doc), &doc.transact()), data);
 
@@ -138,5 +166,21 @@ mod tests {
             Err(BoardError::Import(_))
         ));
         assert_eq!(store.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn relinking_replaces_both_links() {
+        let store = MemStore::default();
+        let made = create_blank(&store, "Outage", 1.0).unwrap();
+        let new = relink(&store, &made.id).unwrap().expect("the board exists");
+        let Links::Hashes(links) = store.links(&made.id).unwrap() else {
+            panic!("still linked");
+        };
+        assert_eq!(links.check(&made.edit_token), None);
+        assert_eq!(links.check(&made.edit_token.read_token()), None);
+        assert_eq!(links.check(&new), Some(Access::Edit));
+        assert!(relink(&store, &BoardId::from_random([3; 16]))
+            .unwrap()
+            .is_none());
     }
 }

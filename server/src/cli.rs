@@ -28,7 +28,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// List, export, import or delete boards.
+    /// List, export, import or delete boards, or replace their links.
     #[command(subcommand)]
     Boards(BoardsCommand),
     /// Write every board to one backup file.
@@ -60,8 +60,13 @@ pub enum BoardsCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Make a new board from a JSON export; prints its id and facilitator key.
+    /// Make a new board from a JSON export; prints its links and facilitator key.
     Import { file: PathBuf },
+    /// Give a board a new edit link and read-only link; the old ones stop working.
+    Links {
+        /// The board id (32 hex digits, the last part of its link).
+        id: String,
+    },
     /// Delete a board and its history for good.
     Delete { id: String },
 }

@@ -119,6 +119,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// The base of the links the admin commands print: the public URL, or the address
+    /// the server listens on.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
     pub fn rooms(&self) -> RoomConfig {
         RoomConfig {
             idle: Duration::from_secs(self.room_idle_secs),

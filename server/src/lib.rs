@@ -17,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod health;
 pub mod limits;
+pub mod links;
 pub mod logging;
 pub mod room;
 pub mod rooms;

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     logging::init(cli.config.log_format);
     match cli.command {
         None => serve(cli.config),
-        Some(command) => match admin::run(&cli.config.data_dir, command) {
+        Some(command) => match admin::run(&cli.config.data_dir, &cli.config.base_url(), command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -16,7 +16,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
 use hindsight_shared::schema::new_doc;
-use hindsight_shared::{close, protocol, Board};
+use hindsight_shared::{close, protocol, Access, Board};
 
 use crate::limits::DocumentLimits;
 use crate::store::StoredBoard;
@@ -36,6 +36,8 @@ pub enum ProtocolError {
     TooLarge(usize),
     #[error("the board would exceed {0} notes")]
     TooManyNotes(usize),
+    #[error("a read-only connection sent a change")]
+    ReadOnly,
 }
 
 impl ProtocolError {
@@ -47,6 +49,7 @@ impl ProtocolError {
             }
             ProtocolError::TooLarge(_) => (close::BOARD_TOO_LARGE, "board size limit reached"),
             ProtocolError::TooManyNotes(_) => (close::TOO_MANY_NOTES, "note limit reached"),
+            ProtocolError::ReadOnly => (close::READ_ONLY, "read-only link"),
         }
     }
 }
@@ -85,8 +88,10 @@ pub struct Room {
 }
 
 /// What the room remembers about one connection.
-#[derive(Default)]
 struct Peer {
+    /// What its link lets it do. Read-only peers get the document and presence, and may
+    /// announce their own presence, but any change they send is refused.
+    access: Access,
     /// Awareness client ids it announced, so that their presence can be withdrawn when
     /// the connection goes away.
     clients: HashSet<ClientID>,
@@ -141,10 +146,24 @@ impl Room {
     /// Registers a connection and returns what the server says first: its state vector
     /// (sync step 1), so the client answers with whatever the server lacks, and everyone's
     /// presence.
-    pub fn join(&mut self, conn: ConnId) -> Vec<Bytes> {
-        self.conns.insert(conn, Peer::default());
-        let sv = self.awareness.doc().transact().state_vector();
-        let mut greeting = vec![encode(Message::Sync(SyncMessage::SyncStep1(sv)))];
+    ///
+    /// A read-only peer is not asked for its state: it has nothing to contribute, and a
+    /// stock client answers sync step 1 with its whole delete set, which it may not send.
+    pub fn join(&mut self, conn: ConnId, access: Access) -> Vec<Bytes> {
+        self.conns.insert(
+            conn,
+            Peer {
+                access,
+                clients: HashSet::new(),
+                tracks_saves: false,
+                changes: 0,
+            },
+        );
+        let mut greeting = Vec::new();
+        if access == Access::Edit {
+            let sv = self.awareness.doc().transact().state_vector();
+            greeting.push(encode(Message::Sync(SyncMessage::SyncStep1(sv))));
+        }
         if let Some(presence) = self.presence_of_everyone() {
             greeting.push(presence);
         }
@@ -161,7 +180,12 @@ impl Room {
                 out.reply.push(self.sync_step2(&sv));
             }
             Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
-                if let Some(delta) = self.apply(&update)? {
+                if self.is_read_only(conn) {
+                    // Only an update that changes nothing is tolerated.
+                    if !decode_update(&update)?.is_empty() {
+                        return Err(ProtocolError::ReadOnly);
+                    }
+                } else if let Some(delta) = self.apply(&update)? {
                     out.broadcast
                         .push(encode(Message::Sync(SyncMessage::Update(delta.clone()))));
                     out.update = Some(delta);
@@ -196,6 +220,12 @@ impl Room {
             }
         }
         Ok(out)
+    }
+
+    fn is_read_only(&self, conn: ConnId) -> bool {
+        self.conns
+            .get(&conn)
+            .is_none_or(|peer| peer.access == Access::Read)
     }
 
     /// Removes a connection; returns the presence update that withdraws its participants,
@@ -420,7 +450,7 @@ mod tests {
     #[test]
     fn join_greets_with_sync_step1() {
         let mut room = empty_room();
-        let greeting = room.join(1);
+        let greeting = room.join(1, Access::Edit);
         assert_eq!(greeting.len(), 1, "no presence yet");
         assert!(matches!(
             Message::decode_v1(&greeting[0]).unwrap(),
@@ -432,7 +462,7 @@ mod tests {
     fn an_update_is_persisted_and_relayed_and_a_new_peer_catches_up() {
         let mut room = empty_room();
         let a = Peer::new(1);
-        room.join(1);
+        room.join(1, Access::Edit);
         let out = room.receive(1, &a.add_note("n1", "slow alerts")).unwrap();
         assert!(out.update.is_some(), "the change must be persisted");
         assert_eq!(out.broadcast.len(), 1);
@@ -440,13 +470,13 @@ mod tests {
 
         // Another peer sees it through the broadcast...
         let b = Peer::new(2);
-        room.join(2);
+        room.join(2, Access::Edit);
         b.receive(&out.broadcast[0]);
         assert_eq!(b.text("n1").as_deref(), Some("slow alerts"));
 
         // ...and a late peer through sync step 2, along with the board's title.
         let c = Peer::new(3);
-        room.join(3);
+        room.join(3, Access::Edit);
         let out = room.receive(3, &c.step1()).unwrap();
         assert_eq!(out.reply.len(), 1);
         assert!(out.update.is_none() && out.broadcast.is_empty());
@@ -456,11 +486,64 @@ mod tests {
     }
 
     #[test]
+    fn read_only_peers_see_everything_and_change_nothing() {
+        let mut room = empty_room();
+        let writer = Peer::new(1);
+        room.join(1, Access::Edit);
+        room.receive(1, &writer.add_note("n1", "seen by all"))
+            .unwrap();
+
+        // Not asked for its state, so a stock client never answers with its delete set.
+        let reader = Peer::new(2);
+        let greeting = room.join(2, Access::Read);
+        assert!(greeting.iter().all(|frame| !matches!(
+            Message::decode_v1(frame).unwrap(),
+            Message::Sync(SyncMessage::SyncStep1(_))
+        )));
+        // It gets the board when it asks, and later changes as broadcasts.
+        let out = room.receive(2, &reader.step1()).unwrap();
+        reader.receive(&out.reply[0]);
+        assert_eq!(reader.text("n1").as_deref(), Some("seen by all"));
+
+        // A change from it is refused, and the board is as it was.
+        let before = room.encode_state();
+        let change = reader.add_note("n2", "not allowed");
+        assert!(matches!(
+            room.receive(2, &change),
+            Err(ProtocolError::ReadOnly)
+        ));
+        assert_eq!(ProtocolError::ReadOnly.close().0, close::READ_ONLY);
+        assert_eq!(room.encode_state(), before);
+        // So is a deletion of something the board already has.
+        let txn_delete = {
+            let mut txn = reader.doc.transact_mut();
+            reader.board.delete_note(&mut txn, &"n1".parse().unwrap());
+            txn.encode_update_v1()
+        };
+        let delete = Message::Sync(SyncMessage::SyncStep2(txn_delete)).encode_v1();
+        assert!(matches!(
+            room.receive(2, &delete),
+            Err(ProtocolError::ReadOnly)
+        ));
+        assert_eq!(room.encode_state(), before);
+
+        // An update that changes nothing is tolerated, and presence is relayed.
+        let empty = Message::Sync(SyncMessage::Update(Update::EMPTY_V1.to_vec())).encode_v1();
+        assert!(room.receive(2, &empty).unwrap().broadcast.is_empty());
+        let mut viewer = Awareness::new(new_doc(Some(7)));
+        viewer
+            .set_local_state(r#"{"user":{"name":"Viewer"}}"#)
+            .unwrap();
+        let presence = Message::Awareness(viewer.update().unwrap()).encode_v1();
+        assert_eq!(room.receive(2, &presence).unwrap().broadcast.len(), 1);
+    }
+
+    #[test]
     fn save_acknowledgements_count_document_messages_for_those_who_ask() {
         let mut room = empty_room();
         let a = Peer::new(1);
-        room.join(1);
-        room.join(2);
+        room.join(1, Access::Edit);
+        room.join(2, Access::Edit);
         let saved = |out: &Outcome| {
             out.reply
                 .iter()
@@ -503,7 +586,7 @@ mod tests {
             max_notes: 3,
         });
         let a = Peer::new(1);
-        room.join(1);
+        room.join(1, Access::Edit);
         for i in 0..3 {
             let out = room.receive(1, &a.add_note(&format!("n{i}"), "x")).unwrap();
             assert!(out.update.is_some());
@@ -534,7 +617,7 @@ mod tests {
             max_notes: 100,
         });
         let b = Peer::new(2);
-        room.join(2);
+        room.join(2, Access::Edit);
         assert!(room.receive(2, &b.add_note("s1", "small")).is_ok());
         let before = room.encode_state();
         let err = room
@@ -549,7 +632,7 @@ mod tests {
     fn a_duplicate_update_is_neither_persisted_nor_relayed() {
         let mut room = empty_room();
         let a = Peer::new(1);
-        room.join(1);
+        room.join(1, Access::Edit);
         let msg = a.add_note("n1", "x");
         assert!(room.receive(1, &msg).unwrap().update.is_some());
         let again = room.receive(1, &msg).unwrap();
@@ -561,7 +644,7 @@ mod tests {
     fn a_reloaded_room_holds_the_same_document() {
         let mut room = empty_room();
         let a = Peer::new(1);
-        room.join(1);
+        room.join(1, Access::Edit);
         let delta = room
             .receive(1, &a.add_note("n1", "kept"))
             .unwrap()
@@ -581,7 +664,7 @@ mod tests {
 
     fn check_refused(frame: &[u8]) {
         let mut room = empty_room();
-        room.join(1);
+        room.join(1, Access::Edit);
         let before = room.encode_state();
         assert!(
             room.receive(1, frame).is_err(),
@@ -607,8 +690,8 @@ mod tests {
     #[test]
     fn presence_is_relayed_and_withdrawn_when_the_connection_leaves() {
         let mut room = empty_room();
-        room.join(1);
-        room.join(2);
+        room.join(1, Access::Edit);
+        room.join(2, Access::Edit);
         let peer = Awareness::new(new_doc(Some(42)));
         let mut peer = peer;
         peer.set_local_state_raw(r##"{"user":{"name":"Ada","color":"#e11d48"}}"##);
@@ -618,7 +701,7 @@ mod tests {
         assert!(out.update.is_none(), "presence is never persisted");
 
         // A newcomer is greeted with Ada's presence.
-        let greeting = room.join(3);
+        let greeting = room.join(3, Access::Edit);
         assert_eq!(greeting.len(), 2);
 
         let gone = room.leave(1).expect("withdrawal for the others");

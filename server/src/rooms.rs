@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use hindsight_shared::{close, BoardId};
+use hindsight_shared::{close, Access, BoardId};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -105,6 +105,7 @@ impl Membership {
 enum Command {
     Join {
         conn: ConnId,
+        access: Access,
         outbox: mpsc::Sender<Outgoing>,
         kicked: CancellationToken,
         joined: oneshot::Sender<Result<(), JoinError>>,
@@ -160,8 +161,13 @@ impl Rooms {
         self.live.lock().expect("rooms lock").len()
     }
 
-    /// Joins the room of `board`, loading it if needed.
-    pub async fn join(self: &Arc<Self>, board: BoardId) -> Result<Membership, JoinError> {
+    /// Joins the room of `board`, loading it if needed, with what the connection's link
+    /// grants (checked by the caller).
+    pub async fn join(
+        self: &Arc<Self>,
+        board: BoardId,
+        access: Access,
+    ) -> Result<Membership, JoinError> {
         let conn = self.next_id.fetch_add(1, Ordering::Relaxed);
         // A room that is unloading refuses joins by closing its channel; the retry then
         // finds the entry gone and starts a fresh room. Two attempts always suffice unless
@@ -175,6 +181,7 @@ impl Rooms {
             let sent = commands
                 .send(Command::Join {
                     conn,
+                    access,
                     outbox: tx,
                     kicked: kicked.clone(),
                     joined,
@@ -386,6 +393,7 @@ impl RoomTask {
             match cmd {
                 Command::Join {
                     conn,
+                    access,
                     outbox,
                     kicked,
                     joined,
@@ -398,7 +406,7 @@ impl RoomTask {
                     if joined.send(Ok(())).is_err() {
                         continue;
                     }
-                    for frame in self.room.join(conn) {
+                    for frame in self.room.join(conn, access) {
                         out.to.push((conn, frame));
                     }
                     self.members.insert(conn, Member { outbox, kicked });
@@ -421,6 +429,7 @@ impl RoomTask {
                                 ProtocolError::TooLarge(_) | ProtocolError::TooManyNotes(_) => {
                                     ErrorKind::Limit
                                 }
+                                ProtocolError::ReadOnly => ErrorKind::Access,
                                 _ => ErrorKind::Protocol,
                             });
                             tracing::info!(board = %self.board, conn, error = %e, "closing connection");

@@ -38,16 +38,19 @@ pub enum ErrorKind {
     Origin,
     /// A connection went over a limit (size, notes, connections, rate) and was closed.
     Limit,
+    /// A link's token was refused, or a read-only connection tried to change a board.
+    Access,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 6] = [
+    const ALL: [ErrorKind; 7] = [
         ErrorKind::Protocol,
         ErrorKind::Storage,
         ErrorKind::Load,
         ErrorKind::SlowClient,
         ErrorKind::Origin,
         ErrorKind::Limit,
+        ErrorKind::Access,
     ];
 
     fn label(self) -> &'static str {
@@ -58,6 +61,7 @@ impl ErrorKind {
             ErrorKind::SlowClient => "slow_client",
             ErrorKind::Origin => "origin",
             ErrorKind::Limit => "limit",
+            ErrorKind::Access => "access",
         }
     }
 }

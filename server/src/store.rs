@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 
-use hindsight_shared::BoardId;
+use hindsight_shared::{AccessHashes, BoardId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -41,12 +41,34 @@ pub struct StoredBoard {
     pub next_seq: u64,
 }
 
+/// What the store holds about a board's links (see `hindsight_shared::access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// There is no such board.
+    NoBoard,
+    /// The board exists but has no links: restored from a backup made before boards had
+    /// them. `hindsight boards links ID` issues a pair.
+    Unlinked,
+    Hashes(AccessHashes),
+}
+
 /// Storage for boards. Methods block (sled does I/O); async callers run them on the
 /// blocking pool.
 pub trait Store: Send + Sync + 'static {
-    /// Stores a brand-new board. Durable on return.
-    fn create(&self, board: &BoardId, snapshot: &[u8]) -> Result<(), StoreError>;
+    /// Stores a brand-new board with the hashes of its links, atomically. Durable on
+    /// return.
+    fn create(
+        &self,
+        board: &BoardId,
+        snapshot: &[u8],
+        links: Option<&AccessHashes>,
+    ) -> Result<(), StoreError>;
     fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError>;
+    /// The board's link hashes, read on every connection before it joins.
+    fn links(&self, board: &BoardId) -> Result<Links, StoreError>;
+    /// Replaces a board's links (the old ones stop working); returns whether the board
+    /// exists, and stores nothing if it does not. Durable on return.
+    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError>;
     /// Appends updates numbered `first_seq`, `first_seq + 1`, … Durable on return.
     fn append(
         &self,
@@ -71,12 +93,20 @@ pub trait Store: Send + Sync + 'static {
 
 const SNAPSHOT: u8 = b'S';
 const UPDATE: u8 = b'U';
+const LINKS: u8 = b'K';
 /// The readiness probe's record; one key, overwritten each time.
 const PROBE: &[u8] = b"P";
 
 fn snapshot_key(board: &BoardId) -> [u8; 17] {
     let mut key = [0u8; 17];
     key[0] = SNAPSHOT;
+    key[1..].copy_from_slice(board.as_bytes());
+    key
+}
+
+fn links_key(board: &BoardId) -> [u8; 17] {
+    let mut key = [0u8; 17];
+    key[0] = LINKS;
     key[1..].copy_from_slice(board.as_bytes());
     key
 }
@@ -130,16 +160,61 @@ impl SledStore {
 }
 
 impl Store for SledStore {
-    fn create(&self, board: &BoardId, snapshot: &[u8]) -> Result<(), StoreError> {
-        let swapped = self.boards.compare_and_swap(
-            snapshot_key(board),
-            None as Option<&[u8]>,
-            Some(snapshot_value(snapshot, 0)),
-        )?;
-        if swapped.is_err() {
-            return Err(StoreError::AlreadyExists);
+    fn create(
+        &self,
+        board: &BoardId,
+        snapshot: &[u8],
+        links: Option<&AccessHashes>,
+    ) -> Result<(), StoreError> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        // One transaction, so a board is never stored without its links (it would refuse
+        // every connection) nor an existing board's links overwritten.
+        let created = self.boards.transaction(|tx| {
+            if tx.get(snapshot_key(board))?.is_some() {
+                return Err(ConflictableTransactionError::Abort(()));
+            }
+            tx.insert(&snapshot_key(board)[..], snapshot_value(snapshot, 0))?;
+            match links {
+                Some(links) => tx.insert(&links_key(board)[..], &links.to_bytes()[..])?,
+                None => tx.remove(&links_key(board)[..])?,
+            };
+            Ok(())
+        });
+        match created {
+            Ok(()) => self.durable(),
+            Err(TransactionError::Abort(())) => Err(StoreError::AlreadyExists),
+            Err(TransactionError::Storage(e)) => Err(e.into()),
         }
-        self.durable()
+    }
+
+    fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
+        match self.boards.get(links_key(board))? {
+            Some(value) => AccessHashes::from_bytes(&value)
+                .map(Links::Hashes)
+                .ok_or(StoreError::Corrupt(*board)),
+            None if self.boards.contains_key(snapshot_key(board))? => Ok(Links::Unlinked),
+            None => Ok(Links::NoBoard),
+        }
+    }
+
+    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
+        let set = self.boards.transaction(|tx| {
+            if tx.get(snapshot_key(board))?.is_none() {
+                return Ok(false);
+            }
+            tx.insert(&links_key(board)[..], &links.to_bytes()[..])?;
+            Ok(true)
+        });
+        let set = set.map_err(|e: sled::transaction::TransactionError<()>| match e {
+            sled::transaction::TransactionError::Storage(e) => StoreError::from(e),
+            sled::transaction::TransactionError::Abort(()) => {
+                StoreError::Backend("transaction aborted".into())
+            }
+        })?;
+        if set {
+            self.durable()?;
+        }
+        Ok(set)
     }
 
     fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
@@ -223,6 +298,7 @@ impl Store for SledStore {
         let existed = self.boards.contains_key(snapshot_key(board))?;
         let mut batch = sled::Batch::default();
         batch.remove(&snapshot_key(board)[..]);
+        batch.remove(&links_key(board)[..]);
         for entry in self
             .boards
             .range(update_key(board, 0)..=update_key(board, u64::MAX))
@@ -257,6 +333,7 @@ struct MemBoard {
     snapshot: Vec<u8>,
     upto: u64,
     updates: BTreeMap<u64, Vec<u8>>,
+    links: Option<AccessHashes>,
 }
 
 impl MemStore {
@@ -276,7 +353,12 @@ impl MemStore {
 }
 
 impl Store for MemStore {
-    fn create(&self, board: &BoardId, snapshot: &[u8]) -> Result<(), StoreError> {
+    fn create(
+        &self,
+        board: &BoardId,
+        snapshot: &[u8],
+        links: Option<&AccessHashes>,
+    ) -> Result<(), StoreError> {
         self.check()?;
         let mut boards = self.boards.lock().expect("store lock");
         if boards.contains_key(board) {
@@ -286,10 +368,31 @@ impl Store for MemStore {
             *board,
             MemBoard {
                 snapshot: snapshot.to_vec(),
+                links: links.copied(),
                 ..MemBoard::default()
             },
         );
         Ok(())
+    }
+
+    fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
+        let boards = self.boards.lock().expect("store lock");
+        Ok(match boards.get(board) {
+            None => Links::NoBoard,
+            Some(MemBoard { links: None, .. }) => Links::Unlinked,
+            Some(MemBoard {
+                links: Some(links), ..
+            }) => Links::Hashes(*links),
+        })
+    }
+
+    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut boards = self.boards.lock().expect("store lock");
+        Ok(boards
+            .get_mut(board)
+            .map(|b| b.links = Some(*links))
+            .is_some())
     }
 
     fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
@@ -360,17 +463,41 @@ mod tests {
         BoardId::from_random([n; 16])
     }
 
+    fn links(n: u8) -> AccessHashes {
+        AccessHashes::for_edit_token(&hindsight_shared::Token::edit_from_random([n; 16]))
+    }
+
     /// The contract every store must keep, run against both implementations.
     fn contract(store: &dyn Store) {
         let a = board(1);
         let b = board(2);
         assert!(store.load(&a).unwrap().is_none());
-        store.create(&a, b"snap0").unwrap();
-        store.create(&b, b"other").unwrap();
+        assert_eq!(store.links(&a).unwrap(), Links::NoBoard);
+        assert!(
+            !store.set_links(&a, &links(1)).unwrap(),
+            "no links without a board"
+        );
+        assert_eq!(store.links(&a).unwrap(), Links::NoBoard);
+        store.create(&a, b"snap0", Some(&links(1))).unwrap();
+        assert_eq!(store.links(&a).unwrap(), Links::Hashes(links(1)));
+        store.create(&b, b"other", None).unwrap();
         assert!(matches!(
-            store.create(&a, b"again"),
+            store.create(&a, b"again", Some(&links(9))),
             Err(StoreError::AlreadyExists)
         ));
+        assert_eq!(
+            store.links(&a).unwrap(),
+            Links::Hashes(links(1)),
+            "a refused create leaves the links alone"
+        );
+        assert_eq!(store.links(&b).unwrap(), Links::Unlinked);
+        assert!(store.set_links(&b, &links(2)).unwrap());
+        assert_eq!(store.links(&b).unwrap(), Links::Hashes(links(2)));
+        assert!(
+            store.set_links(&b, &links(3)).unwrap(),
+            "links can be replaced"
+        );
+        assert_eq!(store.links(&b).unwrap(), Links::Hashes(links(3)));
         store
             .append(&a, 0, &[b"u0".to_vec(), b"u1".to_vec()])
             .unwrap();
@@ -408,14 +535,24 @@ mod tests {
         assert!(store.delete(&b).unwrap());
         assert!(!store.delete(&b).unwrap(), "a second delete finds nothing");
         assert!(store.load(&b).unwrap().is_none());
+        assert_eq!(
+            store.links(&b).unwrap(),
+            Links::NoBoard,
+            "links go with the board"
+        );
         assert_eq!(store.list().unwrap(), [a]);
-        store.create(&b, b"fresh").unwrap();
+        store.create(&b, b"fresh", None).unwrap();
         let fresh = store.load(&b).unwrap().unwrap();
         assert!(
             fresh.updates.is_empty(),
             "no update of the deleted board survives"
         );
         assert_eq!(fresh.next_seq, 0);
+        assert_eq!(
+            store.links(&b).unwrap(),
+            Links::Unlinked,
+            "no old links either"
+        );
         assert_eq!(store.load(&a).unwrap().unwrap().snapshot, b"snap3");
         store.probe().unwrap();
         assert_eq!(store.list().unwrap(), [a, b], "the probe is not a board");
@@ -439,6 +576,7 @@ mod tests {
         assert_eq!(loaded.snapshot, b"snap3");
         assert_eq!(loaded.updates, [b"after".to_vec()]);
         assert_eq!(loaded.next_seq, 4);
+        assert_eq!(store.links(&board(1)).unwrap(), Links::Hashes(links(1)));
     }
 
     #[test]
@@ -446,7 +584,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let a = board(7);
-        store.create(&a, b"s").unwrap();
+        store.create(&a, b"s", None).unwrap();
         store
             .append(&a, 0, &[b"old".to_vec(), b"new".to_vec()])
             .unwrap();
@@ -465,7 +603,7 @@ mod tests {
     fn failing_mem_store_refuses_writes_and_keeps_data() {
         let store = MemStore::default();
         let a = board(3);
-        store.create(&a, b"s").unwrap();
+        store.create(&a, b"s", None).unwrap();
         store.set_failing(true);
         assert!(store.append(&a, 0, &[b"x".to_vec()]).is_err());
         assert!(store.probe().is_err(), "not ready while writes fail");

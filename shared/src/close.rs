@@ -27,6 +27,12 @@ pub const TOO_MANY_NOTES: u16 = 4414;
 pub const INVALID_BOARD_ID: u16 = 4400;
 /// No board exists with that id.
 pub const BOARD_NOT_FOUND: u16 = 4404;
+/// The link has no token; board links carry one (`?token=`).
+pub const TOKEN_MISSING: u16 = 4401;
+/// The link's token is not one of this board's (mistyped, or the links were replaced).
+pub const TOKEN_REFUSED: u16 = 4403;
+/// A read-only link tried to change the board; the change was refused.
+pub const READ_ONLY: u16 = 4405;
 
 /// Whether a client should try again after this close code: not in 4400–4499, where
 /// reconnecting cannot help (a missing or malformed board, a refused change the page
@@ -49,6 +55,9 @@ pub fn describe(code: u16) -> &'static str {
         TOO_MANY_NOTES => "This board has reached its note limit; your last note was not saved.",
         INVALID_BOARD_ID => "This link does not point to a valid board.",
         BOARD_NOT_FOUND => "There is no board at this link.",
+        TOKEN_MISSING => "This link is incomplete: ask for the board's full link.",
+        TOKEN_REFUSED => "This link is not valid for this board any more: ask for a new one.",
+        READ_ONLY => "This is a read-only link; changes are not saved.",
         _ => "The connection was lost.",
     }
 }

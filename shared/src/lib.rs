@@ -5,6 +5,7 @@
 //! depend on tokio, sled, web-sys or anything else that only exists on one side, and it
 //! performs no I/O.
 
+pub mod access;
 pub mod actions;
 pub mod close;
 pub mod export;
@@ -20,6 +21,7 @@ pub mod timeline;
 pub mod timestamp;
 pub mod votes;
 
+pub use access::{Access, AccessHashes, Token, TokenError};
 pub use id::{BoardId, IdError, NoteId};
 pub use palette::NoteColor;
 pub use region::{Rect, Region, RegionId, REGIONS};

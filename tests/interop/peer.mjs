@@ -4,11 +4,14 @@
 // This script owns nothing but one short-lived connection per run. It must never hang: every
 // path ends in `finish`, and an overall deadline exits with status 2.
 //
-//   node peer.mjs <ws-base-url> <boardId> write <noteId> <text>
+//   node peer.mjs <ws-base-url> <boardId> <token> write <noteId> <text>
 //       Adds a note to the Detect region, then waits until a second, fresh peer sees it
 //       through the server. Prints {"ok":true}.
-//   node peer.mjs <ws-base-url> <boardId> read <noteId> <timeoutMs>
+//   node peer.mjs <ws-base-url> <boardId> <token> read <noteId> <timeoutMs>
 //       Waits until the note exists with non-empty text and prints it as one JSON line.
+//
+// <token> is the board link's token, passed the way any y-websocket app passes it: as
+// the provider's `params`, which become the WebSocket URL's query.
 //
 // Exit status: 0 success, 1 failure (timeout, bad arguments, server closed us), 2 overall
 // deadline exceeded.
@@ -22,11 +25,11 @@ import WebSocket from 'ws'
 const NOTE = { x: 40, y: 640, w: 200, h: 140, color: 'blue', region: 'detect', author: 'yjs-peer' }
 const DEFAULT_DEADLINE_MS = 20000
 
-const usage = 'usage: node peer.mjs <ws-base-url> <boardId> write <noteId> <text>\n' +
-  '       node peer.mjs <ws-base-url> <boardId> read <noteId> <timeoutMs>'
+const usage = 'usage: node peer.mjs <ws-base-url> <boardId> <token> write <noteId> <text>\n' +
+  '       node peer.mjs <ws-base-url> <boardId> <token> read <noteId> <timeoutMs>'
 
-const [base, boardId, command, noteId, arg] = process.argv.slice(2)
-if (!base || !boardId || !noteId || arg === undefined || !['write', 'read'].includes(command)) {
+const [base, boardId, token, command, noteId, arg] = process.argv.slice(2)
+if (!base || !boardId || !token || !noteId || arg === undefined || !['write', 'read'].includes(command)) {
   console.error(usage)
   process.exit(1)
 }
@@ -58,7 +61,8 @@ function connect (label) {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(base, boardId, doc, {
     WebSocketPolyfill: WebSocket,
-    disableBc: true
+    disableBc: true,
+    params: { token }
   })
   providers.push(provider)
   provider.on('connection-error', () => console.error(`peer.mjs ${label}: connection error`))

@@ -10,10 +10,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{NewNote, NoteColor, NoteId};
 
 use crate::binary::{spawn, Spawned};
-use crate::{http, YClient};
+use crate::YClient;
 
 /// What a run did, for the caller to print.
 #[derive(Debug, Default)]
@@ -69,7 +69,9 @@ pub async fn run(plan: &Plan) -> Report {
     let mut board = None;
     for cycle in 0..plan.cycles {
         let mut server = start(dir.path(), plan.compact_every).await;
-        let board = *board.get_or_insert(create_board(&server).await);
+        let board = board
+            .get_or_insert(crate::create_board(server.addr).await)
+            .clone();
         let ws = format!("ws://{}/ws", server.addr);
 
         // What previous cycles promised must have survived their kill.
@@ -189,16 +191,6 @@ async fn start(dir: &Path, compact_every: u64) -> Spawned {
         ],
     )
     .await
-}
-
-async fn create_board(server: &Spawned) -> BoardId {
-    let (status, body) = http(server.addr, "POST", "/api/boards", "").await;
-    assert_eq!(status, 201, "create board: {body}");
-    serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("board id")
 }
 
 fn note(i: usize) -> NewNote {

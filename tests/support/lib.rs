@@ -108,20 +108,83 @@ impl TestServer {
     }
 
     /// Creates a board through the public API.
-    pub async fn create_board(&self) -> BoardId {
-        let (status, body) = http(self.addr(), "POST", "/api/boards", "").await;
-        assert_eq!(status, 201, "create board: {body}");
-        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON answer");
-        json["id"]
-            .as_str()
-            .expect("id")
-            .parse()
-            .expect("valid board id")
+    pub async fn create_board(&self) -> TestBoard {
+        create_board(self.addr()).await
     }
 
     /// Stops the server cleanly; the data directory is closed when this returns.
     pub async fn stop(self) {
         self.running.shutdown().await;
+    }
+}
+
+/// Creates a board through the public API of the server at `addr`.
+pub async fn create_board(addr: SocketAddr) -> TestBoard {
+    let (status, body) = http(addr, "POST", "/api/boards", "").await;
+    assert_eq!(status, 201, "create board: {body}");
+    TestBoard::from_answer(&body)
+}
+
+/// A board and its two links, as creating or importing it answered. Displays as its id.
+#[derive(Clone, Debug)]
+pub struct TestBoard {
+    pub id: BoardId,
+    pub edit_token: String,
+    pub read_token: String,
+}
+
+impl TestBoard {
+    /// Reads the JSON answer of `POST /api/boards` or `/api/boards/import`.
+    pub fn from_answer(body: &str) -> TestBoard {
+        let json: serde_json::Value = serde_json::from_str(body).expect("JSON answer");
+        let field = |name: &str| {
+            json[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("`{name}` in {body}"))
+                .to_owned()
+        };
+        TestBoard {
+            id: field("id").parse().expect("valid board id"),
+            edit_token: field("editToken"),
+            read_token: field("readToken"),
+        }
+    }
+
+    /// Reads a board page's URL, `…/b/{id}?token=…`, as the page shows it. With an edit
+    /// link both tokens are known (the read token derives from it); with a read-only
+    /// link the edit token is left empty.
+    pub fn from_url(url: &str) -> TestBoard {
+        let (_, rest) = url
+            .split_once("/b/")
+            .unwrap_or_else(|| panic!("{url} is not a board URL"));
+        let (id, query) = rest.split_once("?token=").unwrap_or((rest, ""));
+        let token = hindsight_shared::Token::parse(Some(query.split('&').next().unwrap_or("")))
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let edit = match token.claims() {
+            hindsight_shared::Access::Edit => token.as_str().to_owned(),
+            hindsight_shared::Access::Read => String::new(),
+        };
+        TestBoard {
+            id: id.parse().unwrap_or_else(|e| panic!("{url}: {e}")),
+            edit_token: edit,
+            read_token: token.read_token().as_str().to_owned(),
+        }
+    }
+
+    /// The query string of the edit link, `?token=…`.
+    pub fn edit_query(&self) -> String {
+        format!("?token={}", self.edit_token)
+    }
+
+    /// The query string of the read-only link.
+    pub fn read_query(&self) -> String {
+        format!("?token={}", self.read_token)
+    }
+}
+
+impl std::fmt::Display for TestBoard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.id.fmt(f)
     }
 }
 
@@ -205,15 +268,27 @@ pub struct YClient {
     saved: watch::Receiver<u64>,
     /// Document messages sent so far, which is what `SAVED` counts.
     sent_changes: Arc<std::sync::atomic::AtomicU64>,
+    /// Every presence state (awareness JSON) received, in order.
+    presence: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Transaction origin of changes that came from the server, so they are not sent back.
 const REMOTE: &str = "remote";
 
 impl YClient {
-    /// Connects and waits until the initial sync with the server is complete.
-    pub async fn connect(ws_base: &str, board: &BoardId) -> YClient {
-        let client = YClient::connect_unsynced(&format!("{ws_base}/{board}")).await;
+    /// Connects with the board's edit link and waits until the initial sync with the
+    /// server is complete.
+    pub async fn connect(ws_base: &str, board: &TestBoard) -> YClient {
+        YClient::connect_with(ws_base, board, &board.edit_query()).await
+    }
+
+    /// Connects with the board's read-only link and waits until it holds the board.
+    pub async fn connect_read_only(ws_base: &str, board: &TestBoard) -> YClient {
+        YClient::connect_with(ws_base, board, &board.read_query()).await
+    }
+
+    async fn connect_with(ws_base: &str, board: &TestBoard, query: &str) -> YClient {
+        let client = YClient::connect_unsynced(&format!("{ws_base}/{board}{query}")).await;
         let mut changes = client.changes.clone();
         tokio::time::timeout(DEADLINE, async {
             while !client.has_synced() {
@@ -240,6 +315,7 @@ impl YClient {
         let (closed_tx, closed) = watch::channel(None);
         let (saved_tx, saved) = watch::channel(0u64);
         let sent_changes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let presence = Arc::new(std::sync::Mutex::new(Vec::new()));
 
         // Writer: owns the sink; ends when the client is dropped or the socket fails.
         tokio::spawn(async move {
@@ -274,16 +350,19 @@ impl YClient {
         let reader_doc = doc.clone();
         let tx = outgoing.clone();
         let counter = Arc::clone(&sent_changes);
+        let seen_presence = Arc::clone(&presence);
         tokio::spawn(async move {
             let mut seen = 0u64;
             while let Some(frame) = stream.next().await {
                 match frame {
                     Ok(WsMessage::Binary(bytes)) => {
-                        if let Some(n) = Message::decode_v1(&bytes)
-                            .ok()
-                            .and_then(|m| protocol::read_saved(&m))
-                        {
+                        let message = Message::decode_v1(&bytes).ok();
+                        if let Some(n) = message.as_ref().and_then(protocol::read_saved) {
                             let _ = saved_tx.send(n);
+                        }
+                        if let Some(Message::Awareness(update)) = &message {
+                            let mut presence = seen_presence.lock().unwrap();
+                            presence.extend(update.clients.values().map(|e| e.json.to_string()));
                         }
                         if let Some(reply) = apply_server_message(&reader_doc, &bytes) {
                             // Our sync step 2 is a document message too.
@@ -320,7 +399,37 @@ impl YClient {
             closed,
             saved,
             sent_changes,
+            presence,
         }
+    }
+
+    /// Announces a presence state (awareness JSON, e.g. `{"user":{"name":"Ada"}}`).
+    pub fn announce(&self, state: &str) {
+        let mut awareness = yrs::sync::Awareness::new(hindsight_shared::schema::new_doc(None));
+        awareness.set_local_state(state).expect("JSON presence");
+        let update = awareness.update().expect("presence update");
+        self.send_raw(Message::Awareness(update).encode_v1());
+    }
+
+    /// Waits until a presence state containing `fragment` has arrived.
+    pub async fn wait_presence(&self, fragment: &str) {
+        let seen = || {
+            self.presence
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|p| p.contains(fragment))
+        };
+        let mut changes = self.changes.clone();
+        tokio::time::timeout(DEADLINE, async {
+            while !seen() {
+                if changes.changed().await.is_err() {
+                    panic!("closed before presence {fragment:?} arrived");
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("presence {fragment:?} within the deadline"));
     }
 
     /// Asks the server to acknowledge our document messages once they are durable.

@@ -27,22 +27,10 @@ pub fn interop_dir() -> PathBuf {
     dir
 }
 
-/// Runs `node peer.mjs <ws_base> <board> <args…>` to completion and returns its stdout,
-/// failing the test with the peer's stderr if it fails.
-pub async fn peer(ws_base: &str, board: &BoardId, args: &[&str]) -> String {
-    let mut command = Command::new("node");
-    command
-        .arg("peer.mjs")
-        .arg(ws_base)
-        .arg(board.to_string())
-        .args(args)
-        .current_dir(interop_dir())
-        // Dropped on timeout: the child must not outlive the test.
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(PEER_TIMEOUT, command.output())
-        .await
-        .unwrap_or_else(|_| panic!("`node peer.mjs {args:?}` still running after {PEER_TIMEOUT:?}"))
-        .unwrap_or_else(|e| panic!("cannot run `node` (the interop tests need Node.js 20+): {e}"));
+/// Runs `node peer.mjs <ws_base> <board> <token> <args…>` to completion and returns its
+/// stdout, failing the test with the peer's stderr if it fails.
+pub async fn peer(ws_base: &str, board: &BoardId, token: &str, args: &[&str]) -> String {
+    let output = run_peer(ws_base, board, token, args).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
@@ -50,4 +38,37 @@ pub async fn peer(ws_base: &str, board: &BoardId, args: &[&str]) -> String {
         output.status
     );
     String::from_utf8(output.stdout).expect("the peer prints UTF-8")
+}
+
+/// Runs the peer expecting it to fail; returns what it wrote on stderr.
+pub async fn failing_peer(ws_base: &str, board: &BoardId, token: &str, args: &[&str]) -> String {
+    let output = run_peer(ws_base, board, token, args).await;
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "`node peer.mjs {args:?}` should have failed: {output:?}"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn run_peer(
+    ws_base: &str,
+    board: &BoardId,
+    token: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = Command::new("node");
+    command
+        .arg("peer.mjs")
+        .arg(ws_base)
+        .arg(board.to_string())
+        .arg(token)
+        .args(args)
+        .current_dir(interop_dir())
+        // Dropped on timeout: the child must not outlive the test.
+        .kill_on_drop(true);
+    tokio::time::timeout(PEER_TIMEOUT, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("`node peer.mjs {args:?}` still running after {PEER_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("cannot run `node` (the interop tests need Node.js 20+): {e}"))
 }

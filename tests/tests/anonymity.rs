@@ -4,14 +4,19 @@
 
 use hindsight_tests::browser::Driver;
 use hindsight_tests::node::peer;
-use hindsight_tests::{TestServer, DEADLINE};
+use hindsight_tests::{TestBoard, TestServer, DEADLINE};
 use serde_json::Value;
 
 /// The note as the Node peer (plain `yjs` + `y-websocket`) reads it.
-async fn read_with_stock_yjs(server: &TestServer, board: &str, note: &str) -> Value {
-    let board = board.parse().expect("board id");
+async fn read_with_stock_yjs(server: &TestServer, board: &TestBoard, note: &str) -> Value {
     let timeout = DEADLINE.as_millis().to_string();
-    let out = peer(&server.ws_base(), &board, &["read", note, &timeout]).await;
+    let out = peer(
+        &server.ws_base(),
+        &board.id,
+        &board.read_token,
+        &["read", note, &timeout],
+    )
+    .await;
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("peer printed {out:?}: {e}"))
 }
 
@@ -32,7 +37,7 @@ async fn notes_written_after_anonymity_is_on_have_no_author_field() {
 
     let ada = driver.session().await;
     let url = ada.start_board(&server.http_base()).await;
-    let board = url.rsplit('/').next().unwrap().to_owned();
+    let board = TestBoard::from_url(&url);
     ada.join_as("Ada").await;
     let named = ada.add_note("detect", "Written before anonymity").await;
 

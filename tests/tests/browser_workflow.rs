@@ -3,7 +3,7 @@
 //! lists it, and the facilitator moves the meeting to a step everyone sees.
 
 use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
-use hindsight_tests::{http, TestServer};
+use hindsight_tests::{http, TestBoard, TestServer};
 use serde_json::{json, Value};
 
 const IDEA: &str = "Canary config changes before fleet-wide rollout";
@@ -67,7 +67,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     // Ada creates the board, so she facilitates; Bo joins from the link.
     let ada = driver.session().await;
     let board_url = ada.start_board(&server.http_base()).await;
-    let board_id = board_url.rsplit('/').next().unwrap().to_owned();
+    let board = TestBoard::from_url(&board_url);
     ada.join_as("Ada").await;
     ada.wait_js(
         "Ada to get the facilitator panel",
@@ -162,7 +162,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     let (status, markdown) = http(
         server.addr(),
         "GET",
-        &format!("/api/boards/{board_id}/export.md"),
+        &format!("/api/boards/{board}/export.md{}", board.read_query()),
         "",
     )
     .await;

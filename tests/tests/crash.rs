@@ -4,7 +4,7 @@
 use hindsight_shared::region::RegionId;
 use hindsight_shared::{NewNote, NoteColor, NoteId};
 use hindsight_tests::binary::spawn;
-use hindsight_tests::{eventually, http, YClient};
+use hindsight_tests::{create_board, eventually, YClient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_client_has_seen_survives_kill_9() {
@@ -12,13 +12,7 @@ async fn what_a_client_has_seen_survives_kill_9() {
     let data = dir.path().to_str().unwrap();
     let mut server = spawn(dir.path(), &["--data-dir", data]).await;
     let addr = server.addr;
-    let (status, body) = http(addr, "POST", "/api/boards", "").await;
-    assert_eq!(status, 201);
-    let board = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let board = create_board(addr).await;
     let ws = format!("ws://{addr}/ws");
     let writer = YClient::connect(&ws, &board).await;
     let watcher = YClient::connect(&ws, &board).await;
@@ -76,14 +70,7 @@ async fn sigterm_says_going_away_exits_cleanly_and_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let mut server = spawn(dir.path(), &["--data-dir", data]).await;
-    let (status, body) = http(server.addr, "POST", "/api/boards", "").await;
-    assert_eq!(status, 201);
-    let board: hindsight_shared::BoardId = serde_json::from_str::<serde_json::Value>(&body)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let board = create_board(server.addr).await;
     let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
     client.track_saves();
     let id: NoteId = "before-term".parse().unwrap();

@@ -4,10 +4,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use hindsight_server::store::StoredBoard;
+use hindsight_server::store::{Links, StoredBoard};
 use hindsight_server::{SledStore, Store, StoreError};
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{close, BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{close, AccessHashes, BoardId, NewNote, NoteColor, NoteId};
 use hindsight_tests::{TestServer, YClient};
 
 /// A sled store whose writes to one chosen board fail, as a full or broken disk would.
@@ -27,8 +27,20 @@ impl FailingFor {
 }
 
 impl Store for FailingFor {
-    fn create(&self, board: &BoardId, snapshot: &[u8]) -> Result<(), StoreError> {
-        self.inner.create(board, snapshot)
+    fn create(
+        &self,
+        board: &BoardId,
+        snapshot: &[u8],
+        links: Option<&AccessHashes>,
+    ) -> Result<(), StoreError> {
+        self.inner.create(board, snapshot, links)
+    }
+    fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
+        self.inner.links(board)
+    }
+    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
+        self.check(board)?;
+        self.inner.set_links(board, links)
     }
     fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
         self.inner.load(board)
@@ -94,7 +106,7 @@ async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharme
     writer.wait_saved(writer.sent_changes()).await;
     let saved_before = writer.saved();
 
-    *store.board.lock().unwrap() = Some(broken);
+    *store.board.lock().unwrap() = Some(broken.id);
     writer.edit(|b, txn| b.add_note(txn, &id("lost"), note("never stored")));
     for who in [&writer, &watcher] {
         let closed = who.wait_closed().await;

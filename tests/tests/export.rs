@@ -4,8 +4,8 @@
 use hindsight_shared::region::RegionId;
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId};
-use hindsight_tests::{http, TestServer, YClient};
+use hindsight_shared::{NewNote, NoteColor, NoteId};
+use hindsight_tests::{http, TestBoard, TestServer, YClient};
 use serde_json::Value;
 
 fn id(s: &str) -> NoteId {
@@ -24,8 +24,8 @@ fn new_note(region: RegionId, slot: f64, text: &str) -> NewNote {
     }
 }
 
-/// Creates a board over HTTP; returns its id and the facilitator key.
-async fn create(server: &TestServer) -> (BoardId, String) {
+/// Creates a board over HTTP; returns it and the facilitator key.
+async fn create(server: &TestServer) -> (TestBoard, String) {
     let (status, body) = http(
         server.addr(),
         "POST",
@@ -36,7 +36,7 @@ async fn create(server: &TestServer) -> (BoardId, String) {
     assert_eq!(status, 201, "{body}");
     let json: Value = serde_json::from_str(&body).unwrap();
     (
-        json["id"].as_str().unwrap().parse().unwrap(),
+        TestBoard::from_answer(&body),
         json["facilitatorKey"].as_str().unwrap().to_owned(),
     )
 }
@@ -103,11 +103,11 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
     let (status, md) = http(
         server.addr(),
         "GET",
-        &format!("/api/boards/{board}/export.md"),
+        &format!("/api/boards/{board}/export.md{}", board.read_query()),
         "",
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "the read-only link may export");
     assert!(md.starts_with("# Payments outage\n"), "{md}");
     assert!(md.contains("| Severity | SEV1 |"), "{md}");
     assert!(
@@ -126,7 +126,7 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
     let (status, first) = http(
         server.addr(),
         "GET",
-        &format!("/api/boards/{board}/export.json"),
+        &format!("/api/boards/{board}/export.json{}", board.edit_query()),
         "",
     )
     .await;
@@ -134,14 +134,18 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
     let (status, body) = http(server.addr(), "POST", "/api/boards/import", &first).await;
     assert_eq!(status, 201, "{body}");
     let created: Value = serde_json::from_str(&body).unwrap();
-    let copy: BoardId = created["id"].as_str().unwrap().parse().unwrap();
-    assert_ne!(copy, board);
+    let copy = TestBoard::from_answer(&body);
+    assert_ne!(copy.id, board.id);
+    assert_ne!(
+        copy.edit_token, board.edit_token,
+        "a restored board has its own links"
+    );
     let new_key = created["facilitatorKey"].as_str().unwrap();
     assert_ne!(new_key, key, "a restored board gets its own facilitator");
     let (status, second) = http(
         server.addr(),
         "GET",
-        &format!("/api/boards/{copy}/export.json"),
+        &format!("/api/boards/{copy}/export.json{}", copy.read_query()),
         "",
     )
     .await;
@@ -162,12 +166,28 @@ async fn bad_export_and_import_requests_get_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let unknown = "ab".repeat(16);
+    let token = format!("?token=e-{}", "0".repeat(32));
     for path in [
-        format!("/api/boards/{unknown}/export.md"),
-        format!("/api/boards/{unknown}/export.json"),
+        format!("/api/boards/{unknown}/export.md{token}"),
+        format!("/api/boards/{unknown}/export.json{token}"),
     ] {
         let (status, body) = http(server.addr(), "GET", &path, "").await;
         assert_eq!(status, 404, "{path}: {body}");
+    }
+    // A board's export needs one of its links.
+    let (board, _) = create(&server).await;
+    let other = server.create_board().await;
+    for (query, expected) in [
+        (String::new(), 401),
+        ("?token=".to_owned(), 403),
+        (format!("?token={}", other.edit_token), 403),
+        (format!("?token={}", other.read_token), 403),
+        (format!("?token=e-{}", &board.read_token[2..]), 403),
+        (board.read_query(), 200),
+    ] {
+        let path = format!("/api/boards/{board}/export.md{query}");
+        let (status, body) = http(server.addr(), "GET", &path, "").await;
+        assert_eq!(status, expected, "{path}: {body}");
     }
     let (status, _) = http(server.addr(), "GET", "/api/boards/NOPE/export.md", "").await;
     assert_eq!(status, 400);

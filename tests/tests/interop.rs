@@ -7,7 +7,7 @@
 //! with instructions rather than skip.
 
 use hindsight_shared::{NewNote, NoteColor, NoteId, RegionId};
-use hindsight_tests::node::peer;
+use hindsight_tests::node::{failing_peer, peer};
 use hindsight_tests::{TestServer, YClient, DEADLINE};
 use serde_json::Value;
 
@@ -20,7 +20,13 @@ async fn a_note_written_by_a_stock_yjs_peer_reaches_a_rust_client() {
     let client = YClient::connect(&server.ws_base(), &board).await;
 
     let text = "Pager fired 40 min after the first 5xx 🔥";
-    let out = peer(&server.ws_base(), &board, &["write", "node-note-1", text]).await;
+    let out = peer(
+        &server.ws_base(),
+        &board.id,
+        &board.edit_token,
+        &["write", "node-note-1", text],
+    )
+    .await;
     assert_eq!(out.trim(), r#"{"ok":true}"#);
 
     let id: NoteId = "node-note-1".parse().unwrap();
@@ -76,10 +82,12 @@ async fn a_note_written_by_a_rust_client_reaches_a_stock_yjs_peer() {
         )
     });
 
+    // The read-only link is enough to read, passed as stock `y-websocket` `params`.
     let timeout_ms = DEADLINE.as_millis().to_string();
     let out = peer(
         &server.ws_base(),
-        &board,
+        &board.id,
+        &board.read_token,
         &["read", id.as_str(), &timeout_ms],
     )
     .await;
@@ -106,6 +114,29 @@ async fn a_note_written_by_a_rust_client_reaches_a_stock_yjs_peer() {
     assert_eq!(number("createdAt"), 1_700_000_000_000.0);
     assert_eq!(string("author").as_deref(), Some("Grace"));
 
+    client.close();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stock_yjs_peer_with_the_read_only_link_cannot_write() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start(data.path()).await;
+    let board = server.create_board().await;
+
+    let stderr = failing_peer(
+        &server.ws_base(),
+        &board.id,
+        &board.read_token,
+        &["write", "node-sneaky", "not allowed"],
+    )
+    .await;
+    assert!(
+        stderr.contains("4405 read-only link"),
+        "the peer is told why: {stderr}"
+    );
+    let client = YClient::connect(&server.ws_base(), &board).await;
+    assert!(client.notes().is_empty(), "nothing was stored");
     client.close();
     server.stop().await;
 }

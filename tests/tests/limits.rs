@@ -123,14 +123,14 @@ async fn connections_are_limited_per_board_and_in_total() {
     let ws = server.ws_base();
     let _a = YClient::connect(&ws, &x).await;
     let _b = YClient::connect(&ws, &x).await;
-    let refused = YClient::connect_unsynced(&format!("{ws}/{x}")).await;
+    let refused = YClient::connect_unsynced(&format!("{ws}/{x}{}", x.edit_query())).await;
     let closed = refused.wait_closed().await;
     assert_eq!(closed.code, Some(close::TOO_MANY_CONNECTIONS), "{closed:?}");
     assert_eq!(closed.reason, "board full");
 
     // Another board still has room, until the server as a whole is full.
     let _c = YClient::connect(&ws, &y).await;
-    let refused = YClient::connect_unsynced(&format!("{ws}/{y}")).await;
+    let refused = YClient::connect_unsynced(&format!("{ws}/{y}{}", y.edit_query())).await;
     let closed = refused.wait_closed().await;
     assert_eq!(closed.code, Some(close::TOO_MANY_CONNECTIONS), "{closed:?}");
     assert_eq!(closed.reason, "server full");

@@ -9,9 +9,9 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{NewNote, NoteColor, NoteId};
 use hindsight_tests::binary::{server_binary, spawn};
-use hindsight_tests::{eventually, http, TestServer, YClient, DEADLINE};
+use hindsight_tests::{eventually, http, TestBoard, TestServer, YClient, DEADLINE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::Command;
@@ -175,7 +175,12 @@ async fn the_binary_serves_the_client_it_embeds_from_an_empty_directory() {
         Some("text/html; charset=utf-8")
     );
     assert_eq!(index.header("cache-control"), Some("no-cache"));
-    let board = get(addr, &format!("/b/{}", BoardId::from_random([7; 16])), &[]).await;
+    let board = get(
+        addr,
+        &format!("/b/{}", hindsight_shared::BoardId::from_random([7; 16])),
+        &[],
+    )
+    .await;
     assert_eq!(board.status, 200);
     assert_eq!(
         board.body, index.body,
@@ -297,7 +302,7 @@ async fn json_logs_carry_a_span_per_connection_and_no_secrets() {
     let (status, body) = http(server.addr, "POST", "/api/boards", "").await;
     assert_eq!(status, 201);
     let created: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let board: BoardId = created["id"].as_str().unwrap().parse().unwrap();
+    let board = TestBoard::from_answer(&body);
     let key = created["facilitatorKey"].as_str().unwrap().to_owned();
     let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
 
@@ -319,6 +324,10 @@ async fn json_logs_carry_a_span_per_connection_and_no_secrets() {
         "every line is JSON:\n{log}"
     );
     assert!(!log.contains(&key), "the facilitator key is never logged");
+    assert!(
+        !log.contains(&board.edit_token[2..]),
+        "link tokens are never logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,7 +339,7 @@ async fn websockets_from_foreign_origins_are_refused_once_origins_are_configured
     })
     .await;
     let board = server.create_board().await;
-    let url = format!("{}/{board}", server.ws_base());
+    let url = format!("{}/{board}{}", server.ws_base(), board.edit_query());
     let connect = |origin: Option<&'static str>| {
         let mut request = url.clone().into_client_request().unwrap();
         if let Some(origin) = origin {
@@ -361,15 +370,14 @@ async fn websockets_from_foreign_origins_are_refused_once_origins_are_configured
 
 /// Three boards with content, one of them with more updates than a snapshot holds (so
 /// the backup must fold stored updates in), written through a real server.
-async fn make_boards(data: &Path) -> Vec<BoardId> {
+async fn make_boards(data: &Path) -> Vec<TestBoard> {
     let server = TestServer::start_with(data, |c| c.compact_every = 4).await;
     let mut ids = Vec::new();
     for (i, title) in ["Payments outage", "DNS flap", "Empty"].iter().enumerate() {
         let body = format!(r#"{{"title":"{title}"}}"#);
         let (status, reply) = http(server.addr(), "POST", "/api/boards", &body).await;
         assert_eq!(status, 201, "{reply}");
-        let json: serde_json::Value = serde_json::from_str(&reply).unwrap();
-        let id: BoardId = json["id"].as_str().unwrap().parse().unwrap();
+        let id = TestBoard::from_answer(&reply);
         let notes = [7, 2, 0][i];
         if notes > 0 {
             let client = YClient::connect(&server.ws_base(), &id).await;
@@ -391,7 +399,7 @@ async fn make_boards(data: &Path) -> Vec<BoardId> {
 }
 
 /// Every board's JSON export, by id.
-async fn exports(data: &Path, ids: &[BoardId]) -> Vec<String> {
+async fn exports(data: &Path, ids: &[TestBoard]) -> Vec<String> {
     let mut all = Vec::new();
     for id in ids {
         all.push(
@@ -432,6 +440,16 @@ async fn a_backup_restores_every_board_identically_into_a_wiped_data_dir() {
         "every board is identical"
     );
     assert_eq!(admin(&data, &["boards", "list"]).await, listed);
+    // The links come back with the boards: the old ones still work.
+    {
+        let server = TestServer::start(&data).await;
+        let writer = YClient::connect(&server.ws_base(), &ids[0]).await;
+        let reader = YClient::connect_read_only(&server.ws_base(), &ids[1]).await;
+        assert_eq!(writer.notes().len(), 7);
+        assert_eq!(reader.notes().len(), 2);
+        drop((writer, reader));
+        server.stop().await;
+    }
 
     // A data directory that holds boards is only overwritten on request.
     let refused = admin_fails(&data, &["restore", file.to_str().unwrap()]).await;
@@ -486,7 +504,12 @@ async fn boards_move_between_data_dirs_by_export_and_import() {
             .trim()
             .to_owned()
     };
-    let imported: BoardId = field("board:").parse().unwrap();
+    let imported = TestBoard::from_url(&field("edit link:"));
+    assert_eq!(imported.id.to_string(), field("board:"));
+    assert_eq!(
+        TestBoard::from_url(&field("read-only link:")).read_token,
+        imported.read_token
+    );
     let key = field("facilitator key:");
     assert_eq!(
         admin(
@@ -504,12 +527,37 @@ async fn boards_move_between_data_dirs_by_export_and_import() {
         "the imported board is the exported one"
     );
 
-    // The printed key is the new board's facilitator key.
+    // The printed link opens the board, and the key is its facilitator key.
     let server = TestServer::start(&other).await;
     let client = YClient::connect(&server.ws_base(), &imported).await;
     assert!(client.edit(|b, txn| b.is_facilitator(txn, &key)));
     drop(client);
     server.stop().await;
+
+    // New links replace the old ones, which stop working.
+    let said = admin(&other, &["boards", "links", &imported.id.to_string()]).await;
+    let relinked = TestBoard::from_url(
+        said.lines()
+            .find_map(|l| l.strip_prefix("edit link:"))
+            .unwrap_or_else(|| panic!("no edit link in:\n{said}"))
+            .trim(),
+    );
+    assert_ne!(relinked.edit_token, imported.edit_token);
+    let server = TestServer::start(&other).await;
+    for old in [imported.edit_query(), imported.read_query()] {
+        let refused =
+            YClient::connect_unsynced(&format!("{}/{}{old}", server.ws_base(), imported)).await;
+        assert_eq!(
+            refused.wait_closed().await.code,
+            Some(hindsight_shared::close::TOKEN_REFUSED)
+        );
+    }
+    let client = YClient::connect(&server.ws_base(), &relinked).await;
+    assert!(client.edit(|b, txn| b.is_facilitator(txn, &key)));
+    drop(client);
+    server.stop().await;
+    let unknown = admin_fails(&other, &["boards", "links", &"ab".repeat(16)]).await;
+    assert!(unknown.contains("there is no board"), "{unknown}");
 
     // Deleting is for good, and only for a board that exists.
     let said = admin(&data, &["boards", "delete", &original]).await;

@@ -4,9 +4,10 @@
 
 use std::sync::{Arc, Condvar, Mutex};
 
+use hindsight_server::store::Links;
 use hindsight_server::{SledStore, Store, StoreError};
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{AccessHashes, BoardId, NewNote, NoteColor, NoteId};
 use hindsight_tests::{eventually, TestServer, YClient};
 
 /// A sled store whose appends wait until the test opens the gate.
@@ -29,8 +30,19 @@ impl GatedStore {
 }
 
 impl Store for GatedStore {
-    fn create(&self, board: &BoardId, snapshot: &[u8]) -> Result<(), StoreError> {
-        self.inner.create(board, snapshot)
+    fn create(
+        &self,
+        board: &BoardId,
+        snapshot: &[u8],
+        links: Option<&AccessHashes>,
+    ) -> Result<(), StoreError> {
+        self.inner.create(board, snapshot, links)
+    }
+    fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
+        self.inner.links(board)
+    }
+    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
+        self.inner.set_links(board, links)
     }
     fn load(
         &self,
@@ -124,7 +136,7 @@ async fn saved_is_acknowledged_only_after_the_update_is_in_sled() {
         "acknowledged while the write is still pending"
     );
     let stored = |store: &GatedStore| {
-        let stored = store.load(&board).unwrap().unwrap();
+        let stored = store.load(&board.id).unwrap().unwrap();
         hindsight_server::room::load_doc(&stored).map(|doc| {
             let b = hindsight_shared::Board::new(&doc);
             let txn = yrs::Transact::transact(&doc);

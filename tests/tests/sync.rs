@@ -3,7 +3,7 @@
 
 use hindsight_shared::region::RegionId;
 use hindsight_shared::{close, NewNote, NoteColor, NoteId};
-use hindsight_tests::{http, TestServer, YClient};
+use hindsight_tests::{http, TestBoard, TestServer, YClient};
 use yrs::updates::encoder::Encode;
 
 fn note_at(region: RegionId, dx: f64, text: &str, author: &str) -> NewNote {
@@ -162,11 +162,13 @@ async fn board_creation_and_malformed_ids() {
     assert!(id
         .bytes()
         .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    let board = TestBoard::from_answer(&body);
     assert_eq!(
         json["url"].as_str().unwrap(),
-        format!("{}/b/{id}", server.http_base())
+        format!("{}/b/{id}?token={}", server.http_base(), board.edit_token),
+        "the creator goes to the edit link"
     );
-    let client = YClient::connect(&server.ws_base(), &id.parse().unwrap()).await;
+    let client = YClient::connect(&server.ws_base(), &board).await;
     assert_eq!(client.title(), "DB failover");
 
     let (status, _) = http(server.addr(), "POST", "/api/boards", "{not json").await;
@@ -190,8 +192,13 @@ async fn board_creation_and_malformed_ids() {
 
     let bad = YClient::connect_unsynced(&format!("{}/not-a-board", server.ws_base())).await;
     assert_eq!(bad.wait_closed().await.code, Some(close::INVALID_BOARD_ID));
-    let unknown =
-        YClient::connect_unsynced(&format!("{}/{}", server.ws_base(), "ab".repeat(16))).await;
+    let unknown = YClient::connect_unsynced(&format!(
+        "{}/{}?token=e-{}",
+        server.ws_base(),
+        "ab".repeat(16),
+        "0".repeat(32)
+    ))
+    .await;
     assert_eq!(
         unknown.wait_closed().await.code,
         Some(close::BOARD_NOT_FOUND)

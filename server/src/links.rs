@@ -1,0 +1,79 @@
+//! Checking a board link: what the `?token=` of a WebSocket URL or export request grants
+//! on a board (see `hindsight_shared::access` for the tokens themselves). The WebSocket
+//! refuses with a close code, the HTTP API with a status; both come from here.
+
+use std::sync::Arc;
+
+use hindsight_shared::{close, Access, BoardId, Token, TokenError};
+
+use crate::stats::{self, ErrorKind};
+use crate::store::{Links, Store};
+
+/// The query of a board link or WebSocket URL. Other parameters are ignored, so stock
+/// `y-websocket` clients may add their own.
+#[derive(serde::Deserialize)]
+pub struct LinkQuery {
+    pub token: Option<String>,
+}
+
+/// Why a link grants nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("the link has no token (?token=…)")]
+    Missing,
+    #[error("the link is not valid for this board")]
+    Refused,
+    #[error("no such board")]
+    NoBoard,
+    #[error("the board's links could not be read")]
+    Unavailable,
+}
+
+impl LinkError {
+    /// The WebSocket close code and reason for this refusal.
+    pub fn close(self) -> (u16, &'static str) {
+        match self {
+            LinkError::Missing => (close::TOKEN_MISSING, "link has no token"),
+            LinkError::Refused => (close::TOKEN_REFUSED, "link not valid"),
+            LinkError::NoBoard => (close::BOARD_NOT_FOUND, "board not found"),
+            LinkError::Unavailable => (close::SERVER_ERROR, "board unavailable"),
+        }
+    }
+}
+
+/// What `token` grants on `board`. Checked before the board is loaded, so a wrong link
+/// costs one small read; the token is parsed before the store is touched.
+pub async fn authorize(
+    store: &Arc<dyn Store>,
+    board: &BoardId,
+    token: Option<&str>,
+) -> Result<Access, LinkError> {
+    let token = Token::parse(token).map_err(|e| match e {
+        TokenError::Missing => LinkError::Missing,
+        TokenError::Malformed => refused(),
+    })?;
+    let store = Arc::clone(store);
+    let board = *board;
+    let links = tokio::task::spawn_blocking(move || store.links(&board))
+        .await
+        .map_err(|_| LinkError::Unavailable)?;
+    match links {
+        Ok(Links::Hashes(hashes)) => hashes.check(&token).ok_or_else(refused),
+        Ok(Links::NoBoard) => Err(LinkError::NoBoard),
+        Ok(Links::Unlinked) => {
+            tracing::warn!("board has no links; `hindsight boards links ID` issues them");
+            Err(refused())
+        }
+        Err(e) => {
+            stats::error(ErrorKind::Storage);
+            tracing::error!(error = %e, "cannot read the board's links");
+            Err(LinkError::Unavailable)
+        }
+    }
+}
+
+fn refused() -> LinkError {
+    stats::error(ErrorKind::Access);
+    tracing::warn!("link refused");
+    LinkError::Refused
+}
