@@ -73,6 +73,17 @@ pub struct Outcome {
     pub broadcast: Vec<Bytes>,
     /// The document change the message caused, to persist before anything is delivered.
     pub update: Option<Vec<u8>>,
+    /// The message was refused after part of it took effect: deliver and persist the rest
+    /// of the outcome as usual, then close the sender with this error.
+    pub refused: Option<ProtocolError>,
+}
+
+/// What applying an update did to the document.
+struct Applied {
+    /// What it added (nothing when the server already had all of it).
+    delta: Option<Vec<u8>>,
+    /// Why it stopped part-way, if it did.
+    failed: Option<ProtocolError>,
 }
 
 pub struct Room {
@@ -185,10 +196,18 @@ impl Room {
                     if !decode_update(&update)?.is_empty() {
                         return Err(ProtocolError::ReadOnly);
                     }
-                } else if let Some(delta) = self.apply(&update)? {
-                    out.broadcast
-                        .push(encode(Message::Sync(SyncMessage::Update(delta.clone()))));
-                    out.update = Some(delta);
+                } else {
+                    let applied = self.apply(&update)?;
+                    if let Some(delta) = applied.delta {
+                        out.broadcast
+                            .push(encode(Message::Sync(SyncMessage::Update(delta.clone()))));
+                        out.update = Some(delta);
+                    }
+                    if applied.failed.is_some() {
+                        // Not counted as saved: the sender's message was not taken whole.
+                        out.refused = applied.failed;
+                        return Ok(out);
+                    }
                 }
             }
             Message::Awareness(update) => {
@@ -270,11 +289,16 @@ impl Room {
     /// than the raw bytes means duplicates cost nothing and blocks still waiting for
     /// their predecessors are stored once they integrate.
     ///
+    /// Yrs may integrate the first blocks of an update and then fail on a later one (a
+    /// parent that does not exist, say); it cannot take them back. Those blocks are the
+    /// document's now, so their delta is returned with the error, to be persisted and
+    /// relayed: the stored board and every replica must hold what the room holds.
+    ///
     /// The limits are checked before the document is touched, since Yrs cannot undo an
     /// applied update: the size against the update's own length (what it adds cannot be
     /// more), the note count against the most notes an update that long could add, and
     /// only when that could cross the limit, by applying it to a scratch copy first.
-    fn apply(&mut self, bytes: &[u8]) -> Result<Option<Vec<u8>>, ProtocolError> {
+    fn apply(&mut self, bytes: &[u8]) -> Result<Applied, ProtocolError> {
         let update = decode_update(bytes)?;
         if self.size.saturating_add(bytes.len()) > self.limits.max_bytes {
             return Err(ProtocolError::TooLarge(self.limits.max_bytes));
@@ -287,19 +311,21 @@ impl Room {
                 return Err(ProtocolError::TooManyNotes(self.limits.max_notes));
             }
         }
-        let delta = {
+        let (delta, failed) = {
             let doc = self.awareness.doc();
             let mut txn = doc.transact_mut();
-            txn.apply_update(update)
-                .map_err(|e| ProtocolError::BadUpdate(e.to_string()))?;
-            if txn.insert_set().is_empty() && txn.delete_set().is_empty() {
-                return Ok(None);
-            }
-            txn.encode_update_v1()
+            let failed = txn
+                .apply_update(update)
+                .err()
+                .map(|e| ProtocolError::BadUpdate(e.to_string()));
+            let changed = !(txn.insert_set().is_empty() && txn.delete_set().is_empty());
+            (changed.then(|| txn.encode_update_v1()), failed)
         };
-        self.size += delta.len();
-        self.count_notes();
-        Ok(Some(delta))
+        if let Some(delta) = &delta {
+            self.size += delta.len();
+            self.count_notes();
+        }
+        Ok(Applied { delta, failed })
     }
 
     /// How many notes the document would hold with `update` applied, found on a copy.
@@ -483,6 +509,68 @@ mod tests {
         c.receive(&out.reply[0]);
         assert_eq!(c.text("n1").as_deref(), Some("slow alerts"));
         assert_eq!(c.board.title(&c.doc.transact()), "Incident");
+    }
+
+    /// Feeds `input` to a room the way the `receive` fuzz target does
+    /// (`[connection][length u16 LE][frame]`…) and checks that the deltas the room hands
+    /// out for storage rebuild exactly the room's document.
+    fn replay_fuzz_input(input: &[u8], read_only: Option<ConnId>) {
+        let doc = new_doc(Some(1));
+        Board::new(&doc).init(&mut doc.transact_mut(), "Fuzzing", 1.0);
+        let start = StoredBoard {
+            snapshot: doc
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default()),
+            ..Default::default()
+        };
+        let mut room = Room::load(&start).unwrap();
+        for conn in 0..3 {
+            let access = if Some(conn) == read_only { Access::Read } else { Access::Edit };
+            room.join(conn, access);
+        }
+        let mut stored = Vec::new();
+        let mut rest = input;
+        while rest.len() >= 3 {
+            let conn = u64::from(rest[0] % 3);
+            let len = usize::from(u16::from_le_bytes([rest[1], rest[2]])).min(rest.len() - 3);
+            if let Ok(outcome) = room.receive(conn, &rest[3..3 + len]) {
+                stored.extend(outcome.update);
+            }
+            rest = &rest[3 + len..];
+        }
+        let persisted = load_doc(&StoredBoard {
+            snapshot: start.snapshot,
+            updates: stored,
+            next_seq: 0,
+        })
+        .unwrap();
+        let clocks = |doc: &Doc| -> Vec<(ClientID, u32)> {
+            let mut v: Vec<_> = doc
+                .transact()
+                .state_vector()
+                .iter()
+                .filter(|(_, &c)| c > 0)
+                .map(|(&k, &c)| (k, c))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(clocks(&persisted), clocks(room.awareness.doc()));
+        assert_eq!(
+            persisted
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default()),
+            room.encode_state(),
+            "what was persisted is the document"
+        );
+    }
+
+    #[test]
+    fn what_a_room_persists_rebuilds_it_for_every_fuzz_finding() {
+        // An update yrs applies in part before it fails on a block with a missing parent.
+        let partly_applied = include_bytes!("../../fuzz/corpus/receive/partly-applied-update");
+        replay_fuzz_input(partly_applied, None);
+        replay_fuzz_input(partly_applied, Some(2));
     }
 
     #[test]

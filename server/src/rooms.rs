@@ -423,19 +423,11 @@ impl RoomTask {
                             out.all_but.extend(
                                 outcome.broadcast.into_iter().map(|f| (conn, f, is_update)),
                             );
+                            if let Some(e) = outcome.refused {
+                                self.refuse(conn, &e, &mut out);
+                            }
                         }
-                        Err(e) => {
-                            stats::error(match e {
-                                ProtocolError::TooLarge(_) | ProtocolError::TooManyNotes(_) => {
-                                    ErrorKind::Limit
-                                }
-                                ProtocolError::ReadOnly => ErrorKind::Access,
-                                _ => ErrorKind::Protocol,
-                            });
-                            tracing::info!(board = %self.board, conn, error = %e, "closing connection");
-                            let (code, reason) = e.close();
-                            self.drop_member(conn, code, reason, &mut out);
-                        }
+                        Err(e) => self.refuse(conn, &e, &mut out),
                     }
                 }
                 Command::Leave { conn } => {
@@ -473,6 +465,18 @@ impl RoomTask {
             .await?;
         self.since_snapshot = 0;
         Ok(())
+    }
+
+    /// Closes a connection whose message was refused, with the error's close code.
+    fn refuse(&mut self, conn: ConnId, e: &ProtocolError, out: &mut Deliveries) {
+        stats::error(match e {
+            ProtocolError::TooLarge(_) | ProtocolError::TooManyNotes(_) => ErrorKind::Limit,
+            ProtocolError::ReadOnly => ErrorKind::Access,
+            _ => ErrorKind::Protocol,
+        });
+        tracing::info!(board = %self.board, conn, error = %e, "closing connection");
+        let (code, reason) = e.close();
+        self.drop_member(conn, code, reason, out);
     }
 
     fn drop_member(&mut self, conn: ConnId, code: u16, reason: &'static str, out: &mut Deliveries) {
