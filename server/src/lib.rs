@@ -14,6 +14,7 @@ pub mod assets;
 pub mod backup;
 pub mod boards;
 pub mod cli;
+pub mod commit;
 pub mod config;
 pub mod health;
 pub mod limits;

@@ -525,7 +525,11 @@ mod tests {
         };
         let mut room = Room::load(&start).unwrap();
         for conn in 0..3 {
-            let access = if Some(conn) == read_only { Access::Read } else { Access::Edit };
+            let access = if Some(conn) == read_only {
+                Access::Read
+            } else {
+                Access::Edit
+            };
             room.join(conn, access);
         }
         let mut stored = Vec::new();

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::commit::GroupCommit;
 use crate::limits::Limits;
 use crate::room::{ConnId, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
@@ -127,6 +128,8 @@ struct Entry {
 /// The registry of loaded rooms.
 pub struct Rooms {
     store: Arc<dyn Store>,
+    /// The flusher every room's writes share.
+    commit: GroupCommit,
     config: RoomConfig,
     /// Held only to look up or replace an entry, never across an await.
     live: Mutex<HashMap<BoardId, Entry>>,
@@ -143,6 +146,7 @@ impl Rooms {
         shutdown: CancellationToken,
     ) -> Arc<Rooms> {
         Arc::new(Rooms {
+            commit: GroupCommit::default(),
             store,
             config,
             live: Mutex::new(HashMap::new()),
@@ -449,8 +453,9 @@ impl RoomTask {
         let (board, first, count) = (self.board, self.next_seq, updates.len() as u64);
         let started = std::time::Instant::now();
         self.rooms
-            .blocking(move |s| s.append(&board, first, &updates))
+            .blocking(move |s| s.write(&board, first, &updates))
             .await?;
+        self.rooms.commit.durable(&self.rooms.store).await?;
         metrics::histogram!(stats::PERSIST_SECONDS).record(started.elapsed().as_secs_f64());
         metrics::counter!(stats::UPDATES_RECEIVED).increment(count);
         self.next_seq += count;

@@ -21,6 +21,7 @@ pub const UPDATES_BROADCAST: &str = "hindsight_updates_broadcast_total";
 pub const BYTES_IN: &str = "hindsight_bytes_in_total";
 pub const BYTES_OUT: &str = "hindsight_bytes_out_total";
 pub const PERSIST_SECONDS: &str = "hindsight_persist_seconds";
+pub const FLUSH_GROUP: &str = "hindsight_flush_group_size";
 pub const ERRORS: &str = "hindsight_errors_total";
 
 /// The kinds of error counted under [`ERRORS`].
@@ -77,6 +78,9 @@ const PERSIST_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// Flush group sizes: how many room batches one flush made durable.
+const GROUP_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+
 /// How often recorded histogram samples are folded in when nobody scrapes `/metrics`.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
@@ -88,6 +92,8 @@ pub fn handle() -> &'static PrometheusHandle {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(PERSIST_SECONDS.into()), &PERSIST_BUCKETS)
             .expect("persist buckets are not empty")
+            .set_buckets_for_metric(Matcher::Full(FLUSH_GROUP.into()), &GROUP_BUCKETS)
+            .expect("group buckets are not empty")
             .build_recorder();
         let handle = recorder.handle();
         // Fails only if something else installed a recorder first; our metrics then go
@@ -136,11 +142,16 @@ fn describe() {
         Unit::Seconds,
         "Time to store and flush one batch of updates"
     );
+    describe_histogram!(
+        FLUSH_GROUP,
+        "Room batches made durable by one flush (group commit across boards)"
+    );
     describe_counter!(ERRORS, "Errors by kind");
     gauge!(BOARDS_LOADED).increment(0.0);
     gauge!(CONNECTIONS).increment(0.0);
     // Registering is enough for the histogram to be listed.
     let _ = histogram!(PERSIST_SECONDS);
+    let _ = histogram!(FLUSH_GROUP);
     for name in [UPDATES_RECEIVED, UPDATES_BROADCAST, BYTES_IN, BYTES_OUT] {
         counter!(name).increment(0);
     }

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use hindsight_shared::{AccessHashes, BoardId};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("board already exists")]
     AlreadyExists,
@@ -69,17 +69,25 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a board's links (the old ones stop working); returns whether the board
     /// exists, and stores nothing if it does not. Durable on return.
     fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError>;
-    /// Appends updates numbered `first_seq`, `first_seq + 1`, … Durable on return.
+    /// Writes updates numbered `first_seq`, `first_seq + 1`, … in one atomic batch,
+    /// without waiting for the disk: they are durable once a later [`Store::flush`]
+    /// returns. Rooms write this way and share flushes (`commit.rs`).
+    fn write(&self, board: &BoardId, first_seq: u64, updates: &[Vec<u8>])
+        -> Result<(), StoreError>;
+    /// [`Store::write`], then [`Store::flush`]. Durable on return.
     fn append(
         &self,
         board: &BoardId,
         first_seq: u64,
         updates: &[Vec<u8>],
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.write(board, first_seq, updates)?;
+        self.flush()
+    }
     /// Replaces the snapshot by one that covers every update numbered below `upto`, and
     /// drops those updates, atomically. Durable on return.
     fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError>;
-    /// Flushes whatever is buffered; used at shutdown.
+    /// Makes every write that returned before this call durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// Every stored board, in id order.
     fn list(&self) -> Result<Vec<BoardId>, StoreError>;
@@ -245,7 +253,7 @@ impl Store for SledStore {
         Ok(Some(stored))
     }
 
-    fn append(
+    fn write(
         &self,
         board: &BoardId,
         first_seq: u64,
@@ -259,7 +267,7 @@ impl Store for SledStore {
             );
         }
         self.boards.apply_batch(batch)?;
-        self.durable()
+        Ok(())
     }
 
     fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
@@ -404,7 +412,7 @@ impl Store for MemStore {
         }))
     }
 
-    fn append(
+    fn write(
         &self,
         board: &BoardId,
         first_seq: u64,
@@ -430,7 +438,7 @@ impl Store for MemStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
+        self.check()
     }
 
     fn list(&self) -> Result<Vec<BoardId>, StoreError> {

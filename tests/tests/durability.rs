@@ -45,9 +45,9 @@ impl Store for FailingFor {
     fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
         self.inner.load(board)
     }
-    fn append(&self, board: &BoardId, first: u64, updates: &[Vec<u8>]) -> Result<(), StoreError> {
+    fn write(&self, board: &BoardId, first: u64, updates: &[Vec<u8>]) -> Result<(), StoreError> {
         self.check(board)?;
-        self.inner.append(board, first, updates)
+        self.inner.write(board, first, updates)
     }
     fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
         self.check(board)?;

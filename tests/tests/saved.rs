@@ -50,7 +50,7 @@ impl Store for GatedStore {
     ) -> Result<Option<hindsight_server::store::StoredBoard>, StoreError> {
         self.inner.load(board)
     }
-    fn append(
+    fn write(
         &self,
         board: &BoardId,
         first_seq: u64,
@@ -64,7 +64,7 @@ impl Store for GatedStore {
         }
         state.0 -= 1;
         drop(state);
-        self.inner.append(board, first_seq, updates)
+        self.inner.write(board, first_seq, updates)
     }
     fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
         self.inner.compact(board, snapshot, upto)
