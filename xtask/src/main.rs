@@ -27,7 +27,8 @@ USAGE:
         The server runs in the repository root, so its default ./data lands there.
     cargo xtask test
         Everything CI checks, in order, stopping at the first failure: rustfmt, clippy
-        (host and wasm32), the release client build, and every test in the workspace.
+        (host and wasm32), the release client build, every test in the workspace, and a
+        short run (15 s) of each fuzz target.
     cargo xtask crash [--cycles N] [--seed S] [--compact-every K]
         Kill the real server with SIGKILL at random moments while clients write (50
         cycles by default), restart it each time, and check that nothing another client

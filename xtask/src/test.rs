@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{self, Result};
+use crate::fuzz;
 use crate::tools::{self, Browser};
 use crate::workspace::Workspace;
 
@@ -16,7 +17,7 @@ struct Step {
     command: Command,
 }
 
-fn steps(ws: &Workspace, browser: &Browser) -> Vec<Step> {
+fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
     let cargo = |args: &[&str]| {
         let mut command = cmd::cargo();
         command.args(args).current_dir(&ws.root);
@@ -39,8 +40,10 @@ fn steps(ws: &Workspace, browser: &Browser) -> Vec<Step> {
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("CHROMIUM", &browser.chromium)
         .env("HINDSIGHT_INTEROP_DIR", ws.interop());
+    let fuzz_decode = fuzz::run(ws, "decode", fuzz::SHORT_RUN_SECONDS)?;
+    let fuzz_receive = fuzz::run(ws, "receive", fuzz::SHORT_RUN_SECONDS)?;
 
-    vec![
+    Ok(vec![
         Step {
             name: "rustfmt",
             hint: "run `cargo fmt --all` to fix the formatting",
@@ -87,8 +90,22 @@ fn steps(ws: &Workspace, browser: &Browser) -> Vec<Step> {
             hint: "rerun one failing test with `cargo test -p <crate> --test <file> <name>`",
             command: tests,
         },
-    ]
+        Step {
+            name: "fuzz decode",
+            hint: FUZZ_HINT,
+            command: fuzz_decode,
+        },
+        Step {
+            name: "fuzz receive",
+            hint: FUZZ_HINT,
+            command: fuzz_receive,
+        },
+    ])
 }
+
+const FUZZ_HINT: &str = "the input that failed is in fuzz/artifacts/; replay it with \
+    `cd fuzz && cargo +nightly fuzz run -O -s none TARGET FILE` (FUZZ_PANICS=1 prints why), \
+    and add it to fuzz/corpus/TARGET once fixed";
 
 enum Outcome {
     Passed(Duration),
@@ -100,8 +117,9 @@ pub fn test(ws: &Workspace) -> Result {
     let started = Instant::now();
     tools::ensure_build_tools(ws)?;
     let browser = tools::ensure_test_tools(ws)?;
+    fuzz::ensure_tools()?;
 
-    let mut steps = steps(ws, &browser);
+    let mut steps = steps(ws, &browser)?;
     let count = steps.len();
     let mut outcomes = Vec::with_capacity(count);
     let mut failure = None;
