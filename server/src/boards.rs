@@ -97,10 +97,10 @@ pub fn read(store: &dyn Store, id: &BoardId) -> Result<Option<Doc>, BoardError> 
         .map_err(|e| BoardError::Unreadable(*id, e))
 }
 
-/// The whole document as one update: what a snapshot or a backup holds.
+/// The whole document as one update: what a snapshot or a backup holds. Integrated
+/// content only, as `Room::encode_state` explains.
 pub fn encode(doc: &Doc) -> Vec<u8> {
-    doc.transact()
-        .encode_state_as_update_v1(&StateVector::default())
+    doc.transact().encode_diff_v1(&StateVector::default())
 }
 
 fn random<const N: usize>() -> Result<[u8; N], BoardError> {
