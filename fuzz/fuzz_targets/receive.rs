@@ -1,13 +1,15 @@
 //! A sequence of frames from three connections into one room, the way `rooms.rs` drives
-//! it. Besides never panicking: the deltas the room hands out for storage, applied to the
-//! board it started from, must load and reach the same state as the room's document
-//! (what is persisted is the document), and the room's own state must load.
+//! it (reloading the board when an update poisons the room). Besides never panicking:
+//! the deltas the room hands out for storage, applied to the board it started from, must
+//! load and reach the same state as the room's document (what is persisted is the
+//! document), the room's own state must load, and the read-only connection changes
+//! nothing.
 //!
 //! Input: repeated `[connection byte][length: u16 LE][frame]`.
 #![no_main]
 
 use hindsight_fuzz::{board, quiet_panics};
-use hindsight_server::room::{load_doc, Room};
+use hindsight_server::room::{load_doc, ProtocolError, Room};
 use hindsight_server::store::StoredBoard;
 use hindsight_shared::Access;
 use libfuzzer_sys::fuzz_target;
@@ -27,28 +29,45 @@ fn clocks(doc: &Doc) -> std::collections::BTreeMap<String, u32> {
 
 const READ_ONLY: u64 = 2;
 
+/// The room as `rooms.rs` loads it from what is stored: the seed board and the deltas
+/// persisted since. Connection 2 holds a read-only link: nothing it sends may change the
+/// board.
+fn load(start: &StoredBoard, stored: &[Vec<u8>]) -> Room {
+    let mut room = Room::load(&StoredBoard {
+        snapshot: start.snapshot.clone(),
+        updates: stored.to_vec(),
+        next_seq: 0,
+    })
+    .expect("what the room persisted loads");
+    for conn in 0..3 {
+        room.join(conn, if conn == READ_ONLY { Access::Read } else { Access::Edit });
+    }
+    room
+}
+
 fuzz_target!(
     init: quiet_panics(),
     |data: &[u8]| {
         let start = board();
-        let mut room = Room::load(&start).expect("the seed board loads");
-        // Connection 2 holds a read-only link: nothing it sends may change the board.
-        for conn in 0..3 {
-            room.join(conn, if conn == READ_ONLY { Access::Read } else { Access::Edit });
-        }
         let mut stored = Vec::new();
+        let mut room = load(&start, &stored);
         let mut rest = data;
         while rest.len() >= 3 {
             let conn = u64::from(rest[0] % 3);
             let len = usize::from(u16::from_le_bytes([rest[1], rest[2]])).min(rest.len() - 3);
             let frame = &rest[3..3 + len];
             rest = &rest[3 + len..];
-            if let Ok(outcome) = room.receive(conn, frame) {
-                assert!(
-                    conn != READ_ONLY || outcome.update.is_none(),
-                    "a read-only connection changed the board"
-                );
-                stored.extend(outcome.update);
+            match room.receive(conn, frame) {
+                Ok(outcome) => {
+                    assert!(
+                        conn != READ_ONLY || outcome.update.is_none(),
+                        "a read-only connection changed the board"
+                    );
+                    stored.extend(outcome.update);
+                }
+                // A poisoned room is given up and the board reloaded from storage.
+                Err(ProtocolError::Poisoned(_)) => room = load(&start, &stored),
+                Err(_) => {}
             }
         }
         let persisted = load_doc(&StoredBoard {

@@ -38,15 +38,19 @@ pub enum ProtocolError {
     TooManyNotes(usize),
     #[error("a read-only connection sent a change")]
     ReadOnly,
+    /// yrs panicked while integrating the update. The document may be half-changed, so
+    /// the room must be reloaded from storage (nothing of it was persisted or relayed).
+    #[error("the update broke the document: {0}")]
+    Poisoned(String),
 }
 
 impl ProtocolError {
     /// The close code and reason the connection is closed with.
     pub fn close(&self) -> (u16, &'static str) {
         match self {
-            ProtocolError::Malformed(_) | ProtocolError::BadUpdate(_) => {
-                (close::PROTOCOL_ERROR, "malformed message")
-            }
+            ProtocolError::Malformed(_)
+            | ProtocolError::BadUpdate(_)
+            | ProtocolError::Poisoned(_) => (close::PROTOCOL_ERROR, "malformed message"),
             ProtocolError::TooLarge(_) => (close::BOARD_TOO_LARGE, "board size limit reached"),
             ProtocolError::TooManyNotes(_) => (close::TOO_MANY_NOTES, "note limit reached"),
             ProtocolError::ReadOnly => (close::READ_ONLY, "read-only link"),
@@ -318,8 +322,10 @@ impl Room {
                 return Err(ProtocolError::TooManyNotes(self.limits.max_notes));
             }
         }
-        let (delta, failed) = {
-            let doc = self.awareness.doc();
+        let doc = self.awareness.doc();
+        // A panic inside yrs must not take the room task down with it (every socket of the
+        // board would drop); it is reported, and the caller reloads the board.
+        let (delta, failed) = guard(|| {
             let mut txn = doc.transact_mut();
             let failed = txn
                 .apply_update(update)
@@ -327,7 +333,20 @@ impl Room {
                 .map(|e| ProtocolError::BadUpdate(e.to_string()));
             let changed = !(txn.insert_set().is_empty() && txn.delete_set().is_empty());
             (changed.then(|| txn.encode_update_v1()), failed)
-        };
+        })
+        .map_err(ProtocolError::Poisoned)?;
+        // What is stored must load again. yrs can integrate content it then encodes
+        // into bytes it cannot decode; storing those would make the board unloadable,
+        // so the document that holds them is given up instead (and, like a panic, the
+        // board is reloaded from what is stored).
+        if let Some(delta) = &delta {
+            let decodes = guard(|| Update::decode_v1(delta).is_ok()).unwrap_or(false);
+            if !decodes {
+                return Err(ProtocolError::Poisoned(
+                    "the change cannot be stored in a form that loads again".into(),
+                ));
+            }
+        }
         if let Some(delta) = &delta {
             self.size += delta.len();
             self.count_notes();
@@ -386,10 +405,20 @@ pub fn load_doc(stored: &StoredBoard) -> Result<Doc, LoadError> {
     Ok(doc)
 }
 
+/// Decodes an update from a client, refusing one whose block ranges do not add up.
+///
+/// yrs keeps clocks as `u32` and adds lengths to them while it integrates; an update
+/// whose `clock + len` overflows is accepted by the decoder and breaks integration later.
+/// Listing its insertions does the same additions here, where the overflow panics
+/// harmlessly (the server builds yrs with overflow checks) and the update is refused.
 fn decode_update(bytes: &[u8]) -> Result<Update, ProtocolError> {
-    guard(|| Update::decode_v1(bytes))
-        .and_then(|r| r.map_err(|e| e.to_string()))
-        .map_err(ProtocolError::BadUpdate)
+    guard(|| {
+        let update = Update::decode_v1(bytes).map_err(|e| e.to_string())?;
+        let _ = update.insertions(true);
+        Ok(update)
+    })
+    .and_then(|r| r)
+    .map_err(ProtocolError::BadUpdate)
 }
 
 fn encode(message: Message) -> Bytes {
@@ -530,31 +559,40 @@ mod tests {
                 .encode_state_as_update_v1(&StateVector::default()),
             ..Default::default()
         };
-        let mut room = Room::load(&start).unwrap();
-        for conn in 0..3 {
-            let access = if Some(conn) == read_only {
-                Access::Read
-            } else {
-                Access::Edit
-            };
-            room.join(conn, access);
-        }
+        // The room as `rooms.rs` would load it from what is stored so far.
+        let load = |stored: &[Vec<u8>]| {
+            let mut room = Room::load(&StoredBoard {
+                snapshot: start.snapshot.clone(),
+                updates: stored.to_vec(),
+                next_seq: 0,
+            })
+            .expect("what the room persisted loads");
+            for conn in 0..3 {
+                let access = if Some(conn) == read_only {
+                    Access::Read
+                } else {
+                    Access::Edit
+                };
+                room.join(conn, access);
+            }
+            room
+        };
         let mut stored = Vec::new();
+        let mut room = load(&stored);
         let mut rest = input;
         while rest.len() >= 3 {
             let conn = u64::from(rest[0] % 3);
             let len = usize::from(u16::from_le_bytes([rest[1], rest[2]])).min(rest.len() - 3);
-            if let Ok(outcome) = room.receive(conn, &rest[3..3 + len]) {
-                stored.extend(outcome.update);
+            match room.receive(conn, &rest[3..3 + len]) {
+                Ok(outcome) => stored.extend(outcome.update),
+                // A poisoned room is given up and the board reloaded from storage.
+                Err(ProtocolError::Poisoned(_)) => room = load(&stored),
+                Err(_) => {}
             }
             rest = &rest[3 + len..];
         }
-        let persisted = load_doc(&StoredBoard {
-            snapshot: start.snapshot,
-            updates: stored,
-            next_seq: 0,
-        })
-        .unwrap();
+        let reloaded = load(&stored);
+        let persisted = reloaded.awareness.doc();
         let clocks = |doc: &Doc| -> Vec<(ClientID, u32)> {
             let mut v: Vec<_> = doc
                 .transact()
@@ -566,7 +604,7 @@ mod tests {
             v.sort();
             v
         };
-        assert_eq!(clocks(&persisted), clocks(room.awareness.doc()));
+        assert_eq!(clocks(persisted), clocks(room.awareness.doc()));
         assert_eq!(
             persisted
                 .transact()
@@ -577,11 +615,49 @@ mod tests {
     }
 
     #[test]
+    fn an_update_whose_change_cannot_be_stored_poisons_the_room() {
+        // One sync update (from the `receive` fuzz target) that yrs integrates and then
+        // encodes into bytes it cannot decode.
+        let frame = include_bytes!("../../tests/data/unstorable-update.bin");
+        let mut room = empty_room();
+        room.join(1, Access::Edit);
+        assert!(matches!(
+            room.receive(1, frame),
+            Err(ProtocolError::Poisoned(_))
+        ));
+    }
+
+    #[test]
+    fn an_update_whose_clocks_overflow_is_refused_and_changes_nothing() {
+        // Found by the `decode` fuzz target: a block at clock 2^29 - 2 whose length
+        // takes it past u32::MAX, on the board's own client.
+        let frame = include_bytes!("../../fuzz/corpus/decode/overflowing-clock");
+        let doc = new_doc(Some(1));
+        Board::new(&doc).init(&mut doc.transact_mut(), "Fuzzing", 1.0);
+        let start = StoredBoard {
+            snapshot: doc.transact().encode_diff_v1(&StateVector::default()),
+            ..Default::default()
+        };
+        let mut room = Room::load(&start).unwrap();
+        room.join(1, Access::Edit);
+        let before = room.encode_state();
+        assert!(matches!(
+            room.receive(1, frame),
+            Err(ProtocolError::BadUpdate(_))
+        ));
+        assert_eq!(room.encode_state(), before);
+    }
+
+    #[test]
     fn what_a_room_persists_rebuilds_it_for_every_fuzz_finding() {
         // An update yrs applies in part before it fails on a block with a missing parent.
         let partly_applied = include_bytes!("../../fuzz/corpus/receive/partly-applied-update");
         replay_fuzz_input(partly_applied, None);
         replay_fuzz_input(partly_applied, Some(2));
+        // Integrates, but yrs encodes what it added into bytes it cannot decode again.
+        let unstorable = include_bytes!("../../fuzz/corpus/receive/undecodable-delta");
+        replay_fuzz_input(unstorable, None);
+        replay_fuzz_input(unstorable, Some(2));
         // Leaves a pending update that yrs' own `encode_state_as_update_v1` panics on.
         let pending = include_bytes!("../../fuzz/corpus/receive/unencodable-pending-update");
         replay_fuzz_input(pending, None);

@@ -277,6 +277,9 @@ struct RoomTask {
     next_seq: u64,
     /// Updates stored since the last snapshot.
     since_snapshot: u64,
+    /// An update made yrs panic half-way: this document is not to be trusted, used or
+    /// snapshotted; the room closes after the current batch and the board reloads.
+    poisoned: bool,
 }
 
 /// Messages to deliver once the batch they belong to is durable.
@@ -336,12 +339,15 @@ impl RoomTask {
             members: HashMap::new(),
             next_seq,
             since_snapshot,
+            poisoned: false,
         };
         let reason = task.serve(&mut commands).await;
         // The last snapshot is written while this room is still registered, so joiners
         // queue behind it; once the room is closed below they retry against a fresh room,
         // which loads the snapshot. No load ever races with this write.
-        if reason.0 != close::SERVER_ERROR && task.since_snapshot > 0 {
+        // Neither a board that failed to store nor a poisoned document is snapshotted:
+        // the stored updates are the truth.
+        if reason.0 != close::SERVER_ERROR && !task.poisoned && task.since_snapshot > 0 {
             if let Err(e) = task.compact().await {
                 stats::error(ErrorKind::Storage);
                 tracing::warn!(%board, error = %e, "snapshot on unload failed; the update log is kept");
@@ -387,6 +393,11 @@ impl RoomTask {
                 tracing::error!(board = %self.board, error = %e, "storing updates failed; closing the room");
                 return (close::SERVER_ERROR, "storage failure");
             }
+            // What this batch stored before the poisoned update is durable and was
+            // delivered; everyone reconnects to the board as stored.
+            if self.poisoned {
+                return (close::GOING_AWAY, "board reloading");
+            }
         }
     }
 
@@ -416,7 +427,10 @@ impl RoomTask {
                     self.members.insert(conn, Member { outbox, kicked });
                 }
                 Command::Frame { conn, frame } => {
-                    if !self.members.contains_key(&conn) {
+                    // After a poisoned update, nothing more is applied to this document;
+                    // unacknowledged frames are not lost, as clients resend what the
+                    // reloaded board lacks when they sync again.
+                    if !self.members.contains_key(&conn) || self.poisoned {
                         continue;
                     }
                     match self.room.receive(conn, &frame) {
@@ -479,6 +493,10 @@ impl RoomTask {
             ProtocolError::ReadOnly => ErrorKind::Access,
             _ => ErrorKind::Protocol,
         });
+        if matches!(e, ProtocolError::Poisoned(_)) {
+            tracing::error!(board = %self.board, conn, error = %e, "document broken by an update; reloading the board");
+            self.poisoned = true;
+        }
         tracing::info!(board = %self.board, conn, error = %e, "closing connection");
         let (code, reason) = e.close();
         self.drop_member(conn, code, reason, out);

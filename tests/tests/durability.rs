@@ -148,3 +148,44 @@ async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharme
     assert!(after.notes().iter().any(|n| n.id == id("elsewhere")));
     server.stop().await;
 }
+
+/// An update yrs accepts but cannot store in a loadable form (found by fuzzing) closes
+/// its sender as malformed; the room gives up its document and everyone reconnects to
+/// the board as stored, which still loads and has everything acknowledged before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_that_cannot_be_stored_reloads_the_board_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let board = server.create_board().await;
+    let ws = server.ws_base();
+    let writer = YClient::connect(&ws, &board).await;
+    writer.track_saves();
+    writer.edit(|b, txn| b.add_note(txn, &id("kept"), note("acknowledged before")));
+    writer.wait_saved(writer.sent_changes()).await;
+
+    let hostile = YClient::connect(&ws, &board).await;
+    hostile.send_raw(include_bytes!("../data/unstorable-update.bin").to_vec());
+    let closed = hostile.wait_closed().await;
+    assert_eq!(closed.code, Some(close::PROTOCOL_ERROR), "{closed:?}");
+    let reloading = writer.wait_closed().await;
+    assert_eq!(reloading.code, Some(close::GOING_AWAY), "{reloading:?}");
+    assert_eq!(reloading.reason, "board reloading");
+
+    let after = YClient::connect(&ws, &board).await;
+    assert_eq!(after.notes().len(), 1);
+    assert_eq!(after.notes()[0].text, "acknowledged before");
+    after.track_saves();
+    after.edit(|b, txn| b.add_note(txn, &id("later"), note("still editable")));
+    after.wait_saved(after.sent_changes()).await;
+    drop(after);
+    server.stop().await;
+
+    let server = TestServer::start(dir.path()).await;
+    let restarted = YClient::connect(&server.ws_base(), &board).await;
+    assert_eq!(
+        restarted.notes().len(),
+        2,
+        "the board loads after a restart"
+    );
+    server.stop().await;
+}

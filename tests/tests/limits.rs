@@ -50,7 +50,11 @@ async fn a_note_past_the_limit_closes_that_connection_and_is_not_stored() {
     assert_eq!(closed.code, Some(close::TOO_MANY_NOTES), "{closed:?}");
     assert!(!close::is_retryable(close::TOO_MANY_NOTES));
 
-    // The others keep the board as it was and can still edit it.
+    // The others keep the board as it was and can still edit it (once the watcher has
+    // the notes: the acknowledgement to the writer does not wait for the watcher).
+    watcher
+        .wait_until("the three notes", |b, txn| b.note_count(txn) == 3)
+        .await;
     watcher.edit(|b, txn| b.edit_text(txn, &id("n0"), "edited at the limit"));
     let late = YClient::connect(&server.ws_base(), &board).await;
     late.wait_until("the edit, and no fourth note", |b, txn| {
