@@ -25,6 +25,7 @@ pub mod rooms;
 pub mod security;
 pub mod stats;
 pub mod store;
+pub mod vocabulary;
 pub mod ws;
 
 use std::net::SocketAddr;

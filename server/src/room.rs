@@ -20,6 +20,7 @@ use hindsight_shared::{close, protocol, Access, Board};
 
 use crate::limits::DocumentLimits;
 use crate::store::StoredBoard;
+use crate::vocabulary;
 
 /// Identifies one connection within the server.
 pub type ConnId = u64;
@@ -94,12 +95,16 @@ pub struct Room {
     awareness: Awareness,
     conns: HashMap<ConnId, Peer>,
     limits: DocumentLimits,
-    /// The document's size in bytes: its encoded state when loaded, plus every delta
+    /// The document's size in bytes: what the store held when loaded, plus every delta
     /// applied since. Deltas overlap a little with what they replace, so this
-    /// overestimates, never under; `measure` makes it exact again after a snapshot.
+    /// overestimates, never under; `snapshot` makes it exact again.
     size: usize,
     /// Notes in the document, kept current after every applied update.
     notes: usize,
+    /// The sync step 2 for a peer that has nothing yet (a page opening the board), kept
+    /// until the document changes: a meeting's worth of people opening a board costs one
+    /// encoding of it, not one each.
+    full_state: Option<Bytes>,
 }
 
 /// What the room remembers about one connection.
@@ -124,10 +129,14 @@ impl Room {
             awareness: Awareness::new(load_doc(stored)?),
             conns: HashMap::new(),
             limits: DocumentLimits::default(),
-            size: 0,
+            // What is stored is an encoding of the document (overlapping a little), so
+            // its length bounds the size from above without encoding it again: loading a
+            // large board is the cold open people wait for.
+            size: stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>(),
             notes: 0,
+            full_state: None,
         };
-        room.measure();
+        room.count_notes();
         Ok(room)
     }
 
@@ -136,12 +145,6 @@ impl Room {
     pub fn with_limits(mut self, limits: DocumentLimits) -> Room {
         self.limits = limits;
         self
-    }
-
-    /// Recomputes the document's size and note count.
-    fn measure(&mut self) {
-        self.size = self.encode_state().len();
-        self.count_notes();
     }
 
     fn count_notes(&mut self) {
@@ -266,11 +269,17 @@ impl Room {
     }
 
     /// The whole document as one update, for a snapshot; the size limit is measured
-    /// against it from now on.
-    pub fn snapshot(&mut self) -> Vec<u8> {
+    /// against it from now on. `None` if the encoding does not read back as a board
+    /// update: a snapshot replaces the updates it covers, so it must load for sure,
+    /// and the update log is kept instead.
+    pub fn snapshot(&mut self) -> Option<Vec<u8>> {
         let state = self.encode_state();
+        if let Err(e) = vocabulary::check(&state) {
+            tracing::error!(error = %e, "the board's state does not encode readably; not compacting");
+            return None;
+        }
         self.size = state.len();
-        state
+        Some(state)
     }
 
     /// The whole document as one update.
@@ -288,11 +297,20 @@ impl Room {
     }
 
     /// What a peer with state `sv` lacks, integrated content only (see `encode_state`).
-    fn sync_step2(&self, sv: &StateVector) -> Bytes {
+    fn sync_step2(&mut self, sv: &StateVector) -> Bytes {
+        if sv.is_empty() {
+            if let Some(state) = &self.full_state {
+                return state.clone();
+            }
+        }
         let txn = self.awareness.doc().transact();
-        encode(Message::Sync(SyncMessage::SyncStep2(
+        let reply = encode(Message::Sync(SyncMessage::SyncStep2(
             txn.encode_diff_v1(sv),
-        )))
+        )));
+        if sv.is_empty() {
+            self.full_state = Some(reply.clone());
+        }
+        reply
     }
 
     /// Integrates an update and returns exactly what it added to the document (nothing
@@ -349,6 +367,7 @@ impl Room {
         }
         if let Some(delta) = &delta {
             self.size += delta.len();
+            self.full_state = None;
             self.count_notes();
         }
         Ok(Applied { delta, failed })
@@ -405,13 +424,15 @@ pub fn load_doc(stored: &StoredBoard) -> Result<Doc, LoadError> {
     Ok(doc)
 }
 
-/// Decodes an update from a client, refusing one whose block ranges do not add up.
+/// Decodes an update from a client, refusing one outside the board's vocabulary
+/// (`vocabulary.rs`) or whose block ranges do not add up.
 ///
 /// yrs keeps clocks as `u32` and adds lengths to them while it integrates; an update
 /// whose `clock + len` overflows is accepted by the decoder and breaks integration later.
 /// Listing its insertions does the same additions here, where the overflow panics
 /// harmlessly (the server builds yrs with overflow checks) and the update is refused.
 fn decode_update(bytes: &[u8]) -> Result<Update, ProtocolError> {
+    vocabulary::check(bytes).map_err(ProtocolError::BadUpdate)?;
     guard(|| {
         let update = Update::decode_v1(bytes).map_err(|e| e.to_string())?;
         let _ = update.insertions(true);
@@ -615,16 +636,19 @@ mod tests {
     }
 
     #[test]
-    fn an_update_whose_change_cannot_be_stored_poisons_the_room() {
-        // One sync update (from the `receive` fuzz target) that yrs integrates and then
-        // encodes into bytes it cannot decode.
+    fn an_update_outside_the_board_vocabulary_is_refused_before_yrs_sees_it() {
+        // One sync update (from the `receive` fuzz target): an XML text under a root no
+        // board has, which yrs integrates and then encodes into bytes it cannot decode.
         let frame = include_bytes!("../../tests/data/unstorable-update.bin");
         let mut room = empty_room();
         room.join(1, Access::Edit);
-        assert!(matches!(
-            room.receive(1, frame),
-            Err(ProtocolError::Poisoned(_))
-        ));
+        let before = room.encode_state();
+        let refused = room.receive(1, frame).map(|_| ());
+        assert!(
+            matches!(&refused, Err(ProtocolError::BadUpdate(e)) if e.contains("is not part of a board")),
+            "{refused:?}"
+        );
+        assert_eq!(room.encode_state(), before);
     }
 
     #[test]
@@ -658,10 +682,39 @@ mod tests {
         let unstorable = include_bytes!("../../fuzz/corpus/receive/undecodable-delta");
         replay_fuzz_input(unstorable, None);
         replay_fuzz_input(unstorable, Some(2));
+        // A board whose whole state yrs encodes into bytes it cannot decode.
+        let unencodable = include_bytes!("../../fuzz/corpus/receive/unloadable-state");
+        replay_fuzz_input(unencodable, None);
+        replay_fuzz_input(unencodable, Some(2));
         // Leaves a pending update that yrs' own `encode_state_as_update_v1` panics on.
         let pending = include_bytes!("../../fuzz/corpus/receive/unencodable-pending-update");
         replay_fuzz_input(pending, None);
         replay_fuzz_input(pending, Some(2));
+    }
+
+    #[test]
+    fn new_pages_share_one_encoding_until_the_board_changes() {
+        let mut room = empty_room();
+        let writer = Peer::new(1);
+        room.join(1, Access::Edit);
+        room.receive(1, &writer.add_note("n1", "first")).unwrap();
+        let step2 = |room: &mut Room, conn| {
+            room.join(conn, Access::Read);
+            let out = room.receive(conn, &Peer::new(conn).step1()).unwrap();
+            out.reply[0].clone()
+        };
+        let (a, b) = (step2(&mut room, 2), step2(&mut room, 3));
+        assert_eq!(a.as_ptr(), b.as_ptr(), "the second page got the same bytes");
+
+        room.receive(1, &writer.add_note("n2", "second")).unwrap();
+        let late = Peer::new(4);
+        late.receive(&step2(&mut room, 4));
+        assert_eq!(late.text("n1").as_deref(), Some("first"));
+        assert_eq!(
+            late.text("n2").as_deref(),
+            Some("second"),
+            "not a stale copy"
+        );
     }
 
     #[test]

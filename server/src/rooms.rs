@@ -478,7 +478,13 @@ impl RoomTask {
     }
 
     async fn compact(&mut self) -> Result<(), StoreError> {
-        let (board, upto, snapshot) = (self.board, self.next_seq, self.room.snapshot());
+        let (board, upto) = (self.board, self.next_seq);
+        let Some(snapshot) = self.room.snapshot() else {
+            // The stored updates still rebuild the board; try again after more of them.
+            stats::error(ErrorKind::Storage);
+            self.since_snapshot = 0;
+            return Ok(());
+        };
         self.rooms
             .blocking(move |s| s.compact(&board, &snapshot, upto))
             .await?;

@@ -6,6 +6,7 @@
 use futures_util::StreamExt;
 use hindsight_server::Config;
 use hindsight_shared::region::RegionId;
+use hindsight_shared::schema::META;
 use hindsight_shared::{close, NewNote, NoteColor, NoteId};
 use hindsight_tests::{TestServer, YClient, DEADLINE};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -170,17 +171,19 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
     let board = server.create_board().await;
     let ws = server.ws_base();
     // Connected, then never polled again: its frames pile up in the socket buffers.
-    let (mut silent, _) = tokio_tungstenite::connect_async(format!("{ws}/{board}"))
-        .await
-        .expect("connect");
+    let (mut silent, _) =
+        tokio_tungstenite::connect_async(format!("{ws}/{board}{}", board.edit_query()))
+            .await
+            .expect("connect");
     let writer = YClient::connect(&ws, &board).await;
     let reader = YClient::connect(&ws, &board).await;
 
-    // Raw Yjs content outside the board schema: big updates without many messages. The
-    // writer waits for the reader after each one, so the reader's outbox never holds more
-    // than one while the silent client's grows.
-    let scratch = writer.doc.get_or_insert_map("scratch");
-    let seen = reader.doc.get_or_insert_map("scratch");
+    // Big plain values in the board's `meta` map: big updates without many messages.
+    // The writer waits for the reader after each one, so the reader's outbox never holds
+    // more than one while the silent client's grows.
+    let scratch = writer.doc.get_or_insert_map(META);
+    let seen = reader.doc.get_or_insert_map(META);
+    let before = seen.len(&reader.doc.transact()) as usize;
     for i in 0..UPDATES {
         {
             let mut txn = writer.doc.transact_mut();
@@ -188,7 +191,7 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
         }
         reader
             .wait_until("the reader has every update so far", |_, txn| {
-                seen.len(txn) as usize == i + 1
+                seen.len(txn) as usize == before + i + 1
             })
             .await;
     }

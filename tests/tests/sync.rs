@@ -5,6 +5,7 @@ use hindsight_shared::region::RegionId;
 use hindsight_shared::{close, NewNote, NoteColor, NoteId};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
 use yrs::updates::encoder::Encode;
+use yrs::{Map, Transact, WriteTxn};
 
 fn note_at(region: RegionId, dx: f64, text: &str, author: &str) -> NewNote {
     let r = region.region().rect;
@@ -220,8 +221,26 @@ async fn malformed_frames_close_only_that_socket_and_leave_the_board_intact() {
         )
     });
 
-    let cases: [(&str, Vec<u8>, u16); 4] = [
+    // Well-formed Yjs, but outside what a board is made of: refused before yrs sees it.
+    let other_root = {
+        let doc = yrs::Doc::new();
+        let mut txn = doc.transact_mut();
+        txn.get_or_insert_map("elsewhere")
+            .insert(&mut txn, "k", "v");
+        yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(txn.encode_update_v1())).encode_v1()
+    };
+    let cases: [(&str, Vec<u8>, u16); 6] = [
         ("truncated", vec![0, 2, 9, 1], close::PROTOCOL_ERROR),
+        (
+            "an XML text under a stray root, which yrs stores unreadably (found by fuzzing)",
+            include_bytes!("../data/unstorable-update.bin").to_vec(),
+            close::PROTOCOL_ERROR,
+        ),
+        (
+            "a root that is not part of a board",
+            other_root,
+            close::PROTOCOL_ERROR,
+        ),
         (
             "garbage update",
             vec![0, 2, 3, 0xff, 0xff, 0xff],
