@@ -59,11 +59,6 @@ impl ProtocolError {
     }
 }
 
-/// A new note adds at least this many bytes to an update (its map item names the root
-/// `notes` and its key), so an update of `n` bytes adds at most `n / MIN_NOTE_BYTES`
-/// notes. A generous underestimate: the real minimum is over ten.
-const MIN_NOTE_BYTES: usize = 4;
-
 /// Why a stored board could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[error("stored board is unreadable: {0}")]
@@ -134,7 +129,13 @@ impl Room {
             // large board is the cold open people wait for.
             size: stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>(),
             notes: 0,
-            full_state: None,
+            // A board stored as one snapshot (as every board is after it unloads) is
+            // already encoded: the first page to open it gets those bytes.
+            full_state: stored.updates.is_empty().then(|| {
+                encode(Message::Sync(SyncMessage::SyncStep2(
+                    stored.snapshot.clone(),
+                )))
+            }),
         };
         room.count_notes();
         Ok(room)
@@ -200,7 +201,7 @@ impl Room {
             Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
                 if self.is_read_only(conn) {
                     // Only an update that changes nothing is tolerated.
-                    if !decode_update(&update)?.is_empty() {
+                    if !decode_update(&update)?.0.is_empty() {
                         return Err(ProtocolError::ReadOnly);
                     }
                 } else {
@@ -325,15 +326,16 @@ impl Room {
     ///
     /// The limits are checked before the document is touched, since Yrs cannot undo an
     /// applied update: the size against the update's own length (what it adds cannot be
-    /// more), the note count against the most notes an update that long could add, and
-    /// only when that could cross the limit, by applying it to a scratch copy first.
+    /// more), the note count against the most notes the update could add (maps it puts
+    /// in `notes`, from `vocabulary.rs`: none for typing or moving), and only when that
+    /// could cross the limit, by applying it to a scratch copy first.
     fn apply(&mut self, bytes: &[u8]) -> Result<Applied, ProtocolError> {
-        let update = decode_update(bytes)?;
+        let (update, shape) = decode_update(bytes)?;
         if self.size.saturating_add(bytes.len()) > self.limits.max_bytes {
             return Err(ProtocolError::TooLarge(self.limits.max_bytes));
         }
-        if self.notes + bytes.len() / MIN_NOTE_BYTES > self.limits.max_notes {
-            let after = self.notes_after(decode_update(bytes)?)?;
+        if self.notes + shape.notes_at_most > self.limits.max_notes {
+            let after = self.notes_after(decode_update(bytes)?.0)?;
             // A board already over the limit (imported, or the limit lowered) may still
             // be edited, as long as it does not gain notes.
             if after > self.limits.max_notes && after > self.notes {
@@ -431,15 +433,16 @@ pub fn load_doc(stored: &StoredBoard) -> Result<Doc, LoadError> {
 /// whose `clock + len` overflows is accepted by the decoder and breaks integration later.
 /// Listing its insertions does the same additions here, where the overflow panics
 /// harmlessly (the server builds yrs with overflow checks) and the update is refused.
-fn decode_update(bytes: &[u8]) -> Result<Update, ProtocolError> {
-    vocabulary::check(bytes).map_err(ProtocolError::BadUpdate)?;
-    guard(|| {
+fn decode_update(bytes: &[u8]) -> Result<(Update, vocabulary::Shape), ProtocolError> {
+    let shape = vocabulary::check(bytes).map_err(ProtocolError::BadUpdate)?;
+    let update = guard(|| {
         let update = Update::decode_v1(bytes).map_err(|e| e.to_string())?;
         let _ = update.insertions(true);
         Ok(update)
     })
     .and_then(|r| r)
-    .map_err(ProtocolError::BadUpdate)
+    .map_err(ProtocolError::BadUpdate)?;
+    Ok((update, shape))
 }
 
 fn encode(message: Message) -> Bytes {

@@ -30,6 +30,7 @@ const ROOTS: [&str; 3] = [META, NOTES, FACILITATION];
 
 /// Type references a board uses: arrays, maps and texts (`YArrayRefID` … `YTextRefID`).
 const TYPE_ARRAY: u64 = 0;
+const TYPE_MAP: u64 = 1;
 const TYPE_TEXT: u64 = 2;
 
 const CONTENT_DELETED: u8 = 1;
@@ -42,17 +43,27 @@ const STRUCT_SKIP: u8 = 10;
 /// Deepest nesting of arrays and objects inside one `any` value.
 const MAX_ANY_DEPTH: u32 = 32;
 
+/// What the room needs to know about an update that passed [`check`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The most notes the update can add: maps it inserts at the root of `notes`, or
+    /// where it does not say (an item with an origin may be re-filling a deleted key).
+    /// Typing and moving add none, so the note limit costs them nothing.
+    pub notes_at_most: usize,
+}
+
 /// Checks that `update` (v1) is well formed and uses only the board's vocabulary; the
 /// error says what is wrong.
-pub fn check(update: &[u8]) -> Result<(), String> {
+pub fn check(update: &[u8]) -> Result<Shape, String> {
     let mut r = Reader { bytes: update };
+    let mut shape = Shape::default();
     let clients = r.varuint()?;
     for _ in 0..clients {
         let structs = r.varuint()?;
         let _client = r.varuint()?;
         let mut clock = r.clock()?;
         for _ in 0..structs {
-            let len = item_or_gap(&mut r)?;
+            let len = item_or_gap(&mut r, &mut shape)?;
             clock = clock
                 .checked_add(len)
                 .filter(|c| *c <= u64::from(u32::MAX))
@@ -75,11 +86,11 @@ pub fn check(update: &[u8]) -> Result<(), String> {
     if !r.bytes.is_empty() {
         return Err("bytes after the end of the update".into());
     }
-    Ok(())
+    Ok(shape)
 }
 
 /// Reads one struct; returns its length in clock units.
-fn item_or_gap(r: &mut Reader) -> Result<u64, String> {
+fn item_or_gap(r: &mut Reader, shape: &mut Shape) -> Result<u64, String> {
     let info = r.byte()?;
     match info & 0x1f {
         STRUCT_GC | STRUCT_SKIP if info & 0xe0 == 0 => return r.varuint(),
@@ -94,6 +105,8 @@ fn item_or_gap(r: &mut Reader) -> Result<u64, String> {
     if has_right {
         r.id()?;
     }
+    // Whether this item may sit directly in `notes` (unknown when it has an origin).
+    let mut maybe_in_notes = true;
     if !has_origin && !has_right {
         match r.varuint()? {
             1 => {
@@ -101,8 +114,12 @@ fn item_or_gap(r: &mut Reader) -> Result<u64, String> {
                 if !ROOTS.contains(&root) {
                     return Err(format!("{root:?} is not part of a board"));
                 }
+                maybe_in_notes = root == NOTES;
             }
-            0 => r.id()?,
+            0 => {
+                r.id()?;
+                maybe_in_notes = false;
+            }
             _ => return Err("bad parent marker".into()),
         }
         if info & 0x20 != 0 {
@@ -116,6 +133,10 @@ fn item_or_gap(r: &mut Reader) -> Result<u64, String> {
             Ok(text.encode_utf16().count() as u64)
         }
         CONTENT_TYPE => match r.varuint()? {
+            TYPE_MAP => {
+                shape.notes_at_most += usize::from(maybe_in_notes);
+                Ok(1)
+            }
             TYPE_ARRAY..=TYPE_TEXT => Ok(1),
             other => Err(format!("type {other} is not used by boards")),
         },
@@ -290,9 +311,12 @@ mod tests {
         record(&|txn| {
             board.delete_note(txn, &id);
         });
-        for update in &updates {
-            check(update).unwrap();
-        }
+        let notes: Vec<usize> = updates
+            .iter()
+            .map(|u| check(u).unwrap().notes_at_most)
+            .collect();
+        // init, add, type, move, vote, step, anonymous, delete: only adding may add.
+        assert_eq!(notes, [0, 1, 0, 0, 0, 0, 0, 0]);
         check(&doc.transact().encode_diff_v1(&StateVector::default())).unwrap();
         check(yrs::Update::EMPTY_V1).unwrap();
     }
