@@ -1,7 +1,8 @@
 //! Working together in real browsers when it gets hard: two people typing in one note at
 //! the same moment; an edit made while the server is down that survives a reload and
 //! reaches everyone once the server is back, with the page honest about what is saved;
-//! and one person's undo over a selection, which leaves the other's edits alone.
+//! one person's undo over a selection, which leaves the other's edits alone; and a note
+//! moved by someone else, which redraws that note and touches no other.
 
 use std::sync::Arc;
 
@@ -235,6 +236,101 @@ async fn a_rubber_band_selection_moves_together_and_undoes_in_one_step() {
     ada.press(&[char::from(Key::Control), 'z']).await;
     wait_x(&bo, "Bo", &first, x1).await;
     wait_x(&bo, "Bo", &second, x2).await;
+
+    ada.close().await;
+    bo.close().await;
+    driver.stop().await;
+    server.stop().await;
+}
+
+/// Watches Bo's canvas: marks every note element present now, and records any note
+/// element added or removed, and any change inside a note other than `arguments[0]`.
+/// Changes to that note are counted, to show that the watch sees them.
+const WATCH_OTHER_NOTES: &str = "
+    const moved = arguments[0];
+    window.__noteMutations = [];
+    window.__movedNoteMutations = 0;
+    document.querySelectorAll('.note').forEach(n => { n.__kept = true; });
+    new MutationObserver(records => {
+        for (const r of records) {
+            const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+            const note = el?.closest('.note');
+            const notes = [...r.addedNodes, ...r.removedNodes]
+                .filter(n => n.nodeType === 1 && (n.matches('.note') || n.querySelector('.note')));
+            if (notes.length > 0) {
+                window.__noteMutations.push(`${r.type}: note elements added or removed`);
+            } else if (note && note.dataset.noteId !== moved) {
+                window.__noteMutations.push(`${r.type} ${r.attributeName ?? ''} in note ${note.dataset.noteId}`);
+            } else if (note) {
+                window.__movedNoteMutations += 1;
+            }
+        }
+    }).observe(document.querySelector('.world'),
+        { subtree: true, childList: true, attributes: true, characterData: true });";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_moved_by_someone_else_redraws_that_note_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+    let (ada, bo, _) = two_people(&driver, &server).await;
+
+    let written = [
+        ("detect", "Pager went off."),
+        ("react", "Rolled back the deploy."),
+        ("prevent", "Canary the config change."),
+    ];
+    let mut notes = Vec::new();
+    for (region, text) in written {
+        notes.push(ada.add_note(region, text).await);
+    }
+    for (note, (_, text)) in notes.iter().zip(written) {
+        bo.wait_for_note_text("Bo", note, text).await;
+    }
+    // Ada leaves the note she typed in last, so that her presence changes only the note
+    // she drags.
+    ada.js("document.activeElement?.blur();", vec![]).await;
+    bo.wait_js(
+        "Bo to see nobody editing",
+        "return document.querySelectorAll('.note.busy').length === 0;",
+        vec![],
+    )
+    .await;
+    let moved = &notes[0];
+    bo.js(WATCH_OTHER_NOTES, vec![json!(moved)]).await;
+
+    let before = x_of(&bo, moved).await;
+    ada.drag(&bar(moved), 60.0, 0.0).await;
+    let x = x_of(&ada, moved).await;
+    assert_ne!(x, before, "Ada's drag moved the note");
+    wait_x(&bo, "Bo", moved, x).await;
+
+    let seen = bo
+        .js(
+            "return {
+                 count: document.querySelectorAll('.note').length,
+                 kept: [...document.querySelectorAll('.note')].every(n => n.__kept === true),
+                 mutations: window.__noteMutations,
+                 moved: window.__movedNoteMutations,
+             };",
+            vec![],
+        )
+        .await;
+    assert!(
+        seen["moved"].as_u64() > Some(0),
+        "the moved note was redrawn: {seen}"
+    );
+    assert_eq!(seen["count"], json!(3), "{seen}");
+    assert_eq!(
+        seen["kept"],
+        json!(true),
+        "every note keeps its element: {seen}"
+    );
+    assert_eq!(
+        seen["mutations"],
+        json!([]),
+        "nothing changed in the notes that did not move"
+    );
 
     ada.close().await;
     bo.close().await;
