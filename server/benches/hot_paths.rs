@@ -6,7 +6,8 @@
 //! - `apply`: the same edits through `Room::receive` alone, on boards of several sizes,
 //!   with the default limits and with a note limit far above the board, to separate what
 //!   the room costs per edit from what the flush costs.
-//! - `sync_step2`: the reply to a new client's sync step 1 (an empty state vector).
+//! - `sync_step2`: the reply to a new client's sync step 1 (an empty state vector), for
+//!   the first page after a change (encoded) and the pages after it (shared).
 //! - `compact`: the snapshot encode plus `SledStore::compact` of a board with 500 updates
 //!   pending.
 //! - `load`: `Room::load` of a stored board.
@@ -22,7 +23,7 @@ use hindsight_server::room::Room;
 use hindsight_server::store::StoredBoard;
 use hindsight_server::{SledStore, Store};
 use hindsight_shared::schema::new_doc;
-use hindsight_shared::{Board, BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{Access, Board, BoardId, NewNote, NoteColor, NoteId};
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -143,11 +144,11 @@ fn apply_persist(c: &mut Criterion) {
         for (edit_name, edit) in EDITS {
             let dir = tempfile::tempdir().unwrap();
             let store = SledStore::open(dir.path()).unwrap();
-            store.create(&board_id, &snapshot).unwrap();
+            store.create(&board_id, &snapshot, None).unwrap();
             let mut room = Room::load(&stored(snapshot.clone()))
                 .unwrap()
                 .with_limits(high_limits());
-            room.join(1);
+            room.join(1, Access::Edit);
             let mut writer = Writer::new(&snapshot, ids.clone());
             let mut seq = 0;
             group.bench_function(BenchmarkId::new(edit_name, notes), |b| {
@@ -183,7 +184,7 @@ fn apply(c: &mut Criterion) {
                 let mut room = Room::load(&stored(snapshot.clone()))
                     .unwrap()
                     .with_limits(limits);
-                room.join(1);
+                room.join(1, Access::Edit);
                 let mut writer = Writer::new(&snapshot, ids.clone());
                 let name = format!("{edit_name}/{limits_name}");
                 group.bench_function(BenchmarkId::new(name, notes), |b| {
@@ -203,11 +204,39 @@ fn sync_step2(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync_step2");
     let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
     for notes in SIZES {
-        let (doc, _) = board_doc(notes);
-        let mut room = Room::load(&stored(encode_state(&doc))).unwrap();
-        room.join(1);
-        group.bench_function(BenchmarkId::from_parameter(notes), |b| {
-            b.iter(|| room.receive(1, black_box(&step1)).unwrap().reply)
+        let (doc, ids) = board_doc(notes);
+        let snapshot = encode_state(&doc);
+        let room = std::cell::RefCell::new(
+            Room::load(&stored(snapshot.clone()))
+                .unwrap()
+                .with_limits(high_limits()),
+        );
+        room.borrow_mut().join(1, Access::Edit);
+        // The first page after a change: the room encodes the board.
+        let mut writer = Writer::new(&snapshot, ids);
+        group.bench_function(BenchmarkId::new("after_a_change", notes), |b| {
+            b.iter_batched(
+                || {
+                    let edit = frame(writer.move_note());
+                    room.borrow_mut().receive(1, &edit).unwrap();
+                },
+                |()| {
+                    room.borrow_mut()
+                        .receive(1, black_box(&step1))
+                        .unwrap()
+                        .reply
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        // Every further page until the next change gets the same bytes.
+        group.bench_function(BenchmarkId::new("unchanged", notes), |b| {
+            b.iter(|| {
+                room.borrow_mut()
+                    .receive(1, black_box(&step1))
+                    .unwrap()
+                    .reply
+            })
         });
     }
     group.finish();
@@ -223,7 +252,7 @@ fn compact(c: &mut Criterion) {
     let mut room = Room::load(&stored(snapshot.clone()))
         .unwrap()
         .with_limits(high_limits());
-    room.join(1);
+    room.join(1, Access::Edit);
     let mut writer = Writer::new(&snapshot, ids);
     let pending: Vec<Vec<u8>> = (0..PENDING_UPDATES)
         .map(|i| {
@@ -237,7 +266,7 @@ fn compact(c: &mut Criterion) {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
-    store.create(&board_id, &snapshot).unwrap();
+    store.create(&board_id, &snapshot, None).unwrap();
     let mut next_seq = 0;
     // Each iteration compacts a fresh run of 500 stored updates.
     let mut refill = || {
@@ -261,7 +290,7 @@ fn compact(c: &mut Criterion) {
         b.iter_batched(
             &mut refill,
             |upto| {
-                let snapshot = room.snapshot();
+                let snapshot = room.snapshot().expect("the board encodes readably");
                 store.compact(&board_id, &snapshot, upto).unwrap()
             },
             BatchSize::PerIteration,

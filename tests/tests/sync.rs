@@ -67,9 +67,16 @@ async fn two_clients_share_notes_and_a_restart_loses_nothing() {
     })
     .await;
 
-    // Both type into the same note; both edits survive.
+    // Both type into the same note; both edits survive. A prepends to whatever it has,
+    // so the test holds whether or not B's edit has reached A yet.
     b.edit(|board, txn| board.edit_text(txn, &id("a1"), "No alert on checkout errors!"));
-    a.edit(|board, txn| board.edit_text(txn, &id("a1"), "Still: No alert on checkout errors"));
+    a.edit(|board, txn| {
+        let text = board
+            .note(txn, &id("a1"))
+            .map(|n| n.text)
+            .unwrap_or_default();
+        board.edit_text(txn, &id("a1"), &format!("Still: {text}"))
+    });
     for (who, c) in [("A", &a), ("B", &b)] {
         c.wait_until(&format!("{who} merges both edits"), |board, txn| {
             board
