@@ -202,8 +202,9 @@ async fn ramp(
             break;
         }
         if generator_late {
-            best = rate;
-            limit = format!("the load generator could not offer more than {rate}/s");
+            limit = format!(
+                "the load generator fell behind at {rate}/s; the server kept up (p99 {p99:.0} ms)"
+            );
             break;
         }
         if let Err(e) = &outcome.converged {
