@@ -2,8 +2,8 @@
 //! schedule and timestamp every receipt on one clock, and full clients (real Yrs replicas)
 //! that check at the end that they converged on everything that was sent.
 //!
-//! A run owns its sockets and tasks; every task ends by the run's deadline, so nothing
-//! outlives `drive`.
+//! A run owns its sockets and tasks; every task ends when every expected receipt has
+//! arrived or at the run's deadline, whichever is first, so nothing outlives `drive`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -73,10 +73,13 @@ pub fn percentile(sorted: &[u32], p: f64) -> Option<u32> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-/// Send times of every script message, nanoseconds after `start` plus one (0 = unsent).
+/// Send times of every script message, nanoseconds after `start` plus one (0 = unsent),
+/// and running totals the run watches to end early.
 struct Clock {
     start: Instant,
     sent: Vec<Vec<AtomicU64>>,
+    sends: AtomicU64,
+    receipts: AtomicU64,
 }
 
 impl Clock {
@@ -85,7 +88,7 @@ impl Clock {
     }
 }
 
-/// How long receivers wait for stragglers after the last send.
+/// How long receivers wait for stragglers after the last scheduled send, at most.
 const GRACE: Duration = Duration::from_secs(3);
 
 pub async fn drive(load: &Load) -> Result<Outcome, String> {
@@ -101,6 +104,8 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
             .iter()
             .map(|s| s.messages.iter().map(|_| AtomicU64::new(0)).collect())
             .collect(),
+        sends: AtomicU64::new(0),
+        receipts: AtomicU64::new(0),
     });
 
     // Full clients first, so they see everything from the start.
@@ -124,6 +129,8 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
     let send_time = period * load.per_client as u32;
     let begin = Instant::now() + Duration::from_millis(200);
     let deadline = begin + send_time + GRACE;
+    // Tells every client to stop: all receipts are in, or the deadline passed.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::with_capacity(clients);
     for (i, room, script, sink, stream) in connections {
         let same_room = (i / load.clients_per_room) * load.clients_per_room
@@ -132,7 +139,8 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
         let offset = period.mul_f64(i as f64 / clients as f64);
         let clock = Arc::clone(&clock);
         let index = Arc::clone(&index);
-        // Each client's task owns its socket; it ends at `deadline` or on a socket error.
+        // Each client's task owns its socket; it ends when told to stop, at `deadline`,
+        // or on a socket error.
         tasks.push(tokio::spawn(thin_client(ThinClient {
             me: i,
             same_room,
@@ -145,8 +153,22 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
             begin: begin + offset,
             period,
             deadline,
+            stop: stop_rx.clone(),
         })));
     }
+
+    // Every update reaches the other clients of its room; stop once all have.
+    let total = (clients * load.per_client) as u64;
+    let fan_out = load.clients_per_room as u64 - 1;
+    tokio::time::sleep_until(begin + send_time).await;
+    while Instant::now() < deadline {
+        let sends = clock.sends.load(Ordering::Relaxed);
+        if sends == total && clock.receipts.load(Ordering::Relaxed) >= sends * fan_out {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop_tx.send(true);
 
     let mut outcome = Outcome {
         latencies_us: Vec::new(),
@@ -199,6 +221,7 @@ struct ThinClient {
     begin: Instant,
     period: Duration,
     deadline: Instant,
+    stop: tokio::sync::watch::Receiver<bool>,
 }
 
 #[derive(Default)]
@@ -222,6 +245,7 @@ async fn thin_client(c: ThinClient) -> ThinResult {
         begin,
         period,
         deadline,
+        mut stop,
     } = c;
     let frames: Vec<WsMessage> = script
         .messages
@@ -232,12 +256,13 @@ async fn thin_client(c: ThinClient) -> ThinResult {
     let mut next = 0usize;
     let mut ticks = tokio::time::interval_at(begin, period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let stop = tokio::time::sleep_until(deadline);
-    tokio::pin!(stop);
+    let end = tokio::time::sleep_until(deadline);
+    tokio::pin!(end);
     loop {
         tokio::select! {
             biased;
-            () = &mut stop => break,
+            () = &mut end => break,
+            _ = stop.changed() => break,
             frame = stream.next() => {
                 let bytes = match frame {
                     Some(Ok(WsMessage::Binary(b))) => b,
@@ -258,6 +283,7 @@ async fn thin_client(c: ThinClient) -> ThinResult {
                         if sent > 0 && now > sent {
                             let us = (now - sent) / 1000;
                             result.latencies_us.push(us.min(u64::from(u32::MAX)) as u32);
+                            clock.receipts.fetch_add(1, Ordering::Relaxed);
                         }
                     });
                 }
@@ -273,6 +299,7 @@ async fn thin_client(c: ThinClient) -> ThinResult {
                 }
                 next += 1;
                 result.sent += 1;
+                clock.sends.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -332,6 +359,17 @@ fn apply(doc: &yrs::Doc, update: &[u8]) -> Result<(), String> {
 
 /// Both replicas hold every `(client, clock)` in `wanted` and read the same notes.
 async fn converged(full: Vec<FullClient>, wanted: &[(u64, u32)]) -> Result<(), String> {
+    // The replicas may still be applying the last updates.
+    let has_all = |doc: &yrs::Doc| {
+        let sv = doc.transact().state_vector();
+        wanted
+            .iter()
+            .all(|&(client, clock)| sv.get(&yrs::ClientID::new(client)) >= clock)
+    };
+    let deadline = Instant::now() + GRACE;
+    while Instant::now() < deadline && !full.iter().all(|c| has_all(&c.doc)) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mut replicas = Vec::new();
     for client in full {
         let _ = client.stop.send(());

@@ -34,7 +34,7 @@ impl Size {
             runs: 3,
             p1_clients: 50,
             p1_secs: 60,
-            p2_step_secs: 5,
+            p2_step_secs: 3,
             p3_boards: 100,
             p3_connections: 1000,
             big_notes: 10_000,
