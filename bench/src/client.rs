@@ -275,6 +275,7 @@ async fn measure(client: &Client, page: &str, notes: usize) -> Result<Frames, St
         return Err(format!("only {} frames recorded", work.len()));
     }
     Ok(Frames {
+        notes,
         work_p95_ms: p95(work.clone()),
         interval_p95_ms: p95(intervals),
         frames: work.len(),
@@ -290,6 +291,8 @@ fn p95(mut v: Vec<f64>) -> f64 {
 /// What P6 measured.
 #[derive(Clone, Debug)]
 pub struct Frames {
+    /// Notes on the board.
+    pub notes: usize,
     /// The page's work per frame (pointer handlers, animation callbacks, rendering).
     pub work_p95_ms: f64,
     /// Time between frames, which headless Chromium paces at about 16.7 ms.

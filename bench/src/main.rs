@@ -26,7 +26,7 @@ const USAGE: &str = "\
 usage: hindsight-bench run --hindsight BIN --dist DIR --peers DIR
                            [--y-sweet BIN | --y-sweet-unavailable REASON]
                            [--chromium BIN --chromedriver BIN] [--quick] [--runs N]
-                           [--only P1,P2,P3,P4,P5,P6]
+                           [--only P1,P2,P3,P4,P5,P6] [--p6-notes N]
        hindsight-bench relay ADDR";
 
 struct Options {
@@ -35,6 +35,8 @@ struct Options {
     browser: Option<client::Browser>,
     size: Size,
     only: Vec<String>,
+    /// Notes on the board P6 drags across.
+    p6_notes: usize,
 }
 
 fn main() -> ExitCode {
@@ -91,6 +93,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut size = Size::full();
     let mut runs = None;
     let mut only = Vec::new();
+    let mut p6_notes = 2000;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || {
@@ -113,6 +116,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
                         .parse()
                         .map_err(|_| "--runs takes a number".to_owned())?,
                 )
+            }
+            "--p6-notes" => {
+                p6_notes = value()?
+                    .parse()
+                    .map_err(|_| "--p6-notes takes a number".to_owned())?
             }
             "--only" => {
                 only = value()?
@@ -145,6 +153,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }),
         size,
         only,
+        p6_notes,
     })
 }
 
@@ -204,7 +213,7 @@ async fn run(options: Options) -> ExitCode {
             if wanted("P6") {
                 eprintln!("[{}] {name}: P6 drag in Chromium", clock(started));
                 results.p6 = Some(match &options.browser {
-                    Some(browser) => client::p6(setup, browser, 2000).await,
+                    Some(browser) => client::p6(setup, browser, options.p6_notes).await,
                     None => Err("no Chromium given (--chromium, --chromedriver)".into()),
                 });
             }

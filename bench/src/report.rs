@@ -247,8 +247,10 @@ pub fn details(results: &[Results]) -> String {
     for r in results {
         if let Some(Ok(f)) = &r.p6 {
             out.push_str(&format!(
-                "P6 {}: {} frames; work per frame p95 {:.1} ms; time between frames p95 {:.1} ms\n",
+                "P6 {}: {} notes, {} frames; work per frame p95 {:.1} ms; time between frames \
+                 p95 {:.1} ms\n",
                 r.kind.name(),
+                f.notes,
                 f.frames,
                 f.work_p95_ms,
                 f.interval_p95_ms
