@@ -4,6 +4,7 @@
 //! The crate depends on std alone so that `cargo xtask` compiles in seconds on a fresh
 //! machine, before anything else has been built.
 
+mod bench;
 mod cmd;
 mod crash;
 mod fuzz;
@@ -37,6 +38,11 @@ USAGE:
         Run each fuzz target (fuzz/fuzz_targets: the message decoder, the update-apply
         path) for N seconds (60 by default) from the committed seed corpus. Installs
         cargo-fuzz once; needs the nightly toolchain.
+    cargo xtask bench [--quick] [--runs N] [--only P1,P2,…]
+        Build Hindsight in release mode, install the servers it is compared with (npm
+        packages in bench/peers, y-sweet into bench/.tools), start each on 127.0.0.1, drive
+        them with the same load generator and print one table of figures and targets.
+        --quick shortens every scenario (a minute or two after the builds). See BENCHMARKS.md.
     cargo xtask tools
         Only make sure the toolchain is installed (both commands above do this first).
     cargo xtask help
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         Some("test") if rest.is_empty() => test::test(&ws),
         Some("crash") => crash::crash(&ws, rest),
         Some("fuzz") => fuzz::fuzz(&ws, rest),
+        Some("bench") => bench::bench(&ws, rest),
         Some("tools") if rest.is_empty() => tools::ensure_build_tools(&ws)
             .and_then(|()| tools::ensure_test_tools(&ws))
             .map(|_| ()),

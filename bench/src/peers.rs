@@ -1,0 +1,374 @@
+//! The servers under test: how to start each one on 127.0.0.1 pinned to its own core,
+//! how to make a room on it, how much memory it holds, and how it stops. Every process is
+//! killed when its `Server` is dropped, so an error or Ctrl+C leaves nothing running.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+use crate::wire::{Framing, Room};
+
+/// Where the things the benchmark starts live, as `cargo xtask bench` passes them.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub hindsight: PathBuf,
+    /// `bench/peers`, with `node_modules` installed.
+    pub node_peers: PathBuf,
+    /// The y-sweet binary, or why there is none.
+    pub y_sweet: Result<PathBuf, String>,
+    /// This program, which also is the null relay (`hindsight-bench relay`).
+    pub relay: PathBuf,
+    /// The core servers run on, when `taskset` can pin them.
+    pub server_core: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Hindsight,
+    /// `@y/websocket-server`: the reference server, memory only.
+    YWebsocketServer,
+    /// `y-websocket`'s bundled server with y-leveldb persistence.
+    YWebsocketLeveldb,
+    Hocuspocus,
+    YSweet,
+    /// WebSocket fan-out with no CRDT and no storage: the floor.
+    Relay,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Hindsight,
+        Kind::YWebsocketServer,
+        Kind::YWebsocketLeveldb,
+        Kind::Hocuspocus,
+        Kind::YSweet,
+        Kind::Relay,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Hindsight => "Hindsight",
+            Kind::YWebsocketServer => "@y/websocket-server",
+            Kind::YWebsocketLeveldb => "y-websocket+leveldb",
+            Kind::Hocuspocus => "Hocuspocus+sqlite",
+            Kind::YSweet => "y-sweet",
+            Kind::Relay => "null relay",
+        }
+    }
+
+    pub fn is_node(self) -> bool {
+        matches!(
+            self,
+            Kind::YWebsocketServer | Kind::YWebsocketLeveldb | Kind::Hocuspocus
+        )
+    }
+
+    /// Whether it keeps documents across a restart.
+    pub fn persists(self) -> bool {
+        matches!(
+            self,
+            Kind::Hindsight | Kind::YWebsocketLeveldb | Kind::Hocuspocus | Kind::YSweet
+        )
+    }
+
+    /// Whether it holds documents at all (the relay only forwards bytes).
+    pub fn is_crdt(self) -> bool {
+        self != Kind::Relay
+    }
+}
+
+/// One running server process and its data directory.
+pub struct Server {
+    pub kind: Kind,
+    pub addr: SocketAddr,
+    setup: Setup,
+    child: Child,
+    data: tempfile::TempDir,
+    /// Its output, for the error message when it dies.
+    log: PathBuf,
+    rooms_made: usize,
+}
+
+/// Hindsight's limits, raised where a scenario would hit them (see BENCHMARKS.md).
+pub const HINDSIGHT_FLAGS: &[&str] = &[
+    "--max-notes",
+    "1000000",
+    "--max-document-bytes",
+    "1073741824",
+    "--max-board-connections",
+    "100000",
+    "--max-connections",
+    "1000000",
+    "--messages-per-sec",
+    "1000000",
+    "--message-burst",
+    "1000000",
+    "--outbox-messages",
+    "100000",
+];
+
+impl Server {
+    pub async fn start(kind: Kind, setup: &Setup) -> Result<Server, String> {
+        let data = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let mut server = Server {
+            kind,
+            addr: free_addr()?,
+            setup: setup.clone(),
+            child: spawn_placeholder()?,
+            log: data.path().join("server.log"),
+            data,
+            rooms_made: 0,
+        };
+        server.launch().await?;
+        Ok(server)
+    }
+
+    /// Starts the process on the current address and data directory and waits until it
+    /// accepts connections.
+    async fn launch(&mut self) -> Result<(), String> {
+        let port = self.addr.port().to_string();
+        let data = self.data.path().join("store");
+        let mut command = self.pinned();
+        match self.kind {
+            Kind::Hindsight => {
+                command
+                    .arg(&self.setup.hindsight)
+                    .args(["--addr", &self.addr.to_string(), "--data-dir"])
+                    .arg(&data)
+                    .args(HINDSIGHT_FLAGS)
+                    .env("RUST_LOG", "warn");
+            }
+            Kind::YWebsocketServer => {
+                command
+                    .arg("node")
+                    .arg(self.node_module("@y/websocket-server/src/server.js"))
+                    .env("HOST", "127.0.0.1")
+                    .env("PORT", &port);
+            }
+            Kind::YWebsocketLeveldb => {
+                command
+                    .arg("node")
+                    .arg(self.node_module("y-websocket/bin/server.cjs"))
+                    .env("HOST", "127.0.0.1")
+                    .env("PORT", &port)
+                    .env("YPERSISTENCE", &data);
+            }
+            Kind::Hocuspocus => {
+                command
+                    .arg("node")
+                    .arg(self.setup.node_peers.join("hocuspocus.mjs"))
+                    .arg(&port)
+                    .arg(self.data.path().join("hocuspocus.sqlite"));
+            }
+            Kind::YSweet => {
+                let binary = self.setup.y_sweet.clone()?;
+                command
+                    .arg(binary)
+                    .arg("serve")
+                    .arg(&data)
+                    .args(["--host", "127.0.0.1", "--port", &port])
+                    // Checkpoints every second instead of every 10 s, so P4 finds the
+                    // board stored without a long wait.
+                    .args(["--checkpoint-freq-seconds", "1"]);
+            }
+            Kind::Relay => {
+                command
+                    .arg(&self.setup.relay)
+                    .args(["relay", &self.addr.to_string()]);
+            }
+        }
+        let log = std::fs::File::create(&self.log).map_err(|e| format!("log file: {e}"))?;
+        let err = log.try_clone().map_err(|e| format!("log file: {e}"))?;
+        command
+            .current_dir(&self.setup.node_peers)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .kill_on_drop(true);
+        self.child = command
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", self.kind.name()))?;
+        self.wait_listening().await
+    }
+
+    fn node_module(&self, path: &str) -> PathBuf {
+        self.setup.node_peers.join("node_modules").join(path)
+    }
+
+    /// `taskset -c CORE` in front of the program, when possible.
+    fn pinned(&self) -> Command {
+        match self.setup.server_core {
+            Some(core) => {
+                let mut command = Command::new("taskset");
+                command.args(["-c", &core.to_string()]);
+                command
+            }
+            None => Command::new("env"),
+        }
+    }
+
+    async fn wait_listening(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if TcpStream::connect(self.addr).await.is_ok() {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "{} exited ({status}) before listening: {}",
+                    self.kind.name(),
+                    self.log_tail()
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} did not listen within 60 s", self.kind.name()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The last lines the server printed.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(5)..].join(" | ")
+    }
+
+    /// Stops the process (SIGTERM, so stores flush) and starts it again on the same data.
+    pub async fn restart(&mut self) -> Result<(), String> {
+        self.terminate().await;
+        self.launch().await
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within 10 s.
+    async fn terminate(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+        let _ = self.child.kill().await;
+    }
+
+    pub async fn stop(mut self) {
+        self.terminate().await;
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Resident memory of the server process in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> Option<u64> {
+        let pid = self.child.id()?;
+        rss_kib(pid)
+    }
+
+    /// A new room. Hindsight boards are made through its API; the others make rooms on
+    /// first use.
+    pub async fn room(&mut self) -> Result<Room, String> {
+        self.rooms_made += 1;
+        let name = format!("bench-{}", self.rooms_made);
+        let base = format!("ws://{}", self.addr);
+        Ok(match self.kind {
+            Kind::Hindsight => self.room_of(&create_board(self.addr).await?),
+            Kind::Hocuspocus => Room {
+                url: format!("{base}/{name}"),
+                framing: Framing::Hocuspocus { document: name },
+            },
+            Kind::YSweet => Room {
+                url: format!("{base}/d/{name}/ws/{name}"),
+                framing: Framing::Plain,
+            },
+            Kind::YWebsocketServer | Kind::YWebsocketLeveldb | Kind::Relay => Room {
+                url: format!("{base}/{name}"),
+                framing: Framing::Plain,
+            },
+        })
+    }
+
+    /// The WebSocket room of a Hindsight board, with its edit token when it has one.
+    pub fn room_of(&self, board: &Created) -> Room {
+        let query = board
+            .token
+            .as_ref()
+            .map(|t| format!("?token={t}"))
+            .unwrap_or_default();
+        Room {
+            url: format!("ws://{}/ws/{}{query}", self.addr, board.id),
+            framing: Framing::Plain,
+        }
+    }
+}
+
+/// Resident memory of process `pid` in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+fn free_addr() -> Result<SocketAddr, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// A finished process to hold the place of the server's until it starts.
+fn spawn_placeholder() -> Result<Child, String> {
+    Command::new("true")
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("start `true`: {e}"))
+}
+
+/// A board made through Hindsight's API.
+pub struct Created {
+    pub id: String,
+    /// The edit token, once the server hands them out.
+    pub token: Option<String>,
+    /// The page to edit it (`editUrl`, else `url`), absolute or from the root.
+    pub page: Option<String>,
+}
+
+impl Created {
+    /// The absolute URL of the board's page on the server at `addr`.
+    pub fn page(&self, addr: SocketAddr) -> String {
+        match &self.page {
+            Some(p) if p.starts_with("http") => p.clone(),
+            Some(p) => format!("http://{addr}{p}"),
+            None => format!("http://{addr}/b/{}", self.id),
+        }
+    }
+}
+
+/// `POST /api/boards`: the board's id, and its edit token when the server hands one out.
+pub async fn create_board(addr: SocketAddr) -> Result<Created, String> {
+    let (status, body) = crate::http::post(addr, "/api/boards", "").await?;
+    if status != 201 {
+        return Err(format!("create board: HTTP {status}: {body}"));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("create board answer: {e}"))?;
+    let text = |key: &str| json[key].as_str().map(str::to_owned);
+    Ok(Created {
+        id: text("id").ok_or("create board answer has no id")?,
+        token: text("editToken"),
+        page: text("editUrl").or_else(|| text("url")),
+    })
+}
