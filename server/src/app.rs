@@ -137,10 +137,16 @@ async fn websocket(
     );
     upgrade
         .max_message_size(state.max_message_bytes)
+        // tungstenite reserves 128 KiB per socket by default; most boards' frames are a
+        // few hundred bytes, and the buffer still grows for the rare large one.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             tracker.track_future(connect(state, id, link.token, socket).instrument(span))
         })
 }
+
+/// What each WebSocket reserves for reading (see `websocket`).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Refuses a WebSocket upgrade from a browser page of another origin when origins are
 /// configured, so a foreign site cannot join boards with its visitors' browsers. Clients

@@ -28,6 +28,7 @@ pub mod store;
 pub mod vocabulary;
 pub mod ws;
 
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -82,6 +83,13 @@ pub fn start(
     let stop = shutdown.clone();
     // The HTTP server task; it ends once shutdown is signalled and open HTTP requests
     // finish (WebSockets are tracked separately, by `tracker`).
+    // Small frames go out at once: with Nagle's algorithm a broadcast written while an
+    // earlier one is unacknowledged waits for the peer's delayed ACK (up to 40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let http = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(stop.cancelled_owned())
