@@ -66,6 +66,12 @@ impl Room {
     /// Opens a socket and sends what a client sends first: the auth message (Hocuspocus)
     /// and sync step 1 with an empty state vector.
     pub async fn connect(&self) -> Result<(Sink, Stream), String> {
+        tokio::time::timeout(PATIENCE, self.open())
+            .await
+            .map_err(|_| format!("{} did not accept within 30 s", self.url))?
+    }
+
+    async fn open(&self) -> Result<(Sink, Stream), String> {
         // Nagle off, as browsers and Node's `ws` do, so small frames leave at once.
         let (socket, _) =
             tokio_tungstenite::connect_async_with_config(self.url.as_str(), None, true)
@@ -112,13 +118,22 @@ pub fn update_message(update: Vec<u8>) -> Vec<u8> {
     Message::Sync(SyncMessage::Update(update)).encode_v1()
 }
 
+/// How long a server may take to accept a connection or answer sync step 1.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Reads frames until a sync step 2 arrives, answering the server's sync step 1 with an
-/// empty step 2 (we start empty). Returns the step 2's update.
+/// empty step 2 (we start empty). Returns the step 2's update; gives up after 30 s.
 pub async fn wait_step2(
     room: &Room,
     sink: &mut Sink,
     stream: &mut Stream,
 ) -> Result<Vec<u8>, String> {
+    tokio::time::timeout(PATIENCE, step2(room, sink, stream))
+        .await
+        .map_err(|_| format!("no sync step 2 from {} within 30 s", room.url))?
+}
+
+async fn step2(room: &Room, sink: &mut Sink, stream: &mut Stream) -> Result<Vec<u8>, String> {
     while let Some(frame) = stream.next().await {
         let bytes = match frame.map_err(|e| format!("read: {e}"))? {
             WsMessage::Binary(b) => b,
