@@ -8,6 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::cmd::{self, Result};
+use crate::run;
 use crate::tools;
 use crate::workspace::Workspace;
 
@@ -25,25 +26,7 @@ pub fn bench(ws: &Workspace, args: Vec<String>) -> Result {
     // y-sweet takes many minutes to build; without it the table says why.
     let y_sweet = y_sweet(ws);
 
-    cmd::run(
-        cmd::cmd("trunk")
-            .args(["build", "--release"])
-            .current_dir(&ws.root),
-    )?;
-    // The server embeds the client just built (server/build.rs).
-    cmd::run(
-        cmd::cargo()
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "hindsight-server",
-                "--bin",
-                "hindsight",
-            ])
-            .env("HINDSIGHT_DIST", ws.dist())
-            .current_dir(&ws.root),
-    )?;
+    let hindsight = run::build_release(ws)?;
     cmd::run(
         cmd::cargo()
             .args(["build", "--release", "-p", "hindsight-bench"])
@@ -54,7 +37,7 @@ pub fn bench(ws: &Workspace, args: Vec<String>) -> Result {
     let mut run = cmd::cmd(release.join("hindsight-bench"));
     run.arg("run")
         .arg("--hindsight")
-        .arg(release.join("hindsight"))
+        .arg(&hindsight)
         .arg("--dist")
         .arg(ws.dist())
         .arg("--peers")
