@@ -1,10 +1,12 @@
 //! Embeds the built web client in the `hindsight` binary, so the binary runs from any
 //! directory with nothing beside it.
 //!
-//! The client is Trunk's output: `$HINDSIGHT_DIST` if set, else `<workspace>/dist`. Every
-//! file in it becomes an `include_bytes!` entry of `$OUT_DIR/embedded_assets.rs`; with no
-//! built client the table is empty and the server says so (pages answer 503). The build
-//! never runs Trunk itself: `cargo xtask` builds the client first.
+//! The client is Trunk's output: `<workspace>/dist`, or `$HINDSIGHT_DIST` for builds
+//! that put it elsewhere (the Dockerfile). `cargo xtask` never sets the variable, so its
+//! builds and a plain `cargo build` share one fingerprint and do not rebuild each other.
+//! Every file in it becomes an `include_bytes!` entry of `$OUT_DIR/embedded_assets.rs`;
+//! with no built client the table is empty and the server says so (pages answer 503).
+//! The build never runs Trunk itself: `cargo xtask` builds the client first.
 
 use std::env;
 use std::fmt::Write as _;

@@ -3,7 +3,8 @@
 //! becomes an error; anything else aborts and is a finding).
 #![no_main]
 
-use hindsight_fuzz::{board, quiet_panics};
+use hindsight_fuzz::quiet_panics;
+use hindsight_server::replay::fresh_board;
 use hindsight_server::room::Room;
 use hindsight_shared::Access;
 use libfuzzer_sys::fuzz_target;
@@ -11,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(
     init: quiet_panics(),
     |frame: &[u8]| {
-        let mut room = Room::load(&board()).expect("the seed board loads");
+        let mut room = Room::load(&fresh_board()).expect("the seed board loads");
         room.join(1, Access::Edit);
         let _ = room.receive(1, frame);
     }

@@ -2,8 +2,6 @@
 //! a Markdown postmortem or a JSON backup. Exports read what is durably stored, which is
 //! everything anyone has seen (see the durability invariant in ARCHITECTURE.md).
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -18,7 +16,7 @@ use crate::app::AppState;
 use crate::boards::{self, BoardError, NewBoard};
 use crate::links::{self, LinkError, LinkQuery};
 use crate::stats::{self, ErrorKind};
-use crate::store::Store;
+use crate::store::{self, Store};
 
 /// One error type for the HTTP boundary: what the client did wrong, or a generic
 /// message for server faults (details go to the log, not to the caller).
@@ -159,10 +157,7 @@ async fn store_new_board(
     headers: &HeaderMap,
     make: impl FnOnce(&dyn Store) -> Result<NewBoard, BoardError> + Send + 'static,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let store = Arc::clone(state.rooms.store());
-    let made = tokio::task::spawn_blocking(move || make(store.as_ref()))
-        .await
-        .map_err(|_| ApiError::Internal)??;
+    let made = store::blocking(state.rooms.store(), make).await?;
     let id = made.id;
     tracing::info!(board = %id, "board created");
     let base = base_url(state, headers);
@@ -205,7 +200,10 @@ pub async fn export_json(
 ) -> Result<Response, ApiError> {
     let (id, doc) = stored_doc(&state, &id, link).await?;
     let data = export::export(&Board::new(&doc), &doc.transact());
-    let json = serde_json::to_string_pretty(&data).map_err(|_| ApiError::Internal)?;
+    let json = serde_json::to_string_pretty(&data).map_err(|e| {
+        tracing::error!(board = %id, error = %e, "cannot serialise the export");
+        ApiError::Internal
+    })?;
     Ok(download(
         "application/json",
         &format!("board-{id}.json"),
@@ -223,10 +221,8 @@ async fn stored_doc(
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid board id: {e}")))?;
     links::authorize(state.rooms.store(), &id, link.token.as_deref()).await?;
-    let store = Arc::clone(state.rooms.store());
-    let doc = tokio::task::spawn_blocking(move || boards::read(store.as_ref(), &id))
-        .await
-        .map_err(|_| ApiError::Internal)??
+    let doc = store::blocking(state.rooms.store(), move |s| boards::read(s, &id))
+        .await?
         .ok_or(ApiError::NotFound)?;
     Ok((id, doc))
 }

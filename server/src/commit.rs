@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use crate::store::{Store, StoreError};
+use crate::store::{self, Store, StoreError};
 
 #[derive(Default)]
 pub struct GroupCommit {
@@ -34,10 +34,7 @@ impl GroupCommit {
         // Every ticket issued so far belongs to a write that has returned, so the flush
         // that starts now covers them all.
         let upto = self.issued.load(Ordering::SeqCst);
-        let store = Arc::clone(store);
-        tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .map_err(|e| StoreError::Backend(format!("flush task failed: {e}")))??;
+        store::blocking(store, |s| s.flush()).await?;
         metrics::histogram!(crate::stats::FLUSH_GROUP).record((upto - *covered) as f64);
         *covered = upto;
         Ok(())
@@ -46,71 +43,15 @@ impl GroupCommit {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Condvar, Mutex};
-
-    use hindsight_shared::{AccessHashes, BoardId};
-
     use super::*;
-    use crate::store::{Links, MemStore, StoredBoard};
-
-    /// A store whose flushes are counted and can be held at the door.
-    #[derive(Default)]
-    struct Door {
-        inner: MemStore,
-        /// (flushes started, held shut)
-        state: Mutex<(usize, bool)>,
-        changed: Condvar,
-    }
-
-    impl Store for Door {
-        fn create(
-            &self,
-            b: &BoardId,
-            s: &[u8],
-            l: Option<&AccessHashes>,
-        ) -> Result<(), StoreError> {
-            self.inner.create(b, s, l)
-        }
-        fn load(&self, b: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
-            self.inner.load(b)
-        }
-        fn links(&self, b: &BoardId) -> Result<Links, StoreError> {
-            self.inner.links(b)
-        }
-        fn set_links(&self, b: &BoardId, l: &AccessHashes) -> Result<bool, StoreError> {
-            self.inner.set_links(b, l)
-        }
-        fn write(&self, b: &BoardId, first: u64, u: &[Vec<u8>]) -> Result<(), StoreError> {
-            self.inner.write(b, first, u)
-        }
-        fn compact(&self, b: &BoardId, s: &[u8], upto: u64) -> Result<(), StoreError> {
-            self.inner.compact(b, s, upto)
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            let mut state = self.state.lock().unwrap();
-            state.0 += 1;
-            self.changed.notify_all();
-            while state.1 {
-                state = self.changed.wait(state).unwrap();
-            }
-            Ok(())
-        }
-        fn list(&self) -> Result<Vec<BoardId>, StoreError> {
-            self.inner.list()
-        }
-        fn delete(&self, b: &BoardId) -> Result<bool, StoreError> {
-            self.inner.delete(b)
-        }
-        fn probe(&self) -> Result<(), StoreError> {
-            self.inner.probe()
-        }
-    }
+    use crate::store::testing::{Calls, Faulty};
+    use crate::store::MemStore;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_made_during_a_flush_share_the_next_one() {
-        let door = Arc::new(Door::default());
-        door.state.lock().unwrap().1 = true;
-        let store: Arc<dyn Store> = door.clone();
+        let faulty = Arc::new(Faulty::new(MemStore::default()));
+        let gate = faulty.hold(Calls::Flushes);
+        let store: Arc<dyn Store> = faulty.clone();
         let commit = Arc::new(GroupCommit::default());
 
         let first = tokio::spawn({
@@ -118,11 +59,7 @@ mod tests {
             async move { commit.durable(&store).await }
         });
         // Wait until the first flush is running (and held).
-        let started = {
-            let door = door.clone();
-            move || door.state.lock().unwrap().0
-        };
-        while started() < 1 {
+        while faulty.waiting() < 1 {
             tokio::task::yield_now().await;
         }
         let later: Vec<_> = (0..5)
@@ -131,27 +68,27 @@ mod tests {
                 tokio::spawn(async move { commit.durable(&store).await })
             })
             .collect();
-        // Every later request is queued before the door opens.
+        // Every later request is queued before the gate opens.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         assert!(!first.is_finished(), "the first flush is still held");
-        door.state.lock().unwrap().1 = false;
-        door.changed.notify_all();
+        drop(gate);
 
         first.await.unwrap().unwrap();
         for request in later {
             request.await.unwrap().unwrap();
         }
-        assert_eq!(started(), 2, "five requests, one more flush");
+        assert_eq!(faulty.flushes(), 2, "five requests, one more flush");
     }
 
     #[tokio::test]
     async fn a_failed_flush_is_reported_and_the_next_request_flushes_again() {
-        let mem = Arc::new(MemStore::default());
-        let store: Arc<dyn Store> = mem.clone();
+        let faulty = Arc::new(Faulty::new(MemStore::default()));
+        let store: Arc<dyn Store> = faulty.clone();
         let commit = GroupCommit::default();
-        mem.set_failing(true);
+        faulty.fail(Calls::Flushes);
         assert!(commit.durable(&store).await.is_err());
-        mem.set_failing(false);
+        faulty.heal();
         commit.durable(&store).await.unwrap();
+        assert_eq!(faulty.flushes(), 2);
     }
 }

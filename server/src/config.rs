@@ -10,9 +10,14 @@ use std::time::Duration;
 use axum::http::Uri;
 use clap::Parser;
 
-use crate::limits::Limits;
+use crate::limits::{self, Limits};
 use crate::logging::LogFormat;
-use crate::rooms::RoomConfig;
+use crate::rooms::{self, RoomConfig};
+
+/// Largest WebSocket message accepted (`--max-message-bytes`).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Largest `POST /api/boards/import` body (`--max-import-bytes`).
+pub const DEFAULT_MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -58,62 +63,62 @@ pub struct Config {
     pub log_format: LogFormat,
 
     /// Seconds a board stays loaded after its last participant leaves.
-    #[arg(long, env = "HINDSIGHT_ROOM_IDLE_SECS", default_value_t = 30,
+    #[arg(long, env = "HINDSIGHT_ROOM_IDLE_SECS", default_value_t = rooms::DEFAULT_IDLE_SECS,
           value_parser = clap::value_parser!(u64).range(..=86_400))]
     pub room_idle_secs: u64,
 
     /// Updates stored per board before they are folded into a snapshot.
-    #[arg(long, env = "HINDSIGHT_COMPACT_EVERY", default_value_t = 500,
+    #[arg(long, env = "HINDSIGHT_COMPACT_EVERY", default_value_t = rooms::DEFAULT_COMPACT_EVERY,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub compact_every: u64,
 
     /// Largest WebSocket message accepted, in bytes.
-    #[arg(long, env = "HINDSIGHT_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024,
+    #[arg(long, env = "HINDSIGHT_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES,
           value_parser = within::<1024, { 1 << 30 }>)]
     pub max_message_bytes: usize,
 
     /// Largest backup `POST /api/boards/import` accepts, in bytes.
-    #[arg(long, env = "HINDSIGHT_MAX_IMPORT_BYTES", default_value_t = 32 * 1024 * 1024,
+    #[arg(long, env = "HINDSIGHT_MAX_IMPORT_BYTES", default_value_t = DEFAULT_MAX_IMPORT_BYTES,
           value_parser = within::<1024, { 1 << 30 }>)]
     pub max_import_bytes: usize,
 
     /// Messages queued for one connection before it is disconnected as too slow.
-    #[arg(long, env = "HINDSIGHT_OUTBOX_MESSAGES", default_value_t = 1024,
+    #[arg(long, env = "HINDSIGHT_OUTBOX_MESSAGES", default_value_t = rooms::DEFAULT_OUTBOX_MESSAGES,
           value_parser = within::<16, 1_000_000>)]
     pub outbox_messages: usize,
 
     /// Messages queued for one board before senders wait (back-pressure).
-    #[arg(long, env = "HINDSIGHT_ROOM_QUEUE", default_value_t = 256,
+    #[arg(long, env = "HINDSIGHT_ROOM_QUEUE", default_value_t = rooms::DEFAULT_ROOM_QUEUE,
           value_parser = within::<1, 65_536>)]
     pub room_queue: usize,
 
     /// Largest a board's document may grow, in bytes; a change past it is refused.
-    #[arg(long, env = "HINDSIGHT_MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024 * 1024,
+    #[arg(long, env = "HINDSIGHT_MAX_DOCUMENT_BYTES", default_value_t = limits::DEFAULT_MAX_DOCUMENT_BYTES,
           value_parser = within::<4096, { 1 << 31 }>)]
     pub max_document_bytes: usize,
 
     /// Most notes one board may hold; a change adding more is refused.
-    #[arg(long, env = "HINDSIGHT_MAX_NOTES", default_value_t = 5_000,
+    #[arg(long, env = "HINDSIGHT_MAX_NOTES", default_value_t = limits::DEFAULT_MAX_NOTES,
           value_parser = within::<1, 1_000_000>)]
     pub max_notes: usize,
 
     /// Most WebSocket connections one board accepts at once.
-    #[arg(long, env = "HINDSIGHT_MAX_BOARD_CONNECTIONS", default_value_t = 200,
+    #[arg(long, env = "HINDSIGHT_MAX_BOARD_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_BOARD_CONNECTIONS,
           value_parser = within::<1, 100_000>)]
     pub max_board_connections: usize,
 
     /// Most WebSocket connections the server accepts at once.
-    #[arg(long, env = "HINDSIGHT_MAX_CONNECTIONS", default_value_t = 10_000,
+    #[arg(long, env = "HINDSIGHT_MAX_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_CONNECTIONS,
           value_parser = within::<1, 1_000_000>)]
     pub max_connections: usize,
 
     /// Messages per second one connection may send on average (presence included).
-    #[arg(long, env = "HINDSIGHT_MESSAGES_PER_SEC", default_value_t = 100,
+    #[arg(long, env = "HINDSIGHT_MESSAGES_PER_SEC", default_value_t = limits::DEFAULT_MESSAGES_PER_SEC,
           value_parser = within::<1, 1_000_000>)]
     pub messages_per_sec: usize,
 
     /// Messages one connection may send at once above that rate (e.g. on reconnect).
-    #[arg(long, env = "HINDSIGHT_MESSAGE_BURST", default_value_t = 1_000,
+    #[arg(long, env = "HINDSIGHT_MESSAGE_BURST", default_value_t = limits::DEFAULT_MESSAGE_BURST,
           value_parser = within::<1, 1_000_000>)]
     pub message_burst: usize,
 }
@@ -235,8 +240,13 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Human);
         assert_eq!(c.websocket_origins(), None, "no origin rules by default");
         let rooms = c.rooms();
+        let documented = RoomConfig::default();
+        assert_eq!(rooms.idle, documented.idle);
+        assert_eq!(rooms.compact_every, documented.compact_every);
         assert_eq!(rooms.outbox, 1024);
         assert_eq!(rooms.queue, 256);
+        assert_eq!(c.max_message_bytes, 16 * 1024 * 1024);
+        assert_eq!(c.max_import_bytes, 32 * 1024 * 1024);
         let limits = c.limits();
         let documented = Limits::default();
         assert_eq!(limits.max_document_bytes, documented.max_document_bytes);

@@ -3,14 +3,13 @@
 //! shutting down) and `GET /metrics` (Prometheus text format, rendered by `stats.rs`).
 //! None of them needs or reveals anything about a board's content.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::stats::{self, ErrorKind};
+use crate::store;
 
 /// Alive: the server answers requests. Says nothing about storage.
 pub async fn healthz() -> &'static str {
@@ -22,17 +21,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
-    let store = Arc::clone(state.rooms.store());
-    match tokio::task::spawn_blocking(move || store.probe()).await {
-        Ok(Ok(())) => "ready\n".into_response(),
-        Ok(Err(e)) => {
+    match store::blocking(state.rooms.store(), |s| s.probe()).await {
+        Ok(()) => "ready\n".into_response(),
+        Err(e) => {
             stats::error(ErrorKind::Storage);
             tracing::error!(error = %e, "readiness probe: storage is not writable");
             (StatusCode::SERVICE_UNAVAILABLE, "storage is not writable\n").into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "readiness probe task failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "storage check failed\n").into_response()
         }
     }
 }
@@ -53,6 +47,8 @@ pub async fn metrics() -> Response {
 mod tests {
     use super::*;
 
+    use std::sync::Arc;
+
     use axum::body::Body;
     use axum::http::Request;
     use http_body_util::BodyExt;
@@ -62,10 +58,11 @@ mod tests {
 
     use crate::assets::Assets;
     use crate::rooms::{RoomConfig, Rooms};
-    use crate::store::MemStore;
+    use crate::store::testing::{Calls, Faulty};
+    use crate::store::{MemStore, Store};
     use crate::{app, AppState};
 
-    fn state(store: Arc<MemStore>) -> AppState {
+    fn state(store: Arc<dyn Store>) -> AppState {
         let (tracker, shutdown) = (TaskTracker::new(), CancellationToken::new());
         AppState {
             rooms: Rooms::new(
@@ -98,12 +95,12 @@ mod tests {
 
     #[tokio::test]
     async fn ready_only_while_storage_takes_writes_and_not_when_stopping() {
-        let store = Arc::new(MemStore::default());
-        let state = state(Arc::clone(&store));
+        let store = Arc::new(Faulty::new(MemStore::default()));
+        let state = state(store.clone());
         assert_eq!(get(&state, "/healthz").await.0, StatusCode::OK);
         assert_eq!(get(&state, "/readyz").await.0, StatusCode::OK);
 
-        store.set_failing(true);
+        store.fail(Calls::Writes);
         let (status, body) = get(&state, "/readyz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(body.contains("not writable"), "{body}");
@@ -113,7 +110,7 @@ mod tests {
             "still alive"
         );
 
-        store.set_failing(false);
+        store.heal();
         state.shutdown.cancel();
         assert_eq!(
             get(&state, "/readyz").await.0,

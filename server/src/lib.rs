@@ -20,6 +20,7 @@ pub mod health;
 pub mod limits;
 pub mod links;
 pub mod logging;
+pub mod replay;
 pub mod room;
 pub mod rooms;
 pub mod security;

@@ -26,17 +26,24 @@ pub struct Limits {
     pub message_burst: u32,
 }
 
+// The documented defaults (`hindsight --help`, README): far above what a postmortem
+// meeting needs, low enough that one client cannot fill memory or disk.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
+pub const DEFAULT_MAX_NOTES: usize = 5_000;
+pub const DEFAULT_MAX_BOARD_CONNECTIONS: usize = 200;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+pub const DEFAULT_MESSAGES_PER_SEC: usize = 100;
+pub const DEFAULT_MESSAGE_BURST: usize = 1_000;
+
 impl Default for Limits {
-    /// The documented defaults: far above what a postmortem meeting needs, low enough
-    /// that one client cannot fill memory or disk.
     fn default() -> Limits {
         Limits {
-            max_document_bytes: 32 * 1024 * 1024,
-            max_notes: 5_000,
-            max_connections_per_board: 200,
-            max_connections: 10_000,
-            messages_per_sec: 100,
-            message_burst: 1_000,
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            max_notes: DEFAULT_MAX_NOTES,
+            max_connections_per_board: DEFAULT_MAX_BOARD_CONNECTIONS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            messages_per_sec: DEFAULT_MESSAGES_PER_SEC as u32,
+            message_burst: DEFAULT_MESSAGE_BURST as u32,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hindsight_shared::{close, Access, BoardId, Token, TokenError};
 
 use crate::stats::{self, ErrorKind};
-use crate::store::{Links, Store};
+use crate::store::{self, Links, Store};
 
 /// The query of a board link or WebSocket URL. Other parameters are ignored, so stock
 /// `y-websocket` clients may add their own.
@@ -52,12 +52,8 @@ pub async fn authorize(
         TokenError::Missing => LinkError::Missing,
         TokenError::Malformed => refused(),
     })?;
-    let store = Arc::clone(store);
     let board = *board;
-    let links = tokio::task::spawn_blocking(move || store.links(&board))
-        .await
-        .map_err(|_| LinkError::Unavailable)?;
-    match links {
+    match store::blocking(store, move |s| s.links(&board)).await {
         Ok(Links::Hashes(hashes)) => hashes.check(&token).ok_or_else(refused),
         Ok(Links::NoBoard) => Err(LinkError::NoBoard),
         Ok(Links::Unlinked) => {

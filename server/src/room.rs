@@ -571,69 +571,16 @@ mod tests {
         assert_eq!(c.board.title(&c.doc.transact()), "Incident");
     }
 
-    /// Feeds `input` to a room the way the `receive` fuzz target does
-    /// (`[connection][length u16 LE][frame]`…) and checks that the deltas the room hands
-    /// out for storage rebuild exactly the room's document.
+    /// Replays a recording of the `receive` fuzz target and checks, besides what the
+    /// target checks, that the persisted document encodes to exactly the room's state.
     fn replay_fuzz_input(input: &[u8], read_only: Option<ConnId>) {
-        let doc = new_doc(Some(1));
-        Board::new(&doc).init(&mut doc.transact_mut(), "Fuzzing", 1.0);
-        let start = StoredBoard {
-            snapshot: doc
-                .transact()
-                .encode_state_as_update_v1(&StateVector::default()),
-            ..Default::default()
-        };
-        // The room as `rooms.rs` would load it from what is stored so far.
-        let load = |stored: &[Vec<u8>]| {
-            let mut room = Room::load(&StoredBoard {
-                snapshot: start.snapshot.clone(),
-                updates: stored.to_vec(),
-                next_seq: 0,
-            })
-            .expect("what the room persisted loads");
-            for conn in 0..3 {
-                let access = if Some(conn) == read_only {
-                    Access::Read
-                } else {
-                    Access::Edit
-                };
-                room.join(conn, access);
-            }
-            room
-        };
-        let mut stored = Vec::new();
-        let mut room = load(&stored);
-        let mut rest = input;
-        while rest.len() >= 3 {
-            let conn = u64::from(rest[0] % 3);
-            let len = usize::from(u16::from_le_bytes([rest[1], rest[2]])).min(rest.len() - 3);
-            match room.receive(conn, &rest[3..3 + len]) {
-                Ok(outcome) => stored.extend(outcome.update),
-                // A poisoned room is given up and the board reloaded from storage.
-                Err(ProtocolError::Poisoned(_)) => room = load(&stored),
-                Err(_) => {}
-            }
-            rest = &rest[3 + len..];
-        }
-        let reloaded = load(&stored);
-        let persisted = reloaded.awareness.doc();
-        let clocks = |doc: &Doc| -> Vec<(ClientID, u32)> {
-            let mut v: Vec<_> = doc
-                .transact()
-                .state_vector()
-                .iter()
-                .filter(|(_, &c)| c > 0)
-                .map(|(&k, &c)| (k, c))
-                .collect();
-            v.sort();
-            v
-        };
-        assert_eq!(clocks(persisted), clocks(room.awareness.doc()));
+        let replay = crate::replay::replay(input, read_only);
         assert_eq!(
-            persisted
+            replay
+                .persisted()
                 .transact()
                 .encode_state_as_update_v1(&StateVector::default()),
-            room.encode_state(),
+            replay.room_state(),
             "what was persisted is the document"
         );
     }

@@ -26,7 +26,7 @@ use crate::commit::GroupCommit;
 use crate::limits::Limits;
 use crate::room::{ConnId, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
-use crate::store::{Store, StoreError};
+use crate::store::{self, Store, StoreError};
 
 /// Tunables for room tasks.
 #[derive(Clone, Debug)]
@@ -43,13 +43,26 @@ pub struct RoomConfig {
     pub limits: Limits,
 }
 
+/// Seconds a board stays loaded after its last connection leaves (`--room-idle-secs`).
+pub const DEFAULT_IDLE_SECS: u64 = 30;
+/// Updates stored before they are folded into a snapshot (`--compact-every`).
+pub const DEFAULT_COMPACT_EVERY: u64 = 500;
+/// Messages queued for one connection before it is dropped as too slow
+/// (`--outbox-messages`).
+pub const DEFAULT_OUTBOX_MESSAGES: usize = 1024;
+/// Commands queued for one room before senders wait (`--room-queue`).
+pub const DEFAULT_ROOM_QUEUE: usize = 256;
+/// Most commands a room applies before it stores them and delivers: enough to share one
+/// flush among many writers, few enough that the first of them does not wait long.
+pub const MAX_BATCH: usize = 256;
+
 impl Default for RoomConfig {
     fn default() -> RoomConfig {
         RoomConfig {
-            idle: Duration::from_secs(30),
-            compact_every: 500,
-            outbox: 1024,
-            queue: 256,
+            idle: Duration::from_secs(DEFAULT_IDLE_SECS),
+            compact_every: DEFAULT_COMPACT_EVERY,
+            outbox: DEFAULT_OUTBOX_MESSAGES,
+            queue: DEFAULT_ROOM_QUEUE,
             limits: Limits::default(),
         }
     }
@@ -74,6 +87,12 @@ pub enum JoinError {
     Full,
 }
 
+/// The room a connection belongs to has stopped (unloaded, shutting down or failed);
+/// the connection should close and the client reconnect.
+#[derive(Debug, thiserror::Error)]
+#[error("the board's room has closed")]
+pub struct RoomClosed;
+
 /// A connection's membership in a room. Dropping it without `leave` is fine: the room
 /// notices the closed outbox at its next delivery.
 pub struct Membership {
@@ -87,15 +106,16 @@ pub struct Membership {
 }
 
 impl Membership {
-    /// Hands a frame to the room. Fails only if the room is gone.
-    pub async fn send(&self, frame: Bytes) -> Result<(), ()> {
+    /// Hands a frame to the room, waiting while its queue is full. Fails only if the
+    /// room is gone.
+    pub async fn send(&self, frame: Bytes) -> Result<(), RoomClosed> {
         self.room
             .send(Command::Frame {
                 conn: self.conn,
                 frame,
             })
             .await
-            .map_err(|_| ())
+            .map_err(|_| RoomClosed)
     }
 
     pub async fn leave(self) {
@@ -245,10 +265,7 @@ impl Rooms {
         &self,
         f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+        store::blocking(&self.store, f).await
     }
 }
 
@@ -382,7 +399,7 @@ impl RoomTask {
             // Group commit: take everything already queued, apply it all, then store it
             // with one flush.
             let mut batch = vec![first];
-            while batch.len() < 256 {
+            while batch.len() < MAX_BATCH {
                 match commands.try_recv() {
                     Ok(cmd) => batch.push(cmd),
                     Err(_) => break,

@@ -148,3 +148,159 @@ where
 
 /// How long a closing handshake may take before the socket is simply dropped.
 const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    //! `serve` between two in-memory channels, as a socket would drive it: frames from the
+    //! "client" go in one channel, what the server sends comes out of the other.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use futures_channel::mpsc;
+    use hindsight_shared::{protocol, Access, BoardId};
+    use tokio_util::task::TaskTracker;
+    use yrs::sync::{Message as YMessage, SyncMessage};
+    use yrs::updates::decoder::Decode;
+    use yrs::updates::encoder::Encode;
+    use yrs::StateVector;
+
+    use super::*;
+    use crate::boards;
+    use crate::rooms::{RoomConfig, Rooms};
+    use crate::store::{MemStore, Store};
+
+    /// One connection's two ends: the client side's sender and receiver, and the task
+    /// serving it, which ends when the connection does.
+    struct Socket {
+        to_server: mpsc::UnboundedSender<Result<Message, std::io::Error>>,
+        from_server: mpsc::UnboundedReceiver<Message>,
+        served: tokio::task::JoinHandle<()>,
+    }
+
+    impl Socket {
+        async fn next(&mut self) -> Message {
+            tokio::time::timeout(Duration::from_secs(5), self.from_server.next())
+                .await
+                .expect("the server answers within 5 s")
+                .expect("the socket is still open")
+        }
+
+        fn send(&self, frame: Message) {
+            self.to_server
+                .unbounded_send(Ok(frame))
+                .expect("serve reads");
+        }
+
+        /// Reads until the close frame and returns its code.
+        async fn closed_with(&mut self) -> u16 {
+            loop {
+                if let Message::Close(frame) = self.next().await {
+                    let code = frame.expect("a close code").code;
+                    // The close handshake: serve waits for our reply, then ends.
+                    self.send(Message::Close(None));
+                    return code;
+                }
+            }
+        }
+    }
+
+    async fn connect(rate: TokenBucket) -> Socket {
+        let store: Arc<dyn Store> = Arc::new(MemStore::default());
+        let board: BoardId = boards::create_blank(store.as_ref(), "Incident", 1.0)
+            .unwrap()
+            .id;
+        let rooms = Rooms::new(
+            store,
+            RoomConfig::default(),
+            TaskTracker::new(),
+            CancellationToken::new(),
+        );
+        let member = rooms.join(board, Access::Edit).await.unwrap();
+        let (to_server, incoming) = mpsc::unbounded();
+        let (outgoing, from_server) = mpsc::unbounded();
+        let served = tokio::spawn(serve(
+            outgoing,
+            incoming,
+            member,
+            rate,
+            CancellationToken::new(),
+        ));
+        Socket {
+            to_server,
+            from_server,
+            served,
+        }
+    }
+
+    fn decode(message: Message) -> YMessage {
+        match message {
+            Message::Binary(bytes) => YMessage::decode_v1(&bytes).expect("a y-websocket message"),
+            other => panic!("expected a binary frame, got {other:?}"),
+        }
+    }
+
+    fn generous() -> TokenBucket {
+        TokenBucket::new(1000, 1000)
+    }
+
+    #[tokio::test]
+    async fn frames_in_replies_out() {
+        let mut socket = connect(generous()).await;
+        assert!(
+            matches!(
+                decode(socket.next().await),
+                YMessage::Sync(SyncMessage::SyncStep1(_))
+            ),
+            "an edit connection is greeted with sync step 1"
+        );
+        let hello = YMessage::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        socket.send(Message::Binary(hello.into()));
+        match decode(socket.next().await) {
+            YMessage::Sync(SyncMessage::SyncStep2(update)) => {
+                assert!(update.len() > 2, "the board's content")
+            }
+            other => panic!("expected sync step 2, got {other:?}"),
+        }
+        socket.send(Message::Binary(protocol::track_saves().into()));
+        let saved = match socket.next().await {
+            Message::Binary(bytes) => protocol::read_saved(&YMessage::decode_v1(&bytes).unwrap()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(saved, Some(0), "nothing sent yet, nothing saved");
+        // Pings are the WebSocket layer's business: nothing goes to the room.
+        socket.send(Message::Ping(Vec::new().into()));
+        socket.send(Message::Close(None));
+        tokio::time::timeout(Duration::from_secs(5), socket.served)
+            .await
+            .expect("serve ends when the peer closes")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_text_frame_closes_with_1003() {
+        let mut socket = connect(generous()).await;
+        socket.send(Message::Text("hello".into()));
+        assert_eq!(socket.closed_with().await, close::UNSUPPORTED_DATA);
+        socket.served.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_malformed_frame_closes_with_1002() {
+        let mut socket = connect(generous()).await;
+        socket.send(Message::Binary(vec![0, 0, 200].into()));
+        assert_eq!(socket.closed_with().await, close::PROTOCOL_ERROR);
+        socket.served.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_flood_closes_with_4029() {
+        let mut socket = connect(TokenBucket::new(1, 2)).await;
+        let hello = YMessage::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        for _ in 0..3 {
+            socket.send(Message::Binary(hello.clone().into()));
+        }
+        assert_eq!(socket.closed_with().await, close::RATE_LIMITED);
+        socket.served.await.unwrap();
+    }
+}

@@ -12,7 +12,6 @@ pub fn crash(ws: &Workspace, args: Vec<String>) -> Result {
     cmd::run(
         cmd::cargo()
             .args(["build", "-p", "hindsight-server", "--bin", "hindsight"])
-            .env("HINDSIGHT_DIST", ws.dist())
             .current_dir(&ws.root),
     )?;
     cmd::run(

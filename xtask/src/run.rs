@@ -26,7 +26,6 @@ pub fn build_release(ws: &Workspace) -> Result<PathBuf> {
                 "--bin",
                 "hindsight",
             ])
-            .env("HINDSIGHT_DIST", ws.dist())
             .current_dir(&ws.root),
     )?;
     let binary = ws.target_dir().join("release").join("hindsight");

@@ -26,13 +26,12 @@ fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
     let mut trunk = cmd::cmd("trunk");
     trunk.args(["build", "--release"]).current_dir(&ws.root);
     // The binary embeds the client (server/build.rs), so it is built after Trunk, from
-    // the same `dist` the tests use; the tests step passes the same value, so it does not
-    // rebuild the binary.
-    let mut server = cargo(&["build", "-p", "hindsight-server", "--bin", "hindsight"]);
-    server.env("HINDSIGHT_DIST", ws.dist());
+    // the default `dist` the tests use too. No step sets `HINDSIGHT_DIST`: the build
+    // script reruns when that variable changes, so setting it here but not in a plain
+    // `cargo build` would make the two rebuild the server each time they alternate.
+    let server = cargo(&["build", "-p", "hindsight-server", "--bin", "hindsight"]);
     let mut tests = cargo(&["test", "--workspace"]);
     tests
-        .env("HINDSIGHT_DIST", ws.dist())
         .env(
             "HINDSIGHT_BIN",
             ws.target_dir().join("debug").join("hindsight"),

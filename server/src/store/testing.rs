@@ -1,0 +1,214 @@
+//! Fault injection for tests: [`Faulty`] wraps any store and makes chosen writes or
+//! flushes fail, as a full or broken disk would, or wait at a gate until the test lets
+//! them through, to look at the server while a write is pending.
+//!
+//! Reads (`load`, `links`, `list`) are never faulted: what is stored stays readable, so
+//! a test can check that nothing unsaved was acknowledged. This is the only store double
+//! the tests use; each test says which calls to break instead of writing its own wrapper.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use hindsight_shared::{AccessHashes, BoardId};
+
+use super::{Links, Store, StoreError, StoredBoard};
+
+/// Which calls a fault applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Calls {
+    /// Every call that changes what is stored (`create`, `set_links`, `write`, `compact`,
+    /// `delete`, and the readiness `probe`), on any board.
+    Writes,
+    /// The calls that change one board.
+    WritesTo(BoardId),
+    /// `flush`, including the one inside `append`.
+    Flushes,
+}
+
+impl Calls {
+    /// Whether the fault covers a call of `kind` on `board` (`None`: no board, the probe
+    /// and flushes).
+    fn covers(self, kind: Kind, board: Option<&BoardId>) -> bool {
+        match (self, kind) {
+            (Calls::Writes, Kind::Write) => true,
+            (Calls::WritesTo(b), Kind::Write) => board == Some(&b),
+            (Calls::Flushes, Kind::Flush) => true,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Write,
+    Flush,
+}
+
+#[derive(Default)]
+struct Faults {
+    failing: Vec<Calls>,
+    /// Open gates, by the number their [`Gate`] carries.
+    held: Vec<(u64, Calls)>,
+    next_gate: u64,
+    /// Calls waiting at a gate now.
+    waiting: usize,
+    /// Flushes started so far, held or not.
+    flushes: usize,
+}
+
+/// A store whose writes and flushes fail or wait on command. Shared between the test and
+/// the server under test (through an `Arc`); every hook takes effect at once for calls
+/// that start afterwards, and a held call rechecks its gate whenever one closes.
+pub struct Faulty<S> {
+    inner: S,
+    faults: Mutex<Faults>,
+    /// Wakes held calls when a gate is dropped, and tests watching `waiting`.
+    changed: Condvar,
+}
+
+/// Holds the calls it was made for until dropped. Dropping it on a failed assertion
+/// releases them too, so a test never leaves a server blocked on a write.
+pub struct Gate<S: Store> {
+    store: Arc<Faulty<S>>,
+    id: u64,
+}
+
+impl<S: Store> Drop for Gate<S> {
+    fn drop(&mut self) {
+        self.store.faults().held.retain(|(id, _)| *id != self.id);
+        self.store.changed.notify_all();
+    }
+}
+
+impl<S: Store> Faulty<S> {
+    pub fn new(inner: S) -> Faulty<S> {
+        Faulty {
+            inner,
+            faults: Mutex::new(Faults::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// The wrapped store, to look at what it holds without any fault.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Makes `calls` fail, as the engine would, until [`Faulty::heal`].
+    pub fn fail(&self, calls: Calls) {
+        self.faults().failing.push(calls);
+    }
+
+    /// Ends every failure; gates stay as they are.
+    pub fn heal(&self) {
+        self.faults().failing.clear();
+    }
+
+    /// Makes `calls` wait until the returned gate is dropped.
+    pub fn hold(self: &Arc<Self>, calls: Calls) -> Gate<S> {
+        let mut faults = self.faults();
+        let id = faults.next_gate;
+        faults.next_gate += 1;
+        faults.held.push((id, calls));
+        Gate {
+            store: Arc::clone(self),
+            id,
+        }
+    }
+
+    /// How many calls wait at a gate now.
+    pub fn waiting(&self) -> usize {
+        self.faults().waiting
+    }
+
+    /// How many flushes have started, including any held at a gate now.
+    pub fn flushes(&self) -> usize {
+        self.faults().flushes
+    }
+
+    fn faults(&self) -> MutexGuard<'_, Faults> {
+        // A test that panicked while holding the lock has failed already; the faults
+        // themselves are still consistent.
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits while a gate holds this call, then fails it if a fault says so.
+    fn enter(&self, kind: Kind, board: Option<&BoardId>) -> Result<(), StoreError> {
+        let mut faults = self.faults();
+        if kind == Kind::Flush {
+            faults.flushes += 1;
+        }
+        let held = |f: &Faults| f.held.iter().any(|(_, c)| c.covers(kind, board));
+        if held(&faults) {
+            faults.waiting += 1;
+            self.changed.notify_all();
+            while held(&faults) {
+                faults = self.changed.wait(faults).unwrap_or_else(|e| e.into_inner());
+            }
+            faults.waiting -= 1;
+            self.changed.notify_all();
+        }
+        if faults.failing.iter().any(|c| c.covers(kind, board)) {
+            return Err(StoreError::backend("injected storage failure"));
+        }
+        Ok(())
+    }
+}
+
+impl<S: Store> Store for Faulty<S> {
+    fn create(
+        &self,
+        board: &BoardId,
+        snapshot: &[u8],
+        links: Option<&AccessHashes>,
+    ) -> Result<(), StoreError> {
+        self.enter(Kind::Write, Some(board))?;
+        self.inner.create(board, snapshot, links)
+    }
+
+    fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
+        self.inner.load(board)
+    }
+
+    fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
+        self.inner.links(board)
+    }
+
+    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
+        self.enter(Kind::Write, Some(board))?;
+        self.inner.set_links(board, links)
+    }
+
+    fn write(
+        &self,
+        board: &BoardId,
+        first_seq: u64,
+        updates: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        self.enter(Kind::Write, Some(board))?;
+        self.inner.write(board, first_seq, updates)
+    }
+
+    fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
+        self.enter(Kind::Write, Some(board))?;
+        self.inner.compact(board, snapshot, upto)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.enter(Kind::Flush, None)?;
+        self.inner.flush()
+    }
+
+    fn list(&self) -> Result<Vec<BoardId>, StoreError> {
+        self.inner.list()
+    }
+
+    fn delete(&self, board: &BoardId) -> Result<bool, StoreError> {
+        self.enter(Kind::Write, Some(board))?;
+        self.inner.delete(board)
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        self.enter(Kind::Write, None)?;
+        self.inner.probe()
+    }
+}
