@@ -630,14 +630,10 @@ mod tests {
         board.add_note(
             &mut a.doc().transact_mut(),
             &id.parse().unwrap(),
-            NewNote {
-                x: 10.0,
-                y: 10.0,
-                text: text.into(),
-                color: NoteColor::Green,
-                created_at: 1.0,
-                author: Some("Ada".into()),
-            },
+            NewNote::at(10.0, 10.0, text)
+                .color(NoteColor::Green)
+                .created_at(1.0)
+                .by("Ada"),
         );
     }
 

@@ -264,14 +264,9 @@ impl Store {
     pub fn create_note(&self, x: f64, y: f64, name: &str) -> NoteId {
         let id = NoteId::from_random(dom::random_bytes());
         self.write(|board, txn| {
-            let note = NewNote {
-                x,
-                y,
-                text: String::new(),
-                color: NoteColor::default(),
-                created_at: dom::now_ms(),
-                author: board.author_for(txn, name),
-            };
+            let note = NewNote::at(x, y, "")
+                .created_at(dom::now_ms())
+                .author(board.author_for(txn, name));
             board.add_note(txn, &id, note);
         });
         id

@@ -116,6 +116,39 @@ pub struct NewNote {
     pub author: Option<String>,
 }
 
+impl NewNote {
+    /// A note saying `text` with its top-left corner at `(x, y)`: default colour,
+    /// created at time 0, no author. The builder methods below set the rest.
+    pub fn at(x: f64, y: f64, text: impl Into<String>) -> NewNote {
+        NewNote {
+            x,
+            y,
+            text: text.into(),
+            color: NoteColor::default(),
+            created_at: 0.0,
+            author: None,
+        }
+    }
+
+    pub fn color(self, color: NoteColor) -> NewNote {
+        NewNote { color, ..self }
+    }
+
+    /// Creation time, ms since the Unix epoch.
+    pub fn created_at(self, created_at: f64) -> NewNote {
+        NewNote { created_at, ..self }
+    }
+
+    /// The author's display name; `None` writes the note anonymously.
+    pub fn author(self, author: Option<String>) -> NewNote {
+        NewNote { author, ..self }
+    }
+
+    pub fn by(self, author: impl Into<String>) -> NewNote {
+        self.author(Some(author.into()))
+    }
+}
+
 impl Board {
     pub fn new(doc: &Doc) -> Board {
         Board {
