@@ -74,6 +74,36 @@ pub fn run(command: &mut Command) -> Result {
     }
 }
 
+/// Like [`run`], but also returns what the command printed on standard output (which
+/// still reaches the terminal line by line, as it comes).
+pub fn run_capturing(command: &mut Command) -> Result<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let shown = display(command);
+    println!("$ {shown}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let mut captured = String::new();
+    if let Some(out) = child.stdout.take() {
+        let mut terminal = std::io::stdout();
+        for line in BufReader::new(out).lines() {
+            let line = line.map_err(|e| format!("reading the output of `{shown}`: {e}"))?;
+            let _ = writeln!(terminal, "{line}");
+            captured.push_str(&line);
+            captured.push('\n');
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(captured)
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
 /// The trimmed standard output of `command` if it starts and succeeds, quietly.
 pub fn stdout_of(command: &mut Command) -> Option<String> {
     let output = command.stderr(Stdio::null()).output().ok()?;

@@ -15,6 +15,8 @@ struct Step {
     /// What to do when the step fails, beyond reading its output.
     hint: &'static str,
     command: Command,
+    /// The step runs libtest binaries, whose results are added up for the summary.
+    runs_tests: bool,
 }
 
 fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
@@ -47,6 +49,7 @@ fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
             name: "rustfmt",
             hint: "run `cargo fmt --all` to fix the formatting",
             command: cargo(&["fmt", "--all", "--", "--check"]),
+            runs_tests: false,
         },
         Step {
             name: "clippy",
@@ -59,6 +62,7 @@ fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
                 "-D",
                 "warnings",
             ]),
+            runs_tests: false,
         },
         Step {
             name: "clippy (wasm32)",
@@ -73,31 +77,38 @@ fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
                 "-D",
                 "warnings",
             ]),
+            runs_tests: false,
         },
         Step {
             name: "client build",
             hint: "`trunk build --release` must succeed; see Trunk.toml and index.html",
             command: trunk,
+            runs_tests: false,
         },
         Step {
             name: "server binary",
             hint: "the crash and operations tests run the real `hindsight` binary; it must build",
             command: server,
+            runs_tests: false,
         },
         Step {
             name: "tests",
-            hint: "rerun one failing test with `cargo test -p <crate> --test <file> <name>`",
+            hint: "rerun one failing test with `cargo test -p <crate> --test <target> <name>` \
+                   (the end-to-end tests are one target, `it`: `--test it sync::`)",
             command: tests,
+            runs_tests: true,
         },
         Step {
             name: "fuzz decode",
             hint: FUZZ_HINT,
             command: fuzz_decode,
+            runs_tests: false,
         },
         Step {
             name: "fuzz receive",
             hint: FUZZ_HINT,
             command: fuzz_receive,
+            runs_tests: false,
         },
     ])
 }
@@ -121,6 +132,7 @@ pub fn test(ws: &Workspace) -> Result {
     let mut steps = steps(ws, &browser)?;
     let count = steps.len();
     let mut outcomes = Vec::with_capacity(count);
+    let mut tally = Tally::default();
     let mut failure = None;
     for (i, step) in steps.iter_mut().enumerate() {
         if failure.is_some() {
@@ -129,7 +141,11 @@ pub fn test(ws: &Workspace) -> Result {
         }
         println!("\n==> [{}/{count}] {}", i + 1, step.name);
         let step_started = Instant::now();
-        let result = cmd::run(&mut step.command);
+        let result = if step.runs_tests {
+            cmd::run_capturing(&mut step.command).map(|out| tally.add(&out))
+        } else {
+            cmd::run(&mut step.command)
+        };
         let took = step_started.elapsed();
         match result {
             Ok(()) => {
@@ -154,5 +170,69 @@ pub fn test(ws: &Workspace) -> Result {
         println!("  {label:<8} {:<16} {took:>8}", step.name);
     }
     println!("  total {:>33}", cmd::elapsed(started.elapsed()));
+    if tally.binaries > 0 {
+        println!(
+            "  tests: {} passed, {} failed, {} ignored, in {} test binaries",
+            tally.passed, tally.failed, tally.ignored, tally.binaries
+        );
+    }
     failure.map_or(Ok(()), Err)
+}
+
+/// The sum of libtest's `test result:` lines.
+#[derive(Debug, Default, PartialEq)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    binaries: u64,
+}
+
+impl Tally {
+    /// Adds every `test result: ok. 3 passed; 0 failed; 1 ignored; …` line of `output`.
+    fn add(&mut self, output: &str) {
+        for line in output.lines() {
+            let Some(result) = line.trim().strip_prefix("test result: ") else {
+                continue;
+            };
+            self.binaries += 1;
+            for part in result.split(['.', ';']) {
+                let mut words = part.split_whitespace();
+                if let (Some(n), Some(what)) = (words.next(), words.next()) {
+                    let Ok(n) = n.parse::<u64>() else { continue };
+                    match what {
+                        "passed" => self.passed += n,
+                        "failed" => self.failed += n,
+                        "ignored" => self.ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_results_are_added_up() {
+        let mut tally = Tally::default();
+        tally.add(
+            "running 2 tests\ntest a ... ok\n\
+             test result: ok. 46 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.07s\n\
+             test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out\n\
+             a line about a test result: that is not one\n",
+        );
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 49,
+                failed: 2,
+                ignored: 1,
+                binaries: 2
+            }
+        );
+    }
 }
