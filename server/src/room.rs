@@ -8,12 +8,15 @@
 //! someone" imply "durable".
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
+use yrs::types::EntryChange;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, Doc, Observable, ReadTxn, StateVector, Transact, Update};
 
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::{close, protocol, Access, Board};
@@ -24,6 +27,9 @@ use crate::vocabulary;
 
 /// Identifies one connection within the server.
 pub type ConnId = u64;
+
+/// The observer that keeps a room's note count.
+const NOTE_COUNTER: &str = "hindsight-note-count";
 
 /// Why a connection's message was refused. The connection is closed; the board is not
 /// touched.
@@ -94,8 +100,10 @@ pub struct Room {
     /// applied since. Deltas overlap a little with what they replace, so this
     /// overestimates, never under; `snapshot` makes it exact again.
     size: usize,
-    /// Notes in the document, kept current after every applied update.
-    notes: usize,
+    /// Notes in the document: counted once when the board loads, then kept current by an
+    /// observer of the `notes` map that adds the keys a transaction inserts and takes
+    /// away those it removes, so no change walks the whole map.
+    notes: Arc<AtomicI64>,
     /// The sync step 2 for a peer that has nothing yet (a page opening the board), kept
     /// until the document changes: a meeting's worth of people opening a board costs one
     /// encoding of it, not one each.
@@ -128,7 +136,7 @@ impl Room {
             // its length bounds the size from above without encoding it again: loading a
             // large board is the cold open people wait for.
             size: stored.snapshot.len() + stored.updates.iter().map(Vec::len).sum::<usize>(),
-            notes: 0,
+            notes: Arc::new(AtomicI64::new(0)),
             // A board stored as one snapshot (as every board is after it unloads) is
             // already encoded: the first page to open it gets those bytes.
             full_state: stored.updates.is_empty().then(|| {
@@ -150,7 +158,27 @@ impl Room {
 
     fn count_notes(&mut self) {
         let doc = self.awareness.doc();
-        self.notes = Board::new(doc).note_count(&doc.transact()) as usize;
+        let board = Board::new(doc);
+        let count = board.note_count(&doc.transact());
+        self.notes.store(i64::from(count), Ordering::Relaxed);
+        let notes = Arc::clone(&self.notes);
+        board.notes_map().observe(NOTE_COUNTER, move |txn, event| {
+            let delta: i64 = event
+                .keys(txn)
+                .values()
+                .map(|change| match change {
+                    EntryChange::Inserted(_) => 1,
+                    EntryChange::Removed(_) => -1,
+                    EntryChange::Updated(..) => 0,
+                })
+                .sum();
+            notes.fetch_add(delta, Ordering::Relaxed);
+        });
+    }
+
+    /// Notes in the document now.
+    pub fn note_count(&self) -> usize {
+        usize::try_from(self.notes.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
     /// The document's size in bytes, as checked against `--max-document-bytes`.
@@ -334,11 +362,12 @@ impl Room {
         if self.size.saturating_add(bytes.len()) > self.limits.max_bytes {
             return Err(ProtocolError::TooLarge(self.limits.max_bytes));
         }
-        if self.notes + shape.notes_at_most > self.limits.max_notes {
+        let notes = self.note_count();
+        if notes + shape.notes_at_most > self.limits.max_notes {
             let after = self.notes_after(decode_update(bytes)?.0)?;
             // A board already over the limit (imported, or the limit lowered) may still
             // be edited, as long as it does not gain notes.
-            if after > self.limits.max_notes && after > self.notes {
+            if after > self.limits.max_notes && after > notes {
                 return Err(ProtocolError::TooManyNotes(self.limits.max_notes));
             }
         }
@@ -370,7 +399,6 @@ impl Room {
         if let Some(delta) = &delta {
             self.size += delta.len();
             self.full_state = None;
-            self.count_notes();
         }
         Ok(Applied { delta, failed })
     }
@@ -780,7 +808,7 @@ mod tests {
         assert!(matches!(err, ProtocolError::TooManyNotes(3)), "{err}");
         assert_eq!(err.close().0, close::TOO_MANY_NOTES);
         assert_eq!(room.encode_state(), before, "nothing applied");
-        assert_eq!(room.notes, 3);
+        assert_eq!(room.note_count(), 3);
 
         // Editing an existing note is still fine at the limit.
         let edit = {
@@ -820,6 +848,37 @@ mod tests {
         let again = room.receive(1, &msg).unwrap();
         assert!(again.update.is_none());
         assert!(again.broadcast.is_empty());
+    }
+
+    #[test]
+    fn the_note_count_follows_every_change_without_a_recount() {
+        let mut room = empty_room();
+        room.join(1, Access::Edit);
+        let peer = Peer::new(1);
+        let recount = |room: &Room| {
+            let doc = room.awareness.doc();
+            Board::new(doc).note_count(&doc.transact()) as usize
+        };
+        for i in 0..20 {
+            room.receive(1, &peer.add_note(&format!("n{i}"), "x"))
+                .unwrap();
+            if i % 3 == 0 {
+                let id: NoteId = format!("n{}", i / 2).parse().unwrap();
+                let mut txn = peer.doc.transact_mut();
+                peer.board.delete_note(&mut txn, &id);
+                let update = Message::Sync(SyncMessage::Update(txn.encode_update_v1())).encode_v1();
+                drop(txn);
+                room.receive(1, &update).unwrap();
+            }
+            assert_eq!(room.note_count(), recount(&room), "after note {i}");
+        }
+        // A reload counts from what is stored, and goes on from there.
+        let reloaded = Room::load(&StoredBoard {
+            snapshot: room.encode_state(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(reloaded.note_count(), room.note_count());
     }
 
     #[test]
