@@ -240,7 +240,7 @@ async fn malformed_frames_close_only_that_socket_and_leave_the_board_intact() {
         ("truncated", vec![0, 2, 9, 1], close::PROTOCOL_ERROR),
         (
             "an XML text under a stray root, which yrs stores unreadably (found by fuzzing)",
-            include_bytes!("../data/unstorable-update.bin").to_vec(),
+            include_bytes!("../../data/unstorable-update.bin").to_vec(),
             close::PROTOCOL_ERROR,
         ),
         (
