@@ -194,14 +194,9 @@ async fn start(dir: &Path, compact_every: u64) -> Spawned {
 }
 
 fn note(i: usize) -> NewNote {
-    NewNote {
-        x: 10.0 + (i % 10) as f64 * 20.0,
-        y: 10.0,
-        text: format!("note {i}"),
-        color: NoteColor::Pink,
-        created_at: i as f64,
-        author: None,
-    }
+    NewNote::at(10.0 + (i % 10) as f64 * 20.0, 10.0, format!("note {i}"))
+        .color(NoteColor::Pink)
+        .created_at(i as f64)
 }
 
 /// SplitMix64: small, seedable, good enough to pick kill moments.

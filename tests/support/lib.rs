@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod browser;
 pub mod chaos;
+pub mod fixtures;
 pub mod node;
 
 use std::future::Future;

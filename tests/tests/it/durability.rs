@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use hindsight_server::store::{Links, StoredBoard};
 use hindsight_server::{SledStore, Store, StoreError};
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{close, AccessHashes, BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{close, AccessHashes, BoardId};
+use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{TestServer, YClient};
 
 /// A sled store whose writes to one chosen board fail, as a full or broken disk would.
@@ -68,22 +69,6 @@ impl Store for FailingFor {
     }
 }
 
-fn id(s: &str) -> NoteId {
-    s.parse().unwrap()
-}
-
-fn note(text: &str) -> NewNote {
-    let r = RegionId::Prevent.region().rect;
-    NewNote {
-        x: r.x + 20.0,
-        y: r.y + 60.0,
-        text: text.into(),
-        color: NoteColor::Green,
-        created_at: 1.0,
-        author: None,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharmed() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,12 +87,18 @@ async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharme
     let watcher = YClient::connect(&ws, &broken).await;
     let other = YClient::connect(&ws, &healthy).await;
     writer.track_saves();
-    writer.edit(|b, txn| b.add_note(txn, &id("kept"), note("stored before")));
+    writer.edit(|b, txn| {
+        b.add_note(
+            txn,
+            &id("kept"),
+            note_in(RegionId::Prevent, "stored before"),
+        )
+    });
     writer.wait_saved(writer.sent_changes()).await;
     let saved_before = writer.saved();
 
     *store.board.lock().unwrap() = Some(broken.id);
-    writer.edit(|b, txn| b.add_note(txn, &id("lost"), note("never stored")));
+    writer.edit(|b, txn| b.add_note(txn, &id("lost"), note_in(RegionId::Prevent, "never stored")));
     for who in [&writer, &watcher] {
         let closed = who.wait_closed().await;
         assert_eq!(closed.code, Some(close::SERVER_ERROR), "{closed:?}");
@@ -127,7 +118,7 @@ async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharme
     );
 
     // Another board on the same server and store keeps working.
-    other.edit(|b, txn| b.add_note(txn, &id("elsewhere"), note("fine")));
+    other.edit(|b, txn| b.add_note(txn, &id("elsewhere"), note_in(RegionId::Prevent, "fine")));
     let second = YClient::connect(&ws, &healthy).await;
     second
         .wait_until("the healthy board's note", |b, txn| {

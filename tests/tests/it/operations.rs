@@ -9,8 +9,9 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{NewNote, NoteColor, NoteId};
+use hindsight_shared::{NewNote, NoteColor};
 use hindsight_tests::binary::{server_binary, spawn};
+use hindsight_tests::fixtures::{id, note_at};
 use hindsight_tests::{eventually, http, TestBoard, TestServer, YClient, DEADLINE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -146,16 +147,12 @@ fn metric(text: &str, name: &str) -> f64 {
         .expect("a number")
 }
 
+/// Grace's notes in Prevent, one below the other in the order she wrote them.
 fn note(slot: usize, text: &str) -> NewNote {
-    let r = RegionId::Prevent.region().rect;
-    NewNote {
-        x: r.x + 20.0,
-        y: r.y + 20.0 + 150.0 * slot as f64,
-        text: text.into(),
-        color: NoteColor::Green,
-        created_at: 1_795_180_000_000.0 + slot as f64,
-        author: Some("Grace".into()),
-    }
+    note_at(RegionId::Prevent, (20.0, 20.0 + 150.0 * slot as f64), text)
+        .color(NoteColor::Green)
+        .created_at(1_795_180_000_000.0 + slot as f64)
+        .by("Grace")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,7 +259,7 @@ async fn health_and_metrics_move_when_a_client_edits() {
     let board = server.create_board().await;
     let writer = YClient::connect(&server.ws_base(), &board).await;
     let watcher = YClient::connect(&server.ws_base(), &board).await;
-    let id: NoteId = "metered".parse().unwrap();
+    let id = id("metered");
     writer.edit(|b, txn| b.add_note(txn, &id, note(0, "watch the disk")));
     watcher
         .wait_until("the watcher sees the note", |b, txn| {
@@ -377,22 +374,22 @@ async fn make_boards(data: &Path) -> Vec<TestBoard> {
         let body = format!(r#"{{"title":"{title}"}}"#);
         let (status, reply) = http(server.addr(), "POST", "/api/boards", &body).await;
         assert_eq!(status, 201, "{reply}");
-        let id = TestBoard::from_answer(&reply);
+        let board = TestBoard::from_answer(&reply);
         let notes = [7, 2, 0][i];
         if notes > 0 {
-            let client = YClient::connect(&server.ws_base(), &id).await;
+            let client = YClient::connect(&server.ws_base(), &board).await;
             for n in 0..notes {
-                let note_id: NoteId = format!("n{n}").parse().unwrap();
+                let note_id = id(&format!("n{n}"));
                 client.edit(|b, txn| b.add_note(txn, &note_id, note(n, &format!("{title} {n}"))));
             }
-            let check = YClient::connect(&server.ws_base(), &id).await;
+            let check = YClient::connect(&server.ws_base(), &board).await;
             check
                 .wait_until("every note is stored", |b, txn| {
                     b.note_count(txn) == notes as u32
                 })
                 .await;
         }
-        ids.push(id);
+        ids.push(board);
     }
     server.stop().await;
     ids

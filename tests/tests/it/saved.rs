@@ -7,7 +7,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use hindsight_server::store::Links;
 use hindsight_server::{SledStore, Store, StoreError};
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{AccessHashes, BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{AccessHashes, BoardId};
+use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{eventually, TestServer, YClient};
 
 /// A sled store whose appends wait until the test opens the gate.
@@ -110,22 +111,8 @@ async fn saved_is_acknowledged_only_after_the_update_is_in_sled() {
     client.wait_saved(client.sent_changes()).await;
 
     store.set_open(false);
-    let id: NoteId = "pending".parse().unwrap();
-    let r = RegionId::Summary.region().rect;
-    client.edit(|b, txn| {
-        b.add_note(
-            txn,
-            &id,
-            NewNote {
-                x: r.x + 20.0,
-                y: r.y + 90.0,
-                text: "on disk first".into(),
-                color: NoteColor::Yellow,
-                created_at: 1.0,
-                author: None,
-            },
-        )
-    });
+    let id = id("pending");
+    client.edit(|b, txn| b.add_note(txn, &id, note_in(RegionId::Summary, "on disk first")));
     let expected = client.sent_changes();
     eventually("the server to be writing the update", || async {
         (store.waiting() > 0).then_some(())
