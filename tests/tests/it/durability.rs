@@ -2,80 +2,20 @@
 //! (1011, "The server could not save the board."), nothing unsaved is acknowledged, other
 //! boards keep working, and what was already stored is intact after a restart.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use hindsight_server::store::{Links, StoredBoard};
-use hindsight_server::{SledStore, Store, StoreError};
+use hindsight_server::store::testing::{Calls, Faulty};
+use hindsight_server::{SledStore, Store};
+use hindsight_shared::close;
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{close, AccessHashes, BoardId};
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{TestServer, YClient};
-
-/// A sled store whose writes to one chosen board fail, as a full or broken disk would.
-struct FailingFor {
-    inner: SledStore,
-    /// The board whose writes fail, if any; set by the test, read by room tasks.
-    board: Mutex<Option<BoardId>>,
-}
-
-impl FailingFor {
-    fn check(&self, board: &BoardId) -> Result<(), StoreError> {
-        if self.board.lock().unwrap().as_ref() == Some(board) {
-            return Err(StoreError::Backend("injected write failure".into()));
-        }
-        Ok(())
-    }
-}
-
-impl Store for FailingFor {
-    fn create(
-        &self,
-        board: &BoardId,
-        snapshot: &[u8],
-        links: Option<&AccessHashes>,
-    ) -> Result<(), StoreError> {
-        self.inner.create(board, snapshot, links)
-    }
-    fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
-        self.inner.links(board)
-    }
-    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
-        self.check(board)?;
-        self.inner.set_links(board, links)
-    }
-    fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
-        self.inner.load(board)
-    }
-    fn write(&self, board: &BoardId, first: u64, updates: &[Vec<u8>]) -> Result<(), StoreError> {
-        self.check(board)?;
-        self.inner.write(board, first, updates)
-    }
-    fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
-        self.check(board)?;
-        self.inner.compact(board, snapshot, upto)
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        self.inner.flush()
-    }
-    fn list(&self) -> Result<Vec<BoardId>, StoreError> {
-        self.inner.list()
-    }
-    fn delete(&self, board: &BoardId) -> Result<bool, StoreError> {
-        self.check(board)?;
-        self.inner.delete(board)
-    }
-    fn probe(&self) -> Result<(), StoreError> {
-        self.inner.probe()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharmed() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(FailingFor {
-        inner: SledStore::open(dir.path()).unwrap(),
-        board: Mutex::new(None),
-    });
+    // A sled store whose writes to one chosen board fail, as a full or broken disk would.
+    let store = Arc::new(Faulty::new(SledStore::open(dir.path()).unwrap()));
     let server = TestServer::start_on(
         TestServer::config(dir.path()),
         Arc::clone(&store) as Arc<dyn Store>,
@@ -97,7 +37,7 @@ async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharme
     writer.wait_saved(writer.sent_changes()).await;
     let saved_before = writer.saved();
 
-    *store.board.lock().unwrap() = Some(broken.id);
+    store.fail(Calls::WritesTo(broken.id));
     writer.edit(|b, txn| b.add_note(txn, &id("lost"), note_in(RegionId::Prevent, "never stored")));
     for who in [&writer, &watcher] {
         let closed = who.wait_closed().await;
