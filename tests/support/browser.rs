@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{
     Actions, InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
 };
+use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hindsight_server::SledStore;
@@ -54,6 +55,42 @@ pub fn chromium_capabilities(chromium: &Path, profile: &Path) -> serde_json::Map
     );
     caps
 }
+
+/// The pointer actions of a drag the way a hand makes one: press on `element` at `(x, y)`
+/// from its centre, move by `(dx, dy)` screen pixels in `steps` equal moves of
+/// `step_duration` each (so that intermediate positions are seen too), and release.
+pub fn drag_actions(
+    element: Element,
+    (x, y): (f64, f64),
+    (dx, dy): (f64, f64),
+    steps: u32,
+    step_duration: Duration,
+) -> MouseActions {
+    let mut mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element,
+            duration: None,
+            x,
+            y,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..steps {
+        mouse = mouse.then(PointerAction::MoveBy {
+            duration: Some(step_duration),
+            x: dx / f64::from(steps),
+            y: dy / f64::from(steps),
+        });
+    }
+    mouse.then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    })
+}
+
+/// How a test's drags move: ten steps of 30 ms.
+const DRAG_STEPS: u32 = 10;
+const DRAG_STEP: Duration = Duration::from_millis(30);
 
 /// A running chromedriver in a process group of its own, which the Chromium processes it
 /// starts belong to as well. Dropping it kills the whole group, then removes every
@@ -395,27 +432,7 @@ impl Session {
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("find {css}: {e}"));
-        let steps = 10;
-        let mut mouse = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveToElement {
-                element: el,
-                duration: None,
-                x: 0.0,
-                y: 0.0,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            });
-        for _ in 0..steps {
-            mouse = mouse.then(PointerAction::MoveBy {
-                duration: Some(Duration::from_millis(30)),
-                x: dx / steps as f64,
-                y: dy / steps as f64,
-            });
-        }
-        mouse = mouse.then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
+        let mouse = drag_actions(el, (0.0, 0.0), (dx, dy), DRAG_STEPS, DRAG_STEP);
         self.client
             .perform_actions(mouse)
             .await
@@ -513,40 +530,20 @@ impl Session {
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("find {css}: {e}"));
-        let steps = 10;
+        // Shift goes down with the pointer's first move and up with its release; the
+        // key source pauses through the steps in between.
         let shift = char::from(Key::Shift);
         let mut keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: shift });
-        let mut mouse = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveToElement {
-                element: el,
-                duration: None,
-                x,
-                y,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            });
-        keys = keys.then(KeyAction::Pause {
-            duration: Duration::ZERO,
-        });
-        for _ in 0..steps {
-            mouse = mouse.then(PointerAction::MoveBy {
-                duration: Some(Duration::from_millis(30)),
-                x: dx / steps as f64,
-                y: dy / steps as f64,
-            });
+        for _ in 0..=DRAG_STEPS {
             keys = keys.then(KeyAction::Pause {
                 duration: Duration::ZERO,
             });
         }
-        mouse = mouse
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Pause {
+        keys = keys.then(KeyAction::Up { value: shift });
+        let mouse =
+            drag_actions(el, (x, y), (dx, dy), DRAG_STEPS, DRAG_STEP).then(PointerAction::Pause {
                 duration: Duration::ZERO,
             });
-        keys = keys.then(KeyAction::Up { value: shift });
         self.client
             .perform_actions(Actions::from(keys).and(mouse))
             .await
