@@ -3,9 +3,9 @@
 //! save its writer was told of, must be there afterwards. Compaction runs after every
 //! update (`--compact-every 1` by default), so kills land inside it too.
 //!
-//! Shared by `tests/tests/crash.rs` (a few cycles) and the `crash` binary (`cargo xtask
-//! crash --cycles N`, many). The randomness is a seeded generator; the seed is printed so
-//! a failure can be replayed.
+//! Shared by `tests/tests/it/crash.rs` (a few cycles) and the `crash` binary (`cargo
+//! xtask crash --cycles N`, many). The randomness is a seeded generator; the seed is
+//! printed so a failure can be replayed.
 
 use std::collections::BTreeSet;
 use std::path::Path;
