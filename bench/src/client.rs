@@ -11,11 +11,11 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::SinkExt;
+use hindsight_tests::browser::{chromium_capabilities, drag_actions};
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
@@ -92,22 +92,7 @@ async fn drag_frames(
         .spawn()
         .map_err(|e| format!("start chromedriver: {e}"))?;
     let profile = tempfile::tempdir().map_err(|e| format!("profile directory: {e}"))?;
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": browser.chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                "--window-size=1400,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }
-    });
-    let caps = match caps {
-        Value::Object(map) => map,
-        _ => unreachable!("a JSON object"),
-    };
+    let caps = chromium_capabilities(Path::new(&browser.chromium), profile.path());
     let started = Instant::now();
     let client = loop {
         match ClientBuilder::new(HttpConnector::new())
@@ -227,27 +212,14 @@ async fn measure(client: &Client, page: &str, notes: usize) -> Result<Frames, St
          return true;",
     )
     .await?;
-    let steps = 60;
-    let mut mouse = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveToElement {
-            element: grip,
-            duration: None,
-            x: 0.0,
-            y: 0.0,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    for _ in 0..steps {
-        mouse = mouse.then(PointerAction::MoveBy {
-            duration: Some(Duration::from_millis(16)),
-            x: 12.0,
-            y: 4.0,
-        });
-    }
-    mouse = mouse.then(PointerAction::Up {
-        button: MOUSE_BUTTON_LEFT,
-    });
+    // 60 moves of (12, 4) px, one per frame.
+    let mouse = drag_actions(
+        grip,
+        (0.0, 0.0),
+        (720.0, 240.0),
+        60,
+        Duration::from_millis(16),
+    );
     client
         .perform_actions(mouse)
         .await

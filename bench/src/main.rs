@@ -5,7 +5,6 @@
 //! Progress goes to stderr, the table to stdout. Nothing here asserts a timing.
 
 mod client;
-mod http;
 mod load;
 mod peers;
 mod relay;

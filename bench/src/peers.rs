@@ -359,7 +359,8 @@ impl Created {
 
 /// `POST /api/boards`: the board's id, and its edit token when the server hands one out.
 pub async fn create_board(addr: SocketAddr) -> Result<Created, String> {
-    let (status, body) = crate::http::post(addr, "/api/boards", "").await?;
+    let reply = hindsight_tests::http::send(addr, "POST", "/api/boards", &[], "").await?;
+    let (status, body) = (reply.status, reply.text());
     if status != 201 {
         return Err(format!("create board: HTTP {status}: {body}"));
     }

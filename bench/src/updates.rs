@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use hindsight_shared::schema::{new_doc, NewNote};
-use hindsight_shared::{Board, NoteColor, NoteId};
+use hindsight_shared::{Board, NoteId};
 use yrs::updates::decoder::Decode;
 use yrs::{ReadTxn, Transact, Update};
 
@@ -103,14 +103,10 @@ pub fn script(index: usize, count: usize) -> Script {
 
 fn add_note(doc: &yrs::Doc, board: &Board, rng: &mut Rng, client: u64, n: usize) -> NoteId {
     let id: NoteId = format!("{client:x}n{n}").parse().expect("a valid note id");
-    let note = NewNote {
-        x: rng.below(3000) as f64,
-        y: rng.below(2000) as f64,
-        text: "What happened".into(),
-        color: NoteColor::default(),
-        created_at: 1_700_000_000_000.0 + n as f64,
-        author: Some(format!("bench {client}")),
-    };
+    let (x, y) = (rng.below(3000) as f64, rng.below(2000) as f64);
+    let note = NewNote::at(x, y, "What happened")
+        .created_at(1_700_000_000_000.0 + n as f64)
+        .by(format!("bench {client}"));
     board.add_note(&mut doc.transact_mut(), &id, note);
     id
 }
@@ -159,14 +155,9 @@ pub fn seed_notes(client: u64, count: usize, per_update: usize) -> Vec<Vec<u8>> 
             let mut txn = doc.transact_mut();
             for _ in 0..per_update.min(count - made) {
                 let id: NoteId = format!("s{client:x}n{made}").parse().expect("note id");
-                let note = NewNote {
-                    x: rng.below(3000) as f64,
-                    y: rng.below(2000) as f64,
-                    text: format!("Seeded note {made}: the deploy paused at step {}", made % 7),
-                    color: NoteColor::default(),
-                    created_at: 1_700_000_000_000.0 + made as f64,
-                    author: None,
-                };
+                let (x, y) = (rng.below(3000) as f64, rng.below(2000) as f64);
+                let text = format!("Seeded note {made}: the deploy paused at step {}", made % 7);
+                let note = NewNote::at(x, y, text).created_at(1_700_000_000_000.0 + made as f64);
                 board.add_note(&mut txn, &id, note);
                 made += 1;
             }

@@ -23,7 +23,7 @@ use hindsight_server::room::Room;
 use hindsight_server::store::StoredBoard;
 use hindsight_server::{SledStore, Store};
 use hindsight_shared::schema::new_doc;
-use hindsight_shared::{Access, Board, BoardId, NewNote, NoteColor, NoteId};
+use hindsight_shared::{Access, Board, BoardId, NewNote, NoteId};
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -47,14 +47,13 @@ fn board_doc(notes: usize) -> (Doc, Vec<NoteId>) {
         board.add_note(
             &mut txn,
             id,
-            NewNote {
-                x: (i % 16) as f64 * 200.0,
-                y: (i / 16 % 11) as f64 * 200.0,
-                text: format!("Note {i}: the payment queue backed up after the deploy"),
-                color: NoteColor::Yellow,
-                created_at: 1.7e12 + i as f64,
-                author: Some("Ada".into()),
-            },
+            NewNote::at(
+                (i % 16) as f64 * 200.0,
+                (i / 16 % 11) as f64 * 200.0,
+                format!("Note {i}: the payment queue backed up after the deploy"),
+            )
+            .created_at(1.7e12 + i as f64)
+            .by("Ada"),
         );
     }
     (doc, ids)

@@ -519,14 +519,9 @@ mod tests {
             self.board.add_note(
                 &mut txn,
                 &id.parse().unwrap(),
-                NewNote {
-                    x: 10.0,
-                    y: 10.0,
-                    text: text.into(),
-                    color: NoteColor::Green,
-                    created_at: 1.0,
-                    author: None,
-                },
+                NewNote::at(10.0, 10.0, text)
+                    .color(NoteColor::Green)
+                    .created_at(1.0),
             );
             Message::Sync(SyncMessage::Update(txn.encode_update_v1())).encode_v1()
         }

@@ -274,14 +274,10 @@ mod tests {
     use super::*;
 
     fn note() -> NewNote {
-        NewNote {
-            x: 1.5,
-            y: -2.0,
-            text: "naïve 🔥 text".into(),
-            color: NoteColor::Green,
-            created_at: 1.7e12,
-            author: Some("Ada".into()),
-        }
+        NewNote::at(1.5, -2.0, "naïve 🔥 text")
+            .color(NoteColor::Green)
+            .created_at(1.7e12)
+            .by("Ada")
     }
 
     #[test]

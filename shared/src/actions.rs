@@ -154,14 +154,10 @@ mod tests {
         board.add_note(
             &mut txn,
             &id("idea"),
-            NewNote {
-                x: home.0,
-                y: home.1,
-                text: "Canary config pushes".into(),
-                color: NoteColor::Green,
-                created_at: 1.0,
-                author: Some("Ada".into()),
-            },
+            NewNote::at(home.0, home.1, "Canary config pushes")
+                .color(NoteColor::Green)
+                .created_at(1.0)
+                .by("Ada"),
         );
         // The drag moved the idea into Actions before the drop promoted it.
         board.move_note(&mut txn, &id("idea"), actions.x + 50.0, actions.y + 60.0);
@@ -226,14 +222,7 @@ mod tests {
             board.add_note(
                 &mut txn,
                 &id(name),
-                NewNote {
-                    x: actions.x + 220.0 * i as f64,
-                    y: actions.y + 80.0,
-                    text: (*name).into(),
-                    color: NoteColor::Yellow,
-                    created_at: 1.0,
-                    author: None,
-                },
+                NewNote::at(actions.x + 220.0 * i as f64, actions.y + 80.0, *name).created_at(1.0),
             );
         }
         let count = |txn: &TransactionMut| ActionCount::of(&board.notes(txn));

@@ -471,14 +471,10 @@ mod tests {
     use yrs::{Transact, Update};
 
     fn note(x: f64, y: f64, text: &str) -> NewNote {
-        NewNote {
-            x,
-            y,
-            text: text.into(),
-            color: NoteColor::Blue,
-            created_at: 1_700_000_000_000.0,
-            author: Some("Ada".into()),
-        }
+        NewNote::at(x, y, text)
+            .color(NoteColor::Blue)
+            .created_at(1_700_000_000_000.0)
+            .by("Ada")
     }
 
     fn id(s: &str) -> NoteId {

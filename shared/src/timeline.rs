@@ -238,14 +238,9 @@ mod tests {
         board.add_note(
             txn,
             &id,
-            NewNote {
-                x: r.x + 30.0,
-                y: r.y + 100.0,
-                text: id.to_string(),
-                color: NoteColor::Blue,
-                created_at: created,
-                author: None,
-            },
+            NewNote::at(r.x + 30.0, r.y + 100.0, id.to_string())
+                .color(NoteColor::Blue)
+                .created_at(created),
         );
         board.set_note_time(txn, &id, time.map(|t| Timestamp::parse(t, ctx()).unwrap()));
         board.set_note_kind(txn, &id, kind);

@@ -98,7 +98,6 @@ fn own_votes<T: ReadTxn>(votes: &MapRef, txn: &T, voter: &str) -> u32 {
 mod tests {
     use super::*;
     use crate::schema::{new_doc, NewNote};
-    use crate::NoteColor;
     use yrs::Transact;
 
     fn id(s: &str) -> NoteId {
@@ -111,18 +110,7 @@ mod tests {
         {
             let mut txn = doc.transact_mut();
             for n in notes {
-                board.add_note(
-                    &mut txn,
-                    &id(n),
-                    NewNote {
-                        x: 0.0,
-                        y: 0.0,
-                        text: (*n).into(),
-                        color: NoteColor::Yellow,
-                        created_at: 0.0,
-                        author: None,
-                    },
-                );
+                board.add_note(&mut txn, &id(n), NewNote::at(0.0, 0.0, *n));
             }
         }
         (doc, board)

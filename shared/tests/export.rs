@@ -11,7 +11,7 @@ use hindsight_shared::region::RegionId;
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_shared::{Board, NewNote, NoteColor, NoteId};
+use hindsight_shared::{Board, NewNote, NoteId};
 use yrs::{Doc, Transact, TransactionMut};
 
 fn id(s: &str) -> NoteId {
@@ -32,14 +32,13 @@ fn note(
     board.add_note(
         txn,
         &id(name),
-        NewNote {
-            x: r.x + 20.0 + 220.0 * (slot % 4) as f64,
-            y: r.y + 90.0 + 160.0 * (slot / 4) as f64,
-            text: text.into(),
-            color: NoteColor::Yellow,
-            created_at: 1_795_180_000_000.0 + slot as f64,
-            author: author.map(Into::into),
-        },
+        NewNote::at(
+            r.x + 20.0 + 220.0 * (slot % 4) as f64,
+            r.y + 90.0 + 160.0 * (slot / 4) as f64,
+            text,
+        )
+        .created_at(1_795_180_000_000.0 + slot as f64)
+        .author(author.map(Into::into)),
     );
 }
 

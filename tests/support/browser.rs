@@ -1,21 +1,25 @@
 //! Headless Chromium driven over WebDriver (chromedriver + fantoccini), for tests that
 //! use the board the way a person does. Each [`Session`] is an independent browser
-//! profile, so two sessions are two people.
+//! profile, so two sessions are two people. A [`Meeting`] is the usual setting of such a
+//! test, and cleans up after itself even when the test fails.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use fantoccini::actions::{
     Actions, InputSource, KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT,
 };
+use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hindsight_server::SledStore;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
-use crate::eventually;
+use crate::{eventually, TestBoard, TestServer};
 
 /// A JavaScript function expression that finds a note element by its id.
 pub const NOTE_BY_ID: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
@@ -32,11 +36,74 @@ fn tool(env: &str, default: &str) -> PathBuf {
     path
 }
 
-/// A running chromedriver, killed when dropped.
+/// The WebDriver capabilities of a headless Chromium at `chromium` whose profile is
+/// `profile` (an empty directory, so that every session is a new person).
+pub fn chromium_capabilities(chromium: &Path, profile: &Path) -> serde_json::Map<String, Value> {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1400,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    caps
+}
+
+/// The pointer actions of a drag the way a hand makes one: press on `element` at `(x, y)`
+/// from its centre, move by `(dx, dy)` screen pixels in `steps` equal moves of
+/// `step_duration` each (so that intermediate positions are seen too), and release.
+pub fn drag_actions(
+    element: Element,
+    (x, y): (f64, f64),
+    (dx, dy): (f64, f64),
+    steps: u32,
+    step_duration: Duration,
+) -> MouseActions {
+    let mut mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element,
+            duration: None,
+            x,
+            y,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..steps {
+        mouse = mouse.then(PointerAction::MoveBy {
+            duration: Some(step_duration),
+            x: dx / f64::from(steps),
+            y: dy / f64::from(steps),
+        });
+    }
+    mouse.then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    })
+}
+
+/// How a test's drags move: ten steps of 30 ms.
+const DRAG_STEPS: u32 = 10;
+const DRAG_STEP: Duration = Duration::from_millis(30);
+
+/// A running chromedriver in a process group of its own, which the Chromium processes it
+/// starts belong to as well. Dropping it kills the whole group, then removes every
+/// session's profile.
 pub struct Driver {
     child: Child,
+    /// The process group: chromedriver's pid.
+    group: i32,
     url: String,
     chromium: PathBuf,
+    /// One directory per session below it, and Chromium's temporary files.
+    profiles: tempfile::TempDir,
+    sessions: AtomicUsize,
 }
 
 impl Driver {
@@ -51,59 +118,88 @@ impl Driver {
         let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = tool("CHROMIUM", "/usr/bin/chromium");
         let port = free_port();
+        // Chromium's own temporary directories go there too, so that a browser killed
+        // before it could remove them leaves nothing behind either.
+        let profiles = tempfile::tempdir().expect("profiles dir");
         let child = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            .env("TMPDIR", profiles.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("start chromedriver");
-        let url = format!("http://127.0.0.1:{port}");
+        let group = child
+            .id()
+            .and_then(|pid| i32::try_from(pid).ok())
+            .expect("chromedriver's pid");
+        let driver = Driver {
+            child,
+            group,
+            url: format!("http://127.0.0.1:{port}"),
+            chromium,
+            profiles,
+            sessions: AtomicUsize::new(0),
+        };
         eventually("chromedriver to listen", || async {
             tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .ok()
         })
         .await;
-        Driver {
-            child,
-            url,
-            chromium,
-        }
+        driver
     }
 
     /// Opens a fresh browser profile.
     pub async fn session(&self) -> Session {
-        let profile = tempfile::tempdir().expect("profile dir");
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": self.chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1400,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }),
-        );
+        let n = self.sessions.fetch_add(1, Ordering::Relaxed);
+        let profile = self.profiles.path().join(n.to_string());
+        std::fs::create_dir(&profile).expect("profile dir");
         let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
+            .capabilities(chromium_capabilities(&self.chromium, &profile))
             .connect(&self.url)
             .await
             .expect("new WebDriver session");
-        Session {
-            client,
-            _profile: profile,
+        Session { client }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) only sends a signal; a negative pid names a process group.
+        unsafe { libc::kill(-self.group, libc::SIGKILL) };
+        // Reaps chromedriver; the browsers, now orphans, are reaped by init. The profiles
+        // are removed (when the fields drop) once no process of the group runs any more.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            let reaped = !matches!(self.child.try_wait(), Ok(None));
+            if reaped && !group_runs(self.group) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
 
-    pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
-    }
+/// Whether a process of `group` is still running (not yet a zombie), from `/proc`.
+fn group_runs(group: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // `pid (comm) state ppid pgrp …`; the command name may hold spaces and brackets.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        matches!(fields.as_slice(), [state, _ppid, pgrp, ..]
+            if *state != "Z" && *state != "X" && pgrp.parse() == Ok(group))
+    })
 }
 
 fn free_port() -> u16 {
@@ -113,10 +209,108 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// The setting of a browser test: a server with the built client on a fresh data
+/// directory, chromedriver, and a board made from the start page. Dropping it, as a
+/// failing assertion does, kills chromedriver and every Chromium it started and removes
+/// their profiles and the data directory; [`Meeting::end`] also stops the server cleanly.
+pub struct Meeting {
+    /// The board's edit link, as its creator's page shows it.
+    pub url: String,
+    /// `None` while stopped.
+    server: Option<TestServer>,
+    /// Where the server listens, again after a restart.
+    addr: std::net::SocketAddr,
+    driver: Driver,
+    data: tempfile::TempDir,
+}
+
+impl Meeting {
+    /// Starts a server and chromedriver; the first person starts a new board from the
+    /// start page (so they facilitate) and joins it as `creator`.
+    pub async fn start(creator: &str) -> (Meeting, Session) {
+        let data = tempfile::tempdir().expect("data dir");
+        let server = TestServer::start(data.path()).await;
+        let driver = Driver::start().await;
+        let first = driver.session().await;
+        let url = first.start_board(&server.http_base()).await;
+        first.join_as(creator).await;
+        let meeting = Meeting {
+            url,
+            addr: server.addr(),
+            server: Some(server),
+            driver,
+            data,
+        };
+        (meeting, first)
+    }
+
+    /// Someone else opens the board's edit link in a new browser and joins as `name`.
+    pub async fn join(&self, name: &str) -> Session {
+        self.open(&self.url, name).await
+    }
+
+    /// Someone opens `url` (another link to the board) in a new browser and joins as
+    /// `name`.
+    pub async fn open(&self, url: &str, name: &str) -> Session {
+        let session = self.driver.session().await;
+        session.goto(url).await;
+        session.join_as(name).await;
+        session
+    }
+
+    /// The board and its links, read from its edit link.
+    pub fn board(&self) -> TestBoard {
+        TestBoard::from_url(&self.url)
+    }
+
+    pub fn server(&self) -> &TestServer {
+        self.server.as_ref().expect("the server is running")
+    }
+
+    /// Stops the server cleanly; the pages stay open.
+    pub async fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+    }
+
+    /// Starts the server again where it was, on the same address and data directory,
+    /// stopping it first if it runs.
+    pub async fn restart_server(&mut self) {
+        self.stop_server().await;
+        let mut config = TestServer::config(self.data.path());
+        config.addr = self.addr;
+        let store = std::sync::Arc::new(SledStore::open(&config.data_dir).expect("reopen sled"));
+        self.server = Some(TestServer::start_on(config, store).await);
+    }
+
+    /// Ends the meeting: the browsers and chromedriver go, then the server stops cleanly,
+    /// then its data directory is removed.
+    pub async fn end(self) {
+        let Meeting {
+            server,
+            driver,
+            data,
+            ..
+        } = self;
+        drop(driver);
+        if let Some(server) = server {
+            server.stop().await;
+        }
+        drop(data);
+    }
+}
+
+/// Ada starts a board, so she facilitates, and Bo opens its link; both have joined.
+pub async fn two_people() -> (Meeting, Session, Session) {
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let bo = meeting.join("Bo").await;
+    (meeting, ada, bo)
+}
+
 /// One person's browser.
 pub struct Session {
     pub client: Client,
-    _profile: tempfile::TempDir,
 }
 
 impl Session {
@@ -238,27 +432,7 @@ impl Session {
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("find {css}: {e}"));
-        let steps = 10;
-        let mut mouse = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveToElement {
-                element: el,
-                duration: None,
-                x: 0.0,
-                y: 0.0,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            });
-        for _ in 0..steps {
-            mouse = mouse.then(PointerAction::MoveBy {
-                duration: Some(Duration::from_millis(30)),
-                x: dx / steps as f64,
-                y: dy / steps as f64,
-            });
-        }
-        mouse = mouse.then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
+        let mouse = drag_actions(el, (0.0, 0.0), (dx, dy), DRAG_STEPS, DRAG_STEP);
         self.client
             .perform_actions(mouse)
             .await
@@ -356,40 +530,20 @@ impl Session {
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("find {css}: {e}"));
-        let steps = 10;
+        // Shift goes down with the pointer's first move and up with its release; the
+        // key source pauses through the steps in between.
         let shift = char::from(Key::Shift);
         let mut keys = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: shift });
-        let mut mouse = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveToElement {
-                element: el,
-                duration: None,
-                x,
-                y,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            });
-        keys = keys.then(KeyAction::Pause {
-            duration: Duration::ZERO,
-        });
-        for _ in 0..steps {
-            mouse = mouse.then(PointerAction::MoveBy {
-                duration: Some(Duration::from_millis(30)),
-                x: dx / steps as f64,
-                y: dy / steps as f64,
-            });
+        for _ in 0..=DRAG_STEPS {
             keys = keys.then(KeyAction::Pause {
                 duration: Duration::ZERO,
             });
         }
-        mouse = mouse
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Pause {
+        keys = keys.then(KeyAction::Up { value: shift });
+        let mouse =
+            drag_actions(el, (x, y), (dx, dy), DRAG_STEPS, DRAG_STEP).then(PointerAction::Pause {
                 duration: Duration::ZERO,
             });
-        keys = keys.then(KeyAction::Up { value: shift });
         self.client
             .perform_actions(Actions::from(keys).and(mouse))
             .await

@@ -3,9 +3,9 @@
 //! save its writer was told of, must be there afterwards. Compaction runs after every
 //! update (`--compact-every 1` by default), so kills land inside it too.
 //!
-//! Shared by `tests/tests/crash.rs` (a few cycles) and the `crash` binary (`cargo xtask
-//! crash --cycles N`, many). The randomness is a seeded generator; the seed is printed so
-//! a failure can be replayed.
+//! Shared by `tests/tests/it/crash.rs` (a few cycles) and the `crash` binary (`cargo
+//! xtask crash --cycles N`, many). The randomness is a seeded generator; the seed is
+//! printed so a failure can be replayed.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -194,14 +194,9 @@ async fn start(dir: &Path, compact_every: u64) -> Spawned {
 }
 
 fn note(i: usize) -> NewNote {
-    NewNote {
-        x: 10.0 + (i % 10) as f64 * 20.0,
-        y: 10.0,
-        text: format!("note {i}"),
-        color: NoteColor::Pink,
-        created_at: i as f64,
-        author: None,
-    }
+    NewNote::at(10.0 + (i % 10) as f64 * 20.0, 10.0, format!("note {i}"))
+        .color(NoteColor::Pink)
+        .created_at(i as f64)
 }
 
 /// SplitMix64: small, seedable, good enough to pick kill moments.

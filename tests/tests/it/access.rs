@@ -4,20 +4,9 @@
 //! sends is refused (4405) without reaching the board, other clients or the disk.
 
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{close, NewNote, NoteColor, NoteId, Token};
+use hindsight_shared::{close, Token};
+use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
-
-fn note(text: &str) -> NewNote {
-    let rect = RegionId::Detect.region().rect;
-    NewNote {
-        x: rect.x + 40.0,
-        y: rect.y + 40.0,
-        text: text.into(),
-        color: NoteColor::Yellow,
-        created_at: 1.0,
-        author: None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_a_board_answers_an_edit_link_and_a_read_only_link() {
@@ -85,7 +74,7 @@ async fn a_websocket_without_a_valid_token_is_refused_before_it_joins() {
     ))
     .await;
     client.track_saves();
-    client.edit(|b, txn| b.add_note(txn, &"with-params".parse().unwrap(), note("ok")));
+    client.edit(|b, txn| b.add_note(txn, &id("with-params"), note_in(RegionId::Detect, "ok")));
     client.wait_saved(client.sent_changes()).await;
     server.stop().await;
 }
@@ -97,16 +86,16 @@ async fn a_read_only_link_sees_everything_shows_presence_and_changes_nothing() {
     let board = server.create_board().await;
     let ws = server.ws_base();
     let writer = YClient::connect(&ws, &board).await;
-    let first: NoteId = "written".parse().unwrap();
-    writer.edit(|b, txn| b.add_note(txn, &first, note("by the editor")));
+    let first = id("written");
+    writer.edit(|b, txn| b.add_note(txn, &first, note_in(RegionId::Detect, "by the editor")));
 
     let reader = YClient::connect_read_only(&ws, &board).await;
     reader
         .wait_until("the editor's note", |b, txn| b.note(txn, &first).is_some())
         .await;
     // Live changes reach it too.
-    let second: NoteId = "live".parse().unwrap();
-    writer.edit(|b, txn| b.add_note(txn, &second, note("while watching")));
+    let second = id("live");
+    writer.edit(|b, txn| b.add_note(txn, &second, note_in(RegionId::Detect, "while watching")));
     reader
         .wait_until("a live note", |b, txn| b.note(txn, &second).is_some())
         .await;
@@ -115,15 +104,15 @@ async fn a_read_only_link_sees_everything_shows_presence_and_changes_nothing() {
     writer.wait_presence("Viewer Vi").await;
 
     // A change from it closes it with the read-only code; nobody receives the change.
-    let sneaky: NoteId = "sneaky".parse().unwrap();
-    reader.edit(|b, txn| b.add_note(txn, &sneaky, note("not allowed")));
+    let sneaky = id("sneaky");
+    reader.edit(|b, txn| b.add_note(txn, &sneaky, note_in(RegionId::Detect, "not allowed")));
     let closed = reader.wait_closed().await;
     assert_eq!(closed.code, Some(close::READ_ONLY), "{closed:?}");
     assert_eq!(closed.reason, "read-only link");
 
     // The editor's own next change arrives, so anything before it would have too.
-    let third: NoteId = "after".parse().unwrap();
-    writer.edit(|b, txn| b.add_note(txn, &third, note("after the refusal")));
+    let third = id("after");
+    writer.edit(|b, txn| b.add_note(txn, &third, note_in(RegionId::Detect, "after the refusal")));
     let watcher = YClient::connect(&ws, &board).await;
     watcher
         .wait_until("the editor's later note", |b, txn| {

@@ -4,16 +4,15 @@
 //! refused before the server binds.
 
 use std::ffi::OsStr;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{NewNote, NoteColor, NoteId};
+use hindsight_shared::{NewNote, NoteColor};
 use hindsight_tests::binary::{server_binary, spawn};
+use hindsight_tests::fixtures::{id, note_at};
+use hindsight_tests::http::get;
 use hindsight_tests::{eventually, http, TestBoard, TestServer, YClient, DEADLINE};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -66,76 +65,6 @@ async fn admin_fails(data: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// An HTTP response with its headers (names lowercased).
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `GET path` with extra request headers, over a fresh connection.
-async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    if headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v == "chunked")
-    {
-        body = dechunk(&body);
-    }
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&raw[..end]).unwrap().trim();
-        let n = usize::from_str_radix(size, 16).expect("chunk size");
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&raw[end + 2..end + 2 + n]);
-        raw = &raw[end + 2 + n + 2..];
-    }
-    out
-}
-
 /// The value of an unlabelled metric in a Prometheus text exposition.
 fn metric(text: &str, name: &str) -> f64 {
     text.lines()
@@ -146,16 +75,12 @@ fn metric(text: &str, name: &str) -> f64 {
         .expect("a number")
 }
 
+/// Grace's notes in Prevent, one below the other in the order she wrote them.
 fn note(slot: usize, text: &str) -> NewNote {
-    let r = RegionId::Prevent.region().rect;
-    NewNote {
-        x: r.x + 20.0,
-        y: r.y + 20.0 + 150.0 * slot as f64,
-        text: text.into(),
-        color: NoteColor::Green,
-        created_at: 1_795_180_000_000.0 + slot as f64,
-        author: Some("Grace".into()),
-    }
+    note_at(RegionId::Prevent, (20.0, 20.0 + 150.0 * slot as f64), text)
+        .color(NoteColor::Green)
+        .created_at(1_795_180_000_000.0 + slot as f64)
+        .by("Grace")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,7 +187,7 @@ async fn health_and_metrics_move_when_a_client_edits() {
     let board = server.create_board().await;
     let writer = YClient::connect(&server.ws_base(), &board).await;
     let watcher = YClient::connect(&server.ws_base(), &board).await;
-    let id: NoteId = "metered".parse().unwrap();
+    let id = id("metered");
     writer.edit(|b, txn| b.add_note(txn, &id, note(0, "watch the disk")));
     watcher
         .wait_until("the watcher sees the note", |b, txn| {
@@ -377,22 +302,22 @@ async fn make_boards(data: &Path) -> Vec<TestBoard> {
         let body = format!(r#"{{"title":"{title}"}}"#);
         let (status, reply) = http(server.addr(), "POST", "/api/boards", &body).await;
         assert_eq!(status, 201, "{reply}");
-        let id = TestBoard::from_answer(&reply);
+        let board = TestBoard::from_answer(&reply);
         let notes = [7, 2, 0][i];
         if notes > 0 {
-            let client = YClient::connect(&server.ws_base(), &id).await;
+            let client = YClient::connect(&server.ws_base(), &board).await;
             for n in 0..notes {
-                let note_id: NoteId = format!("n{n}").parse().unwrap();
+                let note_id = id(&format!("n{n}"));
                 client.edit(|b, txn| b.add_note(txn, &note_id, note(n, &format!("{title} {n}"))));
             }
-            let check = YClient::connect(&server.ws_base(), &id).await;
+            let check = YClient::connect(&server.ws_base(), &board).await;
             check
                 .wait_until("every note is stored", |b, txn| {
                     b.note_count(txn) == notes as u32
                 })
                 .await;
         }
-        ids.push(id);
+        ids.push(board);
     }
     server.stop().await;
     ids

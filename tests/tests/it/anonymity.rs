@@ -2,7 +2,7 @@
 //! the browser after the facilitator turns anonymity on carry no author field at all, as
 //! a stock Yjs client reading the board sees it.
 
-use hindsight_tests::browser::Driver;
+use hindsight_tests::browser::Meeting;
 use hindsight_tests::node::peer;
 use hindsight_tests::{TestBoard, TestServer, DEADLINE};
 use serde_json::Value;
@@ -31,21 +31,13 @@ fn keys(note: &Value) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notes_written_after_anonymity_is_on_have_no_author_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-
-    let ada = driver.session().await;
-    let url = ada.start_board(&server.http_base()).await;
-    let board = TestBoard::from_url(&url);
-    ada.join_as("Ada").await;
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let board = meeting.board();
     let named = ada.add_note("detect", "Written before anonymity").await;
 
     // The facilitator turns anonymous writing on.
     ada.click("#anonymous-toggle").await;
-    let bo = driver.session().await;
-    bo.goto(&url).await;
-    bo.join_as("Bo").await;
+    let bo = meeting.join("Bo").await;
     bo.wait_js(
         "Bo to see the board is anonymous",
         "return !!document.querySelector('#anonymous-badge');",
@@ -54,10 +46,11 @@ async fn notes_written_after_anonymity_is_on_have_no_author_field() {
     .await;
     let anonymous = bo.add_note("react", "Written after anonymity").await;
 
-    let before = read_with_stock_yjs(&server, &board, &named).await;
+    let server = meeting.server();
+    let before = read_with_stock_yjs(server, &board, &named).await;
     assert_eq!(before["author"], "Ada", "{before}");
     assert!(keys(&before).contains(&"author"));
-    let after = read_with_stock_yjs(&server, &board, &anonymous).await;
+    let after = read_with_stock_yjs(server, &board, &anonymous).await;
     assert_eq!(after["text"], "Written after anonymity");
     assert!(
         !keys(&after).contains(&"author"),
@@ -74,8 +67,5 @@ async fn notes_written_after_anonymity_is_on_have_no_author_field() {
         "the page names nobody: {shown}"
     );
 
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }

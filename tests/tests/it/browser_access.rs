@@ -3,19 +3,14 @@
 //! and the viewer still shows up among the participants. Typing into a note does
 //! nothing, here or anywhere else.
 
-use hindsight_tests::browser::{Driver, NOTE_BY_ID};
-use hindsight_tests::{TestBoard, TestServer};
+use hindsight_tests::browser::{Meeting, NOTE_BY_ID};
+use hindsight_tests::TestBoard;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_read_only_link_shows_the_board_live_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-
-    let ada = driver.session().await;
-    let edit_url = ada.start_board(&server.http_base()).await;
-    ada.join_as("Ada").await;
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let edit_url = meeting.url.clone();
     let note = ada.add_note("detect", "Alert fired late").await;
 
     // Both links are on the page; the edit link is the one in the address bar.
@@ -32,9 +27,7 @@ async fn the_read_only_link_shows_the_board_live_and_changes_nothing() {
     assert_eq!(TestBoard::from_url(&read_url).read_token, board.read_token);
     assert!(TestBoard::from_url(&read_url).edit_token.is_empty());
 
-    let vi = driver.session().await;
-    vi.goto(&read_url).await;
-    vi.join_as("Viewer Vi").await;
+    let vi = meeting.open(&read_url, "Viewer Vi").await;
     vi.wait_for_note_text("Vi", &note, "Alert fired late").await;
     let page = vi
         .js(
@@ -109,9 +102,5 @@ async fn the_read_only_link_shows_the_board_live_and_changes_nothing() {
         .await;
     assert_eq!(state, json!(["Alert fired late (40 min)", "connected"]));
     vi.screenshot("read-only").await;
-
-    vi.close().await;
-    ada.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }

@@ -5,28 +5,13 @@
 
 use futures_util::StreamExt;
 use hindsight_server::Config;
+use hindsight_shared::close;
 use hindsight_shared::region::RegionId;
 use hindsight_shared::schema::META;
-use hindsight_shared::{close, NewNote, NoteColor, NoteId};
+use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{TestServer, YClient, DEADLINE};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::{Map, Transact};
-
-fn id(s: &str) -> NoteId {
-    s.parse().unwrap()
-}
-
-fn note(text: &str) -> NewNote {
-    let r = RegionId::Detect.region().rect;
-    NewNote {
-        x: r.x + 20.0,
-        y: r.y + 60.0,
-        text: text.into(),
-        color: NoteColor::Yellow,
-        created_at: 1.0,
-        author: None,
-    }
-}
 
 async fn server_with(tweak: impl FnOnce(&mut Config)) -> (tempfile::TempDir, TestServer) {
     let dir = tempfile::tempdir().unwrap();
@@ -42,11 +27,17 @@ async fn a_note_past_the_limit_closes_that_connection_and_is_not_stored() {
     let watcher = YClient::connect(&server.ws_base(), &board).await;
     writer.track_saves();
     for i in 0..3 {
-        writer.edit(|b, txn| b.add_note(txn, &id(&format!("n{i}")), note("fine")));
+        writer.edit(|b, txn| {
+            b.add_note(
+                txn,
+                &id(&format!("n{i}")),
+                note_in(RegionId::Detect, "fine"),
+            )
+        });
     }
     writer.wait_saved(writer.sent_changes()).await;
 
-    writer.edit(|b, txn| b.add_note(txn, &id("n3"), note("one too many")));
+    writer.edit(|b, txn| b.add_note(txn, &id("n3"), note_in(RegionId::Detect, "one too many")));
     let closed = writer.wait_closed().await;
     assert_eq!(closed.code, Some(close::TOO_MANY_NOTES), "{closed:?}");
     assert!(!close::is_retryable(close::TOO_MANY_NOTES));
@@ -72,8 +63,8 @@ async fn a_change_past_the_size_limit_closes_that_connection_and_is_not_stored()
     let (_dir, server) = server_with(|c| c.max_document_bytes = 4096).await;
     let board = server.create_board().await;
     let writer = YClient::connect(&server.ws_base(), &board).await;
-    writer.edit(|b, txn| b.add_note(txn, &id("small"), note("fits")));
-    writer.edit(|b, txn| b.add_note(txn, &id("big"), note(&"x".repeat(4000))));
+    writer.edit(|b, txn| b.add_note(txn, &id("small"), note_in(RegionId::Detect, "fits")));
+    writer.edit(|b, txn| b.add_note(txn, &id("big"), note_in(RegionId::Detect, "x".repeat(4000))));
     let closed = writer.wait_closed().await;
     assert_eq!(closed.code, Some(close::BOARD_TOO_LARGE), "{closed:?}");
 
@@ -99,13 +90,19 @@ async fn a_flood_of_messages_is_cut_off_and_others_are_unaffected() {
     let flooder = YClient::connect(&server.ws_base(), &board).await;
     let calm = YClient::connect(&server.ws_base(), &board).await;
     for i in 0..50 {
-        flooder.edit(|b, txn| b.add_note(txn, &id(&format!("f{i}")), note("spam")));
+        flooder.edit(|b, txn| {
+            b.add_note(
+                txn,
+                &id(&format!("f{i}")),
+                note_in(RegionId::Detect, "spam"),
+            )
+        });
     }
     let closed = flooder.wait_closed().await;
     assert_eq!(closed.code, Some(close::RATE_LIMITED), "{closed:?}");
     assert!(close::is_retryable(close::RATE_LIMITED));
 
-    calm.edit(|b, txn| b.add_note(txn, &id("calm"), note("still here")));
+    calm.edit(|b, txn| b.add_note(txn, &id("calm"), note_in(RegionId::Detect, "still here")));
     let late = YClient::connect(&server.ws_base(), &board).await;
     late.wait_until("the calm client's note", |b, txn| {
         b.note(txn, &id("calm")).is_some()
@@ -146,7 +143,7 @@ async fn a_message_over_the_size_limit_closes_the_connection() {
     let (_dir, server) = server_with(|c| c.max_message_bytes = 1024).await;
     let board = server.create_board().await;
     let big = YClient::connect(&server.ws_base(), &board).await;
-    big.edit(|b, txn| b.add_note(txn, &id("big"), note(&"y".repeat(2000))));
+    big.edit(|b, txn| b.add_note(txn, &id("big"), note_in(RegionId::Detect, "y".repeat(2000))));
     // The WebSocket layer refuses the frame and drops the socket (the client sees 1006):
     // it cannot be read far enough to answer it with a close code.
     big.wait_closed().await;

@@ -4,12 +4,8 @@
 //! one person's undo over a selection, which leaves the other's edits alone; and a note
 //! moved by someone else, which redraws that note and touches no other.
 
-use std::sync::Arc;
-
 use fantoccini::key::Key;
-use hindsight_server::SledStore;
-use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
-use hindsight_tests::TestServer;
+use hindsight_tests::browser::{two_people, Session, NOTE_BY_ID};
 use serde_json::json;
 
 fn textarea(id: &str) -> String {
@@ -40,23 +36,9 @@ async fn wait_x(session: &Session, who: &str, id: &str, x: Option<f64>) {
     .await;
 }
 
-/// Two people on one board: Ada made it, Bo opened the link.
-async fn two_people(driver: &Driver, server: &TestServer) -> (Session, Session, String) {
-    let ada = driver.session().await;
-    let url = ada.start_board(&server.http_base()).await;
-    ada.join_as("Ada").await;
-    let bo = driver.session().await;
-    bo.goto(&url).await;
-    bo.join_as("Bo").await;
-    (ada, bo, url)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_typing_in_one_note_at_once_both_keep_every_character() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-    let (ada, bo, _) = two_people(&driver, &server).await;
+    let (meeting, ada, bo) = two_people().await;
 
     let note = ada.add_note("detect", "Pager went off.").await;
     bo.wait_for_note_text("Bo", &note, "Pager went off.").await;
@@ -73,26 +55,19 @@ async fn two_people_typing_in_one_note_at_once_both_keep_every_character() {
     ada.wait_for_note_text("Ada", &note, &expected).await;
     bo.wait_for_note_text("Bo", &note, &expected).await;
 
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_edit_survives_a_reload_and_reaches_others_when_the_server_returns() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let addr = server.addr();
-    let driver = Driver::start().await;
-    let (ada, bo, url) = two_people(&driver, &server).await;
+    let (mut meeting, ada, bo) = two_people().await;
 
     let note = ada.add_note("react", "Rolled back").await;
     bo.wait_for_note_text("Bo", &note, "Rolled back").await;
     ada.wait_save_state("saved", "All changes saved").await;
 
     // The server goes away; both pages notice and keep working.
-    server.stop().await;
+    meeting.stop_server().await;
     for (who, session) in [("Ada", &ada), ("Bo", &bo)] {
         session
             .wait_js(
@@ -111,33 +86,24 @@ async fn an_offline_edit_survives_a_reload_and_reaches_others_when_the_server_re
 
     // A reload while offline loses nothing: the page comes from the service worker and
     // the board from the copy in browser storage.
-    ada.goto(&url).await;
+    ada.goto(&meeting.url).await;
     ada.wait_for_note_text("Ada after the reload", &note, edited)
         .await;
     ada.wait_save_state("offline", "not yet saved").await;
 
     // The server comes back where it was; both pages reconnect on their own, Ada's edit
     // reaches Bo, and only then does Ada's page say it is saved.
-    let mut config = TestServer::config(dir.path());
-    config.addr = addr;
-    let store = Arc::new(SledStore::open(&config.data_dir).expect("reopen sled"));
-    let server = TestServer::start_on(config, store).await;
+    meeting.restart_server().await;
     bo.wait_for_note_text("Bo after the restart", &note, edited)
         .await;
     ada.wait_save_state("saved", "All changes saved").await;
 
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undo_over_a_selection_reverts_only_my_own_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-    let (ada, bo, _) = two_people(&driver, &server).await;
+    let (meeting, ada, bo) = two_people().await;
 
     let first = ada.add_note("detect", "Disk filled up").await;
     let second = ada.add_note("detect", "No alert on disk usage").await;
@@ -182,18 +148,12 @@ async fn undo_over_a_selection_reverts_only_my_own_changes() {
     ada.wait_for_note_text("Ada", &first, "Disk filled up at 03:10")
         .await;
 
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rubber_band_selection_moves_together_and_undoes_in_one_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-    let (ada, bo, _) = two_people(&driver, &server).await;
+    let (meeting, ada, bo) = two_people().await;
 
     let first = ada.add_note("detect", "Queue backed up").await;
     let second = ada.add_note("detect", "Workers starved").await;
@@ -237,10 +197,7 @@ async fn a_rubber_band_selection_moves_together_and_undoes_in_one_step() {
     wait_x(&bo, "Bo", &first, x1).await;
     wait_x(&bo, "Bo", &second, x2).await;
 
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }
 
 /// Watches Bo's canvas: marks every note element present now, and records any note
@@ -270,10 +227,7 @@ const WATCH_OTHER_NOTES: &str = "
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_note_moved_by_someone_else_redraws_that_note_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-    let (ada, bo, _) = two_people(&driver, &server).await;
+    let (meeting, ada, bo) = two_people().await;
 
     let written = [
         ("detect", "Pager went off."),
@@ -332,8 +286,5 @@ async fn a_note_moved_by_someone_else_redraws_that_note_alone() {
         "nothing changed in the notes that did not move"
     );
 
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }

@@ -4,25 +4,9 @@
 use hindsight_shared::region::RegionId;
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_shared::{NewNote, NoteColor, NoteId};
+use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
 use serde_json::Value;
-
-fn id(s: &str) -> NoteId {
-    s.parse().unwrap()
-}
-
-fn new_note(region: RegionId, slot: f64, text: &str) -> NewNote {
-    let r = region.region().rect;
-    NewNote {
-        x: r.x + 20.0 + 220.0 * slot,
-        y: r.y + 90.0,
-        text: text.into(),
-        color: NoteColor::Pink,
-        created_at: 1_795_180_000_000.0 + slot,
-        author: Some("Ada".into()),
-    }
-}
 
 /// Creates a board over HTTP; returns it and the facilitator key.
 async fn create(server: &TestServer) -> (TestBoard, String) {
@@ -60,7 +44,7 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
         b.add_note(
             txn,
             &id("t1"),
-            new_note(RegionId::Timeline, 0.0, "Payments 5xx begin"),
+            note_in(RegionId::Timeline, "Payments 5xx begin").by("Ada"),
         );
         let ctx = b.time_context(txn);
         b.set_note_time(
@@ -69,17 +53,11 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
             Some(Timestamp::parse("09:41:05", ctx).unwrap()),
         );
         b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
-        b.add_note(
-            txn,
-            &id("idea"),
-            new_note(RegionId::Detect, 0.0, "Alert on 5xx | per region"),
-        );
+        let idea = note_in(RegionId::Detect, "Alert on 5xx | per region").by("Ada");
+        let home = (idea.x, idea.y);
+        b.add_note(txn, &id("idea"), idea);
         b.vote(txn, &id("idea"), "voter-1").unwrap();
         let a = RegionId::Actions.region().rect;
-        let home = (
-            new_note(RegionId::Detect, 0.0, "").x,
-            new_note(RegionId::Detect, 0.0, "").y,
-        );
         assert!(b.promote_to_action(
             txn,
             &id("idea"),

@@ -1,27 +1,12 @@
 //! Two real Yjs clients against a real server and sled directory: they see each other's
 //! notes live, and everything is still there after the server restarts.
 
+use hindsight_shared::close;
 use hindsight_shared::region::RegionId;
-use hindsight_shared::{close, NewNote, NoteColor, NoteId};
+use hindsight_tests::fixtures::{id, note_at, note_in};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
 use yrs::updates::encoder::Encode;
 use yrs::{Map, Transact, WriteTxn};
-
-fn note_at(region: RegionId, dx: f64, text: &str, author: &str) -> NewNote {
-    let r = region.region().rect;
-    NewNote {
-        x: r.x + dx,
-        y: r.y + 60.0,
-        text: text.into(),
-        color: NoteColor::Yellow,
-        created_at: 1_763_000_000_000.0,
-        author: Some(author.into()),
-    }
-}
-
-fn id(s: &str) -> NoteId {
-    s.parse().unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_share_notes_and_a_restart_loses_nothing() {
@@ -35,7 +20,7 @@ async fn two_clients_share_notes_and_a_restart_loses_nothing() {
         board.add_note(
             txn,
             &id("a1"),
-            note_at(RegionId::Detect, 20.0, "No alert on checkout errors", "Ada"),
+            note_in(RegionId::Detect, "No alert on checkout errors").by("Ada"),
         )
     });
     b.wait_until("B sees A's note", |board, txn| {
@@ -49,7 +34,7 @@ async fn two_clients_share_notes_and_a_restart_loses_nothing() {
         board.add_note(
             txn,
             &id("b1"),
-            note_at(RegionId::Prevent, 20.0, "Canary the config push", "Bo"),
+            note_in(RegionId::Prevent, "Canary the config push").by("Bo"),
         )
     });
     a.wait_until("A sees B's note", |board, txn| {
@@ -117,10 +102,10 @@ async fn compaction_and_unloading_keep_every_note() {
                 &id(&format!("n{i}")),
                 note_at(
                     RegionId::React,
-                    10.0 * i as f64,
-                    &format!("idea {i}"),
-                    "Ada",
-                ),
+                    (10.0 * i as f64, 60.0),
+                    format!("idea {i}"),
+                )
+                .by("Ada"),
             )
         });
     }
@@ -224,7 +209,7 @@ async fn malformed_frames_close_only_that_socket_and_leave_the_board_intact() {
         board.add_note(
             txn,
             &id("keep"),
-            note_at(RegionId::Summary, 10.0, "keep me", "Ada"),
+            note_at(RegionId::Summary, (10.0, 60.0), "keep me").by("Ada"),
         )
     });
 
@@ -240,7 +225,7 @@ async fn malformed_frames_close_only_that_socket_and_leave_the_board_intact() {
         ("truncated", vec![0, 2, 9, 1], close::PROTOCOL_ERROR),
         (
             "an XML text under a stray root, which yrs stores unreadably (found by fuzzing)",
-            include_bytes!("../data/unstorable-update.bin").to_vec(),
+            include_bytes!("../../data/unstorable-update.bin").to_vec(),
             close::PROTOCOL_ERROR,
         ),
         (
@@ -277,7 +262,7 @@ async fn malformed_frames_close_only_that_socket_and_leave_the_board_intact() {
         board.add_note(
             txn,
             &id("after"),
-            note_at(RegionId::Summary, 250.0, "still here", "Ada"),
+            note_at(RegionId::Summary, (250.0, 60.0), "still here").by("Ada"),
         )
     });
     let fresh = YClient::connect(&server.ws_base(), &board).await;

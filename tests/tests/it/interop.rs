@@ -6,7 +6,8 @@
 //! The Node packages are installed by `cargo xtask test`; without them these tests fail
 //! with instructions rather than skip.
 
-use hindsight_shared::{NewNote, NoteColor, NoteId, RegionId};
+use hindsight_shared::{NoteColor, RegionId};
+use hindsight_tests::fixtures::{id, note_at};
 use hindsight_tests::node::{failing_peer, peer};
 use hindsight_tests::{TestServer, YClient, DEADLINE};
 use serde_json::Value;
@@ -29,7 +30,7 @@ async fn a_note_written_by_a_stock_yjs_peer_reaches_a_rust_client() {
     .await;
     assert_eq!(out.trim(), r#"{"ok":true}"#);
 
-    let id: NoteId = "node-note-1".parse().unwrap();
+    let id = id("node-note-1");
     client
         .wait_until("the Node peer's note", |board, txn| {
             board.note(txn, &id).is_some_and(|n| !n.text.is_empty())
@@ -66,21 +67,17 @@ async fn a_note_written_by_a_rust_client_reaches_a_stock_yjs_peer() {
     let client = YClient::connect(&server.ws_base(), &board).await;
 
     let detect = RegionId::Detect.region().rect;
-    let id: NoteId = "rust-note-1".parse().unwrap();
-    client.edit(|board, txn| {
-        board.add_note(
-            txn,
-            &id,
-            NewNote {
-                x: detect.x + 100.0,
-                y: detect.y + 200.0,
-                text: "Dashboards had no p99 panel — naïve averages hid it".into(),
-                color: NoteColor::Green,
-                created_at: 1_700_000_000_000.0,
-                author: Some("Grace".into()),
-            },
-        )
-    });
+    let id = id("rust-note-1");
+    let note = note_at(
+        RegionId::Detect,
+        (100.0, 200.0),
+        "Dashboards had no p99 panel — naïve averages hid it",
+    );
+    let note = note
+        .color(NoteColor::Green)
+        .created_at(1_700_000_000_000.0)
+        .by("Grace");
+    client.edit(|board, txn| board.add_note(txn, &id, note));
 
     // The read-only link is enough to read, passed as stock `y-websocket` `params`.
     let timeout_ms = DEADLINE.as_millis().to_string();

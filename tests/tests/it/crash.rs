@@ -4,6 +4,7 @@
 use hindsight_shared::region::RegionId;
 use hindsight_shared::{NewNote, NoteColor, NoteId};
 use hindsight_tests::binary::spawn;
+use hindsight_tests::fixtures::id;
 use hindsight_tests::{create_board, eventually, YClient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,22 +19,17 @@ async fn what_a_client_has_seen_survives_kill_9() {
     let watcher = YClient::connect(&ws, &board).await;
 
     let rect = RegionId::QuickFix.region().rect;
-    let ids: Vec<NoteId> = (0..25).map(|i| format!("n{i}").parse().unwrap()).collect();
+    let ids: Vec<NoteId> = (0..25).map(|i| id(&format!("n{i}"))).collect();
     for (i, id) in ids.iter().enumerate() {
-        writer.edit(|b, txn| {
-            b.add_note(
-                txn,
-                id,
-                NewNote {
-                    x: rect.x + (i % 5) as f64 * 110.0,
-                    y: rect.y + (i / 5) as f64 * 150.0,
-                    text: format!("workaround {i}"),
-                    color: NoteColor::Orange,
-                    created_at: i as f64,
-                    author: None,
-                },
-            )
-        });
+        // Five to a row across Quick fix, in the order written.
+        let (x, y) = (
+            rect.x + (i % 5) as f64 * 110.0,
+            rect.y + (i / 5) as f64 * 150.0,
+        );
+        let note = NewNote::at(x, y, format!("workaround {i}"))
+            .color(NoteColor::Orange)
+            .created_at(i as f64);
+        writer.edit(|b, txn| b.add_note(txn, id, note));
     }
     watcher
         .wait_until("the watcher sees every note", |b, txn| {
@@ -73,21 +69,11 @@ async fn sigterm_says_going_away_exits_cleanly_and_keeps_everything() {
     let board = create_board(server.addr).await;
     let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
     client.track_saves();
-    let id: NoteId = "before-term".parse().unwrap();
-    client.edit(|b, txn| {
-        b.add_note(
-            txn,
-            &id,
-            NewNote {
-                x: 10.0,
-                y: 10.0,
-                text: "written before SIGTERM".into(),
-                color: NoteColor::Blue,
-                created_at: 1.0,
-                author: None,
-            },
-        )
-    });
+    let id = id("before-term");
+    let note = NewNote::at(10.0, 10.0, "written before SIGTERM")
+        .color(NoteColor::Blue)
+        .created_at(1.0);
+    client.edit(|b, txn| b.add_note(txn, &id, note));
     client.wait_saved(client.sent_changes()).await;
 
     let pid = server.child.id().expect("running").to_string();

@@ -1,8 +1,7 @@
 //! Note text, names and facts are always rendered as text. Markup written into a board
 //! by one person must never become elements, let alone run, in anyone's page.
 
-use hindsight_tests::browser::Driver;
-use hindsight_tests::TestServer;
+use hindsight_tests::browser::Meeting;
 use serde_json::json;
 
 const PAYLOADS: [&str; 3] = [
@@ -24,13 +23,7 @@ const INJECTED: &str = "return window.__pwned !== undefined
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markup_in_notes_names_and_facts_stays_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-
-    let ada = driver.session().await;
-    let url = ada.start_board(&server.http_base()).await;
-    ada.join_as(NAMES[0]).await;
+    let (meeting, ada) = Meeting::start(NAMES[0]).await;
     let mut notes = Vec::new();
     for (payload, region) in PAYLOADS.iter().zip(["summary", "detect", "react"]) {
         notes.push(ada.add_note(region, payload).await);
@@ -45,9 +38,7 @@ async fn markup_in_notes_names_and_facts_stays_text() {
     .await;
 
     // Bo receives all of it through the board and renders it.
-    let bo = driver.session().await;
-    bo.goto(&url).await;
-    bo.join_as(NAMES[1]).await;
+    let bo = meeting.join(NAMES[1]).await;
     for (id, payload) in notes.iter().zip(PAYLOADS) {
         bo.wait_for_note_text("Bo", id, payload).await;
     }
@@ -68,8 +59,5 @@ async fn markup_in_notes_names_and_facts_stays_text() {
         let injected = session.js(INJECTED, vec![]).await;
         assert_eq!(injected, json!(false), "markup became live in {who}'s page");
     }
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }

@@ -2,8 +2,8 @@
 //! idea into an action, the participant gives it an owner and a date, the Markdown export
 //! lists it, and the facilitator moves the meeting to a step everyone sees.
 
-use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
-use hindsight_tests::{http, TestBoard, TestServer};
+use hindsight_tests::browser::{two_people, Session, NOTE_BY_ID};
+use hindsight_tests::http;
 use serde_json::{json, Value};
 
 const IDEA: &str = "Canary config changes before fleet-wide rollout";
@@ -60,25 +60,15 @@ async fn action_note(session: &Session, who: &str, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-
     // Ada creates the board, so she facilitates; Bo joins from the link.
-    let ada = driver.session().await;
-    let board_url = ada.start_board(&server.http_base()).await;
-    let board = TestBoard::from_url(&board_url);
-    ada.join_as("Ada").await;
+    let (meeting, ada, bo) = two_people().await;
+    let board = meeting.board();
     ada.wait_js(
         "Ada to get the facilitator panel",
         "return !!document.querySelector('#facilitator-panel');",
         vec![],
     )
     .await;
-
-    let bo = driver.session().await;
-    bo.goto(&board_url).await;
-    bo.join_as("Bo").await;
     let bo_panel = bo
         .js(
             "return !!document.querySelector('#facilitator-panel');",
@@ -160,7 +150,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
 
     // The Markdown export lists the action with its owner, date and source idea.
     let (status, markdown) = http(
-        server.addr(),
+        meeting.server().addr(),
         "GET",
         &format!("/api/boards/{board}/export.md{}", board.read_query()),
         "",
@@ -212,9 +202,5 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
 
     ada.click("#fit").await;
     ada.screenshot("workflow.png").await;
-
-    ada.close().await;
-    bo.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }

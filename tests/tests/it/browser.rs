@@ -2,8 +2,7 @@
 //! a real server with the built client. Two people edit one board live; a third finds
 //! everything after a restart.
 
-use hindsight_tests::browser::{Driver, Session, NOTE_BY_ID};
-use hindsight_tests::TestServer;
+use hindsight_tests::browser::{two_people, Session, NOTE_BY_ID};
 use serde_json::json;
 
 async fn position(session: &Session, id: &str) -> (f64, f64) {
@@ -21,19 +20,8 @@ async fn position(session: &Session, id: &str) -> (f64, f64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_edit_one_board_and_it_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let driver = Driver::start().await;
-
-    // Ada starts a board from the start page.
-    let ada = driver.session().await;
-    let board_url = ada.start_board(&server.http_base()).await;
-    ada.join_as("Ada").await;
-
-    // Bo opens the shared link in another browser.
-    let bo = driver.session().await;
-    bo.goto(&board_url).await;
-    bo.join_as("Bo").await;
+    // Ada starts a board from the start page; Bo opens the shared link in another browser.
+    let (mut meeting, ada, bo) = two_people().await;
     ada.wait_js(
         "Ada to see two participants",
         "return document.querySelectorAll('#participants li').length === 2;",
@@ -103,19 +91,14 @@ async fn two_people_edit_one_board_and_it_survives_a_restart() {
     // Restart the server on the same data; a third person still sees everything.
     ada.close().await;
     bo.close().await;
-    let data = server.data_dir.clone();
-    server.stop().await;
-    let server = TestServer::start(&data).await;
-    let path = board_url.split_once("/b/").map(|(_, id)| id).unwrap();
-    let cy = driver.session().await;
-    cy.goto(&format!("{}/b/{path}", server.http_base())).await;
-    cy.join_as("Cy").await;
+    meeting.restart_server().await;
+    let path = meeting.url.split_once("/b/").map(|(_, id)| id).unwrap();
+    let url = format!("{}/b/{path}", meeting.server().http_base());
+    let cy = meeting.open(&url, "Cy").await;
     for (id, text) in &all {
         cy.wait_for_note_text("Cy", id, text).await;
     }
     let after = position(&cy, &note).await;
     assert_eq!(after, moved, "the moved note kept its place");
-    cy.close().await;
-    driver.stop().await;
-    server.stop().await;
+    meeting.end().await;
 }

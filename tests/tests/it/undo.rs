@@ -3,7 +3,8 @@
 //! same note. The browser uses the same mechanism (`client/src/history.rs`), with an
 //! explicit local origin instead of the Rust client's "no origin".
 
-use hindsight_shared::{NewNote, NoteColor, NoteId};
+use hindsight_shared::{NewNote, NoteColor};
+use hindsight_tests::fixtures::id;
 use hindsight_tests::{TestServer, YClient};
 use yrs::{GetString, Text, UndoManager};
 
@@ -16,21 +17,12 @@ async fn undo_reverts_only_my_own_changes_to_a_shared_note() {
     let bo = YClient::connect(&server.ws_base(), &board).await;
 
     // Bo writes the note; Ada only edits it, so her history holds her edits alone.
-    let id: NoteId = "shared".parse().unwrap();
-    bo.edit(|b, txn| {
-        b.add_note(
-            txn,
-            &id,
-            NewNote {
-                x: 40.0,
-                y: 700.0,
-                text: "Alerts fired late".into(),
-                color: NoteColor::Yellow,
-                created_at: 1.0,
-                author: Some("Bo".into()),
-            },
-        )
-    });
+    let id = id("shared");
+    let note = NewNote::at(40.0, 700.0, "Alerts fired late")
+        .color(NoteColor::Yellow)
+        .created_at(1.0)
+        .by("Bo");
+    bo.edit(|b, txn| b.add_note(txn, &id, note));
     ada.wait_until("Ada to see Bo's note", |b, txn| b.note(txn, &id).is_some())
         .await;
 

@@ -1,0 +1,23 @@
+//! The end-to-end tests, one module per subject, in one test binary: one link step and
+//! one process for all of them, where a binary per file linked the server and the
+//! support library seventeen times. `cargo test -p hindsight-tests --test it sync::`
+//! runs one module; the helpers they share are the `hindsight_tests` library
+//! (`tests/support`).
+
+mod access;
+mod anonymity;
+mod browser;
+mod browser_access;
+mod browser_collab;
+mod browser_workflow;
+mod crash;
+mod durability;
+mod export;
+mod interop;
+mod limits;
+mod operations;
+mod saved;
+mod security;
+mod sync;
+mod undo;
+mod xss;
