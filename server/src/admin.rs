@@ -11,6 +11,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use hindsight_shared::export::{self, BoardExport};
+use hindsight_shared::facts::UNTITLED;
 use hindsight_shared::{Board, BoardId, Token};
 use indicatif::{ProgressBar, ProgressStyle};
 use yrs::Transact;
@@ -86,7 +87,7 @@ fn list(dir: &Path) -> Result<(), AdminError> {
             "{id}  {:>5}  {:<10}  {}",
             board.note_count(&txn),
             facts.date.map(|d| d.to_string()).unwrap_or_default(),
-            facts.title
+            facts.shown_title()
         ));
         bar.inc(1);
     }
@@ -148,7 +149,11 @@ fn import(dir: &Path, base: &str, file: &Path) -> Result<(), AdminError> {
     writeln!(out, "facilitator key: {}", made.facilitator_key)?;
     eprintln!(
         "Imported \"{}\". Keep the edit link and facilitator key: they are shown only once.",
-        data.title
+        if data.title.trim().is_empty() {
+            UNTITLED
+        } else {
+            &data.title
+        }
     );
     Ok(())
 }

@@ -101,7 +101,6 @@ pub struct Created {
 }
 
 const MAX_TITLE_CHARS: usize = 200;
-const DEFAULT_TITLE: &str = "Untitled postmortem";
 
 pub async fn create_board(
     State(state): State<AppState>,
@@ -114,17 +113,13 @@ pub async fn create_board(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
+    // No title: the board starts untitled, and the page shows a placeholder to type over.
     let title = request.title.as_deref().map(str::trim).unwrap_or_default();
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(ApiError::BadRequest(format!(
             "title is longer than {MAX_TITLE_CHARS} characters"
         )));
     }
-    let title = if title.is_empty() {
-        DEFAULT_TITLE
-    } else {
-        title
-    };
     let title = title.to_owned();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

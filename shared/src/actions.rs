@@ -93,7 +93,12 @@ pub fn is_action(note: &NoteData) -> bool {
 
 /// What an action still lacks before the meeting may end.
 pub fn missing(note: &NoteData) -> Option<&'static str> {
-    match (note.owner.is_some(), note.due.is_some()) {
+    missing_parts(note.owner.is_some(), note.due.is_some())
+}
+
+/// What an action with or without an owner and a due date still lacks.
+pub fn missing_parts(has_owner: bool, has_due: bool) -> Option<&'static str> {
+    match (has_owner, has_due) {
         (true, true) => None,
         (false, true) => Some("needs an owner"),
         (true, false) => Some("needs a due date"),
@@ -102,7 +107,7 @@ pub fn missing(note: &NoteData) -> Option<&'static str> {
 }
 
 /// How many actions there are and how many are not ready.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ActionCount {
     pub total: usize,
     pub incomplete: usize,

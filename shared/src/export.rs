@@ -35,7 +35,7 @@ pub fn to_markdown<T: ReadTxn>(board: &Board, txn: &T) -> String {
     let by_id: BTreeMap<&NoteId, &NoteData> = notes.iter().map(|n| (&n.id, n)).collect();
     let mut md = String::new();
 
-    let _ = writeln!(md, "# {}\n", inline(&facts.title));
+    let _ = writeln!(md, "# {}\n", inline(facts.shown_title()));
     write_facts(&mut md, &facts, &timeline);
 
     let _ = writeln!(md, "## Summary\n");

@@ -31,6 +31,21 @@ pub struct IncidentFacts {
     pub utc_offset: i32,
 }
 
+/// What a board without a title is called where a name must be shown (exports, lists);
+/// the board itself keeps an empty title, which the page shows as a placeholder.
+pub const UNTITLED: &str = "Untitled postmortem";
+
+impl IncidentFacts {
+    /// The title, or [`UNTITLED`] when there is none.
+    pub fn shown_title(&self) -> &str {
+        if self.title.trim().is_empty() {
+            UNTITLED
+        } else {
+            &self.title
+        }
+    }
+}
+
 impl Board {
     pub fn facts<T: ReadTxn>(&self, txn: &T) -> IncidentFacts {
         IncidentFacts {

@@ -218,56 +218,22 @@ impl Board {
 
     pub fn note<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<NoteData> {
         let map = self.note_map(txn, id)?;
-        let x = number_field(&map, txn, "x").unwrap_or(0.0);
-        let y = number_field(&map, txn, "y").unwrap_or(0.0);
-        let w = number_field(&map, txn, "w").map_or(NOTE_WIDTH, clamp_size);
-        let h = number_field(&map, txn, "h").map_or(NOTE_HEIGHT, clamp_size);
-        let region = string_field(&map, txn, "region")
-            .and_then(|r| RegionId::from_name(&r))
-            .or_else(|| region_at(x + w / 2.0, y + h / 2.0));
-        Some(NoteData {
-            id: id.clone(),
-            text: match map.get(txn, "text") {
-                Some(Out::YText(text)) => text.get_string(txn),
-                // A plain string from a foreign writer is shown as it is.
-                Some(Out::Any(Any::String(s))) => s.to_string(),
-                _ => String::new(),
-            },
-            x,
-            y,
-            w,
-            h,
-            color: string_field(&map, txn, "color")
-                .map(|c| NoteColor::from_name(&c))
-                .unwrap_or_default(),
-            region,
-            created_at: number_field(&map, txn, "createdAt").unwrap_or(0.0),
-            author: string_field(&map, txn, "author").filter(|a| !a.is_empty()),
-            time: number_field(&map, txn, "time").map(|ms| Timestamp {
-                utc_ms: ms as i64,
-                precision: string_field(&map, txn, "timePrecision")
-                    .and_then(|p| Precision::from_name(&p))
-                    .unwrap_or(Precision::Minute),
-            }),
-            kind: string_field(&map, txn, "kind").and_then(|k| EntryKind::from_name(&k)),
-            owner: string_field(&map, txn, "owner").filter(|o| !o.trim().is_empty()),
-            due: string_field(&map, txn, "due").and_then(|d| Date::parse(&d).ok()),
-            source_id: string_field(&map, txn, "sourceId").and_then(|i| i.parse().ok()),
-            action_id: string_field(&map, txn, "actionId").and_then(|i| i.parse().ok()),
-            votes: match map.get(txn, "votes") {
-                Some(Out::YMap(votes)) => votes
-                    .iter(txn)
-                    .filter_map(|(voter, v)| match v {
-                        Out::Any(Any::Number(n)) => n
-                            .as_f64()
-                            .filter(|c| c.is_finite() && *c >= 1.0)
-                            .map(|c| (voter.to_owned(), c.min(u32::MAX as f64) as u32)),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => BTreeMap::new(),
-            },
-        })
+        let mut note = read_note(&map, txn, id);
+        note.text = read_text(&map, txn);
+        Some(note)
+    }
+
+    /// A note without its text (left empty), for readers that only need its place and
+    /// fields: reading a long text costs its length.
+    pub fn note_without_text<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<NoteData> {
+        Some(read_note(&self.note_map(txn, id)?, txn, id))
+    }
+
+    /// A note's text as it is now (empty for a missing note).
+    pub fn text_of<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> String {
+        self.note_map(txn, id)
+            .map(|map| read_text(&map, txn))
+            .unwrap_or_default()
     }
 
     /// Adds a note; its region is the one under its centre.
@@ -416,6 +382,64 @@ impl TextEdit {
 
 pub fn utf16_len(s: &str) -> u32 {
     s.encode_utf16().count() as u32
+}
+
+/// Every field of a note but its text; missing or mistyped fields read as defaults.
+fn read_note<T: ReadTxn>(map: &MapRef, txn: &T, id: &NoteId) -> NoteData {
+    let x = number_field(map, txn, "x").unwrap_or(0.0);
+    let y = number_field(map, txn, "y").unwrap_or(0.0);
+    let w = number_field(map, txn, "w").map_or(NOTE_WIDTH, clamp_size);
+    let h = number_field(map, txn, "h").map_or(NOTE_HEIGHT, clamp_size);
+    let region = string_field(map, txn, "region")
+        .and_then(|r| RegionId::from_name(&r))
+        .or_else(|| region_at(x + w / 2.0, y + h / 2.0));
+    NoteData {
+        id: id.clone(),
+        text: String::new(),
+        x,
+        y,
+        w,
+        h,
+        color: string_field(map, txn, "color")
+            .map(|c| NoteColor::from_name(&c))
+            .unwrap_or_default(),
+        region,
+        created_at: number_field(map, txn, "createdAt").unwrap_or(0.0),
+        author: string_field(map, txn, "author").filter(|a| !a.is_empty()),
+        time: number_field(map, txn, "time").map(|ms| Timestamp {
+            utc_ms: ms as i64,
+            precision: string_field(map, txn, "timePrecision")
+                .and_then(|p| Precision::from_name(&p))
+                .unwrap_or(Precision::Minute),
+        }),
+        kind: string_field(map, txn, "kind").and_then(|k| EntryKind::from_name(&k)),
+        owner: string_field(map, txn, "owner").filter(|o| !o.trim().is_empty()),
+        due: string_field(map, txn, "due").and_then(|d| Date::parse(&d).ok()),
+        source_id: string_field(map, txn, "sourceId").and_then(|i| i.parse().ok()),
+        action_id: string_field(map, txn, "actionId").and_then(|i| i.parse().ok()),
+        votes: match map.get(txn, "votes") {
+            Some(Out::YMap(votes)) => votes
+                .iter(txn)
+                .filter_map(|(voter, v)| match v {
+                    Out::Any(Any::Number(n)) => n
+                        .as_f64()
+                        .filter(|c| c.is_finite() && *c >= 1.0)
+                        .map(|c| (voter.to_owned(), c.min(u32::MAX as f64) as u32)),
+                    _ => None,
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        },
+    }
+}
+
+fn read_text<T: ReadTxn>(map: &MapRef, txn: &T) -> String {
+    match map.get(txn, "text") {
+        Some(Out::YText(text)) => text.get_string(txn),
+        // A plain string from a foreign writer is shown as it is.
+        Some(Out::Any(Any::String(s))) => s.to_string(),
+        _ => String::new(),
+    }
 }
 
 fn truncate(s: &str) -> &str {

@@ -123,11 +123,10 @@ impl Timeline {
                 timeline.untimed.push(n.clone());
             }
         }
+        let key = |n: &NoteData| (n.time.map_or(0, |t| t.utc_ms), n.created_at);
         timeline.timed.sort_by(|a, b| {
-            let (ta, tb) = (a.time.map(|t| t.utc_ms), b.time.map(|t| t.utc_ms));
-            ta.cmp(&tb)
-                .then(a.created_at.total_cmp(&b.created_at))
-                .then(a.id.cmp(&b.id))
+            let ((ta, ca), (tb, cb)) = (key(a), key(b));
+            timed_order((ta, ca, &a.id), (tb, cb, &b.id))
         });
         timeline
             .untimed
@@ -138,52 +137,79 @@ impl Timeline {
     /// Time to detect (from the first entry to the first "detected") and time to resolve
     /// (from the first "detected" to the first "resolved"), once both markers exist.
     pub fn durations(&self) -> Option<Durations> {
-        let start = self.timed.first()?.time?.utc_ms;
-        let first = |kind| {
+        durations(
             self.timed
                 .iter()
-                .find(|n| n.kind == Some(kind))
-                .and_then(|n| n.time)
-                .map(|t| t.utc_ms)
-        };
-        let detected = first(EntryKind::Detected)?;
-        let resolved = first(EntryKind::Resolved)?;
-        Some(Durations {
-            to_detect_ms: detected - start,
-            to_resolve_ms: resolved - detected,
-        })
+                .filter_map(|n| Some((n.time?.utc_ms, n.kind))),
+        )
     }
 
-    /// Where each entry sits inside the timeline region: timed entries fill rows left to
-    /// right in time order, and entries without a time stack in a column of their own at
-    /// the right, so they are plainly apart.
+    /// Where each entry sits inside the timeline region (see [`layout`]).
     pub fn layout(&self) -> Vec<(NoteId, f64, f64)> {
-        let r = RegionId::Timeline.region().rect;
-        let (pad, gap, header) = (LAYOUT_PAD, 16.0, 90.0);
-        let untimed_x = Timeline::untimed_column_x();
-        let columns = ((untimed_x - r.x - pad) / (NOTE_WIDTH + gap))
-            .floor()
-            .max(1.0) as usize;
-        let row_h = NOTE_HEIGHT + gap;
-        let mut out = Vec::with_capacity(self.timed.len() + self.untimed.len());
-        for (i, n) in self.timed.iter().enumerate() {
-            let (row, col) = (i / columns, i % columns);
-            out.push((
-                n.id.clone(),
-                r.x + pad + col as f64 * (NOTE_WIDTH + gap),
-                r.y + header + row as f64 * row_h,
-            ));
-        }
-        for (i, n) in self.untimed.iter().enumerate() {
-            out.push((n.id.clone(), untimed_x, r.y + header + i as f64 * row_h));
-        }
-        out
+        layout(
+            self.timed.iter().map(|n| &n.id),
+            self.untimed.iter().map(|n| &n.id),
+        )
     }
 
     /// The x where the column of entries without a time begins (for its label).
     pub fn untimed_column_x() -> f64 {
         RegionId::Timeline.region().rect.right() - LAYOUT_PAD - NOTE_WIDTH
     }
+}
+
+/// The order of timed entries: by time, then creation time, then id, so every replica
+/// agrees however the entries were written.
+pub fn timed_order(a: (i64, f64, &NoteId), b: (i64, f64, &NoteId)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(b.2))
+}
+
+/// Time to detect and to resolve from the timed entries `(utc ms, kind)`, in time order.
+pub fn durations(timed: impl IntoIterator<Item = (i64, Option<EntryKind>)>) -> Option<Durations> {
+    let mut timed = timed.into_iter().peekable();
+    let start = timed.peek()?.0;
+    let (mut detected, mut resolved) = (None, None);
+    for (time, kind) in timed {
+        match kind {
+            Some(EntryKind::Detected) if detected.is_none() => detected = Some(time),
+            Some(EntryKind::Resolved) if resolved.is_none() => resolved = Some(time),
+            _ => {}
+        }
+    }
+    let (detected, resolved) = (detected?, resolved?);
+    Some(Durations {
+        to_detect_ms: detected - start,
+        to_resolve_ms: resolved - detected,
+    })
+}
+
+/// Where timeline entries sit inside the timeline region, given their ids in the order
+/// everyone sees them: timed entries fill rows left to right in time order, and entries
+/// without a time stack in a column of their own at the right, so they are plainly apart.
+pub fn layout<'a>(
+    timed: impl IntoIterator<Item = &'a NoteId>,
+    untimed: impl IntoIterator<Item = &'a NoteId>,
+) -> Vec<(NoteId, f64, f64)> {
+    let r = RegionId::Timeline.region().rect;
+    let (pad, gap, header) = (LAYOUT_PAD, 16.0, 90.0);
+    let untimed_x = Timeline::untimed_column_x();
+    let columns = ((untimed_x - r.x - pad) / (NOTE_WIDTH + gap))
+        .floor()
+        .max(1.0) as usize;
+    let row_h = NOTE_HEIGHT + gap;
+    let mut out = Vec::new();
+    for (i, id) in timed.into_iter().enumerate() {
+        let (row, col) = (i / columns, i % columns);
+        out.push((
+            id.clone(),
+            r.x + pad + col as f64 * (NOTE_WIDTH + gap),
+            r.y + header + row as f64 * row_h,
+        ));
+    }
+    for (i, id) in untimed.into_iter().enumerate() {
+        out.push((id.clone(), untimed_x, r.y + header + i as f64 * row_h));
+    }
+    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -80,7 +80,11 @@ async fn two_clients_share_notes_and_a_restart_loses_nothing() {
         board.notes(txn) == before
     })
     .await;
-    assert_eq!(c.title(), "Untitled postmortem");
+    assert_eq!(
+        c.title(),
+        "",
+        "a board made without a title starts untitled"
+    );
     server.stop().await;
 }
 
