@@ -3,19 +3,17 @@
 //! title and meeting state on top, the incident facts in a row below. It also owns the
 //! board's keyboard shortcuts for undo and redo.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use hindsight_shared::presence::Point;
 use hindsight_shared::schema::new_doc;
-use hindsight_shared::{BoardId, NoteId};
+use hindsight_shared::BoardId;
 use leptos::prelude::*;
 
-use crate::camera::Camera;
 use crate::canvas::Canvas;
-use crate::dom;
+use crate::context::{Clock, Identity, Pointer, Selection, Toasts, View};
 use crate::facilitation::{self, FacilitatorPanel, StepBanner, TimerDisplay};
 use crate::facts::FactsBar;
+use crate::field::LiveInput;
 use crate::follow::{self, FollowBanner};
 use crate::history::History;
 use crate::link::Link;
@@ -26,36 +24,10 @@ use crate::provider::Provider;
 use crate::selection;
 use crate::store::Store;
 use crate::toast::Toast;
+use crate::{cull, debug, dom};
 
 /// How often the clock the timer counts down against ticks.
 const CLOCK_TICK: Duration = Duration::from_millis(250);
-
-/// Local UI state: never in the document, never sent (except through presence).
-#[derive(Clone, Copy)]
-pub struct Ui {
-    pub camera: RwSignal<Camera>,
-    pub name: RwSignal<String>,
-    /// The name prompt was reopened to change the name.
-    pub renaming: RwSignal<bool>,
-    /// A note this person just created, whose text field should take the focus.
-    pub focus: RwSignal<Option<NoteId>>,
-    /// The notes this person has selected (see `selection.rs`).
-    pub selected: RwSignal<HashSet<NoteId>>,
-    /// The note this person is typing in or dragging.
-    pub editing: RwSignal<Option<NoteId>>,
-    /// Our pointer on the canvas, in world coordinates.
-    pub cursor: RwSignal<Option<Point>>,
-    /// The size of the canvas viewport in screen pixels.
-    pub viewport: RwSignal<(f64, f64)>,
-    /// This browser's anonymous voter token for this board (never the name).
-    pub voter: StoredValue<String>,
-    /// A short message for the person, see `toast.rs`.
-    pub toast: RwSignal<Option<String>>,
-    /// Wall-clock milliseconds, ticking a few times a second, for countdowns.
-    pub now: RwSignal<f64>,
-    /// This person chose to stop following the facilitator's view.
-    pub unfollowed: RwSignal<bool>,
-}
 
 /// This browser's voter token for `id`, made on first use.
 fn voter_token(id: BoardId) -> String {
@@ -81,20 +53,16 @@ fn socket_url(id: BoardId, link: &Link) -> String {
 
 #[component]
 pub fn BoardPage(id: BoardId) -> impl IntoView {
-    let ui = Ui {
-        camera: RwSignal::new(Camera::default()),
+    let view_ctx = View::new();
+    let selection = Selection::new();
+    let identity = Identity {
         name: RwSignal::new(remembered_name()),
         renaming: RwSignal::new(false),
-        focus: RwSignal::new(None),
-        selected: RwSignal::new(HashSet::new()),
-        editing: RwSignal::new(None),
-        cursor: RwSignal::new(None),
-        viewport: RwSignal::new((0.0, 0.0)),
-        voter: StoredValue::new(voter_token(id)),
-        toast: RwSignal::new(None),
-        now: RwSignal::new(dom::now_ms()),
-        unfollowed: RwSignal::new(false),
     };
+    let pointer = Pointer(RwSignal::new(None));
+    let clock = Clock(RwSignal::new(dom::now_ms()));
+    let toasts = Toasts(RwSignal::new(None));
+    debug::init();
     let link = Link::from_location(id);
     let read_only = link.read_only();
     let doc = new_doc(Some(dom::random_client_id()));
@@ -105,7 +73,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     } else {
         offline::restore(&doc, id)
     };
-    let store = Store::new(doc.clone(), read_only);
+    let store = Store::new(doc.clone(), read_only, voter_token(id));
     let provider = Provider::start(doc.clone(), socket_url(id, &link), unsaved);
     if !read_only {
         offline::keep(doc, id, provider.pending());
@@ -114,18 +82,32 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
 
     provide_context(id);
     provide_context(link);
-    provide_context(ui);
+    provide_context(view_ctx);
+    provide_context(selection);
+    provide_context(identity);
+    provide_context(pointer);
+    provide_context(clock);
+    provide_context(toasts);
     provide_context(store.clone());
     provide_context(provider.clone());
-    presence::publish(provider.clone(), ui);
-    follow::start(store.clone(), ui);
-    set_interval(move || ui.now.set(dom::now_ms()), CLOCK_TICK);
+    presence::publish(provider.clone(), identity, pointer, selection);
+    presence::show_editors(&provider, store.clone());
+    follow::start(store.clone(), view_ctx);
+    cull::start(store.clone(), view_ctx);
+    set_interval(move || clock.0.set(dom::now_ms()), CLOCK_TICK);
     undo_shortcuts(store.history.clone());
-    selection::shortcuts(store.clone(), ui);
+    selection::shortcuts(store.clone(), selection);
 
-    let prompting = move || ui.renaming.get() || ui.name.with(|n| n.trim().is_empty());
+    let prompting = move || identity.renaming.get() || identity.name.with(|n| n.trim().is_empty());
     let status = provider.status();
     let title = store.title;
+    let commit_title = {
+        let store = store.clone();
+        Callback::new(move |title: String| {
+            store.write(|board, txn| board.set_title(txn, title.trim()));
+            Ok(())
+        })
+    };
     let settings = store.settings;
 
     view! {
@@ -135,14 +117,14 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                     <img src="/favicon.svg" alt="" width="22" height="22" />
                     "Hindsight"
                 </a>
-                <input
+                <LiveInput
                     class="board-title"
-                    aria-label="Board title"
+                    value=title
+                    commit=commit_title
                     placeholder="Untitled incident"
-                    maxlength="120"
-                    prop:value=move || title.get()
-                    prop:readOnly=read_only
-                    on:change=move |ev| store.set_title(event_target_value(&ev).trim())
+                    label="Board title"
+                    maxlength=120
+                    readonly=read_only
                 />
                 <div class="meeting-state">
                     <StepBanner />

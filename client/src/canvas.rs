@@ -17,8 +17,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, MouseEvent, PointerEvent, WheelEvent};
 
-use crate::board::Ui;
 use crate::camera::{wheel_factor, Camera};
+use crate::context::{Identity, Pointer, Selection, View};
 use crate::dom;
 use crate::note::Note;
 use crate::placement::free_spot;
@@ -49,7 +49,10 @@ fn on_interactive(ev: &MouseEvent) -> bool {
 #[component]
 pub fn Canvas() -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
+    let view_ctx = expect_context::<View>();
+    let selection = expect_context::<Selection>();
+    let identity = expect_context::<Identity>();
+    let pointer = expect_context::<Pointer>();
     let viewport = NodeRef::<Div>::new();
     // Pointers currently held down on empty canvas, by id, at their last position.
     let pointers = StoredValue::new(HashMap::<i32, (f64, f64)>::new());
@@ -59,15 +62,15 @@ pub fn Canvas() -> impl IntoView {
     let measure = move || {
         viewport.get_untracked().map(|el| {
             let size = (el.client_width() as f64, el.client_height() as f64);
-            if ui.viewport.get_untracked() != size {
-                ui.viewport.set(size);
+            if view_ctx.viewport.get_untracked() != size {
+                view_ctx.viewport.set(size);
             }
             size
         })
     };
     let fit = move || {
         if let Some((w, h)) = measure() {
-            ui.camera.set(Camera::fit(board_bounds(), w, h));
+            view_ctx.camera.set(Camera::fit(board_bounds(), w, h));
         }
     };
     let _ = window_event_listener(leptos::ev::resize, move |_| {
@@ -79,7 +82,7 @@ pub fn Canvas() -> impl IntoView {
                 el.client_width() as f64 / 2.0,
                 el.client_height() as f64 / 2.0,
             );
-            ui.camera.update(|c| *c = c.zoom_at(cx, cy, factor));
+            view_ctx.camera.update(|c| *c = c.zoom_at(cx, cy, factor));
         }
     };
     Effect::new(move |fitted: Option<bool>| {
@@ -105,12 +108,12 @@ pub fn Canvas() -> impl IntoView {
         let _ = el.set_pointer_capture(ev.pointer_id());
         let p = local_point(&el, &ev);
         if ev.shift_key() {
-            let at = ui.camera.get_untracked().to_world(p.0, p.1);
+            let at = view_ctx.camera.get_untracked().to_world(p.0, p.1);
             band.set(Some((ev.pointer_id(), at, at)));
             return;
         }
-        if ui.selected.with_untracked(|s| !s.is_empty()) {
-            ui.selected.set(Default::default());
+        if selection.selected.with_untracked(|s| !s.is_empty()) {
+            selection.selected.set(Default::default());
         }
         pointers.update_value(|m| {
             m.insert(ev.pointer_id(), p);
@@ -122,8 +125,8 @@ pub fn Canvas() -> impl IntoView {
             return;
         };
         let (sx, sy) = local_point(&el, &ev);
-        let (wx, wy) = ui.camera.get_untracked().to_world(sx, sy);
-        ui.cursor.set(Some(Point {
+        let (wx, wy) = view_ctx.camera.get_untracked().to_world(sx, sy);
+        pointer.0.set(Some(Point {
             x: wx.round(),
             y: wy.round(),
         }));
@@ -149,7 +152,7 @@ pub fn Canvas() -> impl IntoView {
             m.insert(id, (sx, sy));
         });
         match (count, other) {
-            (1, _) => ui
+            (1, _) => view_ctx
                 .camera
                 .update(|c| *c = c.pan(sx - previous.0, sy - previous.1)),
             (2, Some(o)) => {
@@ -158,7 +161,7 @@ pub fn Canvas() -> impl IntoView {
                 let old_d = (previous.0 - o.0).hypot(previous.1 - o.1);
                 let new_d = (sx - o.0).hypot(sy - o.1);
                 let factor = if old_d > 1.0 { new_d / old_d } else { 1.0 };
-                ui.camera.update(|c| {
+                view_ctx.camera.update(|c| {
                     *c = c
                         .pan(after.0 - before.0, after.1 - before.1)
                         .zoom_at(after.0, after.1, factor)
@@ -174,7 +177,7 @@ pub fn Canvas() -> impl IntoView {
         {
             band.set(None);
             let picked = under_band(&band_store, &span(start, end));
-            ui.selected.update(|s| s.extend(picked));
+            selection.selected.update(|s| s.extend(picked));
         }
         pointers.update_value(|m| {
             m.remove(&ev.pointer_id());
@@ -203,7 +206,7 @@ pub fn Canvas() -> impl IntoView {
         };
         let (sx, sy) = local_point(&el, &ev);
         let factor = wheel_factor(ev.delta_y(), ev.delta_mode(), ev.ctrl_key());
-        ui.camera.update(|c| *c = c.zoom_at(sx, sy, factor));
+        view_ctx.camera.update(|c| *c = c.zoom_at(sx, sy, factor));
     };
 
     let on_double_click = {
@@ -216,16 +219,19 @@ pub fn Canvas() -> impl IntoView {
                 return;
             };
             let (sx, sy) = local_point(&el, &ev);
-            let (wx, wy) = ui.camera.get_untracked().to_world(sx, sy);
+            let (wx, wy) = view_ctx.camera.get_untracked().to_world(sx, sy);
             if region_at(wx, wy).is_some() {
-                let id =
-                    store.create_note_at_centre(wx.round(), wy.round(), &ui.name.get_untracked());
-                ui.focus.set(Some(id));
+                let id = store.create_note_at_centre(
+                    wx.round(),
+                    wy.round(),
+                    &identity.name.get_untracked(),
+                );
+                selection.focus.set(Some(id));
             }
         }
     };
 
-    let ids = store.ids;
+    let ids = store.indexed.ids;
     view! {
         <div
             class="viewport"
@@ -234,18 +240,18 @@ pub fn Canvas() -> impl IntoView {
             on:pointermove=on_pointer_move
             on:pointerup=on_pointer_up.clone()
             on:pointercancel=on_pointer_up
-            on:pointerleave=move |_| ui.cursor.set(None)
+            on:pointerleave=move |_| pointer.0.set(None)
             on:wheel=on_wheel
             on:dblclick=on_double_click
             style:background-size=move || {
-                let size = 24.0 * ui.camera.with(|c| c.zoom);
+                let size = 24.0 * view_ctx.camera.with(|c| c.zoom);
                 format!("{size}px {size}px")
             }
             style:background-position=move || {
-                ui.camera.with(|c| format!("{}px {}px", c.x, c.y))
+                view_ctx.camera.with(|c| format!("{}px {}px", c.x, c.y))
             }
         >
-            <div class="world" style:transform=move || ui.camera.with(|c| c.css_transform())>
+            <div class="world" style:transform=move || view_ctx.camera.with(|c| c.css_transform())>
                 {REGIONS.iter().map(|r| view! { <RegionCard region=r /> }).collect_view()}
                 <For each=move || ids.get() key=|id| id.clone() let(id)>
                     <Note id=id />
@@ -259,7 +265,7 @@ pub fn Canvas() -> impl IntoView {
                 "−"
             </button>
             <span class="zoom-level">
-                {move || format!("{:.0}%", ui.camera.with(|c| c.zoom) * 100.0)}
+                {move || format!("{:.0}%", view_ctx.camera.with(|c| c.zoom) * 100.0)}
             </span>
             <button class="icon-button" title="Zoom in" aria-label="Zoom in" on:click=move |_| zoom_by(ZOOM_STEP)>
                 "+"
@@ -274,7 +280,8 @@ pub fn Canvas() -> impl IntoView {
 #[component]
 fn RegionCard(region: &'static Region) -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
+    let selection = expect_context::<Selection>();
+    let identity = expect_context::<Identity>();
     let (meeting, settings) = (store.meeting, store.settings);
     let rect = region.rect;
     let step = region.step;
@@ -295,8 +302,8 @@ fn RegionCard(region: &'static Region) -> impl IntoView {
     });
     let add = move |_| {
         let (x, y) = free_spot(rect, &store.occupied());
-        let id = store.create_note(x, y, &ui.name.get_untracked());
-        ui.focus.set(Some(id));
+        let id = store.create_note(x, y, &identity.name.get_untracked());
+        selection.focus.set(Some(id));
     };
     view! {
         <section

@@ -131,8 +131,10 @@ pub fn copy_to_clipboard(text: &str) -> bool {
     has_clipboard
 }
 
-/// Logs to the browser console (natively, tests use `eprintln!` instead; see provider.rs).
-#[cfg(target_arch = "wasm32")]
+/// Logs to the browser console (to standard error in native unit tests).
 pub fn warn(message: &str) {
+    #[cfg(target_arch = "wasm32")]
     web_sys::console::warn_1(&JsValue::from_str(message));
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{message}");
 }

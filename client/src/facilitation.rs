@@ -16,7 +16,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::board::Ui;
+use crate::context::{Clock, Toasts, View as ViewCtx};
 use crate::dom;
 use crate::link::Link;
 use crate::store::Store;
@@ -77,11 +77,11 @@ pub fn StepBanner() -> impl IntoView {
 #[component]
 pub fn TimerDisplay() -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
+    let now = expect_context::<Clock>().0;
     let meeting = store.meeting;
     move || {
         let timer = meeting.with(|m| m.timer)?;
-        let left = timer.remaining(ui.now.get());
+        let left = timer.remaining(now.get());
         Some(view! {
             <span id="timer" class="timer" class:up=left == 0 role="timer">
                 {if left == 0 { "Time's up".to_owned() } else { clock(left) }}
@@ -93,7 +93,7 @@ pub fn TimerDisplay() -> impl IntoView {
 #[component]
 pub fn FacilitatorPanel() -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
+    let ui = expect_context::<ViewCtx>();
     let id = expect_context::<BoardId>();
     // The key is useless through a read-only link: the server refuses its changes.
     let is_facilitator = Signal::derive({
@@ -292,7 +292,7 @@ pub fn FacilitatorPanel() -> impl IntoView {
 /// The link that carries the new facilitator key, with a copy button.
 #[component]
 fn HandoverDialog(link: String, done: RwSignal<Option<String>>) -> impl IntoView {
-    let ui = expect_context::<Ui>();
+    let toasts = expect_context::<Toasts>();
     let copied = RwSignal::new(false);
     let copy = {
         let link = link.clone();
@@ -301,7 +301,7 @@ fn HandoverDialog(link: String, done: RwSignal<Option<String>>) -> impl IntoView
                 copied.set(true);
                 set_timeout(move || copied.set(false), Duration::from_millis(1500));
             } else {
-                toast::show(ui, "Copy the link from the field instead.");
+                toast::show(toasts, "Copy the link from the field instead.");
             }
         }
     };

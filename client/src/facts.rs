@@ -1,16 +1,16 @@
 //! The incident facts row under the title: date, severity, customer impact and timezone,
 //! editable by everyone, next to what follows from the board (time to detect and resolve,
 //! how many actions still lack an owner or a date, this person's votes left) and the
-//! export links.
+//! export links. What follows from the board comes from the store's indices, so none of
+//! it rereads the notes when one changes.
 
-use hindsight_shared::actions::ActionCount;
 use hindsight_shared::facts::SEVERITIES;
-use hindsight_shared::timeline::{format_duration, Timeline};
+use hindsight_shared::timeline::format_duration;
 use hindsight_shared::timestamp::{zone_label, Date};
 use hindsight_shared::BoardId;
 use leptos::prelude::*;
 
-use crate::board::Ui;
+use crate::field::LiveInput;
 use crate::link::Link;
 use crate::store::Store;
 
@@ -22,38 +22,36 @@ fn zone_offsets() -> impl Iterator<Item = i32> {
 #[component]
 pub fn FactsBar() -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
     let id = expect_context::<BoardId>();
     let query = expect_context::<Link>().query();
     let read_only = store.read_only;
     let settings = store.settings;
-    let all = store.all;
-    let facts = move || settings.with(|s| s.facts.clone());
+    let indexed = store.indexed;
+    // One memo per fact, so a change to one never touches the field of another.
+    let date = Memo::new(move |_| settings.with(|s| s.facts.date));
+    let severity = Memo::new(move |_| settings.with(|s| s.facts.severity.clone()));
+    let impact = Memo::new(move |_| settings.with(|s| s.facts.impact.clone().unwrap_or_default()));
+    let offset = Memo::new(move |_| settings.with(|s| s.facts.utc_offset));
+    let budget = Memo::new(move |_| settings.with(|s| s.vote_budget));
 
-    let durations = Memo::new(move |_| {
-        all.with(|notes| Timeline::of(notes).durations()).map(|d| {
+    let durations = move || {
+        indexed.durations.get().map(|d| {
             format!(
                 "Time to detect {} · Time to resolve {}",
                 format_duration(d.to_detect_ms),
                 format_duration(d.to_resolve_ms)
             )
         })
-    });
-    let action_count = move || all.with(|notes| ActionCount::of(notes));
-    let votes_left = {
-        let store = store.clone();
-        move || {
-            all.track();
-            let budget = settings.with(|s| s.vote_budget);
-            let used = ui
-                .voter
-                .with_value(|v| store.read(|board, txn| board.votes_used(txn, v)));
-            format!("{} of {budget} votes left", budget.saturating_sub(used))
-        }
+    };
+    let actions = move || indexed.actions.get();
+    let votes_left = move || {
+        let budget = budget.get();
+        let used = indexed.votes_used.get();
+        format!("{} of {budget} votes left", budget.saturating_sub(used))
     };
 
     let severity_options = move || {
-        let current = facts().severity.unwrap_or_default();
+        let current = severity.get().unwrap_or_default();
         // A severity written elsewhere (an import, another client) is kept selectable.
         let mut names: Vec<String> = SEVERITIES.iter().map(|s| s.to_string()).collect();
         if !current.is_empty() && !names.contains(&current) {
@@ -68,7 +66,7 @@ pub fn FactsBar() -> impl IntoView {
             .collect_view()
     };
     let zone_options = move || {
-        let current = settings.with(|s| s.facts.utc_offset);
+        let current = offset.get();
         zone_offsets()
             .map(|m| {
                 view! {
@@ -79,6 +77,10 @@ pub fn FactsBar() -> impl IntoView {
     };
 
     let (s1, s2, s3, s4) = (store.clone(), store.clone(), store.clone(), store.clone());
+    let commit_impact = Callback::new(move |value: String| {
+        s3.write(|board, txn| board.set_impact(txn, &value));
+        Ok(())
+    });
     view! {
         <div class="factsbar" role="group" aria-label="Incident facts">
             <label class="fact">
@@ -87,7 +89,7 @@ pub fn FactsBar() -> impl IntoView {
                     prop:disabled=read_only
                     id="fact-date"
                     type="date"
-                    prop:value=move || facts().date.map(|d| d.to_string()).unwrap_or_default()
+                    prop:value=move || date.get().map(|d| d.to_string()).unwrap_or_default()
                     on:change=move |ev| {
                         let date = Date::parse(&event_target_value(&ev)).ok();
                         s1.write(|board, txn| board.set_incident_date(txn, date));
@@ -109,17 +111,14 @@ pub fn FactsBar() -> impl IntoView {
             </label>
             <label class="fact fact-wide">
                 <span>"Impact"</span>
-                <input
-                    prop:disabled=read_only
+                <LiveInput
                     id="fact-impact"
-                    type="text"
-                    maxlength="500"
+                    value=impact
+                    commit=commit_impact
                     placeholder="What did customers notice?"
-                    prop:value=move || facts().impact.unwrap_or_default()
-                    on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        s3.write(|board, txn| board.set_impact(txn, &value));
-                    }
+                    label="Customer impact"
+                    maxlength=500
+                    disabled=read_only
                 />
             </label>
             <label class="fact" title="Timeline times are read and shown in this timezone">
@@ -137,13 +136,13 @@ pub fn FactsBar() -> impl IntoView {
                 </select>
             </label>
             <div class="facts-derived">
-                {move || durations.get().map(|d| view! { <span id="durations" class="derived">{d}</span> })}
+                {move || durations().map(|d| view! { <span id="durations" class="derived">{d}</span> })}
                 <span
                     id="action-count"
                     class="derived"
-                    class:warn={move || action_count().incomplete > 0}
+                    class:warn={move || actions().incomplete > 0}
                 >
-                    {move || action_count().sentence()}
+                    {move || actions().sentence()}
                 </span>
                 <span id="votes-left" class="derived">{votes_left}</span>
             </div>

@@ -11,8 +11,8 @@ use std::time::Duration;
 use hindsight_shared::facilitation::View;
 use leptos::prelude::*;
 
-use crate::board::Ui;
 use crate::camera::Camera;
+use crate::context::View as ViewCtx;
 use crate::store::Store;
 
 /// Five updates a second at most.
@@ -30,7 +30,7 @@ fn view_of(camera: Camera, (w, h): (f64, f64)) -> View {
 
 /// Publishes the facilitator's view while follow is on, and moves everyone else's camera
 /// to it.
-pub fn start(store: Store, ui: Ui) {
+pub fn start(store: Store, ui: ViewCtx) {
     let meeting = store.meeting;
     let is_facilitator = store.is_facilitator;
 
@@ -81,7 +81,7 @@ pub fn start(store: Store, ui: Ui) {
 #[component]
 pub fn FollowBanner() -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
+    let ui = expect_context::<ViewCtx>();
     let (meeting, is_facilitator) = (store.meeting, store.is_facilitator);
     let shown = move || meeting.with(|m| m.follow.is_some()) && !is_facilitator.get();
     view! {

@@ -5,7 +5,7 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::board::Ui;
+use crate::context::Identity;
 use crate::dom;
 
 /// The longest name we keep; it has to fit on a cursor label.
@@ -17,7 +17,7 @@ pub fn remembered_name() -> String {
 
 #[component]
 pub fn NamePrompt() -> impl IntoView {
-    let ui = expect_context::<Ui>();
+    let ui = expect_context::<Identity>();
     let open = move || ui.renaming.get() || ui.name.with(|n| n.trim().is_empty());
     let input = NodeRef::<Input>::new();
 

@@ -3,7 +3,8 @@
 //! Shift-click adds or removes the note from the selection; dragging a selected note
 //! moves the whole selection with it, in one transaction per write.
 //!
-//! The note draws what its document signal says, with two local exceptions: while this
+//! The note draws what its handle's signals say (`notes.rs`), each part where it is used,
+//! so a move re-runs its position and nothing else. Two local exceptions: while this
 //! person drags it, the note follows the pointer at full frame rate (the document hears
 //! about it at most every 40 ms), and while this person types, remote edits are merged
 //! into the field without moving their caret. A note in the Rough Timeline is drawn at
@@ -13,7 +14,6 @@
 //! where the drag started and a new action note, linked to it, appears where it was
 //! dropped (`Board::promote_to_action`).
 
-use hindsight_shared::actions::{is_action, missing};
 use hindsight_shared::region::region_at;
 use hindsight_shared::schema::{utf16_len, TextEdit};
 use hindsight_shared::{NoteColor, NoteId, RegionId};
@@ -22,11 +22,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, PointerEvent};
 
-use crate::board::Ui;
+use crate::context::{Identity, Selection, Toasts, View};
 use crate::dom;
 use crate::note_fields::{ActionFields, ActionLink, SourceLink, TimelineFields, Votes};
-use crate::presence::editor_color;
-use crate::provider::Provider;
 use crate::store::Store;
 use crate::toast;
 
@@ -67,10 +65,12 @@ struct Drag {
 #[component]
 pub fn Note(id: NoteId) -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
-    let peers = expect_context::<Provider>().peers();
+    let view_ctx = expect_context::<View>();
+    let selection = expect_context::<Selection>();
+    let identity = expect_context::<Identity>();
+    let toasts = expect_context::<Toasts>();
     let read_only = store.read_only;
-    let Some(data) = store.note(&id) else {
+    let Some(note) = store.note(&id) else {
         return ().into_any();
     };
     let drag = StoredValue::new(None::<Drag>);
@@ -78,46 +78,45 @@ pub fn Note(id: NoteId) -> impl IntoView {
     let carried = StoredValue::new(Vec::<(NoteId, f64, f64)>::new());
     let selected = {
         let id = id.clone();
-        Memo::new(move |_| ui.selected.with(|s| s.contains(&id)))
+        Memo::new(move |_| selection.selected.with(|s| s.contains(&id)))
     };
     let dragged_to = RwSignal::new(None::<(f64, f64)>);
     let textarea = NodeRef::<Textarea>::new();
 
-    let id_str = id.to_string();
-    let highlight = Memo::new(move |_| peers.with(|ps| editor_color(ps, &id_str)));
-    let region = Memo::new(move |_| data.with(|n| n.region));
-    let slot = {
-        let (id, slots) = (id.clone(), store.timeline_slots);
-        Memo::new(move |_| slots.with(|s| s.get(&id).copied()))
-    };
+    let region = Memo::new(move |_| note.with_fields(|f| f.region));
     // Where the note is drawn when nobody here is dragging it.
-    let resting = move || slot.get().unwrap_or_else(|| data.with(|n| (n.x, n.y)));
+    let resting = Memo::new(move |_| {
+        note.slot()
+            .unwrap_or_else(|| note.with_rect(|r| (r.x, r.y)))
+    });
 
-    // Remote edits reach the field here; our own typing already matches it.
+    // Remote edits reach the field here; our own typing already matches it. One pass
+    // over the text for the diff, one to set the field.
     Effect::new(move |_| {
-        let text = data.with(|n| n.text.clone());
-        let Some(el) = textarea.get() else {
-            return;
-        };
-        let old = el.value();
-        let Some(edit) = TextEdit::between(&old, &text) else {
-            return;
-        };
-        let focused = document().active_element().is_some_and(|a| a == **el);
-        let selection = (el.selection_start(), el.selection_end());
-        el.set_value(&text);
-        if let (true, Ok(Some(start)), Ok(Some(end))) = (focused, selection.0, selection.1) {
-            let _ = el.set_selection_range(shift_caret(start, &edit), shift_caret(end, &edit));
-        }
+        note.with_text(|text| {
+            let Some(el) = textarea.get() else {
+                return;
+            };
+            let old = el.value();
+            let Some(edit) = TextEdit::between(&old, text) else {
+                return;
+            };
+            let focused = document().active_element().is_some_and(|a| a == **el);
+            let selection = (el.selection_start(), el.selection_end());
+            el.set_value(text);
+            if let (true, Ok(Some(start)), Ok(Some(end))) = (focused, selection.0, selection.1) {
+                let _ = el.set_selection_range(shift_caret(start, &edit), shift_caret(end, &edit));
+            }
+        })
     });
 
     {
         let id = id.clone();
         Effect::new(move |_| {
-            if ui.focus.with(|f| f.as_ref() == Some(&id)) {
+            if selection.focus.with(|f| f.as_ref() == Some(&id)) {
                 if let Some(el) = textarea.get() {
                     let _ = el.focus();
-                    ui.focus.set(None);
+                    selection.focus.set(None);
                 }
             }
         });
@@ -144,7 +143,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
             // Grabbing a note leaves any text field, so the keys act on the selection.
             dom::blur_active();
             if ev.shift_key() {
-                ui.selected.update(|s| {
+                selection.selected.update(|s| {
                     if !s.remove(&id) {
                         s.insert(id.clone());
                     }
@@ -152,9 +151,9 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 return;
             }
             if !selected.get_untracked() {
-                ui.selected.set([id.clone()].into());
+                selection.selected.set([id.clone()].into());
             }
-            let others: Vec<_> = ui.selected.with_untracked(|s| {
+            let others: Vec<_> = selection.selected.with_untracked(|s| {
                 s.iter()
                     .filter(|other| **other != id)
                     .filter_map(|other| store.rect(other).map(|r| (other.clone(), r.x, r.y)))
@@ -167,22 +166,22 @@ pub fn Note(id: NoteId) -> impl IntoView {
             {
                 let _ = el.set_pointer_capture(ev.pointer_id());
             }
-            let (note_x, note_y) = untrack(resting);
-            let (home, from) = data.with_untracked(|n| ((n.x, n.y), n.region));
+            let (note_x, note_y) = resting.get_untracked();
+            let rect = note.rect_now();
             drag.set_value(Some(Drag {
                 pointer_id: ev.pointer_id(),
                 start_x: ev.client_x() as f64,
                 start_y: ev.client_y() as f64,
                 note_x,
                 note_y,
-                home,
-                from,
+                home: (rect.x, rect.y),
+                from: note.fields_now().region,
                 last_write: dom::now_ms(),
                 wrote: false,
             }));
             // However long it takes, a drag is one step to undo.
             history.group();
-            ui.editing.set(Some(id.clone()));
+            selection.editing.set(Some(id.clone()));
         }
     };
 
@@ -190,7 +189,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
         let d = drag
             .get_value()
             .filter(|d| d.pointer_id == ev.pointer_id())?;
-        let zoom = ui.camera.with_untracked(|c| c.zoom);
+        let zoom = view_ctx.camera.with_untracked(|c| c.zoom);
         let x = d.note_x + (ev.client_x() as f64 - d.start_x) / zoom;
         let y = d.note_y + (ev.client_y() as f64 - d.start_y) / zoom;
         Some((d, x.round(), y.round()))
@@ -240,17 +239,18 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 return;
             };
             drag.set_value(None);
-            let (w, h, already) = data.with_untracked(|n| (n.w, n.h, n.action_id.is_some()));
+            let rect = note.rect_now();
+            let already = note.fields_now().action_id.is_some();
             let into_actions = d.from != Some(RegionId::Actions)
-                && region_at(x + w / 2.0, y + h / 2.0) == Some(RegionId::Actions);
+                && region_at(x + rect.w / 2.0, y + rect.h / 2.0) == Some(RegionId::Actions);
             let promoted = into_actions
                 && if already {
                     // One action per idea: the idea goes home instead of becoming two.
                     store.move_note(&id, d.home.0, d.home.1);
-                    toast::show(ui, "This idea is already an action.");
+                    toast::show(toasts, "This idea is already an action.");
                     true
                 } else {
-                    let name = ui.name.get_untracked();
+                    let name = identity.name.get_untracked();
                     store.promote(&id, (x, y), d.home, &name).is_some()
                 };
             // A click that moved nothing writes nothing, so leaves nothing to undo.
@@ -259,28 +259,12 @@ pub fn Note(id: NoteId) -> impl IntoView {
             }
             store.history.ungroup();
             dragged_to.set(None);
-            if ui.editing.with_untracked(|e| e.as_ref() == Some(&id)) {
-                ui.editing.set(None);
-            }
+            selection.stop_editing(&id);
         }
     };
 
-    let position = move || dragged_to.get().unwrap_or_else(resting);
-    let initial_text = data.with_untracked(|n| n.text.clone());
-
-    let colors = NoteColor::ALL.map(|color| {
-        let (id, store) = (id.clone(), store.clone());
-        view! {
-            <button
-                class="note-color"
-                data-color=color.as_str()
-                class:selected=move || data.with(|n| n.color == color)
-                title=format!("Make it {}", color.as_str())
-                aria-label=format!("Colour {}", color.as_str())
-                on:click=move |_| store.set_color(&id, color)
-            ></button>
-        }
-    });
+    let position = move || dragged_to.get().unwrap_or_else(|| resting.get());
+    let initial_text = note.text_now();
 
     let on_input = {
         let (id, store) = (id.clone(), store.clone());
@@ -288,15 +272,11 @@ pub fn Note(id: NoteId) -> impl IntoView {
     };
     let on_focus = {
         let id = id.clone();
-        move |_| ui.editing.set(Some(id.clone()))
+        move |_| selection.editing.set(Some(id.clone()))
     };
     let on_blur = {
         let id = id.clone();
-        move |_| {
-            if ui.editing.with_untracked(|e| e.as_ref() == Some(&id)) {
-                ui.editing.set(None);
-            }
-        }
+        move |_| selection.stop_editing(&id)
     };
     let on_delete = {
         let (id, store) = (id.clone(), store.clone());
@@ -307,45 +287,49 @@ pub fn Note(id: NoteId) -> impl IntoView {
         let id = id.clone();
         move || match region.get() {
             Some(RegionId::Timeline) => {
-                view! { <TimelineFields id=id.clone() data=data /> }.into_any()
+                view! { <TimelineFields id=id.clone() note=note /> }.into_any()
             }
             Some(RegionId::Actions) => {
-                view! { <ActionFields id=id.clone() data=data /> }.into_any()
+                view! { <ActionFields id=id.clone() note=note /> }.into_any()
             }
             _ => ().into_any(),
         }
     };
-    let source = move || {
-        data.with(|n| n.source_id.clone().filter(|_| is_action(n)))
-            .map(|source| view! { <SourceLink source=source /> })
-    };
-    let action = move || {
-        data.with(|n| n.action_id.clone())
-            .map(|action| view! { <ActionLink action=action /> })
-    };
+    let source =
+        Memo::new(move |_| note.with_fields(|f| f.source_id.clone().filter(|_| f.is_action())));
+    let action = Memo::new(move |_| note.with_fields(|f| f.action_id.clone()));
+    let author = Memo::new(move |_| {
+        note.with_fields(|f| {
+            f.author
+                .clone()
+                .filter(|_| f.source_id.is_none() || !f.is_action())
+        })
+    });
+    let color = Memo::new(move |_| note.with_fields(|f| f.color));
 
     view! {
         <div
             class="note"
             class:dragging=move || dragged_to.with(Option::is_some)
             class:selected=move || selected.get()
-            class:busy=move || highlight.with(Option::is_some)
+            class:busy=move || note.editor().is_some()
+            class:culled=move || note.culled() && !selected.get() && dragged_to.with(Option::is_none)
             class:action=move || region.get() == Some(RegionId::Actions)
-            class:incomplete=move || data.with(|n| is_action(n) && missing(n).is_some())
-            class:promoted=move || data.with(|n| n.action_id.is_some())
+            class:incomplete=move || note.with_fields(|f| f.is_action() && f.missing().is_some())
+            class:promoted=move || action.with(Option::is_some)
             data-note-id=id.to_string()
-            data-x=move || resting().0.to_string()
-            data-y=move || resting().1.to_string()
-            data-region=move || data.with(|n| n.region.map(|r| r.as_str()).unwrap_or(""))
-            data-color=move || data.with(|n| n.color.as_str())
+            data-x=move || resting.get().0.to_string()
+            data-y=move || resting.get().1.to_string()
+            data-region=move || region.get().map(|r| r.as_str()).unwrap_or("")
+            data-color=move || color.get().as_str()
             style:transform=move || {
                 let (x, y) = position();
                 format!("translate({x}px, {y}px)")
             }
-            style:width=move || format!("{}px", data.with(|n| n.w))
-            style:height=move || format!("{}px", data.with(|n| n.h))
+            style:width=move || format!("{}px", note.with_rect(|r| r.w))
+            style:height=move || format!("{}px", note.with_rect(|r| r.h))
             style:box-shadow=move || {
-                highlight.get().map(|c| format!("0 0 0 3px {c}, 0 10px 24px rgba(15, 23, 42, 0.18)")).unwrap_or_default()
+                note.editor().map(|c| format!("0 0 0 3px {c}, 0 10px 24px rgba(15, 23, 42, 0.18)")).unwrap_or_default()
             }
             on:pointerdown=start_drag
             on:pointermove=move_drag
@@ -354,7 +338,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
             on:dblclick=|ev| ev.stop_propagation()
         >
             <div class="note-bar" title="Drag to move">
-                <Votes id=id.clone() data=data />
+                <Votes id=id.clone() note=note />
                 <button class="note-delete" title="Delete note" aria-label="Delete note" on:click=on_delete>
                     "×"
                 </button>
@@ -373,18 +357,59 @@ pub fn Note(id: NoteId) -> impl IntoView {
             ></textarea>
             <div class="note-footer">
                 <div class="note-footer-left">
-                    {source}
-                    {move || {
-                        data.with(|n| n.author.clone().filter(|_| n.source_id.is_none() || !is_action(n)))
-                            .map(|a| view! { <span class="note-author">{a}</span> })
-                    }}
-                    {action}
+                    {move || source.get().map(|source| view! { <SourceLink source=source /> })}
+                    {move || author.get().map(|a| view! { <span class="note-author">{a}</span> })}
+                    {move || action.get().map(|action| view! { <ActionLink action=action /> })}
                 </div>
-                <div class="note-colors" role="group" aria-label="Note colour">{colors}</div>
+                <ColorPicker id=id.clone() color=color />
             </div>
         </div>
     }
     .into_any()
+}
+
+/// The note's colour: a swatch that opens the palette. The seven colours exist only while
+/// the palette is open, so a board of thousands of notes does not carry seven buttons
+/// each, and Tab does not stop at them.
+#[component]
+fn ColorPicker(id: NoteId, color: Memo<NoteColor>) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let open = RwSignal::new(false);
+    let palette = move || {
+        open.get().then(|| {
+            NoteColor::ALL
+                .map(|c| {
+                    let (id, store) = (id.clone(), store.clone());
+                    view! {
+                        <button
+                            class="note-color"
+                            data-color=c.as_str()
+                            class:selected=move || color.get() == c
+                            title=format!("Make it {}", c.as_str())
+                            aria-label=format!("Colour {}", c.as_str())
+                            on:click=move |_| {
+                                store.set_color(&id, c);
+                                open.set(false);
+                            }
+                        ></button>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <div class="note-colors" class:open=move || open.get() role="group" aria-label="Note colour">
+            <button
+                class="note-color-current"
+                data-color=move || color.get().as_str()
+                title="Change the colour"
+                aria-label=move || format!("Colour: {}", color.get().as_str())
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            ></button>
+            {palette}
+        </div>
+    }
 }
 
 #[cfg(test)]

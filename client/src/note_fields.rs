@@ -2,19 +2,19 @@
 //! timeline, owner and due date on actions, the link between an action and the idea it
 //! came from, and dot votes on every note.
 //!
-//! Each field writes through the shared board API on `change` (not on every keystroke):
-//! these are short values people replace, not co-edit.
+//! Each field reads only its own value from the note's handle, so a change to another
+//! field (or another note) never touches it; text fields are `LiveInput`s, which never
+//! drop what someone is typing.
 
-use hindsight_shared::actions::missing;
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_shared::{NoteData, NoteId};
-use leptos::html::Input;
+use hindsight_shared::NoteId;
 use leptos::prelude::*;
-use web_sys::KeyboardEvent;
 
-use crate::board::Ui;
 use crate::camera::Camera;
+use crate::context::{Toasts, View};
+use crate::field::LiveInput;
+use crate::notes::NoteHandle;
 use crate::store::Store;
 use crate::toast;
 
@@ -31,44 +31,34 @@ pub fn source_label(text: &str) -> String {
     format!("From: {short}")
 }
 
-/// Centres the note `id` in the viewport, keeping the zoom.
-fn pan_to(store: &Store, ui: Ui, id: &NoteId) {
-    let Some(rect) = store.rect(id) else {
-        toast::show(ui, "That note no longer exists.");
+/// Centres the note `id` where it is drawn, keeping the zoom.
+fn pan_to(store: &Store, view: View, toasts: Toasts, id: &NoteId) {
+    let Some(note) = store.note(id) else {
+        toast::show(toasts, "That note no longer exists.");
         return;
     };
-    let (w, h) = ui.viewport.get_untracked();
-    let zoom = ui.camera.with_untracked(|c| c.zoom);
+    let rect = note.drawn_rect_now();
+    let (w, h) = view.viewport.get_untracked();
+    let zoom = view.camera.with_untracked(|c| c.zoom);
     let (cx, cy) = (rect.x + rect.w / 2.0, rect.y + rect.h / 2.0);
-    // A timeline note is drawn at its slot, not at its stored position.
-    let (cx, cy) = store
-        .timeline_slots
-        .with_untracked(|s| s.get(id).copied())
-        .map_or((cx, cy), |(x, y)| (x + rect.w / 2.0, y + rect.h / 2.0));
-    ui.camera.set(Camera::centred_on(cx, cy, zoom, w, h));
+    view.camera.set(Camera::centred_on(cx, cy, zoom, w, h));
 }
 
 /// Time and kind of a timeline entry.
 #[component]
-pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
+pub fn TimelineFields(id: NoteId, note: NoteHandle) -> impl IntoView {
     let store = expect_context::<Store>();
     let read_only = store.read_only;
     let settings = store.settings;
-    let error = RwSignal::new(None::<String>);
-    let input = NodeRef::<Input>::new();
-    let shown = move || {
+    let time = Memo::new(move |_| note.with_fields(|f| f.time));
+    let kind = Memo::new(move |_| note.with_fields(|f| f.kind));
+    let shown = Signal::derive(move || {
         let ctx = settings.with(|s| s.time);
-        data.with(|n| n.time.map(|t| t.display(ctx)))
-            .unwrap_or_default()
-    };
-
+        time.get().map(|t| t.display(ctx)).unwrap_or_default()
+    });
     let commit = {
         let (id, store) = (id.clone(), store.clone());
-        move || {
-            let Some(el) = input.get_untracked() else {
-                return;
-            };
-            let text = el.value();
+        Callback::new(move |text: String| {
             let text = text.trim();
             let parsed = if text.is_empty() {
                 Ok(None)
@@ -76,25 +66,10 @@ pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
                 let ctx = store.read(|board, txn| board.time_context(txn));
                 Timestamp::parse(text, ctx).map(Some)
             };
-            match parsed {
-                Ok(time) => {
-                    error.set(None);
-                    store.write(|board, txn| board.set_note_time(txn, &id, time));
-                    // Show it the way the board writes it, even if the text was equivalent.
-                    el.set_value(&shown());
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        }
-    };
-    let on_key = {
-        let commit = commit.clone();
-        move |ev: KeyboardEvent| {
-            if ev.key() == "Enter" {
-                ev.prevent_default();
-                commit();
-            }
-        }
+            let time = parsed.map_err(|e| e.to_string())?;
+            store.write(|board, txn| board.set_note_time(txn, &id, time));
+            Ok(())
+        })
     };
     let on_kind = {
         let (id, store) = (id.clone(), store.clone());
@@ -104,7 +79,7 @@ pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
         }
     };
     let kinds = move || {
-        let current = data.with(|n| n.kind);
+        let current = kind.get();
         std::iter::once(view! { <option value="" selected=current.is_none()>"Kind…"</option> })
             .chain(EntryKind::ALL.into_iter().map(|k| {
                 view! {
@@ -116,38 +91,38 @@ pub fn TimelineFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
 
     view! {
         <div class="note-fields">
-            <input
-                prop:disabled=read_only
+            <LiveInput
                 class="note-time"
-                node_ref=input
-                type="text"
+                value=shown
+                commit=commit
+                live=false
                 placeholder="14:03"
-                aria-label="When it happened"
+                label="When it happened"
                 title="A time like 14:03, 14:03:22 or 2026-11-20 14:03"
-                class:invalid=move || error.with(Option::is_some)
-                prop:value=shown
-                on:change=move |_| commit()
-                on:keydown=on_key
+                maxlength=40
+                disabled=read_only
             />
             <select class="note-kind" aria-label="Kind of entry" on:change=on_kind prop:disabled=read_only>
                 {kinds}
             </select>
         </div>
-        {move || error.get().map(|e| view! { <div class="note-time-error" role="alert">{e}</div> })}
     }
 }
 
 /// Owner and due date of an action, and what it still lacks.
 #[component]
-pub fn ActionFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
+pub fn ActionFields(id: NoteId, note: NoteHandle) -> impl IntoView {
     let store = expect_context::<Store>();
     let read_only = store.read_only;
-    let on_owner = {
+    let owner = Memo::new(move |_| note.with_fields(|f| f.owner.clone().unwrap_or_default()));
+    let due = Memo::new(move |_| note.with_fields(|f| f.due));
+    let missing = Memo::new(move |_| note.with_fields(|f| f.missing()));
+    let commit_owner = {
         let (id, store) = (id.clone(), store.clone());
-        move |ev| {
-            let owner = event_target_value(&ev);
+        Callback::new(move |owner: String| {
             store.write(|board, txn| board.set_owner(txn, &id, &owner));
-        }
+            Ok(())
+        })
     };
     let on_due = {
         let (id, store) = (id.clone(), store.clone());
@@ -158,26 +133,25 @@ pub fn ActionFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
     };
     view! {
         <div class="note-fields">
-            <input
-                prop:disabled=read_only
+            <LiveInput
                 class="note-owner"
-                type="text"
-                maxlength="100"
+                value=owner
+                commit=commit_owner
                 placeholder="Owner"
-                aria-label="Owner"
-                prop:value=move || data.with(|n| n.owner.clone().unwrap_or_default())
-                on:change=on_owner
+                label="Owner"
+                maxlength=100
+                disabled=read_only
             />
             <input
                 prop:disabled=read_only
                 class="note-due"
                 type="date"
                 aria-label="Due date"
-                prop:value=move || data.with(|n| n.due.map(|d| d.to_string()).unwrap_or_default())
+                prop:value=move || due.get().map(|d| d.to_string()).unwrap_or_default()
                 on:change=on_due
             />
         </div>
-        {move || data.with(missing).map(|m| view! { <div class="note-warning" role="note">{m}</div> })}
+        {move || missing.get().map(|m| view! { <div class="note-warning" role="note">{m}</div> })}
     }
 }
 
@@ -185,15 +159,16 @@ pub fn ActionFields(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
 #[component]
 pub fn SourceLink(source: NoteId) -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
+    let view_ctx = expect_context::<View>();
+    let toasts = expect_context::<Toasts>();
     let text = {
         let (store, source) = (store.clone(), source.clone());
         move || {
-            // The idea's signal exists once the idea has synced; until then, no text.
-            store.ids.track();
+            // The idea's handle exists once the idea has synced; until then, no text.
+            store.indexed.ids.track();
             store
                 .note(&source)
-                .map(|s| s.with(|n| n.text.clone()))
+                .map(|n| n.with_text(str::to_owned))
                 .unwrap_or_default()
         }
     };
@@ -201,7 +176,7 @@ pub fn SourceLink(source: NoteId) -> impl IntoView {
         <button
             class="note-source"
             title="Show the idea this action came from"
-            on:click=move |_| pan_to(&store, ui, &source)
+            on:click=move |_| pan_to(&store, view_ctx, toasts, &source)
         >
             {move || source_label(&text())}
         </button>
@@ -212,12 +187,13 @@ pub fn SourceLink(source: NoteId) -> impl IntoView {
 #[component]
 pub fn ActionLink(action: NoteId) -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
+    let view_ctx = expect_context::<View>();
+    let toasts = expect_context::<Toasts>();
     view! {
         <button
             class="note-action-link"
             title="This idea is an action now; show it"
-            on:click=move |_| pan_to(&store, ui, &action)
+            on:click=move |_| pan_to(&store, view_ctx, toasts, &action)
         >
             "→ Action"
         </button>
@@ -226,28 +202,28 @@ pub fn ActionLink(action: NoteId) -> impl IntoView {
 
 /// The vote count and this person's vote buttons.
 #[component]
-pub fn Votes(id: NoteId, data: RwSignal<NoteData>) -> impl IntoView {
+pub fn Votes(id: NoteId, note: NoteHandle) -> impl IntoView {
     let store = expect_context::<Store>();
-    let ui = expect_context::<Ui>();
-    let total = move || data.with(|n| n.total_votes());
-    let mine = move || {
-        ui.voter
-            .with_value(|v| data.with(|n| n.votes.get(v).copied().unwrap_or(0)))
-    };
+    let toasts = expect_context::<Toasts>();
+    let voter = store.voter().to_owned();
+    let counts = Memo::new(move |_| {
+        note.with_votes(|v| (v.values().sum::<u32>(), v.get(&voter).copied().unwrap_or(0)))
+    });
+    let total = move || counts.get().0;
+    let mine = move || counts.get().1;
     let vote = {
         let (id, store) = (id.clone(), store.clone());
         move |_| {
-            let refused = ui
-                .voter
-                .with_value(|v| store.write(|board, txn| board.vote(txn, &id, v).err()));
+            let voter = store.voter().to_owned();
+            let refused = store.write(|board, txn| board.vote(txn, &id, &voter).err());
             if let Some(e) = refused {
-                toast::show(ui, capitalise(&e.to_string()));
+                toast::show(toasts, capitalise(&e.to_string()));
             }
         }
     };
     let unvote = move |_| {
-        ui.voter
-            .with_value(|v| store.write(|board, txn| board.unvote(txn, &id, v)));
+        let voter = store.voter().to_owned();
+        store.write(|board, txn| board.unvote(txn, &id, &voter));
     };
     view! {
         <div class="note-voting" class:voted={move || mine() > 0}>

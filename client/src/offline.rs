@@ -18,7 +18,8 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::dom;
 use crate::history::LOCAL;
-use crate::provider::{Connection, Provider};
+use crate::provider::Provider;
+use crate::sync::Connection;
 
 /// Quiet time after a change before the copy is written.
 const DEBOUNCE: Duration = Duration::from_millis(300);

@@ -1,28 +1,33 @@
 //! Who else is here: publishing our own presence (name, colour, cursor, the note we are
-//! working on) and drawing everyone else's, as the participant list and live cursors.
+//! working on) and drawing everyone else's, as the participant list, live cursors and
+//! the outline on a note someone else is editing.
 //!
 //! Our presence is sent from a 50 ms tick that compares it with what was last sent, which
-//! both throttles cursor traffic and guarantees the final position is delivered.
+//! both throttles cursor traffic and guarantees the final position is delivered. What
+//! arrives is split by the provider (`sync::presence_views`): cursors reach only the
+//! cursor layer, the participant list changes only when people come, go or rename, and
+//! who edits which note reaches only the notes entering or leaving that map.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use hindsight_shared::presence::{cursor_color, Point, Presence, PresenceUser};
+use hindsight_shared::presence::{cursor_color, Presence, PresenceUser};
 use leptos::prelude::*;
 
-use crate::board::Ui;
-use crate::provider::{Peer, Provider};
+use crate::context::{Identity, Pointer, Selection, View};
+use crate::provider::Provider;
+use crate::store::Store;
 
 const SEND_EVERY: Duration = Duration::from_millis(50);
 
 /// Keeps our awareness state in step with the local UI signals.
-pub fn publish(provider: Provider, ui: Ui) {
+pub fn publish(provider: Provider, identity: Identity, pointer: Pointer, selection: Selection) {
     let color = cursor_color(provider.client_id()).to_owned();
     let last: Rc<RefCell<Option<Presence>>> = Rc::default();
     set_interval(
         move || {
-            let name = ui.name.get_untracked();
+            let name = identity.name.get_untracked();
             if name.trim().is_empty() {
                 return;
             }
@@ -31,8 +36,8 @@ pub fn publish(provider: Provider, ui: Ui) {
                     name,
                     color: color.clone(),
                 },
-                cursor: ui.cursor.get_untracked(),
-                editing: ui.editing.get_untracked().map(|id| id.to_string()),
+                cursor: pointer.0.get_untracked(),
+                editing: selection.editing.get_untracked().map(|id| id.to_string()),
             };
             if last.borrow().as_ref() != Some(&presence) {
                 provider.set_presence(&presence);
@@ -43,43 +48,40 @@ pub fn publish(provider: Provider, ui: Ui) {
     );
 }
 
-/// The colour of whoever else is editing or dragging the note, if anyone.
-pub fn editor_color(peers: &[Peer], note_id: &str) -> Option<String> {
-    peers
-        .iter()
-        .find(|p| !p.me && p.presence.editing.as_deref() == Some(note_id))
-        .map(|p| p.presence.user.color.clone())
+/// Shows on each note who else is editing it, whenever that changes.
+pub fn show_editors(provider: &Provider, store: Store) {
+    let editors = provider.editors();
+    Effect::new(move |_| store.set_editors(editors.get()));
 }
 
 #[component]
 pub fn Participants() -> impl IntoView {
     let provider = expect_context::<Provider>();
-    let ui = expect_context::<Ui>();
-    let peers = provider.peers();
+    let identity = expect_context::<Identity>();
+    let participants = provider.participants();
     view! {
         <ul id="participants" class="participants" aria-label="People on this board">
             <For
-                each=move || peers.get()
-                key=|p| (p.client_id, p.presence.user.name.clone(), p.presence.user.color.clone())
+                each=move || participants.get()
+                key=|p| (p.client_id, p.name.clone(), p.color.clone())
                 let(peer)
             >
-                <li class:me=peer.me title=peer.presence.user.name.clone()>
-                    <span class="dot" style:background=peer.presence.user.color.clone()></span>
+                <li class:me=peer.me title=peer.name.clone()>
+                    <span class="dot" style:background=peer.color.clone()></span>
                     {if peer.me {
                         view! {
                             <button
                                 class="name me-name"
                                 title="Change your name"
-                                on:click=move |_| ui.renaming.set(true)
+                                on:click=move |_| identity.renaming.set(true)
                             >
-                                {peer.presence.user.name.clone()}
+                                {peer.name.clone()}
                                 " (you)"
                             </button>
                         }
                             .into_any()
                     } else {
-                        view! { <span class="name">{peer.presence.user.name.clone()}</span> }
-                            .into_any()
+                        view! { <span class="name">{peer.name.clone()}</span> }.into_any()
                     }}
                 </li>
             </For>
@@ -91,38 +93,30 @@ pub fn Participants() -> impl IntoView {
 #[component]
 pub fn Cursors() -> impl IntoView {
     let provider = expect_context::<Provider>();
-    let ui = expect_context::<Ui>();
-    let peers = provider.peers();
-    let visible = move || {
-        peers.with(|ps| {
-            ps.iter()
-                .filter(|p| !p.me && p.presence.cursor.is_some())
-                .map(|p| p.client_id)
-                .collect::<Vec<_>>()
-        })
-    };
+    let view_ctx = expect_context::<View>();
+    let cursors = provider.cursors();
     view! {
-        <For each=visible key=|id| *id let(client_id)>
+        <For
+            each=move || cursors.with(|cs| cs.iter().map(|c| c.client_id).collect::<Vec<_>>())
+            key=|id| *id
+            let(client_id)
+        >
             {
-                let peer = Memo::new(move |_| {
-                    peers.with(|ps| ps.iter().find(|p| p.client_id == client_id).cloned())
+                let cursor = Memo::new(move |_| {
+                    cursors.with(|cs| cs.iter().find(|c| c.client_id == client_id).cloned())
                 });
-                let at = move || {
-                    peer.with(|p| p.as_ref().and_then(|p| p.presence.cursor))
-                        .unwrap_or(Point { x: 0.0, y: 0.0 })
-                };
-                let color = move || peer.with(|p| p.as_ref().map(|p| p.presence.user.color.clone()));
-                let name = move || peer.with(|p| p.as_ref().map(|p| p.presence.user.name.clone()));
+                let color = move || cursor.with(|c| c.as_ref().map(|c| c.color.clone()));
+                let name = move || cursor.with(|c| c.as_ref().map(|c| c.name.clone()));
                 view! {
                     <div
                         class="cursor"
                         style:transform=move || {
-                            let p = at();
+                            let (x, y) = cursor
+                                .with(|c| c.as_ref().map(|c| (c.at.x, c.at.y)))
+                                .unwrap_or_default();
                             format!(
-                                "translate({}px, {}px) scale({})",
-                                p.x,
-                                p.y,
-                                1.0 / ui.camera.with(|c| c.zoom),
+                                "translate({x}px, {y}px) scale({})",
+                                1.0 / view_ctx.camera.with(|c| c.zoom),
                             )
                         }
                         style:color=color
@@ -137,33 +131,5 @@ pub fn Cursors() -> impl IntoView {
                 }
             }
         </For>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn peer(client_id: u64, me: bool, editing: Option<&str>) -> Peer {
-        Peer {
-            client_id,
-            me,
-            presence: Presence {
-                user: PresenceUser {
-                    name: format!("p{client_id}"),
-                    color: format!("#00000{client_id}"),
-                },
-                cursor: None,
-                editing: editing.map(str::to_owned),
-            },
-        }
-    }
-
-    #[test]
-    fn only_someone_else_editing_highlights_a_note() {
-        let peers = [peer(1, true, Some("n1")), peer(2, false, Some("n2"))];
-        assert_eq!(editor_color(&peers, "n1"), None);
-        assert_eq!(editor_color(&peers, "n2").as_deref(), Some("#000002"));
-        assert_eq!(editor_color(&peers, "n3"), None);
     }
 }

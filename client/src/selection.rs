@@ -11,7 +11,7 @@ use hindsight_shared::{NoteId, Rect};
 use leptos::prelude::*;
 use web_sys::KeyboardEvent;
 
-use crate::board::Ui;
+use crate::context::Selection;
 use crate::dom;
 use crate::store::Store;
 
@@ -36,19 +36,13 @@ pub fn span(a: (f64, f64), b: (f64, f64)) -> Rect {
 }
 
 /// The notes a rubber band over `band` selects: those it touches where they are drawn
-/// (timeline notes at their slots).
+/// (timeline notes at their slots). Once per band, not per change.
 pub fn under_band(store: &Store, band: &Rect) -> HashSet<NoteId> {
-    let slots = store.timeline_slots.get_untracked();
     store
-        .ids
-        .get_untracked()
+        .handles()
         .into_iter()
-        .filter(|id| {
-            store.rect(id).is_some_and(|r| {
-                let (x, y) = slots.get(id).copied().unwrap_or((r.x, r.y));
-                overlaps(&Rect::new(x, y, r.w, r.h), band)
-            })
-        })
+        .filter(|(_, note)| overlaps(&note.drawn_rect_now(), band))
+        .map(|(id, _)| id)
         .collect()
 }
 
@@ -67,7 +61,7 @@ pub fn nudge(store: &Store, selected: &HashSet<NoteId>, dx: f64, dy: f64) {
 
 /// The board's keys for the selection; text fields keep their keys, except Escape,
 /// which leaves the field.
-pub fn shortcuts(store: Store, ui: Ui) {
+pub fn shortcuts(store: Store, ui: Selection) {
     let _ = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;

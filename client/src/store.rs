@@ -1,37 +1,46 @@
-//! Signals that mirror the board's Yrs document, and the only way the page writes to it.
+//! The page's view of the board's Yrs document, and the only way the page writes to it.
 //!
 //! The document is the single source of truth. Observers on the `notes`, `meta` and
 //! `facilitation` maps turn each transaction (local or remote) into the smallest set of
-//! signal updates: one signal per note, so moving one note re-renders that note alone,
-//! plus the ordered list of ids, which only changes when notes are added or removed, plus
-//! one signal each for the board's settings and the meeting's state. Views that need all
-//! notes at once (timeline order, action count, votes) derive from [`Store::all`].
+//! signal updates ([`Model::apply`]):
+//!
+//! - one [`NoteHandle`] per note, whose parts (place, text, fields, votes) are set only
+//!   when they changed, so moving one note re-runs that note's place and nothing else;
+//! - the [`Indices`] (id order, action tally, this person's votes, the timeline), told
+//!   about the notes the transaction touched and nothing else, whose answers become
+//!   signals only when they change;
+//! - one signal each for the title, the board's settings and the meeting's state.
+//!
+//! No view reads all notes on a change: the cost of an edit does not grow with the board.
+//! Who else is editing a note comes from presence ([`Store::set_editors`]), which updates
+//! only the notes entering or leaving that map.
 //!
 //! Board logic (what a promotion writes, how votes are budgeted, who is anonymous) lives
 //! in `hindsight-shared`; this module only opens the transactions.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use hindsight_shared::actions::ActionCount;
 use hindsight_shared::facilitation::{Timer, View};
 use hindsight_shared::facts::IncidentFacts;
 use hindsight_shared::schema::{NOTE_HEIGHT, NOTE_WIDTH};
-use hindsight_shared::timeline::Timeline;
+use hindsight_shared::timeline::Durations;
 use hindsight_shared::timestamp::TimeContext;
 use hindsight_shared::votes::DEFAULT_VOTE_BUDGET;
-use hindsight_shared::{Board, NewNote, NoteColor, NoteData, NoteId, Rect};
+use hindsight_shared::{Board, NewNote, NoteColor, NoteId, Rect};
 use leptos::prelude::*;
 use yrs::types::{Event, PathSegment};
 use yrs::{DeepObservable, Doc, Observable, ReadTxn, Transact, Transaction, TransactionMut};
 
 use crate::dom;
 use crate::history::{History, LOCAL};
+use crate::indices::{Indexed, Indices};
+use crate::notes::{set_if_changed, NoteHandle, NoteParts};
 
 const NOTES_OBSERVER: &str = "hindsight-store-notes";
 const META_OBSERVER: &str = "hindsight-store-meta";
 const FACILITATION_OBSERVER: &str = "hindsight-store-facilitation";
-
-type NoteSignals = Arc<Mutex<HashMap<NoteId, RwSignal<NoteData>>>>;
 
 /// The board's facts and settings, as the `meta` map says now.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,17 +74,214 @@ pub struct Meeting {
     pub follow: Option<View>,
 }
 
+/// What a transaction did to one note, as its observer events say.
+#[derive(Clone, Copy, Default)]
+struct Touched {
+    /// The note's own map changed (place, fields, votes), or the note came or went.
+    fields: bool,
+    text: bool,
+}
+
+/// The notes' handles and indices, and the signals derived from the indices. Everything
+/// here changes only inside [`Model::apply`], which the notes observer calls once per
+/// transaction.
+pub struct Model {
+    handles: HashMap<NoteId, NoteHandle>,
+    indices: Indices,
+    /// Whose editing shows on which note (see [`Store::set_editors`]).
+    editors: BTreeMap<NoteId, String>,
+    /// This browser's anonymous voter token (never the name).
+    voter: String,
+    pub signals: ModelSignals,
+}
+
+/// The signals of what the indices know.
+#[derive(Clone, Copy)]
+pub struct ModelSignals {
+    /// Note ids, oldest first. Changes only when notes come or go.
+    pub ids: RwSignal<Vec<NoteId>>,
+    pub actions: RwSignal<ActionCount>,
+    /// Votes this person has used on the board.
+    pub votes_used: RwSignal<u32>,
+    /// Time to detect and to resolve, once the timeline says.
+    pub durations: RwSignal<Option<Durations>>,
+}
+
+impl Model {
+    pub fn new(voter: String) -> Model {
+        Model {
+            handles: HashMap::new(),
+            indices: Indices::default(),
+            editors: BTreeMap::new(),
+            voter,
+            signals: ModelSignals {
+                ids: RwSignal::new(Vec::new()),
+                actions: RwSignal::new(ActionCount::default()),
+                votes_used: RwSignal::new(0),
+                durations: RwSignal::new(None),
+            },
+        }
+    }
+
+    /// Reads the notes a transaction touched, updates their handles and the indices, and
+    /// passes on what changed. Signals are set after the reading is done, so subscribers
+    /// that read the model find it consistent.
+    fn apply<T: ReadTxn>(&mut self, board: &Board, txn: &T, touched: HashMap<NoteId, Touched>) {
+        let mut handle_updates = Vec::new();
+        for (id, touch) in touched {
+            let parts = if touch.fields {
+                board
+                    .note_without_text(txn, &id)
+                    .map(|n| NoteParts::of(n, false))
+            } else {
+                None
+            };
+            let text = touch.text.then(|| board.text_of(txn, &id));
+            let exists =
+                touch.fields && parts.is_some() || !touch.fields && self.handles.contains_key(&id);
+            if !exists {
+                self.handles.remove(&id);
+                self.indices.update(&id, None);
+                continue;
+            }
+            match (self.handles.get(&id), parts) {
+                (Some(handle), Some(mut parts)) => {
+                    parts.text = text;
+                    self.indices.update(
+                        &id,
+                        Some(Indexed::of(&parts.fields, &parts.votes, &self.voter)),
+                    );
+                    handle_updates.push((*handle, Some(parts), None));
+                }
+                (Some(handle), None) => handle_updates.push((*handle, None, text)),
+                (None, Some(mut parts)) => {
+                    // A new note: its handle starts with everything, text included.
+                    parts.text = Some(text.unwrap_or_else(|| board.text_of(txn, &id)));
+                    self.indices.update(
+                        &id,
+                        Some(Indexed::of(&parts.fields, &parts.votes, &self.voter)),
+                    );
+                    let handle = NoteHandle::new(&id, parts);
+                    if let Some(color) = self.editors.get(&id) {
+                        handle.set_editor(Some(color.clone()));
+                    }
+                    self.handles.insert(id, handle);
+                }
+                (None, None) => {}
+            }
+        }
+        let changes = self.indices.finish();
+        for (handle, parts, text) in handle_updates {
+            match (parts, text) {
+                (Some(parts), _) => handle.set(parts),
+                (None, Some(text)) => handle.set_text(text),
+                (None, None) => {}
+            }
+        }
+        for (id, slot) in changes.slots {
+            if let Some(handle) = self.handles.get(&id) {
+                handle.set_slot(slot);
+            }
+        }
+        let s = self.signals;
+        if changes.order {
+            s.ids.set(self.indices.order().cloned().collect());
+        }
+        if changes.tally {
+            set_if_changed(s.actions, self.indices.tally());
+        }
+        if changes.votes_used {
+            set_if_changed(s.votes_used, self.indices.votes_used());
+        }
+        if changes.durations {
+            set_if_changed(s.durations, self.indices.durations());
+        }
+    }
+
+    /// Every note the document holds, read whole (the first time the store sees it).
+    fn load<T: ReadTxn>(&mut self, board: &Board, txn: &T) {
+        let touched = board
+            .note_ids(txn)
+            .into_iter()
+            .map(|id| {
+                (
+                    id,
+                    Touched {
+                        fields: true,
+                        text: true,
+                    },
+                )
+            })
+            .collect();
+        self.apply(board, txn, touched);
+    }
+
+    fn set_editors(&mut self, editors: BTreeMap<NoteId, String>) {
+        if editors == self.editors {
+            return;
+        }
+        let old = std::mem::replace(&mut self.editors, editors);
+        for id in old.keys().chain(self.editors.keys()) {
+            let (was, now) = (old.get(id), self.editors.get(id));
+            if was != now {
+                if let Some(handle) = self.handles.get(id) {
+                    handle.set_editor(now.cloned());
+                }
+            }
+        }
+    }
+}
+
+/// Which notes a batch of deep observer events touched, and how.
+fn touched_by(txn: &TransactionMut, events: &yrs::types::Events) -> HashMap<NoteId, Touched> {
+    let mut touched: HashMap<NoteId, Touched> = HashMap::new();
+    let mut touch = |key: &str, f: fn(&mut Touched)| {
+        if let Ok(id) = key.parse::<NoteId>() {
+            f(touched.entry(id).or_default());
+        }
+    };
+    for event in events.iter() {
+        let path = event.path();
+        match (path.front(), path.get(1)) {
+            // The notes map itself: notes came, went or were replaced.
+            (None, _) => {
+                if let Event::Map(e) = event {
+                    for key in e.keys(txn).keys() {
+                        touch(key, |t| {
+                            t.fields = true;
+                            t.text = true;
+                        });
+                    }
+                }
+            }
+            // Inside a note: its text, or anything else (its map, its votes).
+            (Some(PathSegment::Key(id)), Some(PathSegment::Key(field))) if &**field == "text" => {
+                touch(id, |t| t.text = true)
+            }
+            (Some(PathSegment::Key(id)), None) => {
+                let replaced_text = match event {
+                    Event::Map(e) => e.keys(txn).contains_key("text"),
+                    _ => false,
+                };
+                touch(id, |t| t.fields = true);
+                if replaced_text {
+                    touch(id, |t| t.text = true);
+                }
+            }
+            (Some(PathSegment::Key(id)), Some(_)) => touch(id, |t| t.fields = true),
+            (Some(PathSegment::Index(_)), _) => {}
+        }
+    }
+    touched
+}
+
 #[derive(Clone)]
 pub struct Store {
     doc: Doc,
     board: Board,
-    /// Note ids, oldest first, as the document orders them.
-    pub ids: RwSignal<Vec<NoteId>>,
-    notes: NoteSignals,
-    /// Every note, oldest first; recomputed when any note changes.
-    pub all: Memo<Vec<NoteData>>,
-    /// Where each timeline note is drawn: derived from time order, not stored positions.
-    pub timeline_slots: Memo<HashMap<NoteId, (f64, f64)>>,
+    model: Arc<Mutex<Model>>,
+    /// The signals of what the indices know.
+    pub indexed: ModelSignals,
     pub title: RwSignal<String>,
     pub settings: RwSignal<Settings>,
     pub meeting: RwSignal<Meeting>,
@@ -87,6 +293,8 @@ pub struct Store {
     pub history: History,
     /// The page was opened with a read-only link: the document is shown, never changed.
     pub read_only: bool,
+    /// This browser's anonymous voter token for this board.
+    voter: Arc<str>,
 }
 
 fn read_settings<T: ReadTxn>(board: &Board, txn: &T) -> Settings {
@@ -106,79 +314,39 @@ fn read_meeting<T: ReadTxn>(board: &Board, txn: &T) -> Meeting {
     }
 }
 
-fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, new: T) {
-    if signal.with_untracked(|old| *old != new) {
-        signal.set(new);
-    }
-}
-
 impl Store {
-    /// Mirrors `doc` from now on, starting with whatever it already holds.
-    pub fn new(doc: Doc, read_only: bool) -> Store {
+    /// Mirrors `doc` from now on, starting with whatever it already holds. `voter` is
+    /// this browser's voter token, whose votes the store counts.
+    pub fn new(doc: Doc, read_only: bool, voter: String) -> Store {
         let board = Board::new(&doc);
-        let ids = RwSignal::new(Vec::<NoteId>::new());
-        let notes: NoteSignals = Arc::new(Mutex::new(HashMap::new()));
-        let all = {
-            let notes = notes.clone();
-            Memo::new(move |_| -> Vec<NoteData> {
-                let signals: Vec<RwSignal<NoteData>> = ids.with(|ids| {
-                    let map = notes.lock().expect("note signals are not poisoned");
-                    ids.iter().filter_map(|id| map.get(id).copied()).collect()
-                });
-                signals.into_iter().map(|s| s.get()).collect()
-            })
-        };
-        let timeline_slots = Memo::new(move |_| {
-            all.with(|notes| {
-                Timeline::of(notes)
-                    .layout()
-                    .into_iter()
-                    .map(|(id, x, y)| (id, (x, y)))
-                    .collect()
-            })
-        });
+        let model = Model::new(voter.clone());
+        let indexed = model.signals;
         let history = History::new(&doc, &board);
         let store = Store {
             doc,
             board,
+            model: Arc::new(Mutex::new(model)),
+            indexed,
             history,
-            ids,
-            notes,
-            all,
-            timeline_slots,
             title: RwSignal::new(String::new()),
             settings: RwSignal::new(Settings::default()),
             meeting: RwSignal::new(Meeting::default()),
             facilitator_key: RwSignal::new(String::new()),
             is_facilitator: RwSignal::new(false),
             read_only,
+            voter: voter.into(),
         };
 
         // Note signals are made inside observers, which may run under a short-lived owner
         // (an effect, say); they belong to the page's owner instead, which outlives them.
         let owner = Owner::current().unwrap_or_default();
-        let (board, ids, notes) = (store.board.clone(), store.ids, store.notes.clone());
+        let (board, model) = (store.board.clone(), store.model.clone());
         store
             .board
             .notes_map()
             .observe_deep(NOTES_OBSERVER, move |txn, events| {
-                let mut touched = HashSet::new();
-                let mut structural = false;
-                for event in events.iter() {
-                    match event.path().front() {
-                        Some(PathSegment::Key(id)) => {
-                            touched.insert(id.to_string());
-                        }
-                        Some(PathSegment::Index(_)) => {}
-                        None => {
-                            if let Event::Map(e) = event {
-                                structural = true;
-                                touched.extend(e.keys(txn).keys().map(|k| k.to_string()));
-                            }
-                        }
-                    }
-                }
-                owner.with(|| sync_notes(&board, txn, &notes, ids, touched, structural));
+                let touched = touched_by(txn, events);
+                owner.with(|| lock(&model).apply(&board, txn, touched));
             });
 
         let (board, title, settings) = (store.board.clone(), store.title, store.settings);
@@ -203,29 +371,46 @@ impl Store {
 
         {
             let txn = store.doc.transact();
-            let all = store.board.notes(&txn);
             store.title.set(store.board.title(&txn));
             store.settings.set(read_settings(&store.board, &txn));
             store.meeting.set(read_meeting(&store.board, &txn));
-            store.ids.set(all.iter().map(|n| n.id.clone()).collect());
-            let mut map = store.notes.lock().expect("note signals are not poisoned");
-            for note in all {
-                map.insert(note.id.clone(), RwSignal::new(note));
-            }
+            lock(&store.model).load(&store.board, &txn);
         }
         store
     }
 
-    pub fn note(&self, id: &NoteId) -> Option<RwSignal<NoteData>> {
-        self.signals().get(id).copied()
+    /// The handle of note `id`, if the document holds it.
+    pub fn note(&self, id: &NoteId) -> Option<NoteHandle> {
+        lock(&self.model).handles.get(id).copied()
     }
 
-    /// The rectangles of all notes as they are now, without subscribing to them.
-    pub fn occupied(&self) -> Vec<Rect> {
-        self.signals()
-            .values()
-            .map(|s| s.with_untracked(|n| Rect::new(n.x, n.y, n.w, n.h)))
+    /// Every note's handle, without subscribing to anything; for work done once per
+    /// gesture (a rubber band, culling, placing a new note), never per change.
+    pub fn handles(&self) -> Vec<(NoteId, NoteHandle)> {
+        lock(&self.model)
+            .handles
+            .iter()
+            .map(|(id, h)| (id.clone(), *h))
             .collect()
+    }
+
+    /// The rectangles of all notes as they are drawn now, without subscribing to them.
+    pub fn occupied(&self) -> Vec<Rect> {
+        lock(&self.model)
+            .handles
+            .values()
+            .map(NoteHandle::drawn_rect_now)
+            .collect()
+    }
+
+    pub fn voter(&self) -> &str {
+        &self.voter
+    }
+
+    /// Shows on each note the colour of whoever else is editing it, given who edits
+    /// which note now; only notes whose editor changed are touched.
+    pub fn set_editors(&self, editors: BTreeMap<NoteId, String>) {
+        lock(&self.model).set_editors(editors);
     }
 
     /// Reads the document in one transaction.
@@ -250,7 +435,7 @@ impl Store {
 
     /// Like [`Store::write`], but merged into one undo step with changes made just
     /// before, as keystrokes are.
-    fn write_merging<R: Default>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
+    pub fn write_merging<R: Default>(&self, f: impl FnOnce(&Board, &mut TransactionMut) -> R) -> R {
         if self.read_only {
             return R::default();
         }
@@ -320,60 +505,123 @@ impl Store {
         self.write(|board, txn| board.delete_note(txn, id));
     }
 
-    pub fn set_title(&self, title: &str) {
-        self.write(|board, txn| board.set_title(txn, title));
-    }
-
-    /// The rectangle of a note as it is now, without subscribing to it.
+    /// The rectangle of a note as stored now, without subscribing to it.
     pub fn rect(&self, id: &NoteId) -> Option<Rect> {
-        self.note(id)
-            .map(|s| s.with_untracked(|n| Rect::new(n.x, n.y, n.w, n.h)))
-    }
-
-    fn signals(&self) -> std::sync::MutexGuard<'_, HashMap<NoteId, RwSignal<NoteData>>> {
-        self.notes.lock().expect("note signals are not poisoned")
+        self.note(id).map(|h| h.rect_now())
     }
 }
 
-/// Re-reads the notes a transaction touched and updates their signals; rebuilds the id
-/// list only when notes came or went.
-fn sync_notes(
-    board: &Board,
-    txn: &TransactionMut,
-    notes: &NoteSignals,
-    ids: RwSignal<Vec<NoteId>>,
-    touched: HashSet<String>,
-    structural: bool,
-) {
-    let mut changed = Vec::new();
-    {
-        let mut map = notes.lock().expect("note signals are not poisoned");
-        for key in touched {
-            let Ok(id) = key.parse::<NoteId>() else {
-                continue;
-            };
-            match (board.note(txn, &id), map.get(&id)) {
-                (Some(data), Some(signal)) => changed.push((*signal, data)),
-                (Some(data), None) => {
-                    map.insert(id, RwSignal::new(data));
-                }
-                (None, Some(_)) => {
-                    map.remove(&id);
-                }
-                (None, None) => {}
+fn lock(model: &Mutex<Model>) -> MutexGuard<'_, Model> {
+    // A panic while applying a change has already broken the page; the model is as
+    // consistent as the panic left it.
+    model.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The model driven by real yrs observers, natively: whatever a transaction does, the
+    //! handles and indices end up where a fresh read of the document puts them.
+
+    use super::*;
+    use hindsight_shared::schema::new_doc;
+    use hindsight_shared::{NewNote, REGIONS};
+
+    fn observed(doc: &Doc) -> Arc<Mutex<Model>> {
+        let board = Board::new(doc);
+        let model = Arc::new(Mutex::new(Model::new("me".into())));
+        {
+            let (reader, model) = (board.clone(), model.clone());
+            board.notes_map().observe_deep("test", move |txn, events| {
+                let touched = touched_by(txn, events);
+                lock(&model).apply(&reader, txn, touched);
+            });
+        }
+        lock(&model).load(&board, &doc.transact());
+        model
+    }
+
+    fn check(doc: &Doc, model: &Mutex<Model>) {
+        let board = Board::new(doc);
+        let txn = doc.transact();
+        let model = lock(model);
+        let all = board.notes(&txn);
+        assert_eq!(
+            model.signals.ids.get_untracked(),
+            all.iter().map(|n| n.id.clone()).collect::<Vec<_>>()
+        );
+        assert_eq!(model.handles.len(), all.len());
+        for n in &all {
+            let h = model.handles[&n.id];
+            assert_eq!(h.rect_now(), Rect::new(n.x, n.y, n.w, n.h), "{}", n.id);
+            assert_eq!(h.text_now(), n.text, "{}", n.id);
+            assert_eq!(h.fields_now(), NoteParts::of(n.clone(), false).fields);
+        }
+        assert_eq!(model.signals.actions.get_untracked(), ActionCount::of(&all));
+        assert_eq!(
+            model.signals.votes_used.get_untracked(),
+            board.votes_used(&txn, "me")
+        );
+    }
+
+    #[test]
+    fn every_kind_of_change_reaches_the_handles_and_indices() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        // Notes that exist before the model starts are loaded whole.
+        let early: NoteId = "early".parse().unwrap();
+        board.add_note(
+            &mut doc.transact_mut(),
+            &early,
+            NewNote::at(10.0, 100.0, "before"),
+        );
+        let model = observed(&doc);
+        check(&doc, &model);
+
+        let a: NoteId = "a".parse().unwrap();
+        let actions = REGIONS[7].rect;
+        board.add_note(
+            &mut doc.transact_mut(),
+            &a,
+            NewNote::at(actions.x + 10.0, actions.y + 100.0, "ship it"),
+        );
+        check(&doc, &model);
+        board.edit_text(&mut doc.transact_mut(), &a, "ship it now");
+        check(&doc, &model);
+        board.set_owner(&mut doc.transact_mut(), &a, "Ada");
+        check(&doc, &model);
+        board.vote(&mut doc.transact_mut(), &a, "me").unwrap();
+        check(&doc, &model);
+        board.move_note(&mut doc.transact_mut(), &early, 300.0, 200.0);
+        check(&doc, &model);
+        {
+            // Several notes in one transaction.
+            let mut txn = doc.transact_mut();
+            board.delete_note(&mut txn, &early);
+            board.edit_text(&mut txn, &a, "shipped");
+            board.unvote(&mut txn, &a, "me");
+        }
+        check(&doc, &model);
+        assert_eq!(lock(&model).handles.len(), 1);
+    }
+
+    #[test]
+    fn editors_touch_only_the_notes_entering_or_leaving() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let ids: Vec<NoteId> = ["a", "b", "c"].iter().map(|s| s.parse().unwrap()).collect();
+        {
+            let mut txn = doc.transact_mut();
+            for id in &ids {
+                board.add_note(&mut txn, id, NewNote::at(10.0, 100.0, "x"));
             }
         }
-    }
-    // Signals are set after the lock is released, in case a subscriber reads the store.
-    for (signal, data) in changed {
-        if signal.with_untracked(|old| *old != data) {
-            signal.set(data);
-        }
-    }
-    if structural {
-        let order: Vec<NoteId> = board.notes(txn).into_iter().map(|n| n.id).collect();
-        if ids.with_untracked(|old| *old != order) {
-            ids.set(order);
-        }
+        let model = observed(&doc);
+        let editor = |id: &NoteId| lock(&model).handles[id].editor_now();
+        lock(&model).set_editors([(ids[0].clone(), "#f00".to_owned())].into());
+        assert_eq!(editor(&ids[0]).as_deref(), Some("#f00"));
+        assert_eq!(editor(&ids[1]), None);
+        lock(&model).set_editors([(ids[1].clone(), "#0f0".to_owned())].into());
+        assert_eq!(editor(&ids[0]), None);
+        assert_eq!(editor(&ids[1]).as_deref(), Some("#0f0"));
     }
 }

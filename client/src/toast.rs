@@ -5,22 +5,20 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::board::Ui;
+use crate::context::Toasts;
 
 const SHOW_FOR: Duration = Duration::from_millis(3500);
 
 /// Shows `message` for a few seconds.
-pub fn show(ui: Ui, message: impl Into<String>) {
+pub fn show(toasts: Toasts, message: impl Into<String>) {
+    let toast = toasts.0;
     let message = message.into();
-    ui.toast.set(Some(message.clone()));
+    toast.set(Some(message.clone()));
     set_timeout(
         move || {
             // Only clear our own message, not one that replaced it meanwhile.
-            if ui
-                .toast
-                .with_untracked(|t| t.as_deref() == Some(message.as_str()))
-            {
-                ui.toast.set(None);
+            if toast.with_untracked(|t| t.as_deref() == Some(message.as_str())) {
+                toast.set(None);
             }
         },
         SHOW_FOR,
@@ -29,9 +27,9 @@ pub fn show(ui: Ui, message: impl Into<String>) {
 
 #[component]
 pub fn Toast() -> impl IntoView {
-    let ui = expect_context::<Ui>();
+    let toasts = expect_context::<Toasts>();
     move || {
-        ui.toast.get().map(|message| {
+        toasts.0.get().map(|message| {
             view! {
                 <div id="toast" class="toast" role="status">
                     {message}
