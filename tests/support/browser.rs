@@ -439,6 +439,51 @@ impl Session {
             .expect("perform drag");
     }
 
+    /// Sets a form field's value the way a person's edit would: focus, the new value,
+    /// `input` and `change`, then leaving the field.
+    pub async fn set_field(&self, css: &str, value: &str) {
+        self.wait_js(
+            &format!("{css} to take {value:?}"),
+            "const el = document.querySelector(arguments[0]);
+             if (!el) return false;
+             el.focus();
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('input', { bubbles: true }));
+             el.dispatchEvent(new Event('change', { bubbles: true }));
+             el.blur();
+             return el.value === arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+    }
+
+    /// Moves the pointer, no button held, from the centre of the element matched by `css`
+    /// by (dx, dy) screen pixels in small steps: a cursor wandering over the canvas.
+    pub async fn wander(&self, css: &str, dx: f64, dy: f64) {
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"));
+        let mut mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: el,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        for _ in 0..DRAG_STEPS {
+            mouse = mouse.then(PointerAction::MoveBy {
+                duration: Some(DRAG_STEP),
+                x: dx / f64::from(DRAG_STEPS),
+                y: dy / f64::from(DRAG_STEPS),
+            });
+        }
+        self.client
+            .perform_actions(mouse)
+            .await
+            .expect("move the pointer");
+    }
+
     /// Focuses the text field matched by `css` with the caret at its `"start"` or `"end"`.
     pub async fn place_caret(&self, css: &str, at: &str) {
         self.wait_js(

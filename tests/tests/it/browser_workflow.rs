@@ -25,24 +25,6 @@ fn centre([left, top, w, h]: [f64; 4]) -> (f64, f64) {
     (left + w / 2.0, top + h / 2.0)
 }
 
-/// Sets a form field's value the way a person's edit would, firing `input` and `change`.
-async fn set_field(session: &Session, css: &str, value: &str) {
-    session
-        .wait_js(
-            &format!("{css} to take {value:?}"),
-            "const el = document.querySelector(arguments[0]);
-             if (!el) return false;
-             el.focus();
-             el.value = arguments[1];
-             el.dispatchEvent(new Event('input', { bubbles: true }));
-             el.dispatchEvent(new Event('change', { bubbles: true }));
-             el.blur();
-             return el.value === arguments[1];",
-            vec![json!(css), json!(value)],
-        )
-        .await;
-}
-
 /// Waits until `session` shows the action note made from `idea_text` and returns its id.
 async fn action_note(session: &Session, who: &str, text: &str) -> String {
     let id = session
@@ -133,7 +115,8 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
         vec![json!(in_action("input.note-owner"))],
     )
     .await;
-    set_field(&bo, &in_action("input.note-due"), "2026-12-04").await;
+    bo.set_field(&in_action("input.note-due"), "2026-12-04")
+        .await;
     for (who, session) in [("Bo", &bo), ("Ada", &ada)] {
         session
             .wait_js(

@@ -9,6 +9,7 @@ mod anonymity;
 mod browser;
 mod browser_access;
 mod browser_collab;
+mod browser_live;
 mod browser_workflow;
 mod crash;
 mod durability;

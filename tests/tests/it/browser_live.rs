@@ -1,0 +1,233 @@
+//! Live editing at any board size, in real browsers: what someone types is never lost to
+//! a change someone else makes, a change to one note re-runs nothing of any other note
+//! (counted by the page itself with `?debug=counters`), and a long note opens and takes
+//! typing.
+
+use std::time::Duration;
+
+use hindsight_shared::region::RegionId;
+use hindsight_tests::browser::{two_people, Meeting, Session, NOTE_BY_ID};
+use hindsight_tests::fixtures::{id, note_at, note_in};
+use hindsight_tests::{YClient, DEADLINE};
+use serde_json::{json, Value};
+
+/// The value of the field matched by `css`, and whether it has the focus.
+async fn field(session: &Session, css: &str) -> (String, bool) {
+    let v = session
+        .js(
+            "const el = document.querySelector(arguments[0]);
+             return [el?.value ?? null, document.activeElement === el];",
+            vec![json!(css)],
+        )
+        .await;
+    (
+        v[0].as_str().unwrap_or_default().to_owned(),
+        v[1].as_bool().unwrap_or(false),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_survives_what_others_change_meanwhile() {
+    let (meeting, ada, bo) = two_people().await;
+    let action = ada.add_note("actions", "Alert on checkout p99").await;
+    let idea = ada.add_note("detect", "Synthetic checks").await;
+    bo.wait_for_note_text("Bo", &idea, "Synthetic checks").await;
+    let in_note = |note: &str, css: &str| format!(".note[data-note-id=\"{note}\"] {css}");
+    let owner = in_note(&action, "input.note-owner");
+
+    // Ada types an owner and stays in the field.
+    ada.place_caret(&owner, "end").await;
+    ada.type_keys("Ada Lov").await;
+    // Meanwhile Bo sets that action's due date and adds to the other note.
+    bo.set_field(&in_note(&action, "input.note-due"), "2026-12-24")
+        .await;
+    bo.place_caret(&in_note(&idea, "textarea.note-text"), "end")
+        .await;
+    bo.type_keys(" every minute").await;
+    ada.wait_js(
+        "Ada to see Bo's due date and text",
+        &format!(
+            "const n = ({NOTE_BY_ID})(arguments[0]), i = ({NOTE_BY_ID})(arguments[1]);
+             return n?.querySelector('input.note-due')?.value === '2026-12-24'
+                 && i?.querySelector('textarea.note-text')?.value === 'Synthetic checks every minute';"
+        ),
+        vec![json!(action), json!(idea)],
+    )
+    .await;
+    assert_eq!(
+        field(&ada, &owner).await,
+        ("Ada Lov".to_owned(), true),
+        "what Ada typed is still there, and so is her caret"
+    );
+    ada.type_keys("elace").await;
+    ada.js("document.activeElement.blur();", vec![]).await;
+    bo.wait_js(
+        "Bo to see the owner Ada typed",
+        "return document.querySelector(arguments[0])?.value === 'Ada Lovelace';",
+        vec![json!(owner)],
+    )
+    .await;
+
+    // The same for the impact while Bo renames the board.
+    ada.place_caret("#fact-impact", "end").await;
+    ada.type_keys("Checkouts failed").await;
+    bo.place_caret(".board-title", "end").await;
+    bo.type_keys("Checkout outage").await;
+    bo.js("document.activeElement.blur();", vec![]).await;
+    ada.wait_js(
+        "Ada to see Bo's title",
+        "return document.querySelector('.board-title')?.value === 'Checkout outage';",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        field(&ada, "#fact-impact").await,
+        ("Checkouts failed".to_owned(), true),
+        "the impact Ada is typing survives the new title"
+    );
+    ada.type_keys(" for 12 minutes").await;
+    ada.js("document.activeElement.blur();", vec![]).await;
+    bo.wait_js(
+        "Bo to see the impact Ada typed",
+        "return document.querySelector('#fact-impact')?.value === 'Checkouts failed for 12 minutes';",
+        vec![],
+    )
+    .await;
+    meeting.end().await;
+}
+
+/// The page's counters of reactive work per note (see `client/src/debug.rs`), once they
+/// have stopped moving: a change is over when nothing is counted for a while.
+async fn settled_counts(session: &Session) -> Value {
+    let read = || session.js("return window.__hindsightCounts ?? null;", vec![]);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let mut last = read().await;
+    loop {
+        // Quiet for a while: culling runs 150 ms after the view settles.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let now = read().await;
+        if now == last && now.is_object() {
+            return now;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the page's counters never settled: {now}"
+        );
+        last = now;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_cursor_or_drag_reruns_nothing_of_other_notes() {
+    let (meeting, bo) = Meeting::start("Bo").await;
+    let board = meeting.board();
+    let writer = YClient::connect(&meeting.server().ws_base(), &board).await;
+    let regions = [RegionId::Detect, RegionId::React, RegionId::Prevent];
+    writer.edit(|b, txn| {
+        for i in 0..24 {
+            let spot = (
+                20.0 + (i % 2) as f64 * 260.0,
+                140.0 + (i / 6) as f64 * 170.0,
+            );
+            let note = note_at(regions[i % 3], spot, format!("note {i}"));
+            b.add_note(txn, &id(&format!("n{i}")), note);
+        }
+    });
+    let notes_shown = "return document.querySelectorAll('.note').length === 24;";
+    bo.wait_js("Bo to see every note", notes_shown, vec![])
+        .await;
+    let cy = meeting
+        .open(&format!("{}&debug=counters", meeting.url), "Cy")
+        .await;
+    cy.wait_js("Cy to see every note", notes_shown, vec![])
+        .await;
+    let before = settled_counts(&cy).await;
+    assert_eq!(
+        before.as_object().map(|o| o.len()),
+        Some(24),
+        "every note counts: {before}"
+    );
+
+    // Bo's cursor wanders over the canvas: Cy's page draws it and touches no note.
+    bo.wander(".viewport", 300.0, 150.0).await;
+    cy.wait_js(
+        "Cy to see Bo's cursor",
+        "return document.querySelectorAll('.cursor').length === 1;",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        settled_counts(&cy).await,
+        before,
+        "a moving cursor re-ran work of some note"
+    );
+
+    // Bo drags one note: on Cy's page, that note alone re-runs anything.
+    let dragged = "n4";
+    let x_before = cy
+        .js(
+            &format!("return ({NOTE_BY_ID})(arguments[0]).dataset.x;"),
+            vec![json!(dragged)],
+        )
+        .await;
+    bo.drag(
+        &format!(".note[data-note-id=\"{dragged}\"] .note-bar"),
+        60.0,
+        40.0,
+    )
+    .await;
+    cy.wait_js(
+        "Cy to see the note move",
+        &format!("return ({NOTE_BY_ID})(arguments[0]).dataset.x !== arguments[1];"),
+        vec![json!(dragged), x_before],
+    )
+    .await;
+    let after = settled_counts(&cy).await;
+    for (note, counts) in after.as_object().expect("counts by note") {
+        if note == dragged {
+            assert_ne!(counts, &before[note], "the dragged note redraws");
+            assert!(
+                counts["rect"].as_f64() > before[note]["rect"].as_f64(),
+                "{counts}"
+            );
+        } else {
+            assert_eq!(
+                counts, &before[note],
+                "dragging {dragged} re-ran work of {note}"
+            );
+        }
+    }
+    meeting.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_note_opens_and_takes_typing() {
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let board = meeting.board();
+    let writer = YClient::connect(&meeting.server().ws_base(), &board).await;
+    // 4,000 characters, the most a note holds, written by a stock-client-like peer.
+    let long: String = "Pager fired for checkout p99; "
+        .chars()
+        .cycle()
+        .take(4000)
+        .collect();
+    writer.edit(|b, txn| b.add_note(txn, &id("long"), note_in(RegionId::Detect, long.clone())));
+    ada.wait_for_note_text("Ada", "long", &long).await;
+
+    // Ada replaces the last words, key by key, within the limit.
+    let text = ".note[data-note-id=\"long\"] textarea.note-text";
+    ada.place_caret(text, "end").await;
+    let backspace = char::from(fantoccini::key::Key::Backspace);
+    for _ in 0..12 {
+        ada.press(&[backspace]).await;
+    }
+    ada.type_keys("Then paged.").await;
+    let expected = format!("{}Then paged.", &long[..long.len() - 12]);
+    writer
+        .wait_until("Ada's typing to reach the board", |b, txn| {
+            b.note(txn, &id("long")).is_some_and(|n| n.text == expected)
+        })
+        .await;
+    assert_eq!(field(&ada, text).await, (expected, true));
+    meeting.end().await;
+}
