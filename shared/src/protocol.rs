@@ -1,11 +1,12 @@
 //! Hindsight's one extension to the y-websocket protocol: save acknowledgements.
 //!
 //! A client that wants to know when its changes are durable says so once per connection
-//! with `[TRACK_SAVES]`. The server answers `[SAVED, n]` at once and again after each
-//! batch it has flushed to disk: the first `n` document messages (sync step 2 and
-//! updates) that this connection sent are stored. Both use message types outside the standard range
-//! (0–3) and the standard framing of unknown types (a tag, then a length-prefixed
-//! payload); stock Yjs clients never send `TRACK_SAVES`, so they are never sent `SAVED`.
+//! with `TRACK_SAVES`. The server answers `SAVED n` at once and again after each batch it
+//! has flushed to disk: the first `n` document messages (sync step 2 and updates) that
+//! this connection sent are stored. Both use message types outside the standard range
+//! (0–3) in yrs' framing of custom messages: the type, then a length-prefixed payload.
+//! On the wire that is `[100, 0]` and `[101, len, varuint n]`. Stock Yjs clients never
+//! send `TRACK_SAVES`, so they are never sent `SAVED`.
 
 use yrs::encoding::read::{Cursor, Read};
 use yrs::encoding::write::Write;
@@ -61,5 +62,13 @@ mod tests {
             vec![0, 0]
         ))));
         assert!(!is_document_change(&Message::AwarenessQuery));
+    }
+
+    #[test]
+    fn the_framing_on_the_wire_is_yrs_custom_messages() {
+        assert_eq!(track_saves(), [100, 0]);
+        assert_eq!(saved(5), [101, 1, 5]);
+        // 300 as a varuint is two bytes, 0xAC 0x02, so the payload length is 2.
+        assert_eq!(saved(300), [101, 2, 0xac, 0x02]);
     }
 }

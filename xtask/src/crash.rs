@@ -2,7 +2,7 @@
 //! test at length. Builds the server binary, then runs the `crash` binary of the tests
 //! crate (`tests/src/bin/crash.rs`, logic in `tests/support/chaos.rs`), which prints its
 //! seed and what it checked. `cargo xtask test` runs a few cycles of the same logic as an
-//! ordinary test (`tests/tests/crash.rs`).
+//! ordinary test (`tests/tests/it/crash.rs`).
 
 use crate::cmd::{self, Result};
 use crate::workspace::Workspace;
