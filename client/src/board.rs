@@ -24,7 +24,7 @@ use crate::provider::Provider;
 use crate::selection;
 use crate::store::Store;
 use crate::toast::Toast;
-use crate::{cull, debug, dom};
+use crate::{cull, debug, dom, note};
 
 /// How often the clock the timer counts down against ticks.
 const CLOCK_TICK: Duration = Duration::from_millis(250);
@@ -63,6 +63,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     let clock = Clock(RwSignal::new(dom::now_ms()));
     let toasts = Toasts(RwSignal::new(None));
     debug::init();
+    note::track_presses();
     let link = Link::from_location(id);
     let read_only = link.read_only();
     let doc = new_doc(Some(dom::random_client_id()));

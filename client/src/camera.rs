@@ -7,6 +7,13 @@
 use hindsight_shared::Rect;
 
 pub const MIN_ZOOM: f64 = 0.1;
+/// Below this zoom a note's text is too small to read (under about 7 screen pixels), so
+/// on a large board notes are drawn as an overview: their colour and the start of their
+/// text in large type, without controls (see `.world.far` in the stylesheet).
+pub const FAR_ZOOM: f64 = 0.45;
+/// Boards with at least this many notes get the overview; smaller ones are drawn in full
+/// at every zoom, which costs little.
+pub const FAR_NOTES: usize = 300;
 pub const MAX_ZOOM: f64 = 3.0;
 /// Screen pixels left around the board when fitting it.
 const FIT_MARGIN: f64 = 32.0;

@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, MouseEvent, PointerEvent, WheelEvent};
 
-use crate::camera::{wheel_factor, Camera};
+use crate::camera::{wheel_factor, Camera, FAR_NOTES, FAR_ZOOM};
 use crate::context::{Identity, Pointer, Selection, View};
 use crate::dom;
 use crate::note::Note;
@@ -29,13 +29,10 @@ use crate::store::Store;
 /// How much one press of a zoom button zooms.
 const ZOOM_STEP: f64 = 1.25;
 
-/// Viewport-relative position of a mouse or pointer event.
-fn local_point(viewport: &Element, ev: &MouseEvent) -> (f64, f64) {
-    let rect = viewport.get_bounding_client_rect();
-    (
-        ev.client_x() as f64 - rect.left(),
-        ev.client_y() as f64 - rect.top(),
-    )
+/// Viewport-relative position of a mouse or pointer event, given the viewport's top-left
+/// corner in client coordinates.
+fn local_point((left, top): (f64, f64), ev: &MouseEvent) -> (f64, f64) {
+    (ev.client_x() as f64 - left, ev.client_y() as f64 - top)
 }
 
 /// Whether a pointer-down started on something that handles pointers itself.
@@ -59,8 +56,14 @@ pub fn Canvas() -> impl IntoView {
     // A rubber band being drawn: its pointer and its two corners in world coordinates.
     let band = RwSignal::new(None::<(i32, (f64, f64), (f64, f64))>);
 
+    // The viewport's top-left corner in client coordinates. Measured when the window
+    // resizes and when a pointer enters or presses, never per move: reading layout in a
+    // pointermove handler would force a layout every event.
+    let origin = StoredValue::new((0.0, 0.0));
     let measure = move || {
         viewport.get_untracked().map(|el| {
+            let rect = el.get_bounding_client_rect();
+            origin.set_value((rect.left(), rect.top()));
             let size = (el.client_width() as f64, el.client_height() as f64);
             if view_ctx.viewport.get_untracked() != size {
                 view_ctx.viewport.set(size);
@@ -106,7 +109,8 @@ pub fn Canvas() -> impl IntoView {
         // Leave a focused note when clicking empty canvas, as people expect.
         dom::blur_active();
         let _ = el.set_pointer_capture(ev.pointer_id());
-        let p = local_point(&el, &ev);
+        measure();
+        let p = local_point(origin.get_value(), &ev);
         if ev.shift_key() {
             let at = view_ctx.camera.get_untracked().to_world(p.0, p.1);
             band.set(Some((ev.pointer_id(), at, at)));
@@ -121,10 +125,7 @@ pub fn Canvas() -> impl IntoView {
     };
 
     let on_pointer_move = move |ev: PointerEvent| {
-        let Some(el) = viewport.get_untracked() else {
-            return;
-        };
-        let (sx, sy) = local_point(&el, &ev);
+        let (sx, sy) = local_point(origin.get_value(), &ev);
         let (wx, wy) = view_ctx.camera.get_untracked().to_world(sx, sy);
         pointer.0.set(Some(Point {
             x: wx.round(),
@@ -201,10 +202,8 @@ pub fn Canvas() -> impl IntoView {
 
     let on_wheel = move |ev: WheelEvent| {
         ev.prevent_default();
-        let Some(el) = viewport.get_untracked() else {
-            return;
-        };
-        let (sx, sy) = local_point(&el, &ev);
+        measure();
+        let (sx, sy) = local_point(origin.get_value(), &ev);
         let factor = wheel_factor(ev.delta_y(), ev.delta_mode(), ev.ctrl_key());
         view_ctx.camera.update(|c| *c = c.zoom_at(sx, sy, factor));
     };
@@ -215,10 +214,7 @@ pub fn Canvas() -> impl IntoView {
             if on_interactive(&ev) || store.read_only {
                 return;
             }
-            let Some(el) = viewport.get_untracked() else {
-                return;
-            };
-            let (sx, sy) = local_point(&el, &ev);
+            let (sx, sy) = local_point(origin.get_value(), &ev);
             let (wx, wy) = view_ctx.camera.get_untracked().to_world(sx, sy);
             if region_at(wx, wy).is_some() {
                 let id = store.create_note_at_centre(
@@ -232,6 +228,11 @@ pub fn Canvas() -> impl IntoView {
     };
 
     let ids = store.indexed.ids;
+    // The overview: one class on the world, so crossing the threshold restyles the notes
+    // once and zooming within either side changes nothing in them.
+    let far = Memo::new(move |_| {
+        view_ctx.camera.with(|c| c.zoom < FAR_ZOOM) && ids.with(|ids| ids.len() >= FAR_NOTES)
+    });
     view! {
         <div
             class="viewport"
@@ -240,6 +241,9 @@ pub fn Canvas() -> impl IntoView {
             on:pointermove=on_pointer_move
             on:pointerup=on_pointer_up.clone()
             on:pointercancel=on_pointer_up
+            on:pointerenter=move |_| {
+                measure();
+            }
             on:pointerleave=move |_| pointer.0.set(None)
             on:wheel=on_wheel
             on:dblclick=on_double_click
@@ -251,7 +255,11 @@ pub fn Canvas() -> impl IntoView {
                 view_ctx.camera.with(|c| format!("{}px {}px", c.x, c.y))
             }
         >
-            <div class="world" style:transform=move || view_ctx.camera.with(|c| c.css_transform())>
+            <div
+                class="world"
+                class:far=move || far.get()
+                style:transform=move || view_ctx.camera.with(|c| c.css_transform())
+            >
                 {REGIONS.iter().map(|r| view! { <RegionCard region=r /> }).collect_view()}
                 <For each=move || ids.get() key=|id| id.clone() let(id)>
                     <Note id=id />

@@ -25,6 +25,7 @@ use web_sys::{Element, PointerEvent};
 use crate::context::{Identity, Selection, Toasts, View};
 use crate::dom;
 use crate::note_fields::{ActionFields, ActionLink, SourceLink, TimelineFields, Votes};
+use crate::notes::NoteHandle;
 use crate::store::Store;
 use crate::toast;
 
@@ -81,7 +82,11 @@ pub fn Note(id: NoteId) -> impl IntoView {
         Memo::new(move |_| selection.selected.with(|s| s.contains(&id)))
     };
     let dragged_to = RwSignal::new(None::<(f64, f64)>);
-    let textarea = NodeRef::<Textarea>::new();
+    // This person works on the note: drawn in full even in the overview.
+    let editing_here = {
+        let id = id.clone();
+        Memo::new(move |_| selection.editing.with(|e| e.as_ref() == Some(&id)))
+    };
 
     let region = Memo::new(move |_| note.with_fields(|f| f.region));
     // Where the note is drawn when nobody here is dragging it.
@@ -89,38 +94,6 @@ pub fn Note(id: NoteId) -> impl IntoView {
         note.slot()
             .unwrap_or_else(|| note.with_rect(|r| (r.x, r.y)))
     });
-
-    // Remote edits reach the field here; our own typing already matches it. One pass
-    // over the text for the diff, one to set the field.
-    Effect::new(move |_| {
-        note.with_text(|text| {
-            let Some(el) = textarea.get() else {
-                return;
-            };
-            let old = el.value();
-            let Some(edit) = TextEdit::between(&old, text) else {
-                return;
-            };
-            let focused = document().active_element().is_some_and(|a| a == **el);
-            let selection = (el.selection_start(), el.selection_end());
-            el.set_value(text);
-            if let (true, Ok(Some(start)), Ok(Some(end))) = (focused, selection.0, selection.1) {
-                let _ = el.set_selection_range(shift_caret(start, &edit), shift_caret(end, &edit));
-            }
-        })
-    });
-
-    {
-        let id = id.clone();
-        Effect::new(move |_| {
-            if selection.focus.with(|f| f.as_ref() == Some(&id)) {
-                if let Some(el) = textarea.get() {
-                    let _ = el.focus();
-                    selection.focus.set(None);
-                }
-            }
-        });
-    }
 
     let start_drag = {
         let (id, history, store) = (id.clone(), store.history.clone(), store.clone());
@@ -132,7 +105,11 @@ pub fn Note(id: NoteId) -> impl IntoView {
             let on_control = ev
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest("textarea, button, input, select").ok().flatten())
+                .and_then(|t| {
+                    t.closest("textarea, button, input, select, .note-text")
+                        .ok()
+                        .flatten()
+                })
                 .is_some();
             // The canvas would otherwise start panning.
             ev.stop_propagation();
@@ -264,20 +241,20 @@ pub fn Note(id: NoteId) -> impl IntoView {
     };
 
     let position = move || dragged_to.get().unwrap_or_else(|| resting.get());
-    let initial_text = note.text_now();
+    // The note's box sits at `anchor` (left/top). While it moves (dragged here, or by
+    // someone else), the box stays put and the movement is a `translate` from there: a
+    // compositor update each step, where moving the box would repaint and re-layer the
+    // whole board. A note at rest has no transform at all, which keeps the board's
+    // layers few.
+    let moving = Memo::new(move |_| dragged_to.with(Option::is_some) || note.editor().is_some());
+    let anchor = Memo::new(move |kept: Option<&(f64, f64)>| {
+        let moving = moving.get();
+        match kept {
+            Some(kept) if moving => *kept,
+            _ => resting.get(),
+        }
+    });
 
-    let on_input = {
-        let (id, store) = (id.clone(), store.clone());
-        move |ev| store.edit_text(&id, &event_target_value(&ev))
-    };
-    let on_focus = {
-        let id = id.clone();
-        move |_| selection.editing.set(Some(id.clone()))
-    };
-    let on_blur = {
-        let id = id.clone();
-        move |_| selection.stop_editing(&id)
-    };
     let on_delete = {
         let (id, store) = (id.clone(), store.clone());
         move |_| store.delete_note(&id)
@@ -306,14 +283,18 @@ pub fn Note(id: NoteId) -> impl IntoView {
         })
     });
     let color = Memo::new(move |_| note.with_fields(|f| f.color));
+    let gist = Memo::new(move |_| note.with_text(gist_of));
 
     view! {
         <div
             class="note"
             class:dragging=move || dragged_to.with(Option::is_some)
             class:selected=move || selected.get()
+            class:detailed=move || selected.get() || editing_here.get()
             class:busy=move || note.editor().is_some()
-            class:culled=move || note.culled() && !selected.get() && dragged_to.with(Option::is_none)
+            class:culled=move || {
+                note.culled() && !selected.get() && !editing_here.get() && dragged_to.with(Option::is_none)
+            }
             class:action=move || region.get() == Some(RegionId::Actions)
             class:incomplete=move || note.with_fields(|f| f.is_action() && f.missing().is_some())
             class:promoted=move || action.with(Option::is_some)
@@ -322,9 +303,13 @@ pub fn Note(id: NoteId) -> impl IntoView {
             data-y=move || resting.get().1.to_string()
             data-region=move || region.get().map(|r| r.as_str()).unwrap_or("")
             data-color=move || color.get().as_str()
-            style:transform=move || {
-                let (x, y) = position();
-                format!("translate({x}px, {y}px)")
+            style:left=move || format!("{}px", anchor.get().0)
+            style:top=move || format!("{}px", anchor.get().1)
+            style:translate=move || {
+                moving.get().then(|| {
+                    let ((x, y), (ax, ay)) = (position(), anchor.get());
+                    format!("{}px {}px", x - ax, y - ay)
+                })
             }
             style:width=move || format!("{}px", note.with_rect(|r| r.w))
             style:height=move || format!("{}px", note.with_rect(|r| r.h))
@@ -344,17 +329,8 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 </button>
             </div>
             {fields}
-            <textarea
-                class="note-text"
-                node_ref=textarea
-                placeholder="Write something…"
-                aria-label="Note text"
-                prop:value=initial_text
-                prop:readOnly=read_only
-                on:input=on_input
-                on:focus=on_focus
-                on:blur=on_blur
-            ></textarea>
+            <NoteText id=id.clone() note=note />
+            <div class="note-gist" aria-hidden="true">{move || gist.get()}</div>
             <div class="note-footer">
                 <div class="note-footer-left">
                     {move || source.get().map(|source| view! { <SourceLink source=source /> })}
@@ -366,6 +342,172 @@ pub fn Note(id: NoteId) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The note's text. Shown as plain text, and turned into a text field only while this
+/// person edits it: a board of thousands of notes then holds one text field, not
+/// thousands, and the browser's per-frame work stays small (each text field is a
+/// scrolling box of its own to lay out and composite).
+///
+/// Focusing the text (a click, Tab, or a new note asking for it) opens the field with the
+/// caret where the click was; leaving it closes it. While it is open, remote edits are
+/// merged into it around the caret.
+#[component]
+fn NoteText(id: NoteId, note: NoteHandle) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let selection = expect_context::<Selection>();
+    let read_only = store.read_only;
+    let editing = RwSignal::new(false);
+    // Where to put the caret when the field opens (UTF-16 offset; `None`: at the end).
+    let caret = StoredValue::new(None::<u32>);
+    let textarea = NodeRef::<Textarea>::new();
+
+    // A new note (or Enter on a selected one) asks for its text to take the focus.
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            if selection.focus.with(|f| f.as_ref() == Some(&id)) && !read_only {
+                selection.focus.set(None);
+                caret.set_value(None);
+                editing.set(true);
+            }
+        });
+    }
+
+    // The field opens focused, holding the text as it is now.
+    Effect::new(move |_| {
+        if let Some(el) = textarea.get() {
+            el.set_value(&note.text_now());
+            let at = caret
+                .get_value()
+                .unwrap_or_else(|| hindsight_shared::schema::utf16_len(&el.value()));
+            let _ = el.focus();
+            let _ = el.set_selection_range(at, at);
+        }
+    });
+
+    // Remote edits reach the open field here; our own typing already matches it. One
+    // pass over the text for the diff, one to set the field.
+    Effect::new(move |_| {
+        note.with_text(|text| {
+            let Some(el) = textarea.get() else {
+                return;
+            };
+            let old = el.value();
+            let Some(edit) = TextEdit::between(&old, text) else {
+                return;
+            };
+            let focused = document().active_element().is_some_and(|a| a == **el);
+            let range = (el.selection_start(), el.selection_end());
+            el.set_value(text);
+            if let (true, Ok(Some(start)), Ok(Some(end))) = (focused, range.0, range.1) {
+                let _ = el.set_selection_range(shift_caret(start, &edit), shift_caret(end, &edit));
+            }
+        })
+    });
+
+    let open = move |ev: web_sys::FocusEvent| {
+        if read_only {
+            return;
+        }
+        caret.set_value(caret_at_pointer(&ev));
+        editing.set(true);
+    };
+    let on_input = {
+        let (id, store) = (id.clone(), store.clone());
+        move |ev| store.edit_text(&id, &event_target_value(&ev))
+    };
+    let on_focus = {
+        let id = id.clone();
+        move |_| selection.editing.set(Some(id.clone()))
+    };
+    let on_blur = move |_| {
+        selection.stop_editing(&id);
+        editing.set(false);
+    };
+
+    move || {
+        if editing.get() {
+            view! {
+                <textarea
+                    class="note-text"
+                    node_ref=textarea
+                    placeholder="Write something…"
+                    aria-label="Note text"
+                    on:input=on_input.clone()
+                    on:focus=on_focus.clone()
+                    on:blur=on_blur.clone()
+                ></textarea>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div
+                    class="note-text shown"
+                    tabindex="0"
+                    role="textbox"
+                    aria-multiline="true"
+                    aria-readonly=read_only.then_some("true")
+                    aria-label="Note text"
+                    data-placeholder=(!read_only).then_some("Write something…")
+                    on:focus=open
+                >
+                    {move || note.with_text(str::to_owned)}
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The UTF-16 offset in the note's text under the pointer that focused it, if a click did.
+fn caret_at_pointer(ev: &web_sys::FocusEvent) -> Option<u32> {
+    let shown = ev.target()?.dyn_into::<Element>().ok()?;
+    let (x, y) = POINTER.with(|p| p.get())?;
+    let at = document().caret_position_from_point(x, y)?;
+    let node = at.offset_node()?;
+    // The shown text is one text node, so an offset in it is an offset in the text.
+    (node.node_type() == web_sys::Node::TEXT_NODE && shown.contains(Some(&node)))
+        .then(|| at.offset())
+}
+
+thread_local! {
+    /// Where the last pointer press on the page was, in client coordinates, so that
+    /// focusing a note's text by clicking it can put the caret under the pointer.
+    static POINTER: std::cell::Cell<Option<(f32, f32)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Remembers where pointers go down (see [`POINTER`]); call once per page.
+pub fn track_presses() {
+    let _ = window_event_listener(leptos::ev::pointerdown, |ev| {
+        POINTER.with(|p| p.set(Some((ev.client_x() as f32, ev.client_y() as f32))));
+    });
+}
+
+/// How much of a note's text the overview shows.
+const GIST_CHARS: usize = 28;
+
+/// The start of a note's text for the zoomed-out overview: its first words, on one run,
+/// short enough to fit the note in large type without clipping it (a clip per note would
+/// slow down every frame of a large board).
+pub fn gist_of(text: &str) -> String {
+    let words = text.split_whitespace();
+    let mut gist = String::new();
+    for word in words {
+        let len = gist.chars().count();
+        if len + 1 + word.chars().count() > GIST_CHARS {
+            if gist.is_empty() {
+                gist = word.chars().take(GIST_CHARS).collect();
+            }
+            gist.push('…');
+            return gist;
+        }
+        if !gist.is_empty() {
+            gist.push(' ');
+        }
+        gist.push_str(word);
+    }
+    gist
 }
 
 /// The note's colour: a swatch that opens the palette. The seven colours exist only while
@@ -423,6 +565,18 @@ mod tests {
             expected,
             "{old:?} -> {new:?} at {caret}"
         );
+    }
+
+    #[test]
+    fn gists_are_the_first_words_within_the_limit() {
+        assert_eq!(gist_of("  Slow   alerts\n"), "Slow alerts");
+        assert_eq!(
+            gist_of("Alert thresholds were too high for checkout"),
+            "Alert thresholds were too…"
+        );
+        let long_word = "x".repeat(40);
+        assert_eq!(gist_of(&long_word), format!("{}…", "x".repeat(28)));
+        assert_eq!(gist_of(""), "");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::dom;
 use crate::history::LOCAL;
+use crate::notes::set_if_changed;
 use crate::provider::Provider;
 use crate::sync::Connection;
 
@@ -102,11 +103,38 @@ pub fn save_state(connection: &Connection, pending: u64) -> (&'static str, Strin
     }
 }
 
+/// How long everything must have been saved before the indicator says so again. During a
+/// stream of changes (typing, a drag) each one is saved within milliseconds; without this
+/// the indicator would flip with every change, redrawing the header and announcing
+/// itself each time.
+const SAVED_AFTER: Duration = Duration::from_millis(600);
+
 #[component]
 pub fn SaveState() -> impl IntoView {
     let provider = expect_context::<Provider>();
     let (status, pending) = (provider.status(), provider.pending());
-    let state = Memo::new(move |_| status.with(|s| save_state(s, pending.get())));
+    let now = Memo::new(move |_| status.with(|s| save_state(s, pending.get())));
+    // What the indicator shows: `now`, except that "saved" waits until it has lasted.
+    // It never says saved while anything is unsaved.
+    let state = RwSignal::new(now.get_untracked());
+    let generation = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let latest = now.get();
+        generation.update_value(|g| *g = g.wrapping_add(1));
+        if latest.0 != "saved" {
+            set_if_changed(state, latest);
+            return;
+        }
+        let mine = generation.get_value();
+        set_timeout(
+            move || {
+                if generation.get_value() == mine {
+                    set_if_changed(state, now.get_untracked());
+                }
+            },
+            SAVED_AFTER,
+        );
+    });
     view! {
         <span
             id="save-state"

@@ -24,6 +24,11 @@ use crate::{eventually, TestBoard, TestServer};
 /// A JavaScript function expression that finds a note element by its id.
 pub const NOTE_BY_ID: &str = "(id) => document.querySelector(`.note[data-note-id=\"${id}\"]`)";
 
+/// A JavaScript function expression for the text a note element shows: its text field's
+/// value while someone edits it here, else the shown text.
+pub const TEXT_OF: &str =
+    "(note) => { const t = note?.querySelector('.note-text'); return t ? (t.value ?? t.textContent) : null; }";
+
 fn tool(env: &str, default: &str) -> PathBuf {
     let path = std::env::var_os(env)
         .map(PathBuf::from)
@@ -416,9 +421,7 @@ impl Session {
     pub async fn wait_for_note_text(&self, who: &str, id: &str, text: &str) {
         self.wait_js(
             &format!("{who} to show note {id} with {text:?}"),
-            &format!(
-                "return ({NOTE_BY_ID})(arguments[0])?.querySelector('textarea.note-text')?.value === arguments[1];"
-            ),
+            &format!("return ({TEXT_OF})(({NOTE_BY_ID})(arguments[0])) === arguments[1];"),
             vec![json!(id), json!(text)],
         )
         .await;
@@ -482,6 +485,21 @@ impl Session {
             .perform_actions(mouse)
             .await
             .expect("move the pointer");
+    }
+
+    /// Opens the text of note `id` for editing, as focusing it does, with the caret at
+    /// its `"start"` or `"end"`.
+    pub async fn edit_text(&self, id: &str, at: &str) {
+        self.js(
+            &format!("({NOTE_BY_ID})(arguments[0])?.querySelector('.note-text')?.focus();"),
+            vec![json!(id)],
+        )
+        .await;
+        self.place_caret(
+            &format!(".note[data-note-id=\"{id}\"] textarea.note-text"),
+            at,
+        )
+        .await;
     }
 
     /// Focuses the text field matched by `css` with the caret at its `"start"` or `"end"`.

@@ -3,7 +3,7 @@
 //! and the viewer still shows up among the participants. Typing into a note does
 //! nothing, here or anywhere else.
 
-use hindsight_tests::browser::{Meeting, NOTE_BY_ID};
+use hindsight_tests::browser::{Meeting, NOTE_BY_ID, TEXT_OF};
 use hindsight_tests::TestBoard;
 use serde_json::json;
 
@@ -41,8 +41,9 @@ async fn the_read_only_link_shows_the_board_live_and_changes_nothing() {
                  deleteButtons: shown('.note-delete'),
                  voteButtons: shown('.note-vote'),
                  undo: shown('#undo'),
-                 textReadOnly: [...document.querySelectorAll('textarea.note-text')]
-                     .every(t => t.readOnly),
+                 textReadOnly: [...document.querySelectorAll('.note-text')]
+                     .every(t => t.tagName !== 'TEXTAREA' && t.getAttribute('aria-readonly') === 'true')
+                     && document.querySelectorAll('.note-text').length > 0,
                  titleReadOnly: document.querySelector('.board-title').readOnly,
                  factsDisabled: document.querySelector('#fact-impact').disabled,
              };",
@@ -76,17 +77,11 @@ async fn the_read_only_link_shows_the_board_live_and_changes_nothing() {
 
     // Typing into the note does nothing; Ada's later edit still arrives, and the viewer
     // stays connected (the page never sent a change for the server to refuse).
-    let text = format!("({NOTE_BY_ID})(arguments[0]).querySelector('textarea.note-text')");
-    vi.click(&format!(
-        ".note[data-note-id=\"{note}\"] textarea.note-text"
-    ))
-    .await;
+    vi.click(&format!(".note[data-note-id=\"{note}\"] .note-text"))
+        .await;
     vi.type_keys(" and nobody noticed").await;
-    ada.type_into(
-        &format!(".note[data-note-id=\"{note}\"] textarea.note-text"),
-        " (40 min)",
-    )
-    .await;
+    ada.edit_text(&note, "end").await;
+    ada.type_keys(" (40 min)").await;
     vi.wait_for_note_text("Vi", &note, "Alert fired late (40 min)")
         .await;
     ada.wait_for_note_text("Ada", &note, "Alert fired late (40 min)")
@@ -94,7 +89,7 @@ async fn the_read_only_link_shows_the_board_live_and_changes_nothing() {
     let state = vi
         .js(
             &format!(
-                "return [{text}.value,
+                "return [({TEXT_OF})(({NOTE_BY_ID})(arguments[0])),
                          document.querySelector('#connection').dataset.state];"
             ),
             vec![json!(note)],

@@ -8,10 +8,6 @@ use fantoccini::key::Key;
 use hindsight_tests::browser::{two_people, Session, NOTE_BY_ID};
 use serde_json::json;
 
-fn textarea(id: &str) -> String {
-    format!(".note[data-note-id=\"{id}\"] textarea.note-text")
-}
-
 fn bar(id: &str) -> String {
     format!(".note[data-note-id=\"{id}\"] .note-bar")
 }
@@ -45,8 +41,8 @@ async fn two_people_typing_in_one_note_at_once_both_keep_every_character() {
 
     // Ada types at the end of the note while Bo types at its start, at the same time:
     // each one's caret has to follow the other's edits for both texts to come out whole.
-    ada.place_caret(&textarea(&note), "end").await;
-    bo.place_caret(&textarea(&note), "start").await;
+    ada.edit_text(&note, "end").await;
+    bo.edit_text(&note, "start").await;
     let ada_words = " Ada: alpha bravo charlie delta echo foxtrot golf hotel";
     let bo_words = "Bo: one two three four five six seven eight. ";
     tokio::join!(ada.type_keys(ada_words), bo.type_keys(bo_words));
@@ -77,7 +73,7 @@ async fn an_offline_edit_survives_a_reload_and_reaches_others_when_the_server_re
             )
             .await;
     }
-    ada.place_caret(&textarea(&note), "end").await;
+    ada.edit_text(&note, "end").await;
     ada.type_keys(" the deploy at 14:02").await;
     let edited = "Rolled back the deploy at 14:02";
     ada.wait_for_note_text("Ada", &note, edited).await;
@@ -126,7 +122,7 @@ async fn undo_over_a_selection_reverts_only_my_own_changes() {
     wait_x(&bo, "Bo", &second, Some(x2 + 10.0)).await;
 
     // Bo adds to the first note's text; Ada then deletes the selection.
-    bo.place_caret(&textarea(&first), "end").await;
+    bo.edit_text(&first, "end").await;
     bo.type_keys(" at 03:10").await;
     ada.wait_for_note_text("Ada", &first, "Disk filled up at 03:10")
         .await;

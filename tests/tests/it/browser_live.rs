@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use hindsight_shared::region::RegionId;
-use hindsight_tests::browser::{two_people, Meeting, Session, NOTE_BY_ID};
+use hindsight_tests::browser::{two_people, Meeting, Session, NOTE_BY_ID, TEXT_OF};
 use hindsight_tests::fixtures::{id, note_at, note_in};
 use hindsight_tests::{YClient, DEADLINE};
 use serde_json::{json, Value};
@@ -41,15 +41,14 @@ async fn typing_survives_what_others_change_meanwhile() {
     // Meanwhile Bo sets that action's due date and adds to the other note.
     bo.set_field(&in_note(&action, "input.note-due"), "2026-12-24")
         .await;
-    bo.place_caret(&in_note(&idea, "textarea.note-text"), "end")
-        .await;
+    bo.edit_text(&idea, "end").await;
     bo.type_keys(" every minute").await;
     ada.wait_js(
         "Ada to see Bo's due date and text",
         &format!(
             "const n = ({NOTE_BY_ID})(arguments[0]), i = ({NOTE_BY_ID})(arguments[1]);
              return n?.querySelector('input.note-due')?.value === '2026-12-24'
-                 && i?.querySelector('textarea.note-text')?.value === 'Synthetic checks every minute';"
+                 && ({TEXT_OF})(i) === 'Synthetic checks every minute';"
         ),
         vec![json!(action), json!(idea)],
     )
@@ -216,7 +215,7 @@ async fn a_long_note_opens_and_takes_typing() {
 
     // Ada replaces the last words, key by key, within the limit.
     let text = ".note[data-note-id=\"long\"] textarea.note-text";
-    ada.place_caret(text, "end").await;
+    ada.edit_text("long", "end").await;
     let backspace = char::from(fantoccini::key::Key::Backspace);
     for _ in 0..12 {
         ada.press(&[backspace]).await;
@@ -229,5 +228,97 @@ async fn a_long_note_opens_and_takes_typing() {
         })
         .await;
     assert_eq!(field(&ada, text).await, (expected, true));
+    meeting.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_board_is_an_overview_when_zoomed_out_and_culls_what_is_far_away() {
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let board = meeting.board();
+    let writer = YClient::connect(&meeting.server().ws_base(), &board).await;
+    // 320 notes: a grid over Detect, and one far from it in Next Steps.
+    writer.edit(|b, txn| {
+        for i in 0..319 {
+            let spot = (
+                10.0 + (i % 16) as f64 * 35.0,
+                120.0 + (i / 16) as f64 * 38.0,
+            );
+            b.add_note(
+                txn,
+                &id(&format!("g{i}")),
+                note_at(RegionId::Detect, spot, format!("grid {i}")),
+            );
+        }
+        // At the right end of Next Steps, clear of the facilitator panel.
+        let far = note_at(RegionId::Actions, (2900.0, 60.0), "far away");
+        b.add_note(txn, &id("far"), far);
+    });
+    ada.wait_js(
+        "Ada to see every note",
+        "return document.querySelectorAll('.note').length === 320;",
+        vec![],
+    )
+    .await;
+    // Fitted, the board is too small to read: notes show their gist and no controls.
+    let overview = ada
+        .wait_js(
+            "the overview",
+            "const far = document.querySelector('.world')?.classList.contains('far');
+             const n = document.querySelector('.note[data-note-id=\"g0\"]');
+             return far ? [getComputedStyle(n.querySelector('.note-gist')).display,
+                           getComputedStyle(n.querySelector('.note-bar')).display,
+                           n.querySelector('.note-gist').textContent] : null;",
+            vec![],
+        )
+        .await;
+    assert_eq!(overview, json!(["block", "none", "grid 0"]));
+
+    // Zoomed in on Detect, notes are drawn in full, and the far one is not drawn at all
+    // once the view settles, unless it is selected.
+    ada.shift_click(".note[data-note-id=\"far\"]").await;
+    ada.wait_js(
+        "the far note to be selected",
+        "return document.querySelector('.note[data-note-id=\"far\"]').classList.contains('selected');",
+        vec![],
+    )
+    .await;
+    for _ in 0..9 {
+        ada.click(".zoom-controls button[aria-label=\"Zoom in\"]")
+            .await;
+    }
+    let culled = |id: &str| {
+        format!("return document.querySelector('.note[data-note-id=\"{id}\"]').classList.contains('culled');")
+    };
+    ada.wait_js(
+        "the zoomed-in view to be drawn in full",
+        "return !document.querySelector('.world').classList.contains('far');",
+        vec![],
+    )
+    .await;
+    // Notes far from the view are left out once it settles; the selected one is not.
+    ada.wait_js(
+        "notes far from the view to be culled",
+        &culled("g0"),
+        vec![],
+    )
+    .await;
+    assert_eq!(ada.js(&culled("far"), vec![]).await, json!(false));
+    let drawn = ada
+        .js(
+            "return document.querySelectorAll('.note:not(.culled)').length;",
+            vec![],
+        )
+        .await;
+    assert!(
+        drawn.as_u64().is_some_and(|n| n > 1 && n < 320),
+        "some notes are drawn, not all: {drawn}"
+    );
+    ada.press(&[char::from(fantoccini::key::Key::Escape)]).await;
+    ada.wait_js(
+        "the far note to be culled once it is not selected",
+        &culled("far"),
+        vec![],
+    )
+    .await;
     meeting.end().await;
 }

@@ -2,7 +2,7 @@
 //! idea into an action, the participant gives it an owner and a date, the Markdown export
 //! lists it, and the facilitator moves the meeting to a step everyone sees.
 
-use hindsight_tests::browser::{two_people, Session, NOTE_BY_ID};
+use hindsight_tests::browser::{two_people, Session, NOTE_BY_ID, TEXT_OF};
 use hindsight_tests::http;
 use serde_json::{json, Value};
 
@@ -30,10 +30,12 @@ async fn action_note(session: &Session, who: &str, text: &str) -> String {
     let id = session
         .wait_js(
             &format!("{who} to see an action with owner, due date and warning"),
-            "const n = [...document.querySelectorAll('.note[data-region=\"actions\"]')]
-                 .find(n => n.querySelector('textarea.note-text')?.value === arguments[0]);
-             return n && n.querySelector('input.note-owner') && n.querySelector('input.note-due')
-                 && n.querySelector('.note-warning') ? n.dataset.noteId : null;",
+            &format!(
+                "const n = [...document.querySelectorAll('.note[data-region=\"actions\"]')]
+                     .find(n => ({TEXT_OF})(n) === arguments[0]);
+                 return n && n.querySelector('input.note-owner') && n.querySelector('input.note-due')
+                     && n.querySelector('.note-warning') ? n.dataset.noteId : null;"
+            ),
             vec![json!(text)],
         )
         .await;
