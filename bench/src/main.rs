@@ -25,7 +25,7 @@ const USAGE: &str = "\
 usage: hindsight-bench run --hindsight BIN --dist DIR --peers DIR
                            [--y-sweet BIN | --y-sweet-unavailable REASON]
                            [--chromium BIN --chromedriver BIN] [--quick] [--runs N]
-                           [--only P1,P2,P3,P4,P5,P6] [--p6-notes N]
+                           [--only P1,P2,P3,P4,P5,P6] [--p6-notes N,N…]
        hindsight-bench relay ADDR";
 
 struct Options {
@@ -34,8 +34,8 @@ struct Options {
     browser: Option<client::Browser>,
     size: Size,
     only: Vec<String>,
-    /// Notes on the board P6 drags across.
-    p6_notes: usize,
+    /// The board sizes P6 drags across and watches.
+    p6_notes: Vec<usize>,
 }
 
 fn main() -> ExitCode {
@@ -92,7 +92,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut size = Size::full();
     let mut runs = None;
     let mut only = Vec::new();
-    let mut p6_notes = 2000;
+    let mut p6_notes = vec![2000, 5000];
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || {
@@ -118,8 +118,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--p6-notes" => {
                 p6_notes = value()?
-                    .parse()
-                    .map_err(|_| "--p6-notes takes a number".to_owned())?
+                    .split(',')
+                    .map(|n| n.trim().parse())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| "--p6-notes takes numbers, as in 2000,5000".to_owned())?
             }
             "--only" => {
                 only = value()?
@@ -210,9 +212,9 @@ async fn run(options: Options) -> ExitCode {
                 results.p5 = Some(client::p5(&options.dist));
             }
             if wanted("P6") {
-                eprintln!("[{}] {name}: P6 drag in Chromium", clock(started));
+                eprintln!("[{}] {name}: P6 the page in Chromium", clock(started));
                 results.p6 = Some(match &options.browser {
-                    Some(browser) => client::p6(setup, browser, options.p6_notes).await,
+                    Some(browser) => client::p6(setup, browser, &options.p6_notes).await,
                     None => Err("no Chromium given (--chromium, --chromedriver)".into()),
                 });
             }

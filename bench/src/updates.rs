@@ -47,6 +47,11 @@ pub fn client_id(index: usize) -> u64 {
     1_000_000 + index as u64
 }
 
+/// The id of the `n`th note seeded by `client`.
+pub fn seeded_id(client: u64, n: usize) -> NoteId {
+    format!("s{client:x}n{n}").parse().expect("note id")
+}
+
 /// `count` updates as one person makes them: a note first, then mostly moves (a drag
 /// sends many), some typing, and a new note every fiftieth update.
 pub fn script(index: usize, count: usize) -> Script {
@@ -144,8 +149,14 @@ impl Index {
 
 /// `count` notes in updates of at most `per_update`, for seeding big boards.
 pub fn seed_notes(client: u64, count: usize, per_update: usize) -> Vec<Vec<u8>> {
-    let doc = new_doc(Some(client));
-    let board = Board::new(&doc);
+    seed_into(&new_doc(Some(client)), count, per_update)
+}
+
+/// [`seed_notes`] into `doc`, which then holds the notes too: a peer that goes on to
+/// change them (P6 moves one as a dragging person would).
+pub fn seed_into(doc: &yrs::Doc, count: usize, per_update: usize) -> Vec<Vec<u8>> {
+    let client = doc.client_id().get();
+    let board = Board::new(doc);
     let mut rng = Rng(client);
     let mut out = Vec::new();
     let mut before = doc.transact().state_vector();
@@ -154,7 +165,7 @@ pub fn seed_notes(client: u64, count: usize, per_update: usize) -> Vec<Vec<u8>> 
         {
             let mut txn = doc.transact_mut();
             for _ in 0..per_update.min(count - made) {
-                let id: NoteId = format!("s{client:x}n{made}").parse().expect("note id");
+                let id = seeded_id(client, made);
                 let (x, y) = (rng.below(3000) as f64, rng.below(2000) as f64);
                 let text = format!("Seeded note {made}: the deploy paused at step {}", made % 7);
                 let note = NewNote::at(x, y, text).created_at(1_700_000_000_000.0 + made as f64);

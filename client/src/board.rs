@@ -9,8 +9,9 @@ use hindsight_shared::schema::new_doc;
 use hindsight_shared::BoardId;
 use leptos::prelude::*;
 
+use crate::camera::{FAR_NOTES, FAR_ZOOM};
 use crate::canvas::Canvas;
-use crate::context::{Clock, Identity, Pointer, Selection, Toasts, View};
+use crate::context::{Clock, Identity, Overview, Pointer, Selection, Toasts, View};
 use crate::facilitation::{self, FacilitatorPanel, StepBanner, TimerDisplay};
 use crate::facts::FactsBar;
 use crate::field::LiveInput;
@@ -94,7 +95,11 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     presence::publish(provider.clone(), identity, pointer, selection);
     presence::show_editors(&provider, store.clone());
     follow::start(store.clone(), view_ctx);
-    cull::start(store.clone(), view_ctx);
+    provide_context(cull::start(store.clone(), view_ctx, selection));
+    let ids = store.indexed.ids;
+    provide_context(Overview(Memo::new(move |_| {
+        view_ctx.camera.with(|c| c.zoom < FAR_ZOOM) && ids.with(|ids| ids.len() >= FAR_NOTES)
+    })));
     set_interval(move || clock.0.set(dom::now_ms()), CLOCK_TICK);
     undo_shortcuts(store.history.clone());
     selection::shortcuts(store.clone(), selection);

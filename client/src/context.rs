@@ -47,6 +47,16 @@ pub struct Identity {
 #[derive(Clone, Copy)]
 pub struct Pointer(pub RwSignal<Option<Point>>);
 
+/// Whether the canvas shows the overview of a large board: below a readable zoom, notes
+/// are drawn as their colour and first words (see `camera::FAR_ZOOM`).
+#[derive(Clone, Copy)]
+pub struct Overview(pub Memo<bool>);
+
+/// The notes in the DOM: those near enough to the view to be seen after a short pan,
+/// plus any this person has selected or edits (see `cull.rs`). In the board's order.
+#[derive(Clone, Copy)]
+pub struct Mounted(pub RwSignal<Vec<NoteId>>);
+
 /// Wall-clock milliseconds, ticking a few times a second, for countdowns.
 #[derive(Clone, Copy)]
 pub struct Clock(pub RwSignal<f64>);

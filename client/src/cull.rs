@@ -1,18 +1,20 @@
-//! Culling: notes far outside the viewport are not painted. Once the camera has stood
-//! still for a moment, every note is checked against the visible part of the canvas,
-//! grown by a margin of a viewport on each side, so a pan of less than that finds its
-//! notes already painted. Only notes whose state changed are touched; a note that is
-//! selected, edited or dragged is drawn whatever the check says (`note.rs`).
+//! Culling: notes far outside the viewport are not in the page at all. Once the camera
+//! has stood still for a moment, every note is checked against the visible part of the
+//! canvas, grown by a margin of a viewport on each side, so a pan of less than that finds
+//! its notes already drawn; the result is the list of notes to mount ([`Mounted`]), in the
+//! board's order. A note that is selected or edited here stays mounted wherever it is.
 //!
-//! Never per frame: the check runs when the camera settles, and when notes arrive.
+//! Never per frame: the check runs when the camera settles, when notes come or go, and
+//! when the selection changes; the list is set only when it changed.
 
 use std::time::Duration;
 
-use hindsight_shared::Rect;
+use hindsight_shared::{NoteId, Rect};
 use leptos::prelude::*;
 
 use crate::camera::Camera;
-use crate::context::View;
+use crate::context::{Mounted, Selection, View};
+use crate::notes::set_if_changed;
 use crate::store::Store;
 
 /// How long the camera must stand still before notes are checked.
@@ -30,30 +32,45 @@ fn overlaps(a: &Rect, b: &Rect) -> bool {
     a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom()
 }
 
-/// Keeps every note's culled flag in step with the settled camera.
-pub fn start(store: Store, view: View) {
+/// Keeps the mounted notes in step with the settled camera, and returns them.
+pub fn start(store: Store, view: View, selection: Selection) -> Mounted {
+    let mounted = Mounted(RwSignal::new(Vec::new()));
     let generation = StoredValue::new(0u32);
+    let ids = store.indexed.ids;
     Effect::new(move |_| {
         let camera = view.camera.get();
         let size = view.viewport.get();
         // New notes are checked too; the id list changes only when notes come or go.
-        store.indexed.ids.track();
+        ids.track();
+        selection.selected.track();
+        selection.editing.track();
         generation.update_value(|g| *g = g.wrapping_add(1));
         let mine = generation.get_value();
         let store = store.clone();
-        set_timeout(
-            move || {
-                if generation.get_value() != mine || size.0 <= 0.0 {
-                    return;
-                }
-                let area = painted_area(camera, size);
-                for (_, note) in store.handles() {
-                    note.set_culled(!overlaps(&note.drawn_rect_now(), &area));
-                }
-            },
-            SETTLE,
-        );
+        let check = move || {
+            if generation.get_value() != mine || size.0 <= 0.0 {
+                return;
+            }
+            let area = painted_area(camera, size);
+            let keep = |id: &NoteId| {
+                selection.selected.with_untracked(|s| s.contains(id))
+                    || selection.editing.with_untracked(|e| e.as_ref() == Some(id))
+                    || store
+                        .note(id)
+                        .is_some_and(|n| overlaps(&n.drawn_rect_now(), &area))
+            };
+            let list: Vec<NoteId> =
+                ids.with_untracked(|ids| ids.iter().filter(|id| keep(id)).cloned().collect());
+            set_if_changed(mounted.0, list);
+        };
+        // The first notes are drawn at once; later changes wait for the view to settle.
+        if mounted.0.with_untracked(Vec::is_empty) {
+            check();
+        } else {
+            set_timeout(check, SETTLE);
+        }
     });
+    mounted
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, PointerEvent};
 
-use crate::context::{Identity, Selection, Toasts, View};
+use crate::context::{Identity, Overview, Selection, Toasts, View};
 use crate::dom;
 use crate::note_fields::{ActionFields, ActionLink, SourceLink, TimelineFields, Votes};
 use crate::notes::NoteHandle;
@@ -284,17 +284,19 @@ pub fn Note(id: NoteId) -> impl IntoView {
     });
     let color = Memo::new(move |_| note.with_fields(|f| f.color));
     let gist = Memo::new(move |_| note.with_text(gist_of));
+    // In the overview of a large board a note is drawn as its colour and first words,
+    // except the ones this person works on; that content costs a fraction of a full
+    // note's, to build and to draw.
+    let overview = expect_context::<Overview>().0;
+    let detailed = Memo::new(move |_| selected.get() || editing_here.get());
 
     view! {
         <div
             class="note"
             class:dragging=move || dragged_to.with(Option::is_some)
             class:selected=move || selected.get()
-            class:detailed=move || selected.get() || editing_here.get()
+            class:far=move || overview.get() && !detailed.get()
             class:busy=move || note.editor().is_some()
-            class:culled=move || {
-                note.culled() && !selected.get() && !editing_here.get() && dragged_to.with(Option::is_none)
-            }
             class:action=move || region.get() == Some(RegionId::Actions)
             class:incomplete=move || note.with_fields(|f| f.is_action() && f.missing().is_some())
             class:promoted=move || action.with(Option::is_some)
@@ -322,23 +324,35 @@ pub fn Note(id: NoteId) -> impl IntoView {
             on:pointercancel=end_drag
             on:dblclick=|ev| ev.stop_propagation()
         >
-            <div class="note-bar" title="Drag to move">
-                <Votes id=id.clone() note=note />
-                <button class="note-delete" title="Delete note" aria-label="Delete note" on:click=on_delete>
-                    "×"
-                </button>
-            </div>
-            {fields}
-            <NoteText id=id.clone() note=note />
-            <div class="note-gist" aria-hidden="true">{move || gist.get()}</div>
-            <div class="note-footer">
-                <div class="note-footer-left">
-                    {move || source.get().map(|source| view! { <SourceLink source=source /> })}
-                    {move || author.get().map(|a| view! { <span class="note-author">{a}</span> })}
-                    {move || action.get().map(|action| view! { <ActionLink action=action /> })}
-                </div>
-                <ColorPicker id=id.clone() color=color />
-            </div>
+            {let id = id.clone(); move || {
+                if overview.get() && !detailed.get() {
+                    return view! { <div class="note-gist">{move || gist.get()}</div> }.into_any();
+                }
+                view! {
+                    <div class="note-bar" title="Drag to move">
+                        <Votes id=id.clone() note=note />
+                        <button
+                            class="note-delete"
+                            title="Delete note"
+                            aria-label="Delete note"
+                            on:click=on_delete.clone()
+                        >
+                            "×"
+                        </button>
+                    </div>
+                    {fields.clone()}
+                    <NoteText id=id.clone() note=note />
+                    <div class="note-footer">
+                        <div class="note-footer-left">
+                            {move || source.get().map(|source| view! { <SourceLink source=source /> })}
+                            {move || author.get().map(|a| view! { <span class="note-author">{a}</span> })}
+                            {move || action.get().map(|action| view! { <ActionLink action=action /> })}
+                        </div>
+                        <ColorPicker id=id.clone() color=color />
+                    </div>
+                }
+                .into_any()
+            }}
         </div>
     }
     .into_any()

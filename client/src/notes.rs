@@ -92,8 +92,6 @@ pub struct NoteHandle {
     slot: RwSignal<Option<(f64, f64)>>,
     /// The colour of someone else who is editing or dragging the note.
     editor: RwSignal<Option<String>>,
-    /// Far outside the viewport: not painted (see `cull.rs`).
-    culled: RwSignal<bool>,
     /// Which note this is, for the debug counters.
     key: StoredValue<NoteId>,
 }
@@ -117,7 +115,6 @@ impl NoteHandle {
             votes: RwSignal::new(parts.votes),
             slot: RwSignal::new(None),
             editor: RwSignal::new(None),
-            culled: RwSignal::new(false),
             key: StoredValue::new(id.clone()),
         }
     }
@@ -171,11 +168,6 @@ impl NoteHandle {
         self.editor.get()
     }
 
-    pub fn culled(&self) -> bool {
-        self.count("culled");
-        self.culled.get()
-    }
-
     // Untracked reads, for event handlers and indices.
 
     pub fn rect_now(&self) -> Rect {
@@ -221,9 +213,5 @@ impl NoteHandle {
 
     pub fn set_editor(&self, editor: Option<String>) {
         set_if_changed(self.editor, editor);
-    }
-
-    pub fn set_culled(&self, culled: bool) {
-        set_if_changed(self.culled, culled);
     }
 }

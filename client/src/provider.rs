@@ -21,12 +21,12 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use yrs::sync::Awareness;
 use yrs::{Doc, Origin};
 
-use crate::dom;
 use crate::notes::set_if_changed;
 use crate::sync::{
     backoff_ms, expire_stale, greeting, handle_frame, own_awareness_frame, presence_views,
     update_frame, Connection, Participant, RemoteCursor, Saves, REMOTE,
 };
+use crate::{debug, dom};
 
 const UPDATE_OBSERVER: &str = "hindsight-provider";
 /// How often our own awareness state is re-sent so peers know we are still here.
@@ -245,7 +245,12 @@ impl Inner {
             return;
         };
         let frame = js_sys::Uint8Array::new(&buffer).to_vec();
-        let result = handle_frame(&mut self.awareness.borrow_mut(), &frame);
+        debug::timed(|| self.handle(&frame));
+    }
+
+    /// Applies one frame from the server and acts on what it says.
+    fn handle(&self, frame: &[u8]) {
+        let result = handle_frame(&mut self.awareness.borrow_mut(), frame);
         match result {
             Ok(outcome) => {
                 for (i, reply) in outcome.replies.iter().enumerate() {

@@ -656,6 +656,28 @@ mod tests {
     }
 
     #[test]
+    fn text_edits_of_long_texts_take_one_pass() {
+        // A 200,000-character text (with two-unit emoji), changed in the middle: the edit
+        // is found and its offsets counted in UTF-16 in a few passes over the text. This
+        // is a guard against a quadratic algorithm (billions of steps at this length),
+        // not a measure of speed, so its bound is loose.
+        let half: String = "word 🔥 ".repeat(100_000 / 7);
+        let old = format!("{half}{half}");
+        let new = format!("{half}INSERTED {half}");
+        let started = std::time::Instant::now();
+        let edit = TextEdit::between(&old, &new).expect("texts differ");
+        let units = utf16_len(&old);
+        let elapsed = started.elapsed();
+        assert_eq!(edit.index, utf16_len(&half));
+        assert_eq!((edit.delete, edit.insert.as_str()), (0, "INSERTED "));
+        assert_eq!(units as usize, old.encode_utf16().count());
+        assert!(
+            elapsed < std::time::Duration::from_secs(2),
+            "a 200k-character diff took {elapsed:?}"
+        );
+    }
+
+    #[test]
     fn edit_text_applies_to_collaborative_text_in_utf16() {
         let doc = new_doc(Some(1));
         let board = Board::new(&doc);

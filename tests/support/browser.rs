@@ -122,11 +122,18 @@ impl Driver {
         );
         let chromedriver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = tool("CHROMIUM", "/usr/bin/chromium");
+        Driver::with_tools(&chromedriver, &chromium).await
+    }
+
+    /// Starts the given chromedriver, whose sessions run the given Chromium (the
+    /// benchmark names both).
+    pub async fn with_tools(chromedriver: &Path, chromium: &Path) -> Driver {
+        let chromium = chromium.to_owned();
         let port = free_port();
         // Chromium's own temporary directories go there too, so that a browser killed
         // before it could remove them leaves nothing behind either.
         let profiles = tempfile::tempdir().expect("profiles dir");
-        let child = Command::new(&chromedriver)
+        let child = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .env("TMPDIR", profiles.path())
