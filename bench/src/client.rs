@@ -248,12 +248,21 @@ async fn open(client: &Client, page: &str, notes: usize) -> Result<f64, String> 
         .await?;
     }
     // Every note in the page's document (only those near the view are in the page).
-    wait_js(
+    let all = wait_js(
         client,
         "every note on the page",
         &format!("return Number(document.querySelector('.world')?.dataset.notes) >= {notes};"),
     )
-    .await?;
+    .await;
+    if let Err(e) = all {
+        let seen = js(
+            client,
+            "return document.querySelector('.world')?.dataset.notes ?? 'no board';",
+            vec![],
+        )
+        .await?;
+        return Err(format!("{e} (the page holds {seen} of {notes})"));
+    }
     // Let the first layout settle before recording.
     tokio::time::sleep(Duration::from_secs(1)).await;
     first

@@ -115,6 +115,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
         })
     };
     let settings = store.settings;
+    let template = store.template;
 
     view! {
         <div class="board-page" class:dimmed=prompting class:read-only=read_only>
@@ -127,7 +128,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                     class="board-title"
                     value=title
                     commit=commit_title
-                    placeholder="Untitled incident"
+                    placeholder=Signal::derive(move || template.with(|t| t.untitled()))
                     label="Board title"
                     maxlength=120
                     readonly=read_only
@@ -171,7 +172,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                 </div>
             </header>
             <FactsBar />
-            <main class="board" aria-label="Postmortem board">
+            <main class="board" aria-label=move || template.with(|t| t.title.clone())>
                 <Canvas />
                 <FollowBanner />
                 <FacilitatorPanel />

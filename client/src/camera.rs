@@ -179,7 +179,7 @@ mod tests {
         assert!(close(left, 32.0) && close(right, 1032.0));
         assert!(close(top, 900.0 - bottom), "vertically centred");
 
-        let board = hindsight_shared::region::board_bounds();
+        let board = hindsight_shared::Template::postmortem().bounds();
         let cam = Camera::fit(board, 1400.0, 800.0);
         let (l, t) = to_screen(cam, board.x, board.y);
         let (r, b) = to_screen(cam, board.right(), board.bottom());

@@ -1,5 +1,6 @@
-//! The pannable, zoomable surface: the eight regions (the meeting's current step
-//! highlighted), the notes on them and other people's cursors, plus the zoom controls.
+//! The pannable, zoomable surface: the board's regions as its template lays them out (the
+//! meeting's current step highlighted, a Kanban column's count against its limit), the
+//! notes on them and other people's cursors, plus the zoom controls.
 //!
 //! Pointer handling here is about the camera (pan, pinch), the rubber band (Shift+drag on
 //! empty canvas selects the notes it touches) and our own cursor; notes handle their own
@@ -8,10 +9,10 @@
 use std::collections::HashMap;
 
 use hindsight_shared::presence::Point;
-use hindsight_shared::region::{board_bounds, region_at};
+use hindsight_shared::template::MAX_WIP_LIMIT;
 use hindsight_shared::timeline::Timeline;
 use hindsight_shared::timestamp::zone_label;
-use hindsight_shared::{Region, RegionId, REGIONS};
+use hindsight_shared::{Region, Role};
 use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -71,9 +72,13 @@ pub fn Canvas() -> impl IntoView {
             size
         })
     };
+    let template = store.template;
+    let bounds = Memo::new(move |_| template.with(|t| t.bounds()));
     let fit = move || {
         if let Some((w, h)) = measure() {
-            view_ctx.camera.set(Camera::fit(board_bounds(), w, h));
+            view_ctx
+                .camera
+                .set(Camera::fit(bounds.get_untracked(), w, h));
         }
     };
     let _ = window_event_listener(leptos::ev::resize, move |_| {
@@ -88,15 +93,15 @@ pub fn Canvas() -> impl IntoView {
             view_ctx.camera.update(|c| *c = c.zoom_at(cx, cy, factor));
         }
     };
-    Effect::new(move |fitted: Option<bool>| {
-        if fitted == Some(true) {
-            return true;
-        }
-        let ready = viewport.get().is_some();
-        if ready {
+    // Fit the board once the viewport exists, and again when the board's own layout
+    // arrives (the page starts with the default one until the document is synced).
+    Effect::new(move |fitted: Option<Option<hindsight_shared::Rect>>| {
+        let now = bounds.get();
+        viewport.get()?;
+        if fitted.flatten() != Some(now) {
             fit();
         }
-        ready
+        Some(now)
     });
 
     let on_pointer_down = move |ev: PointerEvent| {
@@ -216,7 +221,7 @@ pub fn Canvas() -> impl IntoView {
             }
             let (sx, sy) = local_point(origin.get_value(), &ev);
             let (wx, wy) = view_ctx.camera.get_untracked().to_world(sx, sy);
-            if region_at(wx, wy).is_some() {
+            if template.with_untracked(|t| t.region_at(wx, wy).is_some()) {
                 let id = store.create_note_at_centre(
                     wx.round(),
                     wy.round(),
@@ -271,7 +276,13 @@ pub fn Canvas() -> impl IntoView {
                 data-notes=move || ids.with(Vec::len)
                 style:transform=move || view_ctx.camera.with(|c| c.css_transform())
             >
-                {REGIONS.iter().map(|r| view! { <RegionCard region=r /> }).collect_view()}
+                <For
+                    each=move || template.with(|t| t.regions.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
+                    key=|k| k.clone()
+                    let(key)
+                >
+                    <RegionCard key=key />
+                </For>
                 <For each=move || mounted.get() key=|id| id.clone() let(id)>
                     <Note id=id />
                 </For>
@@ -297,38 +308,69 @@ pub fn Canvas() -> impl IntoView {
 }
 
 #[component]
-fn RegionCard(region: &'static Region) -> impl IntoView {
+fn RegionCard(key: String) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let template = store.template;
+    let region = {
+        let key = key.clone();
+        Memo::new(move |_| template.with(|t| t.region(&key).cloned()))
+    };
+    move || region.get().map(|r| view! { <RegionBody region=r /> })
+}
+
+/// One region as it is drawn: header with step, title and question, the add button, and
+/// what its role or limit adds (the timeline's zone and "no time yet" column, a column's
+/// count against its work-in-progress limit).
+#[component]
+fn RegionBody(region: Region) -> impl IntoView {
     let store = expect_context::<Store>();
     let selection = expect_context::<Selection>();
     let identity = expect_context::<Identity>();
     let (meeting, settings) = (store.meeting, store.settings);
     let rect = region.rect;
     let step = region.step;
-    let timeline = (region.id == RegionId::Timeline).then(|| {
-        let untimed_left = Timeline::untimed_column_x() - rect.x;
+    let is_timeline = region.has_role(Role::Timeline);
+    let timeline = is_timeline.then(|| {
+        let untimed_left = Timeline::untimed_column_x(rect) - rect.x;
         view! {
             <span class="untimed-label" style:left=format!("{untimed_left}px")>
                 "No time yet"
             </span>
         }
     });
-    let zone = (region.id == RegionId::Timeline).then(|| {
+    let zone = is_timeline.then(|| {
         view! {
             <span class="zone-label" title="Change the timezone in the facts row above">
                 {move || format!("Times in {}", zone_label(settings.with(|s| s.facts.utc_offset)))}
             </span>
         }
     });
-    let add = move |_| {
-        let (x, y) = free_spot(rect, &store.occupied());
-        let id = store.create_note(x, y, &identity.name.get_untracked());
-        selection.focus.set(Some(id));
+    // Work in progress: shown on every column of a board whose template sets limits.
+    let uses_limits = store
+        .template
+        .with_untracked(|t| t.regions.iter().any(|r| r.wip_limit.is_some()));
+    let wip = uses_limits.then(|| view! { <WipLimit region=region.clone() /> });
+    let add = {
+        let store = store.clone();
+        move |_| {
+            let (x, y) = free_spot(rect, &store.occupied());
+            let id = store.create_note(x, y, &identity.name.get_untracked());
+            selection.focus.set(Some(id));
+        }
+    };
+    let over = {
+        let (counts, key, limit) = (store.indexed.counts, region.key.clone(), region.wip_limit);
+        move || limit.is_some_and(|l| counts.with(|c| c.get(&key).copied().unwrap_or(0)) > l)
     };
     view! {
         <section
             class="region"
             class:current-step=move || meeting.with(|m| m.step == Some(step))
-            data-region=region.id.as_str()
+            class:over-limit=over
+            data-region=region.key.clone()
+            data-role=region.role.map(|r| r.as_str())
+            data-color=region.color.as_str()
+            aria-label=region.title.clone()
             style:left=format!("{}px", rect.x)
             style:top=format!("{}px", rect.y)
             style:width=format!("{}px", rect.w)
@@ -337,15 +379,58 @@ fn RegionCard(region: &'static Region) -> impl IntoView {
             <header class="region-header">
                 <span class="step">{region.step}</span>
                 <div class="region-text">
-                    <h2>{region.title}</h2>
-                    <p>{region.question}</p>
+                    <h2>{region.title.clone()}</h2>
+                    <p>{region.question.clone()}</p>
                 </div>
                 {zone}
+                {wip}
                 <button class="region-add" title="Add a note here" on:click=add>
                     "+ Note"
                 </button>
             </header>
             {timeline}
         </section>
+    }
+}
+
+/// A column's count against its limit, and the limit, which anyone who may edit can
+/// change; an empty field removes it.
+#[component]
+fn WipLimit(region: Region) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let counts = store.indexed.counts;
+    let key = region.key.clone();
+    let count = {
+        let key = key.clone();
+        Memo::new(move |_| counts.with(|c| c.get(&key).copied().unwrap_or(0)))
+    };
+    let limit = region.wip_limit;
+    let label = format!("Work-in-progress limit for {}", region.title);
+    let on_change = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let parsed = value.trim().parse::<u32>().ok().filter(|l| *l >= 1);
+        if value.trim().is_empty() || parsed.is_some() {
+            store.set_wip_limit(&key, parsed.map(|l| l.min(MAX_WIP_LIMIT)));
+        }
+    };
+    view! {
+        <span
+            class="wip"
+            class:over=move || limit.is_some_and(|l| count.get() > l)
+            title="Notes in this column / its work-in-progress limit"
+        >
+            <span class="wip-count">{count}</span>
+            " / "
+            <input
+                class="wip-limit"
+                type="number"
+                min="1"
+                max=MAX_WIP_LIMIT.to_string()
+                placeholder="∞"
+                aria-label=label
+                prop:value=limit.map(|l| l.to_string()).unwrap_or_default()
+                on:change=on_change
+            />
+        </span>
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use hindsight_shared::facilitation::{View, MAX_TIMER_SECONDS};
 use hindsight_shared::votes::MAX_VOTE_BUDGET;
-use hindsight_shared::{BoardId, REGIONS};
+use hindsight_shared::{BoardId, Template};
 use leptos::html::Input;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
@@ -56,6 +56,15 @@ pub fn clock(seconds: u32) -> String {
     format!("{:02}:{:02}", seconds / 60, seconds % 60)
 }
 
+/// The titles of a step's regions ("Detect"; "Wind · Anchors" when they share one).
+fn step_title(template: &Template, step: u8) -> String {
+    template
+        .at_step(step)
+        .map(|r| r.title.as_str())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// "Step 3 of 8 · Detect" while the meeting is at a step.
 #[component]
 pub fn StepBanner() -> impl IntoView {
@@ -63,11 +72,11 @@ pub fn StepBanner() -> impl IntoView {
     let meeting = store.meeting;
     move || {
         let step = meeting.with(|m| m.step)?;
-        let region = REGIONS.iter().find(|r| r.step == step)?;
+        let (title, steps) = store.template.with(|t| (step_title(t, step), t.steps()));
         Some(view! {
             <span id="step-banner" class="step-banner">
-                <b>{format!("Step {step} of {}", REGIONS.len())}</b>
-                {format!(" · {}", region.title)}
+                <b>{format!("Step {step} of {steps}")}</b>
+                {format!(" · {title}")}
             </span>
         })
     }
@@ -108,24 +117,33 @@ pub fn FacilitatorPanel() -> impl IntoView {
     // The panel folds down to its title so it does not hide notes underneath.
     let folded = RwSignal::new(false);
 
-    let steps = REGIONS
-        .iter()
-        .map(|region| {
+    let template = store.template;
+    let steps = {
+        let store = store.clone();
+        move || {
             let store = store.clone();
-            let step = region.step;
-            view! {
-                <button
-                    class="step"
-                    data-step=step.to_string()
-                    class:active=move || meeting.with(|m| m.step == Some(step))
-                    title=format!("Step {step}: {}", region.title)
-                    on:click=move |_| store.write(|board, txn| board.set_step(txn, Some(step)))
-                >
-                    {step}
-                </button>
-            }
-        })
-        .collect_view();
+            template.with(|t| {
+                (1..=t.steps())
+                    .map(|step| {
+                        let store = store.clone();
+                        view! {
+                            <button
+                                class="step"
+                                data-step=step.to_string()
+                                class:active=move || meeting.with(|m| m.step == Some(step))
+                                title=format!("Step {step}: {}", step_title(t, step))
+                                on:click=move |_| {
+                                    store.write(|board, txn| board.set_step(txn, Some(step)))
+                                }
+                            >
+                                {step}
+                            </button>
+                        }
+                    })
+                    .collect_view()
+            })
+        }
+    };
 
     let (s_clear, s_start, s_stop, s_follow, s_anon, s_budget, s_hand) = (
         store.clone(),

@@ -3,11 +3,16 @@
 //! how many actions still lack an owner or a date, this person's votes left) and the
 //! export links. What follows from the board comes from the store's indices, so none of
 //! it rereads the notes when one changes.
+//!
+//! The board's template decides what the row holds: the incident facts only where it
+//! shows them (the postmortem), the timezone only with a timeline, the action tally only
+//! with an actions region, votes only with a budget. "Save as template" downloads the
+//! board's regions and settings as a template file, without its notes.
 
 use hindsight_shared::facts::SEVERITIES;
 use hindsight_shared::timeline::format_duration;
 use hindsight_shared::timestamp::{zone_label, Date};
-use hindsight_shared::BoardId;
+use hindsight_shared::{BoardId, Role};
 use leptos::prelude::*;
 
 use crate::field::LiveInput;
@@ -33,6 +38,19 @@ pub fn FactsBar() -> impl IntoView {
     let impact = Memo::new(move |_| settings.with(|s| s.facts.impact.clone().unwrap_or_default()));
     let offset = Memo::new(move |_| settings.with(|s| s.facts.utc_offset));
     let budget = Memo::new(move |_| settings.with(|s| s.vote_budget));
+    let template = store.template;
+    let shows_facts = Memo::new(move |_| template.with(|t| t.settings.incident_facts));
+    let has_timeline = Memo::new(move |_| template.with(|t| t.with_role(Role::Timeline).is_some()));
+    let has_actions = Memo::new(move |_| template.with(|t| t.with_role(Role::Actions).is_some()));
+    let template_file = Memo::new(move |_| {
+        template.with(|t| {
+            let json = js_sys::encode_uri_component(&t.to_json());
+            (
+                format!("data:application/json;charset=utf-8,{json}"),
+                format!("{}-template.json", t.key),
+            )
+        })
+    });
 
     let durations = move || {
         indexed.durations.get().map(|d| {
@@ -82,7 +100,8 @@ pub fn FactsBar() -> impl IntoView {
         Ok(())
     });
     view! {
-        <div class="factsbar" role="group" aria-label="Incident facts">
+        <div class="factsbar" role="group" aria-label="Board facts">
+            <div class="fact-group" class:absent=move || !shows_facts.get()>
             <label class="fact">
                 <span>"Date"</span>
                 <input
@@ -121,6 +140,8 @@ pub fn FactsBar() -> impl IntoView {
                     disabled=read_only
                 />
             </label>
+            </div>
+            <div class="fact-group" class:absent=move || !has_timeline.get()>
             <label class="fact" title="Timeline times are read and shown in this timezone">
                 <span class="sr-only">"Timezone"</span>
                 <select
@@ -135,23 +156,37 @@ pub fn FactsBar() -> impl IntoView {
                     {zone_options}
                 </select>
             </label>
+            </div>
             <div class="facts-derived">
                 {move || durations().map(|d| view! { <span id="durations" class="derived">{d}</span> })}
-                <span
-                    id="action-count"
-                    class="derived"
-                    class:warn={move || actions().incomplete > 0}
-                >
-                    {move || actions().sentence()}
-                </span>
-                <span id="votes-left" class="derived">{votes_left}</span>
+                <Show when=move || has_actions.get()>
+                    <span
+                        id="action-count"
+                        class="derived"
+                        class:warn={move || actions().incomplete > 0}
+                    >
+                        {move || actions().sentence()}
+                    </span>
+                </Show>
+                <Show when=move || { budget.get() > 0 }>
+                    <span id="votes-left" class="derived">{votes_left}</span>
+                </Show>
             </div>
             <div class="exports">
-                <a id="export-md" class="button ghost small" href=format!("/api/boards/{id}/export.md{query}") download=format!("postmortem-{id}.md")>
+                <a id="export-md" class="button ghost small" href=format!("/api/boards/{id}/export.md{query}") download=format!("board-{id}.md")>
                     "Export Markdown"
                 </a>
                 <a id="export-json" class="button ghost small" href=format!("/api/boards/{id}/export.json{query}") download=format!("hindsight-{id}.json")>
                     "Backup JSON"
+                </a>
+                <a
+                    id="save-template"
+                    class="button ghost small"
+                    title="Download this board's regions and settings, without its notes, to start other boards from"
+                    href=move || template_file.get().0
+                    download=move || template_file.get().1
+                >
+                    "Save as template"
                 </a>
             </div>
         </div>

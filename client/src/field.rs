@@ -38,7 +38,7 @@ pub fn LiveInput(
     live: bool,
     #[prop(optional)] id: Option<&'static str>,
     #[prop(optional)] class: &'static str,
-    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional, into)] placeholder: Signal<String>,
     label: &'static str,
     #[prop(optional)] title: Option<&'static str>,
     #[prop(default = 200)] maxlength: u32,
@@ -124,7 +124,7 @@ pub fn LiveInput(
             node_ref=input
             type="text"
             maxlength=maxlength.to_string()
-            placeholder=placeholder
+            placeholder=move || placeholder.get()
             aria-label=label
             title=title
             class:invalid=move || error.with(Option::is_some)

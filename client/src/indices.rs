@@ -1,7 +1,8 @@
 //! The few facts the page needs about all notes at once, kept current one note at a time:
 //! the id order (oldest first), how many actions there are and how many lack an owner or
-//! a date, how many votes this person has used, and the timeline (its order, each
-//! entry's slot, time to detect and resolve).
+//! a date, how many votes this person has used, how many notes each region holds (for
+//! work-in-progress limits), and the timeline (its order, each entry's slot, time to
+//! detect and resolve).
 //!
 //! Pure data, no signals and no document: [`Indices::update`] takes what one note is now
 //! (or that it is gone) and remembers what it needs, [`Indices::finish`] ends a
@@ -16,7 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use hindsight_shared::actions::ActionCount;
 use hindsight_shared::timeline::{self, timed_order, Durations, EntryKind};
-use hindsight_shared::{NoteId, RegionId};
+use hindsight_shared::{NoteId, Rect, Role};
 
 use crate::notes::{NoteFields, Votes};
 
@@ -24,6 +25,8 @@ use crate::notes::{NoteFields, Votes};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Indexed {
     created_at: f64,
+    /// The key of its region, for the per-region counts.
+    region: Option<String>,
     /// Timeline entries only: their time (if any) and kind.
     timeline: Option<(Option<i64>, Option<EntryKind>)>,
     /// Actions only: whether it has both an owner and a due date.
@@ -36,7 +39,8 @@ impl Indexed {
     pub fn of(fields: &NoteFields, votes: &Votes, voter: &str) -> Indexed {
         Indexed {
             created_at: fields.created_at,
-            timeline: (fields.region == Some(RegionId::Timeline))
+            region: fields.region.clone(),
+            timeline: (fields.role == Some(Role::Timeline))
                 .then(|| (fields.time.map(|t| t.utc_ms), fields.kind)),
             action: fields.is_action().then(|| fields.missing().is_none()),
             my_votes: votes.get(voter).copied().unwrap_or(0),
@@ -97,6 +101,8 @@ pub struct Changes {
     pub tally: bool,
     pub votes_used: bool,
     pub durations: bool,
+    /// Some region now holds a different number of notes.
+    pub counts: bool,
     /// Timeline slots that moved, appeared (`Some`) or went (`None`).
     pub slots: Vec<(NoteId, Option<(f64, f64)>)>,
 }
@@ -110,6 +116,9 @@ pub struct Indices {
     arrived: Vec<Created>,
     tally: ActionCount,
     votes_used: u32,
+    counts: HashMap<String, u32>,
+    /// Where the timeline's entries are laid out: the board's timeline region, if any.
+    timeline_area: Option<Rect>,
     timed: BTreeSet<Timed>,
     untimed: BTreeSet<Created>,
     slots: HashMap<NoteId, (f64, f64)>,
@@ -162,6 +171,24 @@ impl Indices {
                 self.tally.incomplete += usize::from(!complete);
             }
             self.changes.tally = true;
+        }
+
+        // Notes per region.
+        let region = |n: Option<&Indexed>| n.and_then(|n| n.region.clone());
+        let (was_in, now_in) = (region(old), region(new));
+        if was_in != now_in {
+            if let Some(key) = was_in {
+                if let Some(count) = self.counts.get_mut(&key) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.counts.remove(&key);
+                    }
+                }
+            }
+            if let Some(key) = now_in {
+                *self.counts.entry(key).or_default() += 1;
+            }
+            self.changes.counts = true;
         }
 
         // This person's votes.
@@ -255,11 +282,23 @@ impl Indices {
         std::mem::take(&mut self.changes)
     }
 
+    /// Sets where timeline entries are laid out (the board's timeline region, or none).
+    pub fn set_timeline_area(&mut self, area: Option<Rect>) {
+        if self.timeline_area != area {
+            self.timeline_area = area;
+            self.timeline_dirty = true;
+        }
+    }
+
     fn lay_out_timeline(&mut self) {
-        let laid_out = timeline::layout(
-            self.timed.iter().map(|t| &t.id),
-            self.untimed.iter().map(|c| &c.id),
-        );
+        let laid_out = match self.timeline_area {
+            Some(area) => timeline::layout(
+                area,
+                self.timed.iter().map(|t| &t.id),
+                self.untimed.iter().map(|c| &c.id),
+            ),
+            None => Vec::new(),
+        };
         let mut slots = HashMap::with_capacity(laid_out.len());
         for (id, x, y) in laid_out {
             if self.slots.get(&id) != Some(&(x, y)) {
@@ -297,6 +336,11 @@ impl Indices {
         self.durations
     }
 
+    /// How many notes each region holds (regions with none are absent).
+    pub fn counts(&self) -> &HashMap<String, u32> {
+        &self.counts
+    }
+
     #[cfg(test)]
     fn slot(&self, id: &NoteId) -> Option<(f64, f64)> {
         self.slots.get(id).copied()
@@ -310,10 +354,23 @@ mod tests {
     use hindsight_shared::schema::new_doc;
     use hindsight_shared::timeline::Timeline;
     use hindsight_shared::timestamp::{Date, Precision, Timestamp};
-    use hindsight_shared::{Board, NewNote, REGIONS};
+    use hindsight_shared::{Board, NewNote, Template};
     use yrs::{Transact, TransactionMut};
 
     const VOTER: &str = "me";
+
+    fn timeline_area() -> Rect {
+        Template::postmortem()
+            .with_role(Role::Timeline)
+            .unwrap()
+            .rect
+    }
+
+    fn postmortem_indices() -> Indices {
+        let mut indices = Indices::default();
+        indices.set_timeline_area(Some(timeline_area()));
+        indices
+    }
 
     /// A small deterministic generator (xorshift), so a failure replays.
     struct Rng(u64);
@@ -330,8 +387,11 @@ mod tests {
     /// One random edit of the kind people make, on one note; returns the note touched.
     fn edit(board: &Board, txn: &mut TransactionMut, rng: &mut Rng) -> NoteId {
         let id: NoteId = format!("n{}", rng.below(40)).parse().unwrap();
-        let exists = board.note_without_text(txn, &id).is_some();
-        let region = &REGIONS[rng.below(REGIONS.len() as u64) as usize];
+        let exists = board
+            .note_without_text(txn, &id, Template::postmortem())
+            .is_some();
+        let regions = &Template::postmortem().regions;
+        let region = &regions[rng.below(regions.len() as u64) as usize];
         let spot = (
             region.rect.x + 10.0 + rng.below(200) as f64,
             region.rect.y + 100.0 + rng.below(200) as f64,
@@ -382,7 +442,10 @@ mod tests {
     }
 
     fn indexed(board: &Board, txn: &TransactionMut, id: &NoteId) -> Option<Indexed> {
-        let parts = NoteParts::of(board.note_without_text(txn, id)?, false);
+        let parts = NoteParts::of(
+            board.note_without_text(txn, id, Template::postmortem())?,
+            false,
+        );
         Some(Indexed::of(&parts.fields, &parts.votes, VOTER))
     }
 
@@ -391,7 +454,7 @@ mod tests {
         for seed in 1..=20u64 {
             let doc = new_doc(Some(seed));
             let board = Board::new(&doc);
-            let mut indices = Indices::default();
+            let mut indices = postmortem_indices();
             let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             for step in 0..300 {
                 let mut txn = doc.transact_mut();
@@ -412,11 +475,18 @@ mod tests {
                 let timeline = Timeline::of(&all);
                 assert_eq!(indices.durations(), timeline.durations(), "{context}");
                 let expected: HashMap<NoteId, (f64, f64)> = timeline
-                    .layout()
+                    .layout(timeline_area())
                     .into_iter()
                     .map(|(id, x, y)| (id, (x, y)))
                     .collect();
                 assert_eq!(indices.slots, expected, "{context}");
+                let mut counts: HashMap<String, u32> = HashMap::new();
+                for n in &all {
+                    if let Some(key) = &n.region {
+                        *counts.entry(key.clone()).or_default() += 1;
+                    }
+                }
+                assert_eq!(indices.counts(), &counts, "{context}");
                 for n in &all {
                     assert_eq!(indices.slot(&n.id), expected.get(&n.id).copied());
                 }
@@ -432,9 +502,9 @@ mod tests {
     fn a_move_outside_the_timeline_changes_nothing_here() {
         let doc = new_doc(Some(1));
         let board = Board::new(&doc);
-        let mut indices = Indices::default();
+        let mut indices = postmortem_indices();
         let id: NoteId = "a".parse().unwrap();
-        let detect = REGIONS[2].rect;
+        let detect = Template::postmortem().region("detect").unwrap().rect;
         {
             let mut txn = doc.transact_mut();
             board.add_note(
@@ -455,7 +525,7 @@ mod tests {
     fn a_whole_board_arriving_at_once_is_sorted_once_and_in_order() {
         let doc = new_doc(Some(1));
         let board = Board::new(&doc);
-        let mut indices = Indices::default();
+        let mut indices = postmortem_indices();
         let mut txn = doc.transact_mut();
         let ids: Vec<NoteId> = (0..500).map(|i| format!("n{i}").parse().unwrap()).collect();
         for (i, id) in ids.iter().enumerate() {

@@ -14,9 +14,8 @@
 //! where the drag started and a new action note, linked to it, appears where it was
 //! dropped (`Board::promote_to_action`).
 
-use hindsight_shared::region::region_at;
 use hindsight_shared::schema::{utf16_len, TextEdit};
-use hindsight_shared::{NoteColor, NoteId, RegionId};
+use hindsight_shared::{NoteColor, NoteId, Role};
 use leptos::html::Textarea;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -57,7 +56,7 @@ struct Drag {
     note_y: f64,
     /// Its stored position and region then: where an idea goes back after promotion.
     home: (f64, f64),
-    from: Option<RegionId>,
+    from: Option<Role>,
     last_write: f64,
     /// Something was written during the drag, so its end must be written too.
     wrote: bool,
@@ -88,7 +87,8 @@ pub fn Note(id: NoteId) -> impl IntoView {
         Memo::new(move |_| selection.editing.with(|e| e.as_ref() == Some(&id)))
     };
 
-    let region = Memo::new(move |_| note.with_fields(|f| f.region));
+    let region = Memo::new(move |_| note.with_fields(|f| f.region.clone()));
+    let role = Memo::new(move |_| note.with_fields(|f| f.role));
     // Where the note is drawn when nobody here is dragging it.
     let resting = Memo::new(move |_| {
         note.slot()
@@ -152,7 +152,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 note_x,
                 note_y,
                 home: (rect.x, rect.y),
-                from: note.fields_now().region,
+                from: note.fields_now().role,
                 last_write: dom::now_ms(),
                 wrote: false,
             }));
@@ -218,8 +218,12 @@ pub fn Note(id: NoteId) -> impl IntoView {
             drag.set_value(None);
             let rect = note.rect_now();
             let already = note.fields_now().action_id.is_some();
-            let into_actions = d.from != Some(RegionId::Actions)
-                && region_at(x + rect.w / 2.0, y + rect.h / 2.0) == Some(RegionId::Actions);
+            let (cx, cy) = (x + rect.w / 2.0, y + rect.h / 2.0);
+            let into_actions = d.from != Some(Role::Actions)
+                && store.template.with_untracked(|t| {
+                    t.region_at(cx, cy)
+                        .is_some_and(|r| r.has_role(Role::Actions))
+                });
             let promoted = into_actions
                 && if already {
                     // One action per idea: the idea goes home instead of becoming two.
@@ -262,13 +266,9 @@ pub fn Note(id: NoteId) -> impl IntoView {
 
     let fields = {
         let id = id.clone();
-        move || match region.get() {
-            Some(RegionId::Timeline) => {
-                view! { <TimelineFields id=id.clone() note=note /> }.into_any()
-            }
-            Some(RegionId::Actions) => {
-                view! { <ActionFields id=id.clone() note=note /> }.into_any()
-            }
+        move || match role.get() {
+            Some(Role::Timeline) => view! { <TimelineFields id=id.clone() note=note /> }.into_any(),
+            Some(Role::Actions) => view! { <ActionFields id=id.clone() note=note /> }.into_any(),
             _ => ().into_any(),
         }
     };
@@ -297,13 +297,14 @@ pub fn Note(id: NoteId) -> impl IntoView {
             class:selected=move || selected.get()
             class:far=move || overview.get() && !detailed.get()
             class:busy=move || note.editor().is_some()
-            class:action=move || region.get() == Some(RegionId::Actions)
+            class:action=move || role.get() == Some(Role::Actions)
             class:incomplete=move || note.with_fields(|f| f.is_action() && f.missing().is_some())
             class:promoted=move || action.with(Option::is_some)
             data-note-id=id.to_string()
             data-x=move || resting.get().0.to_string()
             data-y=move || resting.get().1.to_string()
-            data-region=move || region.get().map(|r| r.as_str()).unwrap_or("")
+            data-region=move || region.get().unwrap_or_default()
+            data-role=move || role.get().map(|r| r.as_str())
             data-color=move || color.get().as_str()
             style:left=move || format!("{}px", anchor.get().0)
             style:top=move || format!("{}px", anchor.get().1)

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use hindsight_shared::actions::missing_parts;
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_shared::{NoteColor, NoteData, NoteId, Rect, RegionId};
+use hindsight_shared::{NoteColor, NoteData, NoteId, Rect, Role};
 use leptos::prelude::*;
 
 use crate::debug;
@@ -22,7 +22,10 @@ use crate::debug;
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoteFields {
     pub color: NoteColor,
-    pub region: Option<RegionId>,
+    /// The key of the board's region it is in.
+    pub region: Option<String>,
+    /// That region's role.
+    pub role: Option<Role>,
     pub created_at: f64,
     pub author: Option<String>,
     pub time: Option<Timestamp>,
@@ -34,9 +37,9 @@ pub struct NoteFields {
 }
 
 impl NoteFields {
-    /// Whether the note is an action item (it sits in Next Steps).
+    /// Whether the note is an action item (it sits in the actions region).
     pub fn is_action(&self) -> bool {
-        self.region == Some(RegionId::Actions)
+        self.role == Some(Role::Actions)
     }
 
     /// What an action still lacks before the meeting may end.
@@ -66,6 +69,7 @@ impl NoteParts {
             fields: NoteFields {
                 color: note.color,
                 region: note.region,
+                role: note.role,
                 created_at: note.created_at,
                 author: note.author,
                 time: note.time,

@@ -5,7 +5,7 @@ use hindsight_shared::schema::{NOTE_HEIGHT, NOTE_WIDTH};
 use hindsight_shared::Rect;
 
 /// Room kept clear at the top of a region for its title and question.
-pub const HEADER_HEIGHT: f64 = 140.0;
+pub const HEADER_HEIGHT: f64 = 170.0;
 const PADDING: f64 = 24.0;
 const GAP: f64 = 16.0;
 

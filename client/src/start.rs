@@ -1,5 +1,6 @@
-//! The start page, which creates boards and restores them from a JSON backup, and the
-//! page for links that lead nowhere.
+//! The start page, which creates boards (from a built-in template, with a small preview
+//! drawn from its regions, or from a template file) and restores them from a JSON backup,
+//! and the page for links that lead nowhere.
 //!
 //! Whoever creates or restores a board is its facilitator: the key the server answers
 //! with is kept in this browser's localStorage before the page moves to the board.
@@ -10,6 +11,9 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
+
+use hindsight_shared::template::builtins;
+use hindsight_shared::Template;
 
 use crate::dom;
 
@@ -78,11 +82,57 @@ pub fn StartPage() -> impl IntoView {
             busy.set(false);
         }
     };
-    let create = move |_| {
+    let create_from = move |template: serde_json::Value| {
         busy.set(true);
         error.set(None);
-        spawn_local(async move { go(post_board("/api/boards", "{}").await) });
+        let body = serde_json::json!({ "template": template }).to_string();
+        spawn_local(async move { go(post_board("/api/boards", &body).await) });
     };
+    let create = move |_| create_from("postmortem".into());
+    let use_template_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        spawn_local(async move {
+            let Some(text) = chosen_file_text(&input).await else {
+                error.set(Some("That file could not be read.".into()));
+                return;
+            };
+            input.set_value("");
+            // Checked here for a quick answer; the server checks it again.
+            match Template::parse(text.as_bytes()) {
+                Ok(_) => match serde_json::from_str(&text) {
+                    Ok(document) => create_from(document),
+                    Err(e) => error.set(Some(format!("That file is not JSON: {e}"))),
+                },
+                Err(e) => error.set(Some(format!("That template cannot be used: {e}"))),
+            }
+        });
+    };
+    let gallery = builtins()
+        .iter()
+        .skip(1)
+        .map(|t| {
+            let key = t.key.clone();
+            view! {
+                <li>
+                    <button
+                        class="template-card"
+                        data-template=t.key.clone()
+                        disabled=move || busy.get()
+                        on:click=move |_| create_from(key.clone().into())
+                    >
+                        <Preview template=t />
+                        <span class="template-title">{t.title.clone()}</span>
+                        <span class="template-about">{t.description.clone()}</span>
+                    </button>
+                </li>
+            }
+        })
+        .collect_view();
     let restore = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -139,7 +189,55 @@ pub fn StartPage() -> impl IntoView {
                     <li>"Leave with actions that each have an owner and a date."</li>
                 </ol>
             </div>
+            <section class="templates" aria-labelledby="templates-heading">
+                <div class="templates-head">
+                    <h2 id="templates-heading">"Or run another kind of review"</h2>
+                    <label class="button ghost restore" title="A template saved from a board with “Save as template”">
+                        "Use a template file…"
+                        <input
+                            id="template-file"
+                            type="file"
+                            accept="application/json,.json"
+                            on:change=use_template_file
+                            disabled=move || busy.get()
+                        />
+                    </label>
+                </div>
+                <ul class="template-list">{gallery}</ul>
+            </section>
         </main>
+    }
+}
+
+/// A template's regions drawn small, so the choice is visible before the board exists.
+#[component]
+fn Preview(template: &'static Template) -> impl IntoView {
+    let b = template.bounds();
+    let rects = template
+        .regions
+        .iter()
+        .map(|r| {
+            view! {
+                <rect
+                    x=r.rect.x.to_string()
+                    y=r.rect.y.to_string()
+                    width=r.rect.w.to_string()
+                    height=r.rect.h.to_string()
+                    rx="40"
+                    class=format!("preview-region tint-{}", r.color.as_str())
+                />
+            }
+        })
+        .collect_view();
+    view! {
+        <svg
+            class="template-preview"
+            viewBox=format!("{} {} {} {}", b.x, b.y, b.w, b.h)
+            preserveAspectRatio="xMidYMid meet"
+            aria-hidden="true"
+        >
+            {rects}
+        </svg>
     }
 }
 

@@ -9,7 +9,8 @@
 //! - the [`Indices`] (id order, action tally, this person's votes, the timeline), told
 //!   about the notes the transaction touched and nothing else, whose answers become
 //!   signals only when they change;
-//! - one signal each for the title, the board's settings and the meeting's state.
+//! - one signal each for the title, the board's settings, its template (the regions it
+//!   carries) and the meeting's state.
 //!
 //! No view reads all notes on a change: the cost of an edit does not grow with the board.
 //! Who else is editing a note comes from presence ([`Store::set_editors`]), which updates
@@ -28,7 +29,7 @@ use hindsight_shared::schema::{NOTE_HEIGHT, NOTE_WIDTH};
 use hindsight_shared::timeline::Durations;
 use hindsight_shared::timestamp::TimeContext;
 use hindsight_shared::votes::DEFAULT_VOTE_BUDGET;
-use hindsight_shared::{Board, NewNote, NoteColor, NoteId, Rect};
+use hindsight_shared::{Board, NewNote, NoteColor, NoteId, Rect, Role, Template};
 use leptos::prelude::*;
 use yrs::types::{Event, PathSegment};
 use yrs::{DeepObservable, Doc, Observable, ReadTxn, Transact, Transaction, TransactionMut};
@@ -92,6 +93,8 @@ pub struct Model {
     editors: BTreeMap<NoteId, String>,
     /// This browser's anonymous voter token (never the name).
     voter: String,
+    /// The board's regions, which decide each note's region and role.
+    template: Template,
     pub signals: ModelSignals,
 }
 
@@ -105,6 +108,8 @@ pub struct ModelSignals {
     pub votes_used: RwSignal<u32>,
     /// Time to detect and to resolve, once the timeline says.
     pub durations: RwSignal<Option<Durations>>,
+    /// Notes per region key, for work-in-progress limits.
+    pub counts: RwSignal<HashMap<String, u32>>,
 }
 
 impl Model {
@@ -114,12 +119,33 @@ impl Model {
             indices: Indices::default(),
             editors: BTreeMap::new(),
             voter,
+            template: Template::postmortem().clone(),
             signals: ModelSignals {
                 ids: RwSignal::new(Vec::new()),
                 actions: RwSignal::new(ActionCount::default()),
                 votes_used: RwSignal::new(0),
                 durations: RwSignal::new(None),
+                counts: RwSignal::new(HashMap::new()),
             },
+        }
+    }
+
+    /// Takes the board's template as the document now says. Regions that moved, came,
+    /// went or changed role change what every note belongs to, so every note is read
+    /// again; a new work-in-progress limit changes nothing here.
+    fn set_template<T: ReadTxn>(&mut self, board: &Board, txn: &T, template: Template) {
+        let shape = |t: &Template| -> Vec<(String, Rect, Option<Role>)> {
+            t.regions
+                .iter()
+                .map(|r| (r.key.clone(), r.rect, r.role))
+                .collect()
+        };
+        let reshaped = shape(&template) != shape(&self.template);
+        self.indices
+            .set_timeline_area(template.with_role(Role::Timeline).map(|r| r.rect));
+        self.template = template;
+        if reshaped {
+            self.load(board, txn);
         }
     }
 
@@ -131,7 +157,7 @@ impl Model {
         for (id, touch) in touched {
             let parts = if touch.fields {
                 board
-                    .note_without_text(txn, &id)
+                    .note_without_text(txn, &id, &self.template)
                     .map(|n| NoteParts::of(n, false))
             } else {
                 None
@@ -195,6 +221,9 @@ impl Model {
         }
         if changes.durations {
             set_if_changed(s.durations, self.indices.durations());
+        }
+        if changes.counts {
+            set_if_changed(s.counts, self.indices.counts().clone());
         }
     }
 
@@ -284,6 +313,8 @@ pub struct Store {
     pub indexed: ModelSignals,
     pub title: RwSignal<String>,
     pub settings: RwSignal<Settings>,
+    /// The board's regions and template settings, as the document carries them.
+    pub template: RwSignal<Template>,
     pub meeting: RwSignal<Meeting>,
     /// The facilitator's secret as this browser knows it (local, never in the document).
     facilitator_key: RwSignal<String>,
@@ -330,6 +361,7 @@ impl Store {
             history,
             title: RwSignal::new(String::new()),
             settings: RwSignal::new(Settings::default()),
+            template: RwSignal::new(Template::postmortem().clone()),
             meeting: RwSignal::new(Meeting::default()),
             facilitator_key: RwSignal::new(String::new()),
             is_facilitator: RwSignal::new(false),
@@ -340,6 +372,7 @@ impl Store {
         // Note signals are made inside observers, which may run under a short-lived owner
         // (an effect, say); they belong to the page's owner instead, which outlives them.
         let owner = Owner::current().unwrap_or_default();
+        let owner_for_meta = owner.clone();
         let (board, model) = (store.board.clone(), store.model.clone());
         store
             .board
@@ -351,12 +384,19 @@ impl Store {
 
         let (board, title, settings) = (store.board.clone(), store.title, store.settings);
         let (key, is_facilitator) = (store.facilitator_key, store.is_facilitator);
+        let (model, template) = (store.model.clone(), store.template);
+        // Deep: a region's work-in-progress limit lives in a map inside `meta.layout`.
         store
             .board
             .meta_map()
-            .observe(META_OBSERVER, move |txn, _| {
+            .observe_deep(META_OBSERVER, move |txn, _| {
                 set_if_changed(title, board.title(txn));
                 set_if_changed(settings, read_settings(&board, txn));
+                let now = board.template(txn);
+                if template.with_untracked(|t| *t != now) {
+                    owner_for_meta.with(|| lock(&model).set_template(&board, txn, now.clone()));
+                    template.set(now);
+                }
                 let mine = key.with_untracked(|k| board.is_facilitator(txn, k));
                 set_if_changed(is_facilitator, mine);
             });
@@ -374,7 +414,12 @@ impl Store {
             store.title.set(store.board.title(&txn));
             store.settings.set(read_settings(&store.board, &txn));
             store.meeting.set(read_meeting(&store.board, &txn));
-            lock(&store.model).load(&store.board, &txn);
+            let template = store.board.template(&txn);
+            let mut model = lock(&store.model);
+            model.set_template(&store.board, &txn, template.clone());
+            model.load(&store.board, &txn);
+            drop(model);
+            store.template.set(template);
         }
         store
     }
@@ -497,6 +542,11 @@ impl Store {
         self.write(|board, txn| board.move_note(txn, id, x, y));
     }
 
+    /// Sets or clears a region's work-in-progress limit on this board.
+    pub fn set_wip_limit(&self, key: &str, limit: Option<u32>) {
+        self.write(|board, txn| board.set_wip_limit(txn, key, limit));
+    }
+
     pub fn set_color(&self, id: &NoteId, color: NoteColor) {
         self.write(|board, txn| board.set_color(txn, id, color));
     }
@@ -524,7 +574,7 @@ mod tests {
 
     use super::*;
     use hindsight_shared::schema::new_doc;
-    use hindsight_shared::{NewNote, REGIONS};
+    use hindsight_shared::{NewNote, Template};
 
     fn observed(doc: &Doc) -> Arc<Mutex<Model>> {
         let board = Board::new(doc);
@@ -578,7 +628,7 @@ mod tests {
         check(&doc, &model);
 
         let a: NoteId = "a".parse().unwrap();
-        let actions = REGIONS[7].rect;
+        let actions = Template::postmortem().region("actions").unwrap().rect;
         board.add_note(
             &mut doc.transact_mut(),
             &a,

@@ -84,8 +84,9 @@ fn list(dir: &Path) -> Result<(), AdminError> {
         let txn = doc.transact();
         let facts = board.facts(&txn);
         rows.push(format!(
-            "{id}  {:>5}  {:<10}  {}",
+            "{id}  {:>5}  {:<22}  {:<10}  {}",
             board.note_count(&txn),
+            board.template(&txn).key,
             facts.date.map(|d| d.to_string()).unwrap_or_default(),
             facts.shown_title()
         ));
@@ -95,8 +96,8 @@ fn list(dir: &Path) -> Result<(), AdminError> {
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "{:<32}  {:>5}  {:<10}  TITLE",
-        "ID", "NOTES", "INCIDENT"
+        "{:<32}  {:>5}  {:<22}  {:<10}  TITLE",
+        "ID", "NOTES", "TEMPLATE", "INCIDENT"
     )?;
     for row in rows {
         writeln!(out, "{row}")?;

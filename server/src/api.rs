@@ -8,7 +8,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hindsight_shared::export::{self, BoardExport};
-use hindsight_shared::{Board, BoardId};
+use hindsight_shared::template::builtins;
+use hindsight_shared::{Board, BoardId, Template};
 use serde::{Deserialize, Serialize};
 use yrs::{Doc, Transact};
 
@@ -83,6 +84,36 @@ impl From<BoardError> for ApiError {
 #[serde(deny_unknown_fields)]
 pub struct CreateBoard {
     title: Option<String>,
+    /// A built-in template's key, or a whole template document; the postmortem if absent.
+    template: Option<serde_json::Value>,
+}
+
+/// The template a new board asks for, checked: an unknown key or a template that breaks
+/// a rule is refused naming the field.
+fn chosen_template(choice: Option<&serde_json::Value>) -> Result<Template, ApiError> {
+    match choice {
+        None | Some(serde_json::Value::Null) => Ok(Template::postmortem().clone()),
+        Some(serde_json::Value::String(key)) => Template::builtin(key).cloned().ok_or_else(|| {
+            let keys: Vec<_> = builtins().iter().map(|t| t.key.as_str()).collect();
+            ApiError::BadRequest(format!(
+                "template: no built-in template {key:?}; one of {}",
+                keys.join(", ")
+            ))
+        }),
+        Some(document @ serde_json::Value::Object(_)) => {
+            Template::parse(document.to_string().as_bytes()).map_err(|e| {
+                let field = if e.field == "template" {
+                    e.field
+                } else {
+                    format!("template.{}", e.field)
+                };
+                ApiError::BadRequest(format!("{field}: {}", e.problem))
+            })
+        }
+        Some(_) => Err(ApiError::BadRequest(
+            "template: a built-in template's key or a template document".into(),
+        )),
+    }
 }
 
 /// What creating or importing a board answers: its two links (`url` is the edit link,
@@ -121,11 +152,12 @@ pub async fn create_board(
         )));
     }
     let title = title.to_owned();
+    let template = chosen_template(request.template.as_ref())?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_millis() as f64);
     store_new_board(&state, &headers, move |store| {
-        boards::create_blank(store, &title, now)
+        boards::create_blank(store, &title, now, &template)
     })
     .await
 }

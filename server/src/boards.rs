@@ -6,7 +6,7 @@
 //! Everything here blocks (the store does I/O); async callers use the blocking pool.
 
 use hindsight_shared::export::{self, BoardExport, ImportError};
-use hindsight_shared::{schema, AccessHashes, Board, BoardId, Token};
+use hindsight_shared::{schema, AccessHashes, Board, BoardId, Template, Token};
 use yrs::{Doc, ReadTxn, StateVector, Transact, TransactionMut};
 
 use crate::room::{load_doc, LoadError};
@@ -34,14 +34,16 @@ pub struct NewBoard {
     pub facilitator_key: String,
 }
 
-/// Stores a new, empty board titled `title`, created at `created_at` (ms since the epoch).
+/// Stores a new, empty board titled `title`, created at `created_at` (ms since the epoch),
+/// carrying the regions and settings of `template`.
 pub fn create_blank(
     store: &dyn Store,
     title: &str,
     created_at: f64,
+    template: &Template,
 ) -> Result<NewBoard, BoardError> {
     create(store, |board, txn| {
-        board.init(txn, title, created_at);
+        board.create(txn, title, created_at, template);
         Ok(())
     })
 }
@@ -122,7 +124,7 @@ mod tests {
     #[test]
     fn a_new_board_is_stored_with_a_key_that_only_its_hash_remembers() {
         let store = MemStore::default();
-        let made = create_blank(&store, "Outage", 1.0).unwrap();
+        let made = create_blank(&store, "Outage", 1.0, Template::postmortem()).unwrap();
         assert_eq!(made.facilitator_key.len(), 32);
         let doc = read(&store, &made.id).unwrap().expect("stored");
         let board = Board::new(&doc);
@@ -145,7 +147,7 @@ mod tests {
     #[test]
     fn an_export_becomes_an_identical_board_and_a_bad_one_stores_nothing() {
         let store = MemStore::default();
-        let original = create_blank(&store, "Payments", 5.0).unwrap();
+        let original = create_blank(&store, "Payments", 5.0, Template::postmortem()).unwrap();
         let doc = read(&store, &original.id).unwrap().unwrap();
         let data = export::export(&Board::new(&doc), &doc.transact());
 
@@ -171,7 +173,7 @@ mod tests {
     #[test]
     fn relinking_replaces_both_links() {
         let store = MemStore::default();
-        let made = create_blank(&store, "Outage", 1.0).unwrap();
+        let made = create_blank(&store, "Outage", 1.0, Template::postmortem()).unwrap();
         let new = relink(&store, &made.id).unwrap().expect("the board exists");
         let Links::Hashes(links) = store.links(&made.id).unwrap() else {
             panic!("still linked");

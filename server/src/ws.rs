@@ -158,7 +158,7 @@ mod tests {
     use std::time::Duration;
 
     use futures_channel::mpsc;
-    use hindsight_shared::{protocol, Access, BoardId};
+    use hindsight_shared::{protocol, Access, BoardId, Template};
     use tokio_util::task::TaskTracker;
     use yrs::sync::{Message as YMessage, SyncMessage};
     use yrs::updates::decoder::Decode;
@@ -207,9 +207,10 @@ mod tests {
 
     async fn connect(rate: TokenBucket) -> Socket {
         let store: Arc<dyn Store> = Arc::new(MemStore::default());
-        let board: BoardId = boards::create_blank(store.as_ref(), "Incident", 1.0)
-            .unwrap()
-            .id;
+        let board: BoardId =
+            boards::create_blank(store.as_ref(), "Incident", 1.0, Template::postmortem())
+                .unwrap()
+                .id;
         let rooms = Rooms::new(
             store,
             RoomConfig::default(),

@@ -1,4 +1,5 @@
-//! Action items: the notes in Next Steps (Actions). An idea dragged there becomes a new
+//! Action items: the notes in the board's actions region (the region with the `actions`
+//! role; Next Steps on a postmortem). An idea dragged there becomes a new
 //! action note that remembers the idea, while the idea stays where it was, marked as
 //! turned into an action.
 //!
@@ -12,7 +13,7 @@
 use yrs::{Map, TransactionMut};
 
 use crate::id::NoteId;
-use crate::region::RegionId;
+use crate::region::Role;
 use crate::schema::{set_or_remove, Board, NewNote, NoteData};
 use crate::timestamp::Date;
 
@@ -38,6 +39,10 @@ impl Board {
         let Some(source) = self.note(txn, idea) else {
             return false;
         };
+        let template = self.template(txn);
+        let Some(actions) = template.with_role(Role::Actions) else {
+            return false;
+        };
         // Actions are not promoted again, nor is an idea that already has its action.
         if source.source_id.is_some() || source.action_id.is_some() {
             return false;
@@ -57,7 +62,7 @@ impl Board {
         let (Some(new), Some(old)) = (self.note_map(txn, action), self.note_map(txn, idea)) else {
             return false;
         };
-        new.insert(txn, "region", RegionId::Actions.as_str());
+        new.insert(txn, "region", actions.key.as_str());
         new.insert(txn, "sourceId", idea.as_str());
         old.insert(txn, "actionId", action.as_str());
         self.move_note(txn, idea, idea_home.0, idea_home.1);
@@ -86,9 +91,9 @@ impl Board {
     }
 }
 
-/// Whether a note is an action item: it sits in Next Steps (Actions).
+/// Whether a note is an action item: it sits in the board's actions region.
 pub fn is_action(note: &NoteData) -> bool {
-    note.region == Some(RegionId::Actions)
+    note.role == Some(Role::Actions)
 }
 
 /// What an action still lacks before the meeting may end.
@@ -141,6 +146,7 @@ impl ActionCount {
 mod tests {
     use super::*;
     use crate::schema::new_doc;
+    use crate::template::rect_of;
     use crate::NoteColor;
     use yrs::Transact;
 
@@ -153,8 +159,8 @@ mod tests {
         let doc = new_doc(Some(1));
         let board = Board::new(&doc);
         let mut txn = doc.transact_mut();
-        let prevent = RegionId::Prevent.region().rect;
-        let actions = RegionId::Actions.region().rect;
+        let prevent = rect_of("prevent");
+        let actions = rect_of("actions");
         let home = (prevent.x + 20.0, prevent.y + 80.0);
         board.add_note(
             &mut txn,
@@ -179,9 +185,9 @@ mod tests {
         let idea = board.note(&txn, &id("idea")).unwrap();
         let act = board.note(&txn, &id("act")).unwrap();
         assert_eq!((idea.x, idea.y), home);
-        assert_eq!(idea.region, Some(RegionId::Prevent));
+        assert_eq!(idea.region, Some("prevent".into()));
         assert_eq!(idea.action_id, Some(id("act")));
-        assert_eq!(act.region, Some(RegionId::Actions));
+        assert_eq!(act.region, Some("actions".into()));
         assert_eq!(act.source_id, Some(id("idea")));
         assert_eq!(act.text, "Canary config pushes");
         assert_eq!(act.color, NoteColor::Green);
@@ -222,7 +228,7 @@ mod tests {
         let doc = new_doc(Some(1));
         let board = Board::new(&doc);
         let mut txn = doc.transact_mut();
-        let actions = RegionId::Actions.region().rect;
+        let actions = rect_of("actions");
         for (i, name) in ["a", "b", "c"].iter().enumerate() {
             board.add_note(
                 &mut txn,

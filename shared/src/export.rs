@@ -14,8 +14,9 @@ use crate::actions::{is_action, ActionCount};
 use crate::facts::IncidentFacts;
 use crate::id::NoteId;
 use crate::palette::NoteColor;
-use crate::region::{RegionId, REGIONS};
+use crate::region::{Region, Role};
 use crate::schema::{set_or_remove, utf16_len, Board, NewNote, NoteData, NOTE_MAX_CHARS};
+use crate::template::{Template, TemplateError};
 use crate::timeline::{format_duration, EntryKind, Timeline};
 use crate::timestamp::{zone_label, Date, Precision, Timestamp};
 use crate::votes::MAX_VOTE_BUDGET;
@@ -25,31 +26,63 @@ pub const VERSION: u32 = 1;
 /// Most notes an import accepts; far beyond any real meeting.
 pub const MAX_IMPORT_NOTES: usize = 10_000;
 
-/// The Markdown postmortem: facts, summary, timeline in order, the brainstorming regions
-/// with their notes by votes, and the actions table.
+/// The Markdown document: the title, the incident facts (if the board shows them), then
+/// one section per region of the board, in the board's order. A region's role decides its
+/// section: the summary's notes as paragraphs, the timeline as a table in time order, the
+/// actions as a table with owners and dates (those two are headed "Timeline" and
+/// "Actions", after what the tables hold); every other region lists its notes by votes.
 pub fn to_markdown<T: ReadTxn>(board: &Board, txn: &T) -> String {
+    let template = board.template(txn);
     let facts = board.facts(txn);
-    let ctx = board.time_context(txn);
     let notes = board.notes(txn);
     let timeline = Timeline::of(&notes);
-    let by_id: BTreeMap<&NoteId, &NoteData> = notes.iter().map(|n| (&n.id, n)).collect();
     let mut md = String::new();
 
-    let _ = writeln!(md, "# {}\n", inline(facts.shown_title()));
-    write_facts(&mut md, &facts, &timeline);
-
-    let _ = writeln!(md, "## Summary\n");
-    let summary: Vec<_> = notes
-        .iter()
-        .filter(|n| n.region == Some(RegionId::Summary))
-        .collect();
-    if summary.is_empty() {
-        md.push_str("_Nothing written yet._\n\n");
+    let title = if facts.title.trim().is_empty() {
+        template.untitled()
+    } else {
+        facts.title.clone()
+    };
+    let _ = writeln!(md, "# {}\n", inline(&title));
+    if template.settings.incident_facts {
+        write_facts(&mut md, &facts, &timeline);
     }
-    for n in summary {
+    for region in &template.regions {
+        match region.role {
+            Some(Role::Summary) => write_summary(&mut md, region, &notes),
+            Some(Role::Timeline) => write_timeline(&mut md, board, txn, &timeline),
+            Some(Role::Actions) => write_actions(&mut md, &template, &notes),
+            None => write_ideas(&mut md, region, &notes),
+        }
+    }
+    // Sections end with a blank line; the document ends with one newline.
+    let trimmed = md.trim_end_matches('\n').len();
+    md.truncate(trimmed);
+    md.push('\n');
+    md
+}
+
+fn in_region<'a>(notes: &'a [NoteData], region: &'a Region) -> impl Iterator<Item = &'a NoteData> {
+    notes
+        .iter()
+        .filter(move |n| n.region.as_deref() == Some(region.key.as_str()))
+}
+
+fn write_summary(md: &mut String, region: &Region, notes: &[NoteData]) {
+    let _ = writeln!(md, "## {}\n", inline(&region.title));
+    let mut any = false;
+    for n in in_region(notes, region) {
+        any = true;
         let _ = writeln!(md, "{}\n", n.text.trim());
     }
+    if !any {
+        md.push_str("_Nothing written yet._\n\n");
+    }
+}
 
+fn write_timeline<T: ReadTxn>(md: &mut String, board: &Board, txn: &T, timeline: &Timeline) {
+    let facts = board.facts(txn);
+    let ctx = board.time_context(txn);
     let _ = writeln!(md, "## Timeline\n");
     let _ = writeln!(md, "Times are in {}.\n", zone_label(facts.utc_offset));
     if timeline.timed.is_empty() {
@@ -70,45 +103,47 @@ pub fn to_markdown<T: ReadTxn>(board: &Board, txn: &T) -> String {
         }
         md.push('\n');
     }
+}
 
-    for region in &REGIONS[2..7] {
-        let _ = writeln!(md, "## {}\n", region.title);
-        let _ = writeln!(md, "_{}_\n", region.question);
-        let mut ideas: Vec<_> = notes
-            .iter()
-            .filter(|n| n.region == Some(region.id))
-            .collect();
-        ideas.sort_by(|a, b| {
-            b.total_votes()
-                .cmp(&a.total_votes())
-                .then(a.created_at.total_cmp(&b.created_at))
-                .then(a.id.cmp(&b.id))
-        });
-        if ideas.is_empty() {
-            md.push_str("_No notes._\n\n");
-            continue;
-        }
-        for n in ideas {
-            let mut line = format!("- {}", item(&n.text));
-            if n.total_votes() > 0 {
-                let _ = write!(line, " ({})", votes(n.total_votes()));
-            }
-            if let Some(author) = &n.author {
-                let _ = write!(line, " — {}", inline(author));
-            }
-            if n.action_id.is_some() {
-                line.push_str(" → action");
-            }
-            let _ = writeln!(md, "{line}");
-        }
-        md.push('\n');
+fn write_ideas(md: &mut String, region: &Region, notes: &[NoteData]) {
+    let _ = writeln!(md, "## {}\n", inline(&region.title));
+    if !region.question.trim().is_empty() {
+        let _ = writeln!(md, "_{}_\n", inline(&region.question));
     }
+    let mut ideas: Vec<_> = in_region(notes, region).collect();
+    ideas.sort_by(|a, b| {
+        b.total_votes()
+            .cmp(&a.total_votes())
+            .then(a.created_at.total_cmp(&b.created_at))
+            .then(a.id.cmp(&b.id))
+    });
+    if ideas.is_empty() {
+        md.push_str("_No notes._\n\n");
+        return;
+    }
+    for n in ideas {
+        let mut line = format!("- {}", item(&n.text));
+        if n.total_votes() > 0 {
+            let _ = write!(line, " ({})", votes(n.total_votes()));
+        }
+        if let Some(author) = &n.author {
+            let _ = write!(line, " — {}", inline(author));
+        }
+        if n.action_id.is_some() {
+            line.push_str(" → action");
+        }
+        let _ = writeln!(md, "{line}");
+    }
+    md.push('\n');
+}
 
+fn write_actions(md: &mut String, template: &Template, notes: &[NoteData]) {
+    let by_id: BTreeMap<&NoteId, &NoteData> = notes.iter().map(|n| (&n.id, n)).collect();
     let _ = writeln!(md, "## Actions\n");
     let actions: Vec<_> = notes.iter().filter(|n| is_action(n)).collect();
     if actions.is_empty() {
-        md.push_str("_No actions yet._\n");
-        return md;
+        md.push_str("_No actions yet._\n\n");
+        return;
     }
     md.push_str("| Action | Owner | Due | Votes | Source idea |\n|---|---|---|---|---|\n");
     for n in &actions {
@@ -124,7 +159,11 @@ pub fn to_markdown<T: ReadTxn>(board: &Board, txn: &T) -> String {
             .as_ref()
             .and_then(|id| by_id.get(id))
             .map(|s| {
-                let region = s.region.map_or("", |r| r.region().title);
+                let region = s
+                    .region
+                    .as_deref()
+                    .and_then(|k| template.region(k))
+                    .map_or(String::new(), |r| inline(&r.title));
                 format!("{} ({region})", cell(&s.text))
             })
             .unwrap_or_default();
@@ -135,11 +174,11 @@ pub fn to_markdown<T: ReadTxn>(board: &Board, txn: &T) -> String {
             n.total_votes()
         );
     }
-    let count = ActionCount::of(&notes);
+    let count = ActionCount::of(notes);
     if count.incomplete > 0 {
         let _ = writeln!(md, "\n{}.", count.sentence());
     }
-    md
+    md.push('\n');
 }
 
 fn write_facts(md: &mut String, facts: &IncidentFacts, timeline: &Timeline) {
@@ -208,6 +247,10 @@ pub struct BoardExport {
     pub vote_budget: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u8>,
+    /// The board's regions and settings; a backup without one (written before boards
+    /// carried their layout) is a postmortem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
     pub notes: Vec<NoteExport>,
 }
 
@@ -258,6 +301,7 @@ pub fn export<T: ReadTxn>(board: &Board, txn: &T) -> BoardExport {
         anonymous: board.anonymous(txn),
         vote_budget: board.vote_budget(txn),
         step: board.step(txn),
+        template: Some(board.template(txn)),
         notes: board
             .notes(txn)
             .into_iter()
@@ -269,7 +313,7 @@ pub fn export<T: ReadTxn>(board: &Board, txn: &T) -> BoardExport {
                 w: n.w,
                 h: n.h,
                 color: n.color.as_str().into(),
-                region: n.region.map(|r| r.as_str().into()),
+                region: n.region,
                 created_at: n.created_at,
                 author: n.author,
                 time: n.time.map(|t| t.utc_ms),
@@ -295,6 +339,8 @@ pub enum ImportError {
     Note { index: usize, problem: String },
     #[error("{0}")]
     Board(String),
+    #[error("template: {0}")]
+    Template(#[from] TemplateError),
 }
 
 /// Writes an export into an empty board, after checking all of it: a bad backup is
@@ -310,11 +356,20 @@ pub fn import(
     if data.notes.len() > MAX_IMPORT_NOTES {
         return Err(ImportError::TooManyNotes(data.notes.len()));
     }
+    let template = match &data.template {
+        Some(t) => {
+            t.validate()?;
+            t
+        }
+        None => Template::postmortem(),
+    };
     let checked: Vec<CheckedNote> = data
         .notes
         .iter()
         .enumerate()
-        .map(|(index, n)| check_note(n).map_err(|problem| ImportError::Note { index, problem }))
+        .map(|(index, n)| {
+            check_note(n, template).map_err(|problem| ImportError::Note { index, problem })
+        })
         .collect::<Result<_, _>>()?;
     let bad = |m: &str| ImportError::Board(m.to_owned());
     if !data.created_at.is_finite() || data.title.chars().count() > 200 {
@@ -326,11 +381,12 @@ pub fn import(
         .map(Date::parse)
         .transpose()
         .map_err(|e| bad(&format!("incident date: {e}")))?;
-    if data.vote_budget > MAX_VOTE_BUDGET || data.step.is_some_and(|s| !(1..=8).contains(&s)) {
+    let steps = 1..=template.steps();
+    if data.vote_budget > MAX_VOTE_BUDGET || data.step.is_some_and(|s| !steps.contains(&s)) {
         return Err(bad("vote budget or step is out of range"));
     }
 
-    board.init(txn, &data.title, data.created_at);
+    board.create(txn, &data.title, data.created_at, template);
     board.set_incident_date(txn, date);
     board.set_severity(txn, data.severity.as_deref().unwrap_or(""));
     board.set_impact(txn, data.impact.as_deref().unwrap_or(""));
@@ -355,7 +411,7 @@ pub fn import(
         );
         board.resize_note(txn, &c.id, n.w, n.h);
         let map = board.note_map(txn, &c.id).expect("just added");
-        set_or_remove(&map, txn, "region", c.region.map(RegionId::as_str));
+        set_or_remove(&map, txn, "region", c.region);
         board.set_note_time(txn, &c.id, c.time);
         board.set_note_kind(txn, &c.id, c.kind);
         board.set_owner(txn, &c.id, n.owner.as_deref().unwrap_or(""));
@@ -378,7 +434,7 @@ pub fn import(
 struct CheckedNote {
     id: NoteId,
     color: NoteColor,
-    region: Option<RegionId>,
+    region: Option<String>,
     time: Option<Timestamp>,
     kind: Option<EntryKind>,
     due: Option<Date>,
@@ -386,7 +442,7 @@ struct CheckedNote {
     action_id: Option<NoteId>,
 }
 
-fn check_note(n: &NoteExport) -> Result<CheckedNote, String> {
+fn check_note(n: &NoteExport, template: &Template) -> Result<CheckedNote, String> {
     let id = n.id.parse().map_err(|e| format!("id {:?}: {e}", n.id))?;
     if n.text.chars().count() > NOTE_MAX_CHARS || utf16_len(&n.text) as usize > 2 * NOTE_MAX_CHARS {
         return Err(format!("text is longer than {NOTE_MAX_CHARS} characters"));
@@ -404,7 +460,10 @@ fn check_note(n: &NoteExport) -> Result<CheckedNote, String> {
     let region = n
         .region
         .as_deref()
-        .map(|r| RegionId::from_name(r).ok_or_else(|| format!("unknown region {r:?}")))
+        .map(|r| match template.region(r) {
+            Some(region) => Ok(region.key.clone()),
+            None => Err(format!("unknown region {r:?}")),
+        })
         .transpose()?;
     let precision = n
         .time_precision

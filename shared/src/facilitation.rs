@@ -4,7 +4,8 @@
 //! ```text
 //! meta.facilitatorKeyHash : string   SHA-256 (hex) of the facilitator's secret key
 //! meta.anonymous          : bool     new notes carry no author
-//! facilitation.step       : number   current step 1–8, absent before the meeting starts
+//! facilitation.step       : number   current step, 1 to the template's last, absent before
+//!                                    the meeting starts
 //! facilitation.timerEndsAt: number   UTC ms when the countdown ends, absent when none
 //! facilitation.timerSeconds: number  the countdown's length, for display
 //! facilitation.follow     : map      {x, y, zoom} of the facilitator's view while
@@ -21,6 +22,7 @@ use sha2::{Digest, Sha256};
 use yrs::{Any, Map, Out, ReadTxn, TransactionMut};
 
 use crate::schema::{number_field, set_or_remove, string_field, Board};
+use crate::template::MAX_REGIONS;
 
 /// Longest countdown the timer accepts.
 pub const MAX_TIMER_SECONDS: u32 = 4 * 3600;
@@ -71,12 +73,13 @@ impl Board {
 
     pub fn step<T: ReadTxn>(&self, txn: &T) -> Option<u8> {
         number_field(&self.facilitation, txn, "step")
-            .filter(|s| (1.0..=8.0).contains(s))
+            .filter(|s| (1.0..=MAX_REGIONS as f64).contains(s))
             .map(|s| s as u8)
     }
 
     pub fn set_step(&self, txn: &mut TransactionMut, step: Option<u8>) {
-        let step = step.filter(|s| (1..=8).contains(s)).map(f64::from);
+        let last = self.template(txn).steps();
+        let step = step.filter(|s| (1..=last).contains(s)).map(f64::from);
         set_or_remove(&self.facilitation, txn, "step", step);
     }
 

@@ -48,6 +48,30 @@ impl NoteColor {
     }
 }
 
+/// In template files and exports a colour is its stored name; an unknown name there is a
+/// mistake to report, unlike in a document written by another client.
+impl serde::Serialize for NoteColor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NoteColor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<NoteColor, D::Error> {
+        let name = String::deserialize(d)?;
+        NoteColor::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = NoteColor::ALL.iter().map(|c| c.as_str()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown colour {name:?}, expected one of {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! meta : Y.Map                       board metadata and incident facts (see facts.rs)
+//!   template, layout                 where the board came from and its regions (template.rs)
 //!   title      : string
 //!   createdAt  : number              milliseconds since the Unix epoch
 //!   schema     : number              SCHEMA_VERSION
@@ -11,7 +12,7 @@
 //!   x, y       : number              top-left corner, canvas pixels
 //!   w, h       : number              size, canvas pixels
 //!   color      : string              a `NoteColor` name
-//!   region     : string              a `RegionId` name
+//!   region     : string              the key of a region in meta.layout
 //!   createdAt  : number              milliseconds since the Unix epoch
 //!   author     : string, optional    display name of the writer
 //!   time, timePrecision, kind         timeline entries (see timeline.rs)
@@ -33,7 +34,8 @@ use yrs::{
 
 use crate::id::NoteId;
 use crate::palette::NoteColor;
-use crate::region::{region_at, RegionId};
+use crate::region::Role;
+use crate::template::Template;
 use crate::timeline::EntryKind;
 use crate::timestamp::{Date, Precision, Timestamp};
 
@@ -81,7 +83,12 @@ pub struct NoteData {
     pub w: f64,
     pub h: f64,
     pub color: NoteColor,
-    pub region: Option<RegionId>,
+    /// The key of the board's region the note belongs to: the one stored on it, or for a
+    /// note written without one (or with a key the board does not have), the region
+    /// under its centre.
+    pub region: Option<String>,
+    /// What that region does, from the board's template.
+    pub role: Option<Role>,
     pub created_at: f64,
     pub author: Option<String>,
     /// When it happened, for timeline entries.
@@ -173,7 +180,21 @@ impl Board {
         &self.facilitation
     }
 
-    /// Writes the metadata of a brand-new board.
+    /// Writes the metadata of a brand-new board made from `template`: its title, and the
+    /// template's regions and settings, which the board carries from then on.
+    pub fn create(
+        &self,
+        txn: &mut TransactionMut,
+        title: &str,
+        created_at: f64,
+        template: &Template,
+    ) {
+        self.init(txn, title, created_at);
+        self.write_template(txn, template);
+    }
+
+    /// Writes only the title, creation time and schema version: the shape of a board
+    /// stored before boards carried their layout, which reads as the postmortem.
     pub fn init(&self, txn: &mut TransactionMut, title: &str, created_at: f64) {
         self.meta.insert(txn, "title", title);
         self.meta.insert(txn, "createdAt", created_at);
@@ -207,10 +228,16 @@ impl Board {
 
     /// All notes, oldest first (ties broken by id, so every replica agrees).
     pub fn notes<T: ReadTxn>(&self, txn: &T) -> Vec<NoteData> {
+        let template = self.template(txn);
         let mut notes: Vec<_> = self
             .note_ids(txn)
             .iter()
-            .filter_map(|id| self.note(txn, id))
+            .filter_map(|id| {
+                let map = self.note_map(txn, id)?;
+                let mut note = read_note(&map, txn, id, &template);
+                note.text = read_text(&map, txn);
+                Some(note)
+            })
             .collect();
         notes.sort_by(|a, b| a.created_at.total_cmp(&b.created_at).then(a.id.cmp(&b.id)));
         notes
@@ -218,15 +245,21 @@ impl Board {
 
     pub fn note<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<NoteData> {
         let map = self.note_map(txn, id)?;
-        let mut note = read_note(&map, txn, id);
+        let mut note = read_note(&map, txn, id, &self.template(txn));
         note.text = read_text(&map, txn);
         Some(note)
     }
 
     /// A note without its text (left empty), for readers that only need its place and
-    /// fields: reading a long text costs its length.
-    pub fn note_without_text<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<NoteData> {
-        Some(read_note(&self.note_map(txn, id)?, txn, id))
+    /// fields: reading a long text costs its length. The caller passes the board's
+    /// template it already holds, so reading one note does not read the layout again.
+    pub fn note_without_text<T: ReadTxn>(
+        &self,
+        txn: &T,
+        id: &NoteId,
+        template: &Template,
+    ) -> Option<NoteData> {
+        Some(read_note(&self.note_map(txn, id)?, txn, id, template))
     }
 
     /// A note's text as it is now (empty for a missing note).
@@ -245,9 +278,9 @@ impl Board {
         map.insert(txn, "w", NOTE_WIDTH);
         map.insert(txn, "h", NOTE_HEIGHT);
         map.insert(txn, "color", note.color.as_str());
-        let centre = region_at(note.x + NOTE_WIDTH / 2.0, note.y + NOTE_HEIGHT / 2.0);
+        let centre = self.region_key_at(txn, note.x + NOTE_WIDTH / 2.0, note.y + NOTE_HEIGHT / 2.0);
         if let Some(region) = centre {
-            map.insert(txn, "region", region.as_str());
+            map.insert(txn, "region", region);
         }
         map.insert(txn, "createdAt", note.created_at);
         if let Some(author) = note.author.filter(|a| !a.trim().is_empty()) {
@@ -268,9 +301,9 @@ impl Board {
         let h = number_field(&map, txn, "h").map_or(NOTE_HEIGHT, clamp_size);
         map.insert(txn, "x", x);
         map.insert(txn, "y", y);
-        if let Some(region) = region_at(x + w / 2.0, y + h / 2.0) {
+        if let Some(region) = self.region_key_at(txn, x + w / 2.0, y + h / 2.0) {
             if string_field(&map, txn, "region").as_deref() != Some(region.as_str()) {
-                map.insert(txn, "region", region.as_str());
+                map.insert(txn, "region", region);
             }
         }
         true
@@ -385,14 +418,16 @@ pub fn utf16_len(s: &str) -> u32 {
 }
 
 /// Every field of a note but its text; missing or mistyped fields read as defaults.
-fn read_note<T: ReadTxn>(map: &MapRef, txn: &T, id: &NoteId) -> NoteData {
+fn read_note<T: ReadTxn>(map: &MapRef, txn: &T, id: &NoteId, template: &Template) -> NoteData {
     let x = number_field(map, txn, "x").unwrap_or(0.0);
     let y = number_field(map, txn, "y").unwrap_or(0.0);
     let w = number_field(map, txn, "w").map_or(NOTE_WIDTH, clamp_size);
     let h = number_field(map, txn, "h").map_or(NOTE_HEIGHT, clamp_size);
     let region = string_field(map, txn, "region")
-        .and_then(|r| RegionId::from_name(&r))
-        .or_else(|| region_at(x + w / 2.0, y + h / 2.0));
+        .and_then(|r| template.region(&r))
+        .or_else(|| template.region_at(x + w / 2.0, y + h / 2.0));
+    let role = region.and_then(|r| r.role);
+    let region = region.map(|r| r.key.clone());
     NoteData {
         id: id.clone(),
         text: String::new(),
@@ -404,6 +439,7 @@ fn read_note<T: ReadTxn>(map: &MapRef, txn: &T, id: &NoteId) -> NoteData {
             .map(|c| NoteColor::from_name(&c))
             .unwrap_or_default(),
         region,
+        role,
         created_at: number_field(map, txn, "createdAt").unwrap_or(0.0),
         author: string_field(map, txn, "author").filter(|a| !a.is_empty()),
         time: number_field(map, txn, "time").map(|ms| Timestamp {
@@ -491,6 +527,7 @@ pub(crate) fn string_field<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::rect_of;
     use yrs::updates::decoder::Decode;
     use yrs::{Transact, Update};
 
@@ -509,7 +546,7 @@ mod tests {
     fn notes_round_trip_through_an_update() {
         let a = new_doc(Some(1));
         let board = Board::new(&a);
-        let detect = RegionId::Detect.region().rect;
+        let detect = rect_of("detect");
         {
             let mut txn = a.transact_mut();
             board.init(&mut txn, "Checkout outage", 1_700_000_000_000.0);
@@ -538,7 +575,7 @@ mod tests {
             (detect.x + 10.0, detect.y + 10.0, NOTE_WIDTH, NOTE_HEIGHT)
         );
         assert_eq!(n.color, NoteColor::Blue);
-        assert_eq!(n.region, Some(RegionId::Detect));
+        assert_eq!(n.region, Some("detect".into()));
         assert_eq!(n.author.as_deref(), Some("Ada"));
     }
 
@@ -546,21 +583,18 @@ mod tests {
     fn moving_a_note_changes_its_region_unless_dropped_in_a_gap() {
         let doc = new_doc(Some(1));
         let board = Board::new(&doc);
-        let detect = RegionId::Detect.region().rect;
-        let actions = RegionId::Actions.region().rect;
+        let detect = rect_of("detect");
+        let actions = rect_of("actions");
         let n = id("n1");
         let mut txn = doc.transact_mut();
         board.add_note(&mut txn, &n, note(detect.x + 20.0, detect.y + 20.0, ""));
         assert!(board.move_note(&mut txn, &n, actions.x + 50.0, actions.y + 50.0));
-        assert_eq!(
-            board.note(&txn, &n).unwrap().region,
-            Some(RegionId::Actions)
-        );
+        assert_eq!(board.note(&txn, &n).unwrap().region, Some("actions".into()));
         // Far outside every region: the note keeps the region it had.
         assert!(board.move_note(&mut txn, &n, -5000.0, -5000.0));
         let moved = board.note(&txn, &n).unwrap();
         assert_eq!((moved.x, moved.y), (-5000.0, -5000.0));
-        assert_eq!(moved.region, Some(RegionId::Actions));
+        assert_eq!(moved.region, Some("actions".into()));
         assert!(!board.move_note(&mut txn, &n, f64::NAN, 0.0));
         assert!(!board.move_note(&mut txn, &id("missing"), 0.0, 0.0));
     }
@@ -591,7 +625,7 @@ mod tests {
         let doc = new_doc(Some(1));
         let board = Board::new(&doc);
         let mut txn = doc.transact_mut();
-        let detect = RegionId::Detect.region().rect;
+        let detect = rect_of("detect");
         let m = board
             .notes_map()
             .insert(&mut txn, "foreign", MapPrelim::default());
@@ -608,7 +642,7 @@ mod tests {
         assert_eq!(n.text, "plain");
         assert_eq!((n.x, n.y), (detect.x, detect.y));
         assert_eq!(n.color, NoteColor::Yellow);
-        assert_eq!(n.region, Some(RegionId::Detect));
+        assert_eq!(n.region, Some("detect".into()));
         assert_eq!(n.author, None);
         // Editing replaces the plain string with a collaborative text.
         assert!(board.edit_text(&mut txn, &id("foreign"), "plain, now shared"));

@@ -14,7 +14,7 @@
 use yrs::{Map, TransactionMut};
 
 use crate::id::NoteId;
-use crate::region::RegionId;
+use crate::region::{Rect, Role};
 use crate::schema::{set_or_remove, Board, NoteData, NOTE_HEIGHT, NOTE_WIDTH};
 use crate::timestamp::Timestamp;
 
@@ -113,10 +113,7 @@ pub struct Timeline {
 impl Timeline {
     pub fn of(notes: &[NoteData]) -> Timeline {
         let mut timeline = Timeline::default();
-        for n in notes
-            .iter()
-            .filter(|n| n.region == Some(RegionId::Timeline))
-        {
+        for n in notes.iter().filter(|n| n.role == Some(Role::Timeline)) {
             if n.time.is_some() {
                 timeline.timed.push(n.clone());
             } else {
@@ -144,17 +141,18 @@ impl Timeline {
         )
     }
 
-    /// Where each entry sits inside the timeline region (see [`layout`]).
-    pub fn layout(&self) -> Vec<(NoteId, f64, f64)> {
+    /// Where each entry sits inside the timeline region `area` (see [`layout`]).
+    pub fn layout(&self, area: Rect) -> Vec<(NoteId, f64, f64)> {
         layout(
+            area,
             self.timed.iter().map(|n| &n.id),
             self.untimed.iter().map(|n| &n.id),
         )
     }
 
     /// The x where the column of entries without a time begins (for its label).
-    pub fn untimed_column_x() -> f64 {
-        RegionId::Timeline.region().rect.right() - LAYOUT_PAD - NOTE_WIDTH
+    pub fn untimed_column_x(area: Rect) -> f64 {
+        area.right() - LAYOUT_PAD - NOTE_WIDTH
     }
 }
 
@@ -187,12 +185,12 @@ pub fn durations(timed: impl IntoIterator<Item = (i64, Option<EntryKind>)>) -> O
 /// everyone sees them: timed entries fill rows left to right in time order, and entries
 /// without a time stack in a column of their own at the right, so they are plainly apart.
 pub fn layout<'a>(
+    r: Rect,
     timed: impl IntoIterator<Item = &'a NoteId>,
     untimed: impl IntoIterator<Item = &'a NoteId>,
 ) -> Vec<(NoteId, f64, f64)> {
-    let r = RegionId::Timeline.region().rect;
     let (pad, gap, header) = (LAYOUT_PAD, 16.0, 90.0);
-    let untimed_x = Timeline::untimed_column_x();
+    let untimed_x = Timeline::untimed_column_x(r);
     let columns = ((untimed_x - r.x - pad) / (NOTE_WIDTH + gap))
         .floor()
         .max(1.0) as usize;
@@ -239,6 +237,7 @@ pub fn format_duration(ms: i64) -> String {
 mod tests {
     use super::*;
     use crate::schema::{new_doc, NewNote};
+    use crate::template::rect_of;
     use crate::timestamp::{Date, TimeContext};
     use crate::NoteColor;
     use yrs::Transact;
@@ -259,7 +258,7 @@ mod tests {
         kind: Option<EntryKind>,
         created: f64,
     ) {
-        let r = RegionId::Timeline.region().rect;
+        let r = rect_of("timeline");
         let id: NoteId = id.parse().unwrap();
         board.add_note(
             txn,
@@ -310,16 +309,16 @@ mod tests {
         assert_eq!(ids(&timeline.untimed), ["notime2", "nodate"]);
 
         // Every replica computes the same layout from the same document.
-        let layout = timeline.layout();
+        let layout = timeline.layout(rect_of("timeline"));
         assert_eq!(layout.len(), 7);
         let xs: Vec<f64> = layout.iter().take(5).map(|(_, x, _)| *x).collect();
         assert!(
             xs.windows(2).all(|w| w[0] < w[1]),
             "timed entries run left to right: {xs:?}"
         );
-        let untimed_x = Timeline::untimed_column_x();
+        let untimed_x = Timeline::untimed_column_x(rect_of("timeline"));
         assert!(layout[5..].iter().all(|(_, x, _)| *x == untimed_x));
-        let r = RegionId::Timeline.region().rect;
+        let r = rect_of("timeline");
         assert!(layout.iter().all(|(_, x, y)| r.contains(*x, *y)));
     }
 

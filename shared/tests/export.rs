@@ -7,12 +7,19 @@
 use std::path::Path;
 
 use hindsight_shared::export::{export, import, to_markdown, BoardExport, ImportError};
-use hindsight_shared::region::RegionId;
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_shared::{Board, NewNote, NoteId};
-use yrs::{Doc, Transact, TransactionMut};
+use hindsight_shared::{Board, NewNote, NoteId, Rect, Role, Template};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, Transact, TransactionMut};
+
+fn rect_of(key: &str) -> Rect {
+    Template::postmortem()
+        .region(key)
+        .expect("a postmortem region")
+        .rect
+}
 
 fn id(s: &str) -> NoteId {
     s.parse().unwrap()
@@ -23,12 +30,12 @@ fn note(
     board: &Board,
     txn: &mut TransactionMut,
     name: &str,
-    region: RegionId,
+    region: &str,
     slot: usize,
     text: &str,
     author: Option<&str>,
 ) {
-    let r = region.region().rect;
+    let r = rect_of(region);
     board.add_note(
         txn,
         &id(name),
@@ -59,7 +66,7 @@ fn finished_board() -> (Doc, Board) {
             &board,
             t,
             "sum",
-            RegionId::Summary,
+            "summary",
             0,
             "A config push broke payment retries.\nOrders failed until rollback.",
             Some("Ada"),
@@ -95,7 +102,7 @@ fn finished_board() -> (Doc, Board) {
         .into_iter()
         .enumerate()
         {
-            note(&board, t, name, RegionId::Timeline, i, text, None);
+            note(&board, t, name, "timeline", i, text, None);
             board.set_note_time(
                 t,
                 &id(name),
@@ -107,7 +114,7 @@ fn finished_board() -> (Doc, Board) {
             &board,
             t,
             "d1",
-            RegionId::Detect,
+            "detect",
             0,
             "Alert on payment error rate",
             Some("Bo"),
@@ -116,7 +123,7 @@ fn finished_board() -> (Doc, Board) {
             &board,
             t,
             "d2",
-            RegionId::Detect,
+            "detect",
             1,
             "Synthetic checkout every minute",
             None,
@@ -125,7 +132,7 @@ fn finished_board() -> (Doc, Board) {
             &board,
             t,
             "r1",
-            RegionId::React,
+            "react",
             0,
             "Keep the paging rota current",
             Some("Cy"),
@@ -134,7 +141,7 @@ fn finished_board() -> (Doc, Board) {
             &board,
             t,
             "q1",
-            RegionId::QuickFix,
+            "quick-fix",
             0,
             "One-click config rollback",
             Some("Ada"),
@@ -143,7 +150,7 @@ fn finished_board() -> (Doc, Board) {
             &board,
             t,
             "p1",
-            RegionId::Prevent,
+            "prevent",
             0,
             "Canary config changes",
             Some("Bo"),
@@ -157,11 +164,8 @@ fn finished_board() -> (Doc, Board) {
         ] {
             board.vote(t, &id(on), voter).unwrap();
         }
-        let actions = RegionId::Actions.region().rect;
-        let home = (
-            RegionId::Prevent.region().rect.x + 20.0,
-            RegionId::Prevent.region().rect.y + 90.0,
-        );
+        let actions = rect_of("actions");
+        let home = (rect_of("prevent").x + 20.0, rect_of("prevent").y + 90.0);
         board.promote_to_action(
             t,
             &id("p1"),
@@ -178,7 +182,7 @@ fn finished_board() -> (Doc, Board) {
             &board,
             t,
             "a2",
-            RegionId::Actions,
+            "actions",
             2,
             "Page on error rate > 1%",
             None,
@@ -293,5 +297,148 @@ fn bad_backups_are_refused_whole() {
     assert!(
         serde_json::from_str::<BoardExport>(bad_json).is_err(),
         "unknown fields are refused"
+    );
+}
+
+/// A board stored by the version before boards carried their layout (the finished board
+/// above, encoded as its whole update): it still reads as the postmortem it was, to the
+/// byte of its Markdown.
+#[test]
+fn a_board_stored_before_layouts_reads_as_the_postmortem() {
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/legacy-board.bin"))
+            .unwrap();
+    let doc = new_doc(Some(3));
+    let board = Board::new(&doc);
+    doc.transact_mut()
+        .apply_update(yrs::Update::decode_v1(&bytes).unwrap())
+        .unwrap();
+    let txn = doc.transact();
+    assert_eq!(board.template(&txn).regions, Template::postmortem().regions);
+    check_golden("finished.md", &to_markdown(&board, &txn));
+    let backup = export(&board, &txn);
+    assert_eq!(backup.template.as_ref().unwrap().key, "postmortem");
+}
+
+/// The same board made today, carrying its postmortem layout, exports the same document.
+#[test]
+fn a_postmortem_carrying_its_layout_exports_the_same_markdown() {
+    let (old, old_board) = finished_board();
+    let doc = new_doc(Some(4));
+    let board = Board::new(&doc);
+    board.write_template(&mut doc.transact_mut(), Template::postmortem());
+    doc.transact_mut()
+        .apply_update(
+            yrs::Update::decode_v1(
+                &old.transact()
+                    .encode_state_as_update_v1(&yrs::StateVector::default()),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        to_markdown(&board, &doc.transact()),
+        to_markdown(&old_board, &old.transact())
+    );
+}
+
+/// Every built-in board exports one section per region, in the board's order, and its
+/// notes land in their region's section.
+#[test]
+fn each_template_exports_one_section_per_region_in_order() {
+    for template in hindsight_shared::template::builtins() {
+        let doc = new_doc(Some(5));
+        let board = Board::new(&doc);
+        {
+            let mut txn = doc.transact_mut();
+            board.create(&mut txn, "Review", 1.0, template);
+            for (i, r) in template.regions.iter().enumerate() {
+                let text = format!("note in {}", r.key);
+                board.add_note(
+                    &mut txn,
+                    &id(&format!("n{i}")),
+                    NewNote::at(r.rect.x + 20.0, r.rect.y + 100.0, text),
+                );
+            }
+        }
+        let md = to_markdown(&board, &doc.transact());
+        let headings: Vec<&str> = md.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+        let expected: Vec<&str> = template
+            .regions
+            .iter()
+            .map(|r| match r.role {
+                Some(Role::Timeline) => "Timeline",
+                Some(Role::Actions) => "Actions",
+                _ => r.title.as_str(),
+            })
+            .collect();
+        assert_eq!(headings, expected, "{}", template.key);
+        for (i, r) in template.regions.iter().enumerate() {
+            let section = md
+                .split("\n## ")
+                .nth(i + 1)
+                .unwrap_or_else(|| panic!("{}: no section {i}", template.key));
+            assert!(
+                section.contains(&format!("note in {}", r.key)),
+                "{}: {} is missing from its section:\n{section}",
+                template.key,
+                r.key
+            );
+        }
+        // Incident facts appear only where the template shows them.
+        assert!(!md.contains("| Fact |"), "{}", template.key);
+    }
+}
+
+#[test]
+fn a_backup_keeps_the_layout_it_was_made_with() {
+    let template = Template::builtin("kanban").unwrap();
+    let doc = new_doc(Some(6));
+    let board = Board::new(&doc);
+    {
+        let mut txn = doc.transact_mut();
+        board.create(&mut txn, "Sprint 12", 1.0, template);
+        let r = &template.regions[2].rect;
+        board.add_note(
+            &mut txn,
+            &id("card"),
+            NewNote::at(r.x + 20.0, r.y + 100.0, "Ship it"),
+        );
+        board.set_wip_limit(&mut txn, &template.regions[2].key, Some(4));
+    }
+    let backup = export(&board, &doc.transact());
+    let json = serde_json::to_string(&backup).unwrap();
+    let restored = new_doc(Some(7));
+    let restored_board = Board::new(&restored);
+    import(
+        &restored_board,
+        &mut restored.transact_mut(),
+        &serde_json::from_str(&json).unwrap(),
+    )
+    .unwrap();
+    let txn = restored.transact();
+    let layout = restored_board.template(&txn);
+    assert_eq!(layout.key, "kanban");
+    assert_eq!(layout.regions[2].wip_limit, Some(4));
+    assert_eq!(layout.regions.len(), template.regions.len());
+    assert_eq!(
+        restored_board
+            .note(&txn, &id("card"))
+            .unwrap()
+            .region
+            .as_deref(),
+        Some(template.regions[2].key.as_str())
+    );
+    assert_eq!(restored_board.vote_budget(&txn), 0);
+}
+
+#[test]
+fn a_backup_with_a_broken_template_is_refused_naming_the_field() {
+    check_refused(
+        |d| {
+            let t = d.template.as_mut().unwrap();
+            t.regions[1].rect = t.regions[0].rect;
+        },
+        |e| e.to_string() == "template: regions[1].rect: overlaps regions[0]",
     );
 }

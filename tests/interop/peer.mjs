@@ -9,6 +9,9 @@
 //       through the server. Prints {"ok":true}.
 //   node peer.mjs <ws-base-url> <boardId> <token> read <noteId> <timeoutMs>
 //       Waits until the note exists with non-empty text and prints it as one JSON line.
+//   node peer.mjs <ws-base-url> <boardId> <token> layout - <timeoutMs>
+//       Waits until the board's regions are in the document and prints
+//       {"template": meta.template, "regions": meta.layout} as one JSON line.
 //
 // <token> is the board link's token, passed the way any y-websocket app passes it: as
 // the provider's `params`, which become the WebSocket URL's query.
@@ -26,10 +29,11 @@ const NOTE = { x: 40, y: 640, w: 200, h: 140, color: 'blue', region: 'detect', a
 const DEFAULT_DEADLINE_MS = 20000
 
 const usage = 'usage: node peer.mjs <ws-base-url> <boardId> <token> write <noteId> <text>\n' +
-  '       node peer.mjs <ws-base-url> <boardId> <token> read <noteId> <timeoutMs>'
+  '       node peer.mjs <ws-base-url> <boardId> <token> read <noteId> <timeoutMs>\n' +
+  '       node peer.mjs <ws-base-url> <boardId> <token> layout - <timeoutMs>'
 
 const [base, boardId, token, command, noteId, arg] = process.argv.slice(2)
-if (!base || !boardId || !token || !noteId || arg === undefined || !['write', 'read'].includes(command)) {
+if (!base || !boardId || !token || !noteId || arg === undefined || !['write', 'read', 'layout'].includes(command)) {
   console.error(usage)
   process.exit(1)
 }
@@ -155,6 +159,24 @@ async function read (timeoutMs) {
   finish(0, await when(doc, readNote))
 }
 
+/** The board's regions as any Yjs client finds them: `meta.layout`, an array of maps. */
+function readLayout (doc) {
+  const meta = doc.getMap('meta')
+  const layout = meta.get('layout')
+  if (!(layout instanceof Y.Array) || layout.length === 0) return undefined
+  const template = meta.get('template')
+  return {
+    template: template instanceof Y.Map ? template.toJSON() : null,
+    regions: layout.toArray().map((region) => region.toJSON())
+  }
+}
+
+async function layout (timeoutMs) {
+  const { doc } = connect('reader')
+  setTimeout(() => fail(`the layout did not appear within ${timeoutMs} ms`), timeoutMs)
+  finish(0, await when(doc, readLayout))
+}
+
 let deadlineMs = DEFAULT_DEADLINE_MS
 let run
 if (command === 'write') {
@@ -162,11 +184,11 @@ if (command === 'write') {
 } else {
   const timeoutMs = Number(arg)
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    console.error(`peer.mjs read: timeoutMs must be a positive number, got ${arg}\n${usage}`)
+    console.error(`peer.mjs ${command}: timeoutMs must be a positive number, got ${arg}\n${usage}`)
     process.exit(1)
   }
   deadlineMs = Math.max(deadlineMs, timeoutMs + 5000)
-  run = () => read(timeoutMs)
+  run = command === 'read' ? () => read(timeoutMs) : () => layout(timeoutMs)
 }
 setTimeout(() => fail(`gave up after ${deadlineMs} ms`, 2), deadlineMs)
 run().catch((err) => fail(err?.stack ?? String(err)))

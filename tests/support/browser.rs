@@ -240,11 +240,17 @@ impl Meeting {
     /// Starts a server and chromedriver; the first person starts a new board from the
     /// start page (so they facilitate) and joins it as `creator`.
     pub async fn start(creator: &str) -> (Meeting, Session) {
+        Meeting::start_from(creator, "#new-board").await
+    }
+
+    /// Like [`Meeting::start`], but the board is made by the start page's button `button`
+    /// (a template's card, say).
+    pub async fn start_from(creator: &str, button: &str) -> (Meeting, Session) {
         let data = tempfile::tempdir().expect("data dir");
         let server = TestServer::start(data.path()).await;
         let driver = Driver::start().await;
         let first = driver.session().await;
-        let url = first.start_board(&server.http_base()).await;
+        let url = first.start_board_with(&server.http_base(), button).await;
         first.join_as(creator).await;
         let meeting = Meeting {
             url,
@@ -370,8 +376,14 @@ impl Session {
     /// Starts a new board from the start page, as its creator (and so its facilitator),
     /// and returns the board's URL.
     pub async fn start_board(&self, http_base: &str) -> String {
+        self.start_board_with(http_base, "#new-board").await
+    }
+
+    /// Starts a new board with the start page's button `button`, as its creator, and
+    /// returns the board's URL.
+    pub async fn start_board_with(&self, http_base: &str, button: &str) -> String {
         self.goto(&format!("{http_base}/")).await;
-        self.click("#new-board").await;
+        self.click(button).await;
         let url = self
             .wait_js(
                 "navigation to the new board",
@@ -635,14 +647,16 @@ impl Session {
         shown.as_str().unwrap_or_default().to_owned()
     }
 
-    /// Saves what the page shows as `<repo>/target/screenshots/<name>`, for people to
-    /// look at, and checks that it shows something.
+    /// Saves what the page shows as `<repo>/target/screenshots/<name>` (`name` may hold a
+    /// folder), for people to look at, and checks that it shows something.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.len() > 10_000, "screenshot {name} is empty");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-        std::fs::create_dir_all(&dir).expect("screenshot dir");
-        std::fs::write(dir.join(name), png).expect("write screenshot");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/screenshots")
+            .join(name);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("screenshot dir");
+        std::fs::write(path, png).expect("write screenshot");
     }
 
     pub async fn close(self) {

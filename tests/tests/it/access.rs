@@ -3,7 +3,6 @@
 //! read-only connection sees the board live and shows its presence, and any change it
 //! sends is refused (4405) without reaching the board, other clients or the disk.
 
-use hindsight_shared::region::RegionId;
 use hindsight_shared::{close, Token};
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
@@ -74,7 +73,7 @@ async fn a_websocket_without_a_valid_token_is_refused_before_it_joins() {
     ))
     .await;
     client.track_saves();
-    client.edit(|b, txn| b.add_note(txn, &id("with-params"), note_in(RegionId::Detect, "ok")));
+    client.edit(|b, txn| b.add_note(txn, &id("with-params"), note_in("detect", "ok")));
     client.wait_saved(client.sent_changes()).await;
     server.stop().await;
 }
@@ -87,7 +86,7 @@ async fn a_read_only_link_sees_everything_shows_presence_and_changes_nothing() {
     let ws = server.ws_base();
     let writer = YClient::connect(&ws, &board).await;
     let first = id("written");
-    writer.edit(|b, txn| b.add_note(txn, &first, note_in(RegionId::Detect, "by the editor")));
+    writer.edit(|b, txn| b.add_note(txn, &first, note_in("detect", "by the editor")));
 
     let reader = YClient::connect_read_only(&ws, &board).await;
     reader
@@ -95,7 +94,7 @@ async fn a_read_only_link_sees_everything_shows_presence_and_changes_nothing() {
         .await;
     // Live changes reach it too.
     let second = id("live");
-    writer.edit(|b, txn| b.add_note(txn, &second, note_in(RegionId::Detect, "while watching")));
+    writer.edit(|b, txn| b.add_note(txn, &second, note_in("detect", "while watching")));
     reader
         .wait_until("a live note", |b, txn| b.note(txn, &second).is_some())
         .await;
@@ -105,14 +104,14 @@ async fn a_read_only_link_sees_everything_shows_presence_and_changes_nothing() {
 
     // A change from it closes it with the read-only code; nobody receives the change.
     let sneaky = id("sneaky");
-    reader.edit(|b, txn| b.add_note(txn, &sneaky, note_in(RegionId::Detect, "not allowed")));
+    reader.edit(|b, txn| b.add_note(txn, &sneaky, note_in("detect", "not allowed")));
     let closed = reader.wait_closed().await;
     assert_eq!(closed.code, Some(close::READ_ONLY), "{closed:?}");
     assert_eq!(closed.reason, "read-only link");
 
     // The editor's own next change arrives, so anything before it would have too.
     let third = id("after");
-    writer.edit(|b, txn| b.add_note(txn, &third, note_in(RegionId::Detect, "after the refusal")));
+    writer.edit(|b, txn| b.add_note(txn, &third, note_in("detect", "after the refusal")));
     let watcher = YClient::connect(&ws, &board).await;
     watcher
         .wait_until("the editor's later note", |b, txn| {

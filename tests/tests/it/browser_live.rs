@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use hindsight_shared::region::RegionId;
 use hindsight_tests::browser::{two_people, Meeting, Session, NOTE_BY_ID, TEXT_OF};
 use hindsight_tests::fixtures::{id, note_at, note_in};
 use hindsight_tests::{YClient, DEADLINE};
@@ -121,7 +120,7 @@ async fn a_remote_cursor_or_drag_reruns_nothing_of_other_notes() {
     let (meeting, bo) = Meeting::start("Bo").await;
     let board = meeting.board();
     let writer = YClient::connect(&meeting.server().ws_base(), &board).await;
-    let regions = [RegionId::Detect, RegionId::React, RegionId::Prevent];
+    let regions = ["detect", "react", "prevent"];
     writer.edit(|b, txn| {
         for i in 0..24 {
             let spot = (
@@ -210,7 +209,7 @@ async fn a_long_note_opens_and_takes_typing() {
         .cycle()
         .take(4000)
         .collect();
-    writer.edit(|b, txn| b.add_note(txn, &id("long"), note_in(RegionId::Detect, long.clone())));
+    writer.edit(|b, txn| b.add_note(txn, &id("long"), note_in("detect", long.clone())));
     ada.wait_for_note_text("Ada", "long", &long).await;
 
     // Ada replaces the last words, key by key, within the limit.
@@ -246,11 +245,11 @@ async fn a_large_board_is_an_overview_when_zoomed_out_and_culls_what_is_far_away
             b.add_note(
                 txn,
                 &id(&format!("g{i}")),
-                note_at(RegionId::Detect, spot, format!("grid {i}")),
+                note_at("detect", spot, format!("grid {i}")),
             );
         }
         // At the right end of Next Steps, clear of the facilitator panel.
-        let far = note_at(RegionId::Actions, (2900.0, 60.0), "far away");
+        let far = note_at("actions", (2900.0, 60.0), "far away");
         b.add_note(txn, &id("far"), far);
     });
     ada.wait_js(

@@ -1,10 +1,9 @@
 //! Durability against the real `hindsight` binary: whatever another client has seen
 //! survives `kill -9`, because the server flushes to sled before it broadcasts.
 
-use hindsight_shared::region::RegionId;
 use hindsight_shared::{NewNote, NoteColor, NoteId};
 use hindsight_tests::binary::spawn;
-use hindsight_tests::fixtures::id;
+use hindsight_tests::fixtures::{id, rect_of};
 use hindsight_tests::{create_board, eventually, YClient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,7 +17,7 @@ async fn what_a_client_has_seen_survives_kill_9() {
     let writer = YClient::connect(&ws, &board).await;
     let watcher = YClient::connect(&ws, &board).await;
 
-    let rect = RegionId::QuickFix.region().rect;
+    let rect = rect_of("quick-fix");
     let ids: Vec<NoteId> = (0..25).map(|i| id(&format!("n{i}"))).collect();
     for (i, id) in ids.iter().enumerate() {
         // Five to a row across Quick fix, in the order written.

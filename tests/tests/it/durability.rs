@@ -7,7 +7,6 @@ use std::sync::Arc;
 use hindsight_server::store::testing::{Calls, Faulty};
 use hindsight_server::{SledStore, Store};
 use hindsight_shared::close;
-use hindsight_shared::region::RegionId;
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{TestServer, YClient};
 
@@ -27,18 +26,12 @@ async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharme
     let watcher = YClient::connect(&ws, &broken).await;
     let other = YClient::connect(&ws, &healthy).await;
     writer.track_saves();
-    writer.edit(|b, txn| {
-        b.add_note(
-            txn,
-            &id("kept"),
-            note_in(RegionId::Prevent, "stored before"),
-        )
-    });
+    writer.edit(|b, txn| b.add_note(txn, &id("kept"), note_in("prevent", "stored before")));
     writer.wait_saved(writer.sent_changes()).await;
     let saved_before = writer.saved();
 
     store.fail(Calls::WritesTo(broken.id));
-    writer.edit(|b, txn| b.add_note(txn, &id("lost"), note_in(RegionId::Prevent, "never stored")));
+    writer.edit(|b, txn| b.add_note(txn, &id("lost"), note_in("prevent", "never stored")));
     for who in [&writer, &watcher] {
         let closed = who.wait_closed().await;
         assert_eq!(closed.code, Some(close::SERVER_ERROR), "{closed:?}");
@@ -58,7 +51,7 @@ async fn a_failed_write_is_reported_and_other_boards_and_stored_data_are_unharme
     );
 
     // Another board on the same server and store keeps working.
-    other.edit(|b, txn| b.add_note(txn, &id("elsewhere"), note_in(RegionId::Prevent, "fine")));
+    other.edit(|b, txn| b.add_note(txn, &id("elsewhere"), note_in("prevent", "fine")));
     let second = YClient::connect(&ws, &healthy).await;
     second
         .wait_until("the healthy board's note", |b, txn| {

@@ -1,10 +1,9 @@
 //! The board API beyond creation: Markdown and JSON exports of what clients wrote, and a
 //! JSON backup restored as a new board, all through HTTP against a real server.
 
-use hindsight_shared::region::RegionId;
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_tests::fixtures::{id, note_in};
+use hindsight_tests::fixtures::{id, note_in, rect_of};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
 use serde_json::Value;
 
@@ -44,7 +43,7 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
         b.add_note(
             txn,
             &id("t1"),
-            note_in(RegionId::Timeline, "Payments 5xx begin").by("Ada"),
+            note_in("timeline", "Payments 5xx begin").by("Ada"),
         );
         let ctx = b.time_context(txn);
         b.set_note_time(
@@ -53,11 +52,11 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
             Some(Timestamp::parse("09:41:05", ctx).unwrap()),
         );
         b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
-        let idea = note_in(RegionId::Detect, "Alert on 5xx | per region").by("Ada");
+        let idea = note_in("detect", "Alert on 5xx | per region").by("Ada");
         let home = (idea.x, idea.y);
         b.add_note(txn, &id("idea"), idea);
         b.vote(txn, &id("idea"), "voter-1").unwrap();
-        let a = RegionId::Actions.region().rect;
+        let a = rect_of("actions");
         assert!(b.promote_to_action(
             txn,
             &id("idea"),

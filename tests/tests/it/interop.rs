@@ -6,8 +6,8 @@
 //! The Node packages are installed by `cargo xtask test`; without them these tests fail
 //! with instructions rather than skip.
 
-use hindsight_shared::{NoteColor, RegionId};
-use hindsight_tests::fixtures::{id, note_at};
+use hindsight_shared::NoteColor;
+use hindsight_tests::fixtures::{id, note_at, rect_of};
 use hindsight_tests::node::{failing_peer, peer};
 use hindsight_tests::{TestServer, YClient, DEADLINE};
 use serde_json::Value;
@@ -46,7 +46,7 @@ async fn a_note_written_by_a_stock_yjs_peer_reaches_a_rust_client() {
         (note.x, note.y, note.w, note.h),
         (40.0, 640.0, 200.0, 140.0)
     );
-    assert_eq!(note.region, Some(RegionId::Detect));
+    assert_eq!(note.region, Some("detect".into()));
     assert_eq!(note.color, NoteColor::Blue);
     assert_eq!(note.author.as_deref(), Some("yjs-peer"));
     assert!(
@@ -66,10 +66,10 @@ async fn a_note_written_by_a_rust_client_reaches_a_stock_yjs_peer() {
     let board = server.create_board().await;
     let client = YClient::connect(&server.ws_base(), &board).await;
 
-    let detect = RegionId::Detect.region().rect;
+    let detect = rect_of("detect");
     let id = id("rust-note-1");
     let note = note_at(
-        RegionId::Detect,
+        "detect",
         (100.0, 200.0),
         "Dashboards had no p99 panel — naïve averages hid it",
     );

@@ -6,7 +6,6 @@
 use futures_util::StreamExt;
 use hindsight_server::Config;
 use hindsight_shared::close;
-use hindsight_shared::region::RegionId;
 use hindsight_shared::schema::META;
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{TestServer, YClient, DEADLINE};
@@ -27,17 +26,11 @@ async fn a_note_past_the_limit_closes_that_connection_and_is_not_stored() {
     let watcher = YClient::connect(&server.ws_base(), &board).await;
     writer.track_saves();
     for i in 0..3 {
-        writer.edit(|b, txn| {
-            b.add_note(
-                txn,
-                &id(&format!("n{i}")),
-                note_in(RegionId::Detect, "fine"),
-            )
-        });
+        writer.edit(|b, txn| b.add_note(txn, &id(&format!("n{i}")), note_in("detect", "fine")));
     }
     writer.wait_saved(writer.sent_changes()).await;
 
-    writer.edit(|b, txn| b.add_note(txn, &id("n3"), note_in(RegionId::Detect, "one too many")));
+    writer.edit(|b, txn| b.add_note(txn, &id("n3"), note_in("detect", "one too many")));
     let closed = writer.wait_closed().await;
     assert_eq!(closed.code, Some(close::TOO_MANY_NOTES), "{closed:?}");
     assert!(!close::is_retryable(close::TOO_MANY_NOTES));
@@ -63,8 +56,8 @@ async fn a_change_past_the_size_limit_closes_that_connection_and_is_not_stored()
     let (_dir, server) = server_with(|c| c.max_document_bytes = 4096).await;
     let board = server.create_board().await;
     let writer = YClient::connect(&server.ws_base(), &board).await;
-    writer.edit(|b, txn| b.add_note(txn, &id("small"), note_in(RegionId::Detect, "fits")));
-    writer.edit(|b, txn| b.add_note(txn, &id("big"), note_in(RegionId::Detect, "x".repeat(4000))));
+    writer.edit(|b, txn| b.add_note(txn, &id("small"), note_in("detect", "fits")));
+    writer.edit(|b, txn| b.add_note(txn, &id("big"), note_in("detect", "x".repeat(4000))));
     let closed = writer.wait_closed().await;
     assert_eq!(closed.code, Some(close::BOARD_TOO_LARGE), "{closed:?}");
 
@@ -90,19 +83,13 @@ async fn a_flood_of_messages_is_cut_off_and_others_are_unaffected() {
     let flooder = YClient::connect(&server.ws_base(), &board).await;
     let calm = YClient::connect(&server.ws_base(), &board).await;
     for i in 0..50 {
-        flooder.edit(|b, txn| {
-            b.add_note(
-                txn,
-                &id(&format!("f{i}")),
-                note_in(RegionId::Detect, "spam"),
-            )
-        });
+        flooder.edit(|b, txn| b.add_note(txn, &id(&format!("f{i}")), note_in("detect", "spam")));
     }
     let closed = flooder.wait_closed().await;
     assert_eq!(closed.code, Some(close::RATE_LIMITED), "{closed:?}");
     assert!(close::is_retryable(close::RATE_LIMITED));
 
-    calm.edit(|b, txn| b.add_note(txn, &id("calm"), note_in(RegionId::Detect, "still here")));
+    calm.edit(|b, txn| b.add_note(txn, &id("calm"), note_in("detect", "still here")));
     let late = YClient::connect(&server.ws_base(), &board).await;
     late.wait_until("the calm client's note", |b, txn| {
         b.note(txn, &id("calm")).is_some()
@@ -143,7 +130,7 @@ async fn a_message_over_the_size_limit_closes_the_connection() {
     let (_dir, server) = server_with(|c| c.max_message_bytes = 1024).await;
     let board = server.create_board().await;
     let big = YClient::connect(&server.ws_base(), &board).await;
-    big.edit(|b, txn| b.add_note(txn, &id("big"), note_in(RegionId::Detect, "y".repeat(2000))));
+    big.edit(|b, txn| b.add_note(txn, &id("big"), note_in("detect", "y".repeat(2000))));
     // The WebSocket layer refuses the frame and drops the socket (the client sees 1006):
     // it cannot be read far enough to answer it with a close code.
     big.wait_closed().await;

@@ -7,7 +7,6 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use hindsight_shared::region::RegionId;
 use hindsight_shared::{NewNote, NoteColor};
 use hindsight_tests::binary::{server_binary, spawn};
 use hindsight_tests::fixtures::{id, note_at};
@@ -77,7 +76,7 @@ fn metric(text: &str, name: &str) -> f64 {
 
 /// Grace's notes in Prevent, one below the other in the order she wrote them.
 fn note(slot: usize, text: &str) -> NewNote {
-    note_at(RegionId::Prevent, (20.0, 20.0 + 150.0 * slot as f64), text)
+    note_at("prevent", (20.0, 20.0 + 150.0 * slot as f64), text)
         .color(NoteColor::Green)
         .created_at(1_795_180_000_000.0 + slot as f64)
         .by("Grace")

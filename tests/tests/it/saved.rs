@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use hindsight_server::store::testing::{Calls, Faulty};
 use hindsight_server::{SledStore, Store};
-use hindsight_shared::region::RegionId;
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{eventually, TestServer, YClient};
 
@@ -24,7 +23,7 @@ async fn saved_is_acknowledged_only_after_the_update_is_in_sled() {
     // Every write waits until the gate is dropped (which a failing assertion does too).
     let gate = store.hold(Calls::Writes);
     let id = id("pending");
-    client.edit(|b, txn| b.add_note(txn, &id, note_in(RegionId::Summary, "on disk first")));
+    client.edit(|b, txn| b.add_note(txn, &id, note_in("summary", "on disk first")));
     let expected = client.sent_changes();
     eventually("the server to be writing the update", || async {
         (store.waiting() > 0).then_some(())

@@ -2,8 +2,7 @@
 //! notes live, and everything is still there after the server restarts.
 
 use hindsight_shared::close;
-use hindsight_shared::region::RegionId;
-use hindsight_tests::fixtures::{id, note_at, note_in};
+use hindsight_tests::fixtures::{id, note_at, note_in, rect_of};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
 use yrs::updates::encoder::Encode;
 use yrs::{Map, Transact, WriteTxn};
@@ -20,7 +19,7 @@ async fn two_clients_share_notes_and_a_restart_loses_nothing() {
         board.add_note(
             txn,
             &id("a1"),
-            note_in(RegionId::Detect, "No alert on checkout errors").by("Ada"),
+            note_in("detect", "No alert on checkout errors").by("Ada"),
         )
     });
     b.wait_until("B sees A's note", |board, txn| {
@@ -34,7 +33,7 @@ async fn two_clients_share_notes_and_a_restart_loses_nothing() {
         board.add_note(
             txn,
             &id("b1"),
-            note_in(RegionId::Prevent, "Canary the config push").by("Bo"),
+            note_in("prevent", "Canary the config push").by("Bo"),
         )
     });
     a.wait_until("A sees B's note", |board, txn| {
@@ -43,12 +42,12 @@ async fn two_clients_share_notes_and_a_restart_loses_nothing() {
     .await;
 
     // Moving a note into another region moves it there for everyone.
-    let actions = RegionId::Actions.region().rect;
+    let actions = rect_of("actions");
     a.edit(|board, txn| board.move_note(txn, &id("b1"), actions.x + 100.0, actions.y + 80.0));
     b.wait_until("B sees the move into Actions", |board, txn| {
         board
             .note(txn, &id("b1"))
-            .is_some_and(|n| n.region == Some(RegionId::Actions) && n.x == actions.x + 100.0)
+            .is_some_and(|n| n.region == Some("actions".into()) && n.x == actions.x + 100.0)
     })
     .await;
 
@@ -104,12 +103,7 @@ async fn compaction_and_unloading_keep_every_note() {
             board.add_note(
                 txn,
                 &id(&format!("n{i}")),
-                note_at(
-                    RegionId::React,
-                    (10.0 * i as f64, 60.0),
-                    format!("idea {i}"),
-                )
-                .by("Ada"),
+                note_at("react", (10.0 * i as f64, 60.0), format!("idea {i}")).by("Ada"),
             )
         });
     }
@@ -213,7 +207,7 @@ async fn malformed_frames_close_only_that_socket_and_leave_the_board_intact() {
         board.add_note(
             txn,
             &id("keep"),
-            note_at(RegionId::Summary, (10.0, 60.0), "keep me").by("Ada"),
+            note_at("summary", (10.0, 60.0), "keep me").by("Ada"),
         )
     });
 
@@ -266,7 +260,7 @@ async fn malformed_frames_close_only_that_socket_and_leave_the_board_intact() {
         board.add_note(
             txn,
             &id("after"),
-            note_at(RegionId::Summary, (250.0, 60.0), "still here").by("Ada"),
+            note_at("summary", (250.0, 60.0), "still here").by("Ada"),
         )
     });
     let fresh = YClient::connect(&server.ws_base(), &board).await;
