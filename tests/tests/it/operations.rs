@@ -349,7 +349,10 @@ async fn a_backup_restores_every_board_identically_into_a_wiped_data_dir() {
     }
     assert!(listed.contains("Payments outage") && listed.contains("DNS flap"));
     // Each board is listed with the template it was made from.
-    assert!(listed.contains("TEMPLATE") && listed.contains("  postmortem  "), "{listed}");
+    assert!(
+        listed.contains("TEMPLATE") && listed.contains("  postmortem  "),
+        "{listed}"
+    );
     let before = exports(&data, &ids).await;
     let markdown = admin(&data, &["boards", "export", &ids[0].to_string()]).await;
     assert!(markdown.contains("Payments outage 6"), "{markdown}");
