@@ -13,6 +13,7 @@ pub mod facilitation;
 pub mod facts;
 pub mod id;
 pub mod palette;
+pub mod paste;
 pub mod presence;
 pub mod protocol;
 pub mod region;

@@ -478,7 +478,8 @@ fn read_text<T: ReadTxn>(map: &MapRef, txn: &T) -> String {
     }
 }
 
-fn truncate(s: &str) -> &str {
+/// `s` cut to a note's length.
+pub(crate) fn truncate(s: &str) -> &str {
     match s.char_indices().nth(NOTE_MAX_CHARS) {
         Some((i, _)) => &s[..i],
         None => s,
