@@ -103,6 +103,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     set_interval(move || clock.0.set(dom::now_ms()), CLOCK_TICK);
     undo_shortcuts(store.history.clone());
     selection::shortcuts(store.clone(), selection);
+    selection::mirror(store.clone(), selection);
 
     let prompting = move || identity.renaming.get() || identity.name.with(|n| n.trim().is_empty());
     let status = provider.status();

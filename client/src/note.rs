@@ -76,16 +76,10 @@ pub fn Note(id: NoteId) -> impl IntoView {
     let drag = StoredValue::new(None::<Drag>);
     // The other selected notes a drag carries along, at their stored positions then.
     let carried = StoredValue::new(Vec::<(NoteId, f64, f64)>::new());
-    let selected = {
-        let id = id.clone();
-        Memo::new(move |_| selection.selected.with(|s| s.contains(&id)))
-    };
+    let selected = Memo::new(move |_| note.marks().selected);
     let dragged_to = RwSignal::new(None::<(f64, f64)>);
     // This person works on the note: drawn in full even in the overview.
-    let editing_here = {
-        let id = id.clone();
-        Memo::new(move |_| selection.editing.with(|e| e.as_ref() == Some(&id)))
-    };
+    let editing_here = Memo::new(move |_| note.marks().editing);
 
     let region = Memo::new(move |_| note.with_fields(|f| f.region.clone()));
     let role = Memo::new(move |_| note.with_fields(|f| f.role));
@@ -378,16 +372,13 @@ fn NoteText(id: NoteId, note: NoteHandle) -> impl IntoView {
     let textarea = NodeRef::<Textarea>::new();
 
     // A new note (or Enter on a selected one) asks for its text to take the focus.
-    {
-        let id = id.clone();
-        Effect::new(move |_| {
-            if selection.focus.with(|f| f.as_ref() == Some(&id)) && !read_only {
-                selection.focus.set(None);
-                caret.set_value(None);
-                editing.set(true);
-            }
-        });
-    }
+    Effect::new(move |_| {
+        if note.marks().focus && !read_only {
+            selection.focus.set(None);
+            caret.set_value(None);
+            editing.set(true);
+        }
+    });
 
     // The field opens focused, holding the text as it is now.
     Effect::new(move |_| {

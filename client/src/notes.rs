@@ -84,6 +84,15 @@ impl NoteParts {
     }
 }
 
+/// This person's relation to a note: selected, being typed in or dragged here, or
+/// asked to take the focus (a note just created).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub selected: bool,
+    pub editing: bool,
+    pub focus: bool,
+}
+
 /// The signals of one note. Copy: every part is an arena signal.
 #[derive(Clone, Copy)]
 pub struct NoteHandle {
@@ -96,6 +105,9 @@ pub struct NoteHandle {
     slot: RwSignal<Option<(f64, f64)>>,
     /// The colour of someone else who is editing or dragging the note.
     editor: RwSignal<Option<String>>,
+    /// What this person does with the note, mirrored from the selection
+    /// (`selection::mirror`) so a change of selection touches only the notes it names.
+    marks: RwSignal<Marks>,
     /// Which note this is, for the debug counters.
     key: StoredValue<NoteId>,
 }
@@ -119,6 +131,7 @@ impl NoteHandle {
             votes: RwSignal::new(parts.votes),
             slot: RwSignal::new(None),
             editor: RwSignal::new(None),
+            marks: RwSignal::new(Marks::default()),
             key: StoredValue::new(id.clone()),
         }
     }
@@ -217,5 +230,17 @@ impl NoteHandle {
 
     pub fn set_editor(&self, editor: Option<String>) {
         set_if_changed(self.editor, editor);
+    }
+
+    pub fn marks(&self) -> Marks {
+        self.count("marks");
+        self.marks.get()
+    }
+
+    /// Changes this person's marks on the note.
+    pub fn mark(&self, change: impl FnOnce(&mut Marks)) {
+        let mut marks = self.marks.get_untracked();
+        change(&mut marks);
+        set_if_changed(self.marks, marks);
     }
 }

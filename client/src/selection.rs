@@ -13,6 +13,7 @@ use web_sys::KeyboardEvent;
 
 use crate::context::Selection;
 use crate::dom;
+use crate::notes::Marks;
 use crate::store::Store;
 
 /// One arrow key press moves the selection this far, in canvas pixels...
@@ -26,6 +27,41 @@ fn overlaps(a: &Rect, b: &Rect) -> bool {
 }
 
 /// The rectangle spanned by two corners, in any order.
+/// Mirrors the selection into the notes' own marks: each change sets the marks of the
+/// notes entering or leaving it, and no other note hears of it.
+pub fn mirror(store: Store, selection: Selection) {
+    let notes = store.clone();
+    Effect::new(move |before: Option<HashSet<NoteId>>| {
+        let now = selection.selected.get();
+        let before = before.unwrap_or_default();
+        for id in before.symmetric_difference(&now) {
+            if let Some(note) = notes.note(id) {
+                note.mark(|m| m.selected = now.contains(id));
+            }
+        }
+        now
+    });
+    mirror_one(store.clone(), selection.editing, |m, on| m.editing = on);
+    mirror_one(store, selection.focus, |m, on| m.focus = on);
+}
+
+/// Mirrors a signal naming at most one note into that note's marks.
+fn mirror_one(store: Store, signal: RwSignal<Option<NoteId>>, set: fn(&mut Marks, bool)) {
+    Effect::new(move |before: Option<Option<NoteId>>| {
+        let now = signal.get();
+        let before = before.flatten();
+        if before != now {
+            if let Some(note) = before.as_ref().and_then(|id| store.note(id)) {
+                note.mark(|m| set(m, false));
+            }
+            if let Some(note) = now.as_ref().and_then(|id| store.note(id)) {
+                note.mark(|m| set(m, true));
+            }
+        }
+        now
+    });
+}
+
 pub fn span(a: (f64, f64), b: (f64, f64)) -> Rect {
     Rect::new(
         a.0.min(b.0),
