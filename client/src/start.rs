@@ -63,10 +63,24 @@ async fn post_board(path: &str, body: &str) -> Result<String, String> {
     Ok(format!("/b/{}?token={}", created.id, created.edit_token))
 }
 
-/// The text of the file chosen in a file input.
-async fn chosen_file_text(input: &web_sys::HtmlInputElement) -> Option<String> {
-    let file = input.files()?.get(0)?;
-    JsFuture::from(file.text()).await.ok()?.as_string()
+/// The text of the file just chosen in the file input `ev` came from, or `Err` with what
+/// to tell the person. The input is cleared, so choosing the same file again after an
+/// error tries again.
+async fn chosen_file_text(ev: leptos::ev::Event) -> Result<String, String> {
+    let input = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .ok_or("No file was chosen.")?;
+    let file = input.files().and_then(|f| f.get(0));
+    let text = match file {
+        Some(file) => JsFuture::from(file.text())
+            .await
+            .ok()
+            .and_then(|t| t.as_string()),
+        None => None,
+    };
+    input.set_value("");
+    text.ok_or_else(|| "That file could not be read.".to_owned())
 }
 
 #[component]
@@ -90,18 +104,11 @@ pub fn StartPage() -> impl IntoView {
     };
     let create = move |_| create_from("postmortem".into());
     let use_template_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
         spawn_local(async move {
-            let Some(text) = chosen_file_text(&input).await else {
-                error.set(Some("That file could not be read.".into()));
-                return;
+            let text = match chosen_file_text(ev).await {
+                Ok(text) => text,
+                Err(e) => return error.set(Some(e)),
             };
-            input.set_value("");
             // Checked here for a quick answer; the server checks it again.
             match Template::parse(text.as_bytes()) {
                 Ok(_) => match serde_json::from_str(&text) {
@@ -134,23 +141,13 @@ pub fn StartPage() -> impl IntoView {
         })
         .collect_view();
     let restore = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let Some(text) = chosen_file_text(&input).await else {
-                error.set(Some("That file could not be read.".into()));
-                busy.set(false);
-                return;
-            };
-            // Choosing the same file again after an error should try again.
-            input.set_value("");
-            go(post_board("/api/boards/import", &text).await);
+            match chosen_file_text(ev).await {
+                Ok(text) => go(post_board("/api/boards/import", &text).await),
+                Err(e) => go(Err(e)),
+            }
         });
     };
     view! {

@@ -121,6 +121,15 @@ impl TestServer {
     }
 }
 
+/// The board's Markdown export, fetched with its read-only link from the server at
+/// `addr`; panics unless the server answers 200.
+pub async fn markdown_export(addr: SocketAddr, board: &TestBoard) -> String {
+    let path = format!("/api/boards/{board}/export.md{}", board.read_query());
+    let (status, md) = http(addr, "GET", &path, "").await;
+    assert_eq!(status, 200, "the read-only link may export: {md}");
+    md
+}
+
 /// Creates a board through the public API of the server at `addr`.
 pub async fn create_board(addr: SocketAddr) -> TestBoard {
     let (status, body) = http(addr, "POST", "/api/boards", "").await;

@@ -4,7 +4,7 @@
 
 use hindsight_shared::template::builtins;
 use hindsight_tests::browser::{Driver, Meeting};
-use hindsight_tests::{http, TestBoard, TestServer};
+use hindsight_tests::{http, markdown_export, TestBoard, TestServer};
 use serde_json::{json, Value};
 
 const PHASES: [&str; 4] = ["what", "so-what", "now-what", "actions"];
@@ -149,14 +149,7 @@ async fn limit_is_edited_and_crossing_it_shows(session: &hindsight_tests::browse
 /// the page shows them).
 async fn eventually_markdown(server: &TestServer, board: &TestBoard, expected: &str) -> String {
     for _ in 0..100 {
-        let (status, md) = http(
-            server.addr(),
-            "GET",
-            &format!("/api/boards/{board}/export.md{}", board.read_query()),
-            "",
-        )
-        .await;
-        assert_eq!(status, 200, "{md}");
+        let md = markdown_export(server.addr(), board).await;
         if md.contains(expected) {
             return md;
         }
@@ -238,6 +231,88 @@ async fn every_built_in_template_draws_its_empty_board() {
             limit_is_edited_and_crossing_it_shows(&session).await;
         }
     }
+    session.close().await;
+    drop(driver);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_template_file_starts_a_new_board_from_the_start_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let driver = Driver::start().await;
+    let session = driver.session().await;
+
+    // "Save as template" on a Sailboat board offers its regions as a file.
+    let (status, answer) = http(
+        server.addr(),
+        "POST",
+        "/api/boards",
+        &json!({ "template": "sailboat" }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let board = TestBoard::from_answer(&answer);
+    session
+        .goto(&format!(
+            "{}/b/{board}{}",
+            server.http_base(),
+            board.edit_query()
+        ))
+        .await;
+    session.join_as("Ada").await;
+    let saved = session
+        .wait_js(
+            "the template file behind Save as template",
+            "const a = document.querySelector('#save-template');
+             if (!a || !a.href.startsWith('data:')) return null;
+             return [a.download, decodeURIComponent(a.href.slice(a.href.indexOf(',') + 1))];",
+            vec![],
+        )
+        .await;
+    assert_eq!(saved[0], "sailboat-template.json");
+    let mut file: Value = serde_json::from_str(saved[1].as_str().unwrap()).unwrap();
+    assert_eq!(file["regions"].as_array().unwrap().len(), 5);
+    assert!(file.get("notes").is_none(), "a template carries no notes");
+
+    // A team renames a region and starts its next board from the file.
+    file["title"] = "Our sailboat".into();
+    file["regions"][0]["title"] = "Tailwind".into();
+    let path = dir.path().join("our-sailboat.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    session.goto(&format!("{}/", server.http_base())).await;
+    session
+        .type_into("#template-file", path.to_str().unwrap())
+        .await;
+    session
+        .wait_js(
+            "the board made from the file",
+            "return location.pathname.startsWith('/b/')
+                 && document.querySelector('.region[data-region=\"wind\"] h2')?.textContent === 'Tailwind';",
+            vec![],
+        )
+        .await;
+
+    // A broken file is refused on the start page, naming the field.
+    file["regions"][1]["rect"] = file["regions"][0]["rect"].clone();
+    std::fs::write(&path, file.to_string()).unwrap();
+    session.goto(&format!("{}/", server.http_base())).await;
+    session
+        .type_into("#template-file", path.to_str().unwrap())
+        .await;
+    let said = session
+        .wait_js(
+            "the start page's error",
+            "return document.querySelector('#start-error')?.textContent ?? null;",
+            vec![],
+        )
+        .await;
+    assert!(
+        said.as_str()
+            .unwrap()
+            .contains("regions[1].rect: overlaps regions[0]"),
+        "{said}"
+    );
     session.close().await;
     drop(driver);
     server.stop().await;

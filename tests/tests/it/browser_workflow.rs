@@ -3,7 +3,7 @@
 //! lists it, and the facilitator moves the meeting to a step everyone sees.
 
 use hindsight_tests::browser::{two_people, Session, NOTE_BY_ID, TEXT_OF};
-use hindsight_tests::http;
+use hindsight_tests::markdown_export;
 use serde_json::{json, Value};
 
 const IDEA: &str = "Canary config changes before fleet-wide rollout";
@@ -134,14 +134,7 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     }
 
     // The Markdown export lists the action with its owner, date and source idea.
-    let (status, markdown) = http(
-        meeting.server().addr(),
-        "GET",
-        &format!("/api/boards/{board}/export.md{}", board.read_query()),
-        "",
-    )
-    .await;
-    assert_eq!(status, 200, "{markdown}");
+    let markdown = markdown_export(meeting.server().addr(), &board).await;
     let row = format!("| {IDEA} | Bo | 2026-12-04 | 0 | {IDEA} (Prevent) |");
     assert!(markdown.contains(&row), "no row {row:?} in:\n{markdown}");
 

@@ -4,7 +4,7 @@
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
 use hindsight_tests::fixtures::{id, note_in, rect_of};
-use hindsight_tests::{http, TestBoard, TestServer, YClient};
+use hindsight_tests::{http, markdown_export, TestBoard, TestServer, YClient};
 use serde_json::Value;
 
 /// Creates a board over HTTP; returns it and the facilitator key.
@@ -77,14 +77,7 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
         })
         .await;
 
-    let (status, md) = http(
-        server.addr(),
-        "GET",
-        &format!("/api/boards/{board}/export.md{}", board.read_query()),
-        "",
-    )
-    .await;
-    assert_eq!(status, 200, "the read-only link may export");
+    let md = markdown_export(server.addr(), &board).await;
     assert!(md.starts_with("# Payments outage\n"), "{md}");
     assert!(md.contains("| Severity | SEV1 |"), "{md}");
     assert!(

@@ -8,7 +8,7 @@ use hindsight_shared::template::builtins;
 use hindsight_shared::{NewNote, Role, Template};
 use hindsight_tests::fixtures::id;
 use hindsight_tests::node::peer;
-use hindsight_tests::{http, TestBoard, TestServer, YClient};
+use hindsight_tests::{http, markdown_export, TestBoard, TestServer, YClient};
 use serde_json::{json, Value};
 
 /// Creates a board from `body` and answers it, asserting it was made.
@@ -102,14 +102,7 @@ async fn a_custom_template_document_makes_a_board_and_survives_export_and_import
     assert_eq!(note.role, Some(Role::Actions));
 
     // The Markdown follows the custom regions.
-    let (status, md) = http(
-        server.addr(),
-        "GET",
-        &format!("/api/boards/{copy}/export.md{}", copy.read_query()),
-        "",
-    )
-    .await;
-    assert_eq!(status, 200);
+    let md = markdown_export(server.addr(), &copy).await;
     let headings: Vec<&str> = md.lines().filter_map(|l| l.strip_prefix("## ")).collect();
     assert_eq!(headings, ["Try", "Stop", "Continue", "Actions"], "{md}");
     assert!(md.contains("| Pair on the flaky test | Ada |"), "{md}");
