@@ -9,12 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hindsight_shared::export::{self, BoardExport};
 use hindsight_shared::template::builtins;
-use hindsight_shared::{Board, BoardId, Template};
+use hindsight_shared::{paste, schema, Access, Board, BoardId, NoteId, Role, Template};
 use serde::{Deserialize, Serialize};
-use yrs::{Doc, Transact};
+use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use crate::app::AppState;
 use crate::boards::{self, BoardError, NewBoard};
+use crate::edit::{self, EditError};
 use crate::links::{self, LinkError, LinkQuery};
 use crate::stats::{self, ErrorKind};
 use crate::store::{self, Store};
@@ -31,6 +32,9 @@ pub enum ApiError {
     Unauthorized(LinkError),
     #[error("{0}")]
     Forbidden(LinkError),
+    /// The link is valid but only for reading, and the request writes.
+    #[error("the read-only link cannot change the board")]
+    ReadOnly,
     #[error("internal server error")]
     Internal,
 }
@@ -41,7 +45,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::ReadOnly => StatusCode::FORBIDDEN,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (
@@ -239,6 +243,124 @@ pub async fn export_json(
 }
 
 /// The board as stored, rebuilt into a document, once the link checks out.
+/// What importing a pasted timeline did: the entries it added, and every line it could
+/// not read, with the reason.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineImported {
+    added: Vec<AddedEntry>,
+    unparsed: Vec<paste::Unparsed>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddedEntry {
+    id: String,
+    line: usize,
+    /// UTC milliseconds.
+    time: i64,
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+}
+
+/// `POST /api/boards/{id}/timeline?token=<edit token>` with a pasted timeline as the body
+/// (chat copy, log lines, CSV: see `hindsight_shared::paste`): adds its entries to the
+/// board's timeline, live for everyone on the board, and answers what was added and what
+/// could not be read. Nothing is added unless at least one line is an entry.
+pub async fn import_timeline(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(link): Query<LinkQuery>,
+    body: String,
+) -> Result<Json<TimelineImported>, ApiError> {
+    let board_id: BoardId = id
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("invalid board id: {e}")))?;
+    if links::authorize(state.rooms.store(), &board_id, link.token.as_deref()).await?
+        != Access::Edit
+    {
+        return Err(ApiError::ReadOnly);
+    }
+    let (_, doc) = stored_doc(&state, &id, link).await?;
+    let (ctx, template, anonymous) = {
+        let board = Board::new(&doc);
+        let txn = doc.transact();
+        (
+            board.time_context(&txn),
+            board.template(&txn),
+            board.anonymous(&txn),
+        )
+    };
+    let timeline = template
+        .with_role(Role::Timeline)
+        .ok_or_else(|| ApiError::BadRequest("this board has no timeline".into()))?;
+    let parsed = paste::parse(&body, ctx);
+    if parsed.entries.is_empty() {
+        let reasons: Vec<String> = parsed
+            .unparsed
+            .iter()
+            .take(5)
+            .map(|u| format!("line {}: {}", u.line, u.reason))
+            .collect();
+        return Err(ApiError::BadRequest(if reasons.is_empty() {
+            "the body holds no timeline entries".into()
+        } else {
+            format!("no line is a timeline entry ({})", reasons.join("; "))
+        }));
+    }
+    let ids = parsed
+        .entries
+        .iter()
+        .map(|_| boards::random::<8>().map(NoteId::from_random))
+        .collect::<Result<Vec<_>, _>>()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64);
+    // The entries are written into a document of their own; as an update to the board's
+    // root `notes` map they merge into the board like any client's new notes.
+    let writer = schema::new_doc(None);
+    paste::add_entries(
+        &Board::new(&writer),
+        &mut writer.transact_mut(),
+        timeline,
+        &parsed.entries,
+        &ids,
+        anonymous,
+        now,
+    );
+    let update = writer
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    edit::apply(&state.rooms, board_id, update)
+        .await
+        .map_err(|e| match e {
+            EditError::Refused(reason) => {
+                ApiError::BadRequest(format!("the board refused the entries: {reason}"))
+            }
+            e => {
+                tracing::error!(board = %board_id, error = %e, "cannot add a pasted timeline");
+                ApiError::Internal
+            }
+        })?;
+    tracing::info!(board = %board_id, added = ids.len(), "timeline pasted");
+    Ok(Json(TimelineImported {
+        added: parsed
+            .entries
+            .into_iter()
+            .zip(ids)
+            .map(|(e, id)| AddedEntry {
+                id: id.to_string(),
+                line: e.line,
+                time: e.time.utc_ms,
+                text: e.text,
+                kind: e.kind.map(|k| k.as_str()),
+            })
+            .collect(),
+        unparsed: parsed.unparsed,
+    }))
+}
+
 async fn stored_doc(
     state: &AppState,
     id: &str,

@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/boards/{id}/export.md", get(api::export_markdown))
         .route("/api/boards/{id}/export.json", get(api::export_json))
+        .route("/api/boards/{id}/timeline", post(api::import_timeline))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

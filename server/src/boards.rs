@@ -105,7 +105,7 @@ pub fn encode(doc: &Doc) -> Vec<u8> {
     doc.transact().encode_diff_v1(&StateVector::default())
 }
 
-fn random<const N: usize>() -> Result<[u8; N], BoardError> {
+pub(crate) fn random<const N: usize>() -> Result<[u8; N], BoardError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| BoardError::Entropy(e.to_string()))?;
     Ok(bytes)

@@ -16,6 +16,7 @@ pub mod boards;
 pub mod cli;
 pub mod commit;
 pub mod config;
+pub mod edit;
 pub mod health;
 pub mod limits;
 pub mod links;

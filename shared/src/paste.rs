@@ -39,7 +39,11 @@
 
 use std::fmt;
 
-use crate::schema::{truncate, NOTE_MAX_CHARS};
+use yrs::{Map, TransactionMut};
+
+use crate::id::NoteId;
+use crate::region::Region;
+use crate::schema::{truncate, Board, NewNote, NOTE_MAX_CHARS};
 use crate::timeline::EntryKind;
 use crate::timestamp::{TimeContext, TimeError, Timestamp};
 
@@ -82,7 +86,7 @@ pub struct Entry {
 }
 
 /// A line that did not become an entry, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Unparsed {
     pub line: usize,
     pub text: String,
@@ -306,6 +310,35 @@ impl Collector {
 /// The day number (days since 1970-01-01) of an instant in the board's timezone.
 fn local_day(utc_ms: i64, ctx: TimeContext) -> i64 {
     (utc_ms + i64::from(ctx.offset_minutes) * MINUTE_MS).div_euclid(DAY_MS)
+}
+
+/// Writes pasted entries into a board as notes of its timeline region `timeline`, one
+/// per entry with the id at the same place in `ids` (there must be as many). Each entry's
+/// author is kept unless `anonymous`. The region is written on each note, so the notes
+/// belong to the timeline whichever layout the writing document holds.
+pub fn add_entries(
+    board: &Board,
+    txn: &mut TransactionMut,
+    timeline: &Region,
+    entries: &[Entry],
+    ids: &[NoteId],
+    anonymous: bool,
+    created_at: f64,
+) {
+    assert_eq!(entries.len(), ids.len(), "one id per entry");
+    let (x, y) = (timeline.rect.x + 20.0, timeline.rect.y + 100.0);
+    for (i, (entry, id)) in entries.iter().zip(ids).enumerate() {
+        // One millisecond apart, so entries of the same time keep the paste's order.
+        let note = NewNote::at(x, y, entry.text.clone())
+            .created_at(created_at + i as f64)
+            .author(entry.author.clone().filter(|_| !anonymous));
+        board.add_note(txn, id, note);
+        if let Some(map) = board.note_map(txn, id) {
+            map.insert(txn, "region", timeline.key.as_str());
+        }
+        board.set_note_time(txn, id, Some(entry.time));
+        board.set_note_kind(txn, id, entry.kind);
+    }
 }
 
 #[cfg(test)]

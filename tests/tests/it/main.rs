@@ -22,5 +22,6 @@ mod saved;
 mod security;
 mod sync;
 mod templates;
+mod timeline_paste;
 mod undo;
 mod xss;
