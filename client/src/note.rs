@@ -14,7 +14,7 @@
 //! where the drag started and a new action note, linked to it, appears where it was
 //! dropped (`Board::promote_to_action`).
 
-use hindsight_shared::schema::{utf16_len, TextEdit};
+use hindsight_shared::schema::{utf16_len, TextEdit, NOTE_MAX_SIZE, NOTE_MIN_SIZE};
 use hindsight_shared::{NoteColor, NoteId, Role};
 use leptos::html::Textarea;
 use leptos::prelude::*;
@@ -239,6 +239,13 @@ pub fn Note(id: NoteId) -> impl IntoView {
     };
 
     let position = move || dragged_to.get().unwrap_or_else(|| resting.get());
+    // The size being dragged here by the resize handle, until it is written.
+    let resized = RwSignal::new(None::<(f64, f64)>);
+    let size = move || {
+        resized
+            .get()
+            .unwrap_or_else(|| note.with_rect(|r| (r.w, r.h)))
+    };
     // The note's box sits at `anchor` (left/top). While it moves (dragged here, or by
     // someone else), the box stays put and the movement is a `translate` from there: a
     // compositor update each step, where moving the box would repaint and re-layer the
@@ -308,8 +315,8 @@ pub fn Note(id: NoteId) -> impl IntoView {
                     format!("{}px {}px", x - ax, y - ay)
                 })
             }
-            style:width=move || format!("{}px", note.with_rect(|r| r.w))
-            style:height=move || format!("{}px", note.with_rect(|r| r.h))
+            style:width=move || format!("{}px", size().0)
+            style:height=move || format!("{}px", size().1)
             style:box-shadow=move || {
                 note.editor().map(|c| format!("0 0 0 3px {c}, 0 10px 24px rgba(15, 23, 42, 0.18)")).unwrap_or_default()
             }
@@ -344,6 +351,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
                             {move || action.get().map(|action| view! { <ActionLink action=action /> })}
                         </div>
                         <ColorPicker id=id.clone() color=color />
+                        <ResizeHandle id=id.clone() note=note resized=resized />
                     </div>
                 }
                 .into_any()
@@ -351,6 +359,110 @@ pub fn Note(id: NoteId) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Where a resize started: the pointer, its client position and the note's size then,
+/// and when the size was last written.
+#[derive(Clone, Copy)]
+struct Resize {
+    pointer_id: i32,
+    start: (f64, f64),
+    size: (f64, f64),
+    last_write: f64,
+}
+
+/// The corner a note is resized by. The new size shows here at once, reaches the others
+/// as the drag goes (written at most every [`DRAG_WRITE_MS`]), is clamped as the schema
+/// clamps it, and undoes in one step.
+#[component]
+fn ResizeHandle(
+    id: NoteId,
+    note: NoteHandle,
+    resized: RwSignal<Option<(f64, f64)>>,
+) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let view_ctx = expect_context::<View>();
+    let grab = StoredValue::new(None::<Resize>);
+    let size_at = move |ev: &PointerEvent| -> Option<(Resize, (f64, f64))> {
+        let r = grab
+            .get_value()
+            .filter(|r| r.pointer_id == ev.pointer_id())?;
+        let zoom = view_ctx.camera.with_untracked(|c| c.zoom);
+        let clamp = |v: f64| v.round().clamp(NOTE_MIN_SIZE, NOTE_MAX_SIZE);
+        let w = clamp(r.size.0 + (ev.client_x() as f64 - r.start.0) / zoom);
+        let h = clamp(r.size.1 + (ev.client_y() as f64 - r.start.1) / zoom);
+        Some((r, (w, h)))
+    };
+    let write = {
+        let (store, id) = (store.clone(), id.clone());
+        move |(w, h): (f64, f64)| store.write(|board, txn| board.resize_note(txn, &id, w, h))
+    };
+    let down = {
+        let store = store.clone();
+        move |ev: PointerEvent| {
+            // The note's own handler would start moving it.
+            ev.stop_propagation();
+            if ev.button() != 0 || store.read_only {
+                return;
+            }
+            ev.prevent_default();
+            if let Some(el) = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+            {
+                let _ = el.set_pointer_capture(ev.pointer_id());
+            }
+            let rect = note.rect_now();
+            grab.set_value(Some(Resize {
+                pointer_id: ev.pointer_id(),
+                start: (ev.client_x() as f64, ev.client_y() as f64),
+                size: (rect.w, rect.h),
+                last_write: dom::now_ms(),
+            }));
+            store.history.group();
+        }
+    };
+    let moved = {
+        let write = write.clone();
+        move |ev: PointerEvent| {
+            ev.stop_propagation();
+            let Some((r, size)) = size_at(&ev) else {
+                return;
+            };
+            resized.set(Some(size));
+            let now = dom::now_ms();
+            if now - r.last_write >= DRAG_WRITE_MS {
+                grab.set_value(Some(Resize {
+                    last_write: now,
+                    ..r
+                }));
+                write(size);
+            }
+        }
+    };
+    let up = move |ev: PointerEvent| {
+        ev.stop_propagation();
+        let Some((r, size)) = size_at(&ev) else {
+            return;
+        };
+        grab.set_value(None);
+        if size != r.size {
+            write(size);
+        }
+        store.history.ungroup();
+        resized.set(None);
+    };
+    view! {
+        <div
+            class="note-resize"
+            title="Drag to resize"
+            aria-hidden="true"
+            on:pointerdown=down
+            on:pointermove=moved
+            on:pointerup=up.clone()
+            on:pointercancel=up
+        ></div>
+    }
 }
 
 /// The note's text. Shown as plain text, and turned into a text field only while this

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use fantoccini::key::Key;
+
 use hindsight_tests::browser::{two_people, Meeting, Session, NOTE_BY_ID, TEXT_OF};
 use hindsight_tests::fixtures::{id, note_at, note_in};
 use hindsight_tests::{YClient, DEADLINE};
@@ -314,5 +316,56 @@ async fn a_large_board_is_an_overview_when_zoomed_out_and_culls_what_is_far_away
         vec![],
     )
     .await;
+    meeting.end().await;
+}
+
+/// A function of a note id: the size the page draws that note at, `[w, h]` in canvas
+/// pixels, or null.
+const DRAWN_SIZE: &str = "(id) => {
+    const n = document.querySelector(`.note[data-note-id=\"${id}\"]`);
+    return n ? [parseFloat(n.style.width), parseFloat(n.style.height)] : null;
+}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_resized_by_its_corner_is_seen_by_others_and_undone_in_one_step() {
+    let (meeting, ada, bo) = two_people().await;
+    let note = ada.add_note("detect", "Resize me").await;
+    bo.wait_for_note_text("Bo", &note, "Resize me").await;
+    let size_of = format!("return ({DRAWN_SIZE})(arguments[0]);");
+    assert_eq!(ada.js(&size_of, vec![json!(note)]).await, json!([200, 140]));
+
+    ada.drag(
+        &format!(".note[data-note-id=\"{note}\"] .note-resize"),
+        90.0,
+        45.0,
+    )
+    .await;
+    let mine = ada.js(&size_of, vec![json!(note)]).await;
+    let (w, h) = (
+        mine[0].as_f64().unwrap_or(0.0),
+        mine[1].as_f64().unwrap_or(0.0),
+    );
+    assert!(w > 220.0 && h > 150.0, "Ada's note did not grow: {mine}");
+    bo.wait_js(
+        "Bo to see the note at Ada's new size",
+        &format!("return ({DRAWN_SIZE})(arguments[0])?.join() === arguments[1].join();"),
+        vec![json!(note), mine.clone()],
+    )
+    .await;
+
+    // The whole resize is one step: one undo puts the size back, for both. (Leaving the
+    // note's text first: in a text field, Ctrl+Z is the browser's own text undo.)
+    ada.click("#fit").await;
+    ada.press(&[char::from(Key::Control), 'z']).await;
+    for (who, page) in [("Ada", &ada), ("Bo", &bo)] {
+        page.wait_js(
+            &format!("{who} to see the original size again"),
+            &format!("return ({DRAWN_SIZE})(arguments[0])?.join() === '200,140';"),
+            vec![json!(note)],
+        )
+        .await;
+    }
+    bo.close().await;
+    ada.close().await;
     meeting.end().await;
 }
