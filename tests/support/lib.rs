@@ -115,6 +115,18 @@ impl TestServer {
         create_board(self.addr()).await
     }
 
+    /// Creates a board with the `POST /api/boards` body `body` (a title, a template).
+    pub async fn create_board_with(&self, body: &serde_json::Value) -> TestBoard {
+        let (status, answer) = http(self.addr(), "POST", "/api/boards", &body.to_string()).await;
+        assert_eq!(status, 201, "create board {body}: {answer}");
+        TestBoard::from_answer(&answer)
+    }
+
+    /// The page of `board`, opened with its edit link.
+    pub fn page(&self, board: &TestBoard) -> String {
+        format!("{}/b/{board}{}", self.http_base(), board.edit_query())
+    }
+
     /// Stops the server cleanly; the data directory is closed when this returns.
     pub async fn stop(self) {
         self.running.shutdown().await;

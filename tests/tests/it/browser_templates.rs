@@ -4,7 +4,7 @@
 
 use hindsight_shared::template::builtins;
 use hindsight_tests::browser::{Driver, Meeting};
-use hindsight_tests::{http, markdown_export, TestBoard, TestServer};
+use hindsight_tests::{markdown_export, TestBoard, TestServer};
 use serde_json::{json, Value};
 
 const PHASES: [&str; 4] = ["what", "so-what", "now-what", "actions"];
@@ -179,22 +179,10 @@ async fn every_built_in_template_draws_its_empty_board() {
 
     let mut named = false;
     for template in builtins() {
-        let (status, answer) = http(
-            server.addr(),
-            "POST",
-            "/api/boards",
-            &json!({ "template": template.key }).to_string(),
-        )
-        .await;
-        assert_eq!(status, 201, "{answer}");
-        let board = TestBoard::from_answer(&answer);
-        session
-            .goto(&format!(
-                "{}/b/{board}{}",
-                server.http_base(),
-                board.edit_query()
-            ))
+        let board = server
+            .create_board_with(&json!({ "template": template.key }))
             .await;
+        session.goto(&server.page(&board)).await;
         if !named {
             session.join_as("Ada").await;
             named = true;
@@ -244,22 +232,10 @@ async fn a_saved_template_file_starts_a_new_board_from_the_start_page() {
     let session = driver.session().await;
 
     // "Save as template" on a Sailboat board offers its regions as a file.
-    let (status, answer) = http(
-        server.addr(),
-        "POST",
-        "/api/boards",
-        &json!({ "template": "sailboat" }).to_string(),
-    )
-    .await;
-    assert_eq!(status, 201, "{answer}");
-    let board = TestBoard::from_answer(&answer);
-    session
-        .goto(&format!(
-            "{}/b/{board}{}",
-            server.http_base(),
-            board.edit_query()
-        ))
+    let board = server
+        .create_board_with(&json!({ "template": "sailboat" }))
         .await;
+    session.goto(&server.page(&board)).await;
     session.join_as("Ada").await;
     let saved = session
         .wait_js(

@@ -11,13 +11,6 @@ use hindsight_tests::node::peer;
 use hindsight_tests::{http, markdown_export, TestBoard, TestServer, YClient};
 use serde_json::{json, Value};
 
-/// Creates a board from `body` and answers it, asserting it was made.
-async fn create(server: &TestServer, body: &Value) -> TestBoard {
-    let (status, answer) = http(server.addr(), "POST", "/api/boards", &body.to_string()).await;
-    assert_eq!(status, 201, "{body}: {answer}");
-    TestBoard::from_answer(&answer)
-}
-
 /// The error a refused creation answers, asserting it was a 400.
 async fn refused(server: &TestServer, body: &Value) -> String {
     let (status, answer) = http(server.addr(), "POST", "/api/boards", &body.to_string()).await;
@@ -31,14 +24,18 @@ async fn every_built_in_template_makes_a_board_carrying_its_regions() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     for template in builtins() {
-        let board = create(&server, &json!({ "template": template.key })).await;
+        let board = server
+            .create_board_with(&json!({ "template": template.key }))
+            .await;
         let client = YClient::connect(&server.ws_base(), &board).await;
         let stored = client.edit(|b, txn| b.template(txn));
         assert_eq!(&stored, template, "{}", template.key);
         client.close();
     }
     // No template at all: the postmortem.
-    let board = create(&server, &json!({ "title": "Outage" })).await;
+    let board = server
+        .create_board_with(&json!({ "title": "Outage" }))
+        .await;
     let client = YClient::connect(&server.ws_base(), &board).await;
     assert_eq!(client.edit(|b, txn| b.template(txn).key), "postmortem");
     client.close();
@@ -60,11 +57,9 @@ fn custom() -> Value {
 async fn a_custom_template_document_makes_a_board_and_survives_export_and_import() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let board = create(
-        &server,
-        &json!({ "title": "Sprint 9", "template": custom() }),
-    )
-    .await;
+    let board = server
+        .create_board_with(&json!({ "title": "Sprint 9", "template": custom() }))
+        .await;
     let client = YClient::connect(&server.ws_base(), &board).await;
     client.track_saves();
     let template = client.edit(|b, txn| b.template(txn));
@@ -163,7 +158,9 @@ async fn broken_templates_are_refused_naming_the_field() {
 async fn a_stock_yjs_peer_reads_the_regions_from_the_document_alone() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let board = create(&server, &json!({ "template": "what-so-what-now-what" })).await;
+    let board = server
+        .create_board_with(&json!({ "template": "what-so-what-now-what" }))
+        .await;
     let timeout = Duration::from_secs(15).as_millis().to_string();
     let out = peer(
         &server.ws_base(),

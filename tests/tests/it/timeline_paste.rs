@@ -103,15 +103,9 @@ async fn only_the_edit_link_pastes_and_bad_pastes_are_refused_whole() {
     assert!(body.contains("line 1"), "{body}");
 
     // A board without a timeline has nowhere to put one.
-    let (status, answer) = http(
-        server.addr(),
-        "POST",
-        "/api/boards",
-        &json!({ "template": "kanban" }).to_string(),
-    )
-    .await;
-    assert_eq!(status, 201, "{answer}");
-    let kanban = TestBoard::from_answer(&answer);
+    let kanban = server
+        .create_board_with(&json!({ "template": "kanban" }))
+        .await;
     let (status, body) = paste(&server, &kanban, &kanban.edit_query(), "2026-11-20 14:03 x").await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("no timeline"), "{body}");
