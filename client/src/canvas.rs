@@ -233,9 +233,8 @@ pub fn Canvas() -> impl IntoView {
     };
 
     let ids = store.indexed.ids;
-    // The overview: one class on the world, so crossing the threshold restyles the notes
-    // once and zooming within either side changes nothing in them.
-    // The first notes to arrive mark when they are on screen, for the benchmark.
+    // Once the first notes have arrived and been drawn, the page marks it, for the
+    // benchmark's time to the first painted note.
     Effect::new(move |marked: Option<bool>| {
         if marked == Some(true) {
             return true;
@@ -246,6 +245,8 @@ pub fn Canvas() -> impl IntoView {
         }
         arrived
     });
+    // The overview: one class on the world, so crossing the threshold restyles the notes
+    // once and zooming within either side changes nothing in them.
     let far = expect_context::<Overview>().0;
     let mounted = expect_context::<Mounted>().0;
     view! {

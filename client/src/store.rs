@@ -132,8 +132,8 @@ impl Model {
 
     /// Takes the board's template as the document now says. Regions that moved, came,
     /// went or changed role change what every note belongs to, so every note is read
-    /// again; a new work-in-progress limit changes nothing here.
-    fn set_template<T: ReadTxn>(&mut self, board: &Board, txn: &T, template: Template) {
+    /// again; a new work-in-progress limit changes nothing here. Returns whether it did.
+    fn set_template<T: ReadTxn>(&mut self, board: &Board, txn: &T, template: Template) -> bool {
         let shape = |t: &Template| -> Vec<(String, Rect, Option<Role>)> {
             t.regions
                 .iter()
@@ -147,6 +147,7 @@ impl Model {
         if reshaped {
             self.load(board, txn);
         }
+        reshaped
     }
 
     /// Reads the notes a transaction touched, updates their handles and the indices, and
@@ -394,7 +395,9 @@ impl Store {
                 set_if_changed(settings, read_settings(&board, txn));
                 let now = board.template(txn);
                 if template.with_untracked(|t| *t != now) {
-                    owner_for_meta.with(|| lock(&model).set_template(&board, txn, now.clone()));
+                    owner_for_meta.with(|| {
+                        lock(&model).set_template(&board, txn, now.clone());
+                    });
                     template.set(now);
                 }
                 let mine = key.with_untracked(|k| board.is_facilitator(txn, k));
@@ -416,8 +419,9 @@ impl Store {
             store.meeting.set(read_meeting(&store.board, &txn));
             let template = store.board.template(&txn);
             let mut model = lock(&store.model);
-            model.set_template(&store.board, &txn, template.clone());
-            model.load(&store.board, &txn);
+            if !model.set_template(&store.board, &txn, template.clone()) {
+                model.load(&store.board, &txn);
+            }
             drop(model);
             store.template.set(template);
         }
