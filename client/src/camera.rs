@@ -15,6 +15,9 @@ pub const FAR_ZOOM: f64 = 0.45;
 /// at every zoom, which costs little.
 pub const FAR_NOTES: usize = 300;
 pub const MAX_ZOOM: f64 = 3.0;
+/// The zoom a region is brought to when someone goes to it: its guiding question and
+/// note text are comfortably legible.
+pub const READABLE_ZOOM: f64 = 0.8;
 /// Screen pixels left around the board when fitting it.
 const FIT_MARGIN: f64 = 32.0;
 
@@ -78,6 +81,23 @@ impl Camera {
         }
     }
 
+    /// The camera that brings `region` into view at a readable size: the whole region,
+    /// centred, when it fits at [`READABLE_ZOOM`] or more (up to 100 %); otherwise its
+    /// top-left part at [`READABLE_ZOOM`], where its title and first notes are.
+    pub fn readable(region: Rect, width: f64, height: f64) -> Camera {
+        let fitted = Camera::fit(region, width, height);
+        if fitted.zoom >= READABLE_ZOOM {
+            let zoom = fitted.zoom.min(1.0);
+            let (cx, cy) = (region.x + region.w / 2.0, region.y + region.h / 2.0);
+            return Camera::centred_on(cx, cy, zoom, width, height);
+        }
+        Camera {
+            x: FIT_MARGIN - region.x * READABLE_ZOOM,
+            y: FIT_MARGIN - region.y * READABLE_ZOOM,
+            zoom: READABLE_ZOOM,
+        }
+    }
+
     /// The camera that puts the world point `(wx, wy)` at the centre of a viewport of the
     /// given size, at `zoom` (clamped), as when following someone else's view.
     pub fn centred_on(wx: f64, wy: f64, zoom: f64, width: f64, height: f64) -> Camera {
@@ -118,6 +138,21 @@ pub fn wheel_factor(delta_y: f64, delta_mode: u32, pinch: bool) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_region_is_brought_into_view_readably() {
+        // A region that fits at a readable zoom is shown whole and centred, at most 100 %.
+        let small = Rect::new(1000.0, 500.0, 600.0, 400.0);
+        let cam = Camera::readable(small, 1400.0, 800.0);
+        assert!(close(cam.zoom, 1.0));
+        assert_eq!(cam.centre(1400.0, 800.0), (1300.0, 700.0));
+        // A large one is shown from its top-left corner at the readable zoom.
+        let large = Rect::new(0.0, 1540.0, 3160.0, 620.0);
+        let cam = Camera::readable(large, 1024.0, 700.0);
+        assert!(close(cam.zoom, READABLE_ZOOM));
+        let (left, top) = to_screen(cam, large.x, large.y);
+        assert!(close(left, 32.0) && close(top, 32.0));
+    }
+
     use super::*;
 
     fn to_screen(cam: Camera, wx: f64, wy: f64) -> (f64, f64) {

@@ -359,6 +359,11 @@ fn RegionBody(region: Region) -> impl IntoView {
             selection.focus.set(Some(id));
         }
     };
+    let view_ctx = expect_context::<View>();
+    let go_to = move |_| {
+        let (w, h) = view_ctx.viewport.get_untracked();
+        view_ctx.camera.set(Camera::readable(rect, w, h));
+    };
     let over = {
         let (counts, key, limit) = (store.indexed.counts, region.key.clone(), region.wip_limit);
         move || limit.is_some_and(|l| counts.with(|c| c.get(&key).copied().unwrap_or(0)) > l)
@@ -380,7 +385,11 @@ fn RegionBody(region: Region) -> impl IntoView {
             <header class="region-header">
                 <span class="step">{region.step}</span>
                 <div class="region-text">
-                    <h2>{region.title.clone()}</h2>
+                    <h2>
+                        <button class="region-title" title="Go to this region" on:click=go_to>
+                            {region.title.clone()}
+                        </button>
+                    </h2>
                     <p>{region.question.clone()}</p>
                 </div>
                 {zone}

@@ -16,6 +16,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
+use crate::camera::Camera;
 use crate::context::{Clock, Toasts, View as ViewCtx};
 use crate::dom;
 use crate::link::Link;
@@ -133,7 +134,16 @@ pub fn FacilitatorPanel() -> impl IntoView {
                                 class:active=move || meeting.with(|m| m.step == Some(step))
                                 title=format!("Step {step}: {}", step_title(t, step))
                                 on:click=move |_| {
-                                    store.write(|board, txn| board.set_step(txn, Some(step)))
+                                    store.write(|board, txn| board.set_step(txn, Some(step)));
+                                    // The facilitator goes to the step's region, and with
+                                    // "follow me" on, everyone following goes too.
+                                    let first = template.with_untracked(|t| {
+                                        t.at_step(step).next().map(|r| r.rect)
+                                    });
+                                    if let Some(rect) = first {
+                                        let (w, h) = ui.viewport.get_untracked();
+                                        ui.camera.set(Camera::readable(rect, w, h));
+                                    }
                                 }
                             >
                                 {step}

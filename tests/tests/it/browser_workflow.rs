@@ -182,3 +182,62 @@ async fn an_idea_becomes_an_action_with_an_owner_and_a_date() {
     ada.screenshot("workflow.png").await;
     meeting.end().await;
 }
+
+/// The page's zoom, from its zoom indicator ("84%" is 0.84).
+async fn zoom_of(session: &Session) -> f64 {
+    let shown = session
+        .js(
+            "return document.querySelector('.zoom-level')?.textContent ?? '';",
+            vec![],
+        )
+        .await;
+    shown
+        .as_str()
+        .and_then(|s| s.trim_end_matches('%').parse::<f64>().ok())
+        .map_or(f64::NAN, |p| p / 100.0)
+}
+
+/// Whether the region `key`'s top-left corner is on the page's canvas at a readable
+/// zoom (80 % or more).
+const REGION_IN_VIEW: &str = "const r = document.querySelector(`.region[data-region=\"${arguments[0]}\"]`).getBoundingClientRect();
+     const v = document.querySelector('.viewport').getBoundingClientRect();
+     const zoom = parseFloat(document.querySelector('.zoom-level')?.textContent ?? '0') / 100;
+     return zoom >= 0.8 && r.left >= v.left && r.top >= v.top && r.left < v.right && r.top < v.bottom;";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_title_takes_you_there_and_a_step_moves_those_who_follow() {
+    let (meeting, ada, bo) = two_people().await;
+    // Bo clicks Prevent's title: it is in view at a readable size.
+    assert!(zoom_of(&bo).await < 0.8, "the board opens fitted");
+    bo.click(".region[data-region=\"prevent\"] .region-title")
+        .await;
+    bo.wait_js(
+        "Prevent in Bo's view",
+        REGION_IN_VIEW,
+        vec![json!("prevent")],
+    )
+    .await;
+    assert!(zoom_of(&bo).await >= 0.8);
+
+    // Ada facilitates with "follow me" on; her step to Next Steps moves Bo there.
+    ada.wait_js(
+        "Ada's facilitator panel",
+        "return !!document.querySelector('#follow-toggle');",
+        vec![],
+    )
+    .await;
+    ada.click("#follow-toggle").await;
+    ada.click("#facilitator-panel .step[data-step=\"8\"]").await;
+    for (who, page) in [("Ada", &ada), ("Bo", &bo)] {
+        page.wait_js(
+            &format!("Next Steps in {who}'s view"),
+            REGION_IN_VIEW,
+            vec![json!("actions")],
+        )
+        .await;
+    }
+    assert!(zoom_of(&bo).await >= 0.8, "Bo follows at a readable size");
+    bo.close().await;
+    ada.close().await;
+    meeting.end().await;
+}
