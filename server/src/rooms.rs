@@ -386,12 +386,16 @@ impl RoomTask {
         let shutdown = self.rooms.shutdown.clone();
         let idle = self.rooms.config.idle;
         loop {
+            // In this order: shutting down ends the room whatever is queued, and a queued
+            // command (a join, say) always goes before the idle timer, so an empty room
+            // never unloads with someone waiting to join it.
             let first = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => return (close::GOING_AWAY, "server shutting down"),
                 cmd = commands.recv() => match cmd {
                     Some(cmd) => cmd,
                     None => return (close::GOING_AWAY, "room closed"),
                 },
-                _ = shutdown.cancelled() => return (close::GOING_AWAY, "server shutting down"),
                 _ = tokio::time::sleep(idle), if self.members.is_empty() => {
                     return (close::GOING_AWAY, "room unloaded");
                 }
