@@ -274,15 +274,12 @@ pub async fn import_timeline(
     Query(link): Query<LinkQuery>,
     body: String,
 ) -> Result<Json<TimelineImported>, ApiError> {
-    let board_id: BoardId = id
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("invalid board id: {e}")))?;
-    if links::authorize(state.rooms.store(), &board_id, link.token.as_deref()).await?
-        != Access::Edit
-    {
+    // Refused before the board is read: a read-only link costs one small read.
+    let (board_id, access) = authorized(&state, &id, link).await?;
+    if access != Access::Edit {
         return Err(ApiError::ReadOnly);
     }
-    let (_, doc) = stored_doc(&state, &id, link).await?;
+    let doc = read_stored(&state, board_id).await?;
     let (ctx, template, anonymous) = {
         let board = Board::new(&doc);
         let txn = doc.transact();
@@ -361,19 +358,34 @@ pub async fn import_timeline(
     }))
 }
 
+/// The board named by the path and what the link grants on it.
+async fn authorized(
+    state: &AppState,
+    id: &str,
+    link: LinkQuery,
+) -> Result<(BoardId, Access), ApiError> {
+    let id: BoardId = id
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("invalid board id: {e}")))?;
+    let access = links::authorize(state.rooms.store(), &id, link.token.as_deref()).await?;
+    Ok((id, access))
+}
+
+/// The board as stored now.
+async fn read_stored(state: &AppState, id: BoardId) -> Result<Doc, ApiError> {
+    store::blocking(state.rooms.store(), move |s| boards::read(s, &id))
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The board, if the link grants anything on it.
 async fn stored_doc(
     state: &AppState,
     id: &str,
     link: LinkQuery,
 ) -> Result<(BoardId, Doc), ApiError> {
-    let id: BoardId = id
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("invalid board id: {e}")))?;
-    links::authorize(state.rooms.store(), &id, link.token.as_deref()).await?;
-    let doc = store::blocking(state.rooms.store(), move |s| boards::read(s, &id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok((id, doc))
+    let (id, _) = authorized(state, id, link).await?;
+    Ok((id, read_stored(state, id).await?))
 }
 
 fn download(content_type: &'static str, filename: &str, body: String) -> Response {
