@@ -23,7 +23,8 @@ pub const OWNER_MAX_CHARS: usize = 100;
 impl Board {
     /// Turns the idea `idea` into a new action `action` at (x, y) in the Actions region.
     /// The action copies the idea's text and colour and links back to it; the idea goes
-    /// back to `idea_home` (where it was before the drag) and links to the action.
+    /// back to `idea_home` (where, and in which region, it was before the drag) and links
+    /// to the action. `at` is in the actions region's own frame.
     /// Returns false if the idea does not exist, is itself an action, or already has one.
     #[allow(clippy::too_many_arguments)]
     pub fn promote_to_action(
@@ -32,7 +33,7 @@ impl Board {
         idea: &NoteId,
         action: &NoteId,
         at: (f64, f64),
-        idea_home: (f64, f64),
+        idea_home: (f64, f64, Option<&str>),
         created_at: f64,
         author: Option<String>,
     ) -> bool {
@@ -57,15 +58,15 @@ impl Board {
                 color: source.color,
                 created_at,
                 author,
+                region: Some(actions.key.clone()),
             },
         );
         let (Some(new), Some(old)) = (self.note_map(txn, action), self.note_map(txn, idea)) else {
             return false;
         };
-        new.insert(txn, "region", actions.key.as_str());
         new.insert(txn, "sourceId", idea.as_str());
         old.insert(txn, "actionId", action.as_str());
-        self.move_note(txn, idea, idea_home.0, idea_home.1);
+        self.place_note(txn, idea, idea_home.0, idea_home.1, idea_home.2);
         true
     }
 
@@ -161,7 +162,7 @@ mod tests {
         let mut txn = doc.transact_mut();
         let prevent = rect_of("prevent");
         let actions = rect_of("actions");
-        let home = (prevent.x + 20.0, prevent.y + 80.0);
+        let home = (prevent.x + 20.0, prevent.y + 80.0, None);
         board.add_note(
             &mut txn,
             &id("idea"),
@@ -184,7 +185,7 @@ mod tests {
 
         let idea = board.note(&txn, &id("idea")).unwrap();
         let act = board.note(&txn, &id("act")).unwrap();
-        assert_eq!((idea.x, idea.y), home);
+        assert_eq!((idea.x, idea.y), (home.0, home.1));
         assert_eq!(idea.region, Some("prevent".into()));
         assert_eq!(idea.action_id, Some(id("act")));
         assert_eq!(act.region, Some("actions".into()));
@@ -199,7 +200,7 @@ mod tests {
             &id("act"),
             &id("x"),
             nowhere,
-            nowhere,
+            (0.0, 0.0, None),
             3.0,
             None
         ));
@@ -208,7 +209,7 @@ mod tests {
             &id("idea"),
             &id("y"),
             nowhere,
-            nowhere,
+            (0.0, 0.0, None),
             3.0,
             None
         ));
@@ -217,7 +218,7 @@ mod tests {
             &id("missing"),
             &id("z"),
             nowhere,
-            nowhere,
+            (0.0, 0.0, None),
             3.0,
             None
         ));

@@ -407,6 +407,7 @@ pub fn import(
                 color: c.color,
                 created_at: n.created_at,
                 author: n.author.clone(),
+                region: None,
             },
         );
         board.resize_note(txn, &c.id, n.w, n.h);

@@ -12,6 +12,7 @@ pub mod export;
 pub mod facilitation;
 pub mod facts;
 pub mod id;
+pub mod layout;
 pub mod palette;
 pub mod paste;
 pub mod presence;

@@ -121,6 +121,9 @@ pub struct NewNote {
     pub color: NoteColor,
     pub created_at: f64,
     pub author: Option<String>,
+    /// The region it goes in, its position being in that region's own frame (see
+    /// `layout`); `None`: the region under its centre on the template's rectangles.
+    pub region: Option<String>,
 }
 
 impl NewNote {
@@ -134,6 +137,15 @@ impl NewNote {
             color: NoteColor::default(),
             created_at: 0.0,
             author: None,
+            region: None,
+        }
+    }
+
+    /// Puts the note in region `key` (its position then in that region's frame).
+    pub fn in_region(self, key: Option<String>) -> NewNote {
+        NewNote {
+            region: key,
+            ..self
         }
     }
 
@@ -278,8 +290,9 @@ impl Board {
         map.insert(txn, "w", NOTE_WIDTH);
         map.insert(txn, "h", NOTE_HEIGHT);
         map.insert(txn, "color", note.color.as_str());
-        let centre = self.region_key_at(txn, note.x + NOTE_WIDTH / 2.0, note.y + NOTE_HEIGHT / 2.0);
-        if let Some(region) = centre {
+        let centre =
+            || self.region_key_at(txn, note.x + NOTE_WIDTH / 2.0, note.y + NOTE_HEIGHT / 2.0);
+        if let Some(region) = note.region.or_else(centre) {
             map.insert(txn, "region", region);
         }
         map.insert(txn, "createdAt", note.created_at);
@@ -288,9 +301,23 @@ impl Board {
         }
     }
 
-    /// Moves a note. If its centre lands in a region, the note now belongs to that region;
-    /// dropped in a gap, it keeps the region it had.
+    /// Moves a note. If its centre lands in a region (on the template's rectangles), the
+    /// note now belongs to that region; dropped in a gap, it keeps the region it had.
     pub fn move_note(&self, txn: &mut TransactionMut, id: &NoteId, x: f64, y: f64) -> bool {
+        self.place_note(txn, id, x, y, None)
+    }
+
+    /// Moves a note to `(x, y)` in the frame of region `region`, which it now belongs to
+    /// (a page that draws grown regions knows which one it was dropped in); `None`
+    /// decides as [`Board::move_note`] does.
+    pub fn place_note(
+        &self,
+        txn: &mut TransactionMut,
+        id: &NoteId,
+        x: f64,
+        y: f64,
+        region: Option<&str>,
+    ) -> bool {
         let Some(map) = self.note_map(txn, id) else {
             return false;
         };
@@ -301,7 +328,11 @@ impl Board {
         let h = number_field(&map, txn, "h").map_or(NOTE_HEIGHT, clamp_size);
         map.insert(txn, "x", x);
         map.insert(txn, "y", y);
-        if let Some(region) = self.region_key_at(txn, x + w / 2.0, y + h / 2.0) {
+        let region = match region {
+            Some(key) => Some(key.to_owned()),
+            None => self.region_key_at(txn, x + w / 2.0, y + h / 2.0),
+        };
+        if let Some(region) = region {
             if string_field(&map, txn, "region").as_deref() != Some(region.as_str()) {
                 map.insert(txn, "region", region);
             }

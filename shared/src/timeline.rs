@@ -15,8 +15,12 @@ use yrs::{Map, TransactionMut};
 
 use crate::id::NoteId;
 use crate::region::{Rect, Role};
-use crate::schema::{set_or_remove, Board, NoteData, NOTE_HEIGHT, NOTE_WIDTH};
+use crate::schema::{set_or_remove, Board, NoteData};
 use crate::timestamp::Timestamp;
+
+pub mod axis;
+
+pub use axis::{Axis, Entry, LaneKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EntryKind {
@@ -98,9 +102,6 @@ impl Board {
     }
 }
 
-/// Space between the timeline region's edges and the notes laid out in it.
-const LAYOUT_PAD: f64 = 20.0;
-
 /// The timeline region's notes, in the order everyone sees them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
@@ -141,18 +142,19 @@ impl Timeline {
         )
     }
 
-    /// Where each entry sits inside the timeline region `area` (see [`layout`]).
-    pub fn layout(&self, area: Rect) -> Vec<(NoteId, f64, f64)> {
-        layout(
+    /// The timeline laid out as a time axis in the timeline region `area` (see
+    /// [`axis`]).
+    pub fn layout(&self, area: Rect) -> Axis {
+        axis::lay_out(
             area,
-            self.timed.iter().map(|n| &n.id),
-            self.untimed.iter().map(|n| &n.id),
+            self.timed.iter().chain(&self.untimed).map(|n| Entry {
+                id: &n.id,
+                time: n.time.map(|t| t.utc_ms),
+                kind: n.kind,
+                w: n.w,
+                h: n.h,
+            }),
         )
-    }
-
-    /// The x where the column of entries without a time begins (for its label).
-    pub fn untimed_column_x(area: Rect) -> f64 {
-        area.right() - LAYOUT_PAD - NOTE_WIDTH
     }
 }
 
@@ -179,35 +181,6 @@ pub fn durations(timed: impl IntoIterator<Item = (i64, Option<EntryKind>)>) -> O
         to_detect_ms: detected - start,
         to_resolve_ms: resolved - detected,
     })
-}
-
-/// Where timeline entries sit inside the timeline region, given their ids in the order
-/// everyone sees them: timed entries fill rows left to right in time order, and entries
-/// without a time stack in a column of their own at the right, so they are plainly apart.
-pub fn layout<'a>(
-    r: Rect,
-    timed: impl IntoIterator<Item = &'a NoteId>,
-    untimed: impl IntoIterator<Item = &'a NoteId>,
-) -> Vec<(NoteId, f64, f64)> {
-    let (pad, gap, header) = (LAYOUT_PAD, 16.0, 90.0);
-    let untimed_x = Timeline::untimed_column_x(r);
-    let columns = ((untimed_x - r.x - pad) / (NOTE_WIDTH + gap))
-        .floor()
-        .max(1.0) as usize;
-    let row_h = NOTE_HEIGHT + gap;
-    let mut out = Vec::new();
-    for (i, id) in timed.into_iter().enumerate() {
-        let (row, col) = (i / columns, i % columns);
-        out.push((
-            id.clone(),
-            r.x + pad + col as f64 * (NOTE_WIDTH + gap),
-            r.y + header + row as f64 * row_h,
-        ));
-    }
-    for (i, id) in untimed.into_iter().enumerate() {
-        out.push((id.clone(), untimed_x, r.y + header + i as f64 * row_h));
-    }
-    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,17 +282,23 @@ mod tests {
         assert_eq!(ids(&timeline.untimed), ["notime2", "nodate"]);
 
         // Every replica computes the same layout from the same document.
-        let layout = timeline.layout(rect_of("timeline"));
+        let axis = timeline.layout(rect_of("timeline"));
+        let layout = axis.slots;
         assert_eq!(layout.len(), 7);
         let xs: Vec<f64> = layout.iter().take(5).map(|(_, x, _)| *x).collect();
         assert!(
             xs.windows(2).all(|w| w[0] < w[1]),
             "timed entries run left to right: {xs:?}"
         );
-        let untimed_x = Timeline::untimed_column_x(rect_of("timeline"));
-        assert!(layout[5..].iter().all(|(_, x, _)| *x == untimed_x));
+        let untimed_y = layout[5].2;
+        assert!(layout[5..].iter().all(|(_, _, y)| *y == untimed_y));
+        assert!(layout[..5].iter().all(|(_, _, y)| *y < untimed_y));
+        // Inside the region as it grows to the axis's reach.
         let r = rect_of("timeline");
-        assert!(layout.iter().all(|(_, x, y)| r.contains(*x, *y)));
+        let (right, bottom) = axis.reach.unwrap();
+        assert!(layout
+            .iter()
+            .all(|(_, x, y)| *x >= r.x && *y >= r.y && *x < right && *y < bottom));
     }
 
     #[test]

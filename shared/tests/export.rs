@@ -165,7 +165,11 @@ fn finished_board() -> (Doc, Board) {
             board.vote(t, &id(on), voter).unwrap();
         }
         let actions = rect_of("actions");
-        let home = (rect_of("prevent").x + 20.0, rect_of("prevent").y + 90.0);
+        let home = (
+            rect_of("prevent").x + 20.0,
+            rect_of("prevent").y + 90.0,
+            None,
+        );
         board.promote_to_action(
             t,
             &id("p1"),

@@ -53,7 +53,7 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
         );
         b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
         let idea = note_in("detect", "Alert on 5xx | per region").by("Ada");
-        let home = (idea.x, idea.y);
+        let home = (idea.x, idea.y, None);
         b.add_note(txn, &id("idea"), idea);
         b.vote(txn, &id("idea"), "voter-1").unwrap();
         let a = rect_of("actions");
