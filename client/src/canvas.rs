@@ -1,6 +1,7 @@
-//! The pannable, zoomable surface: the board's regions as its template lays them out (the
-//! meeting's current step highlighted, a Kanban column's count against its limit), the
-//! notes on them and other people's cursors, plus the zoom controls.
+//! The pannable, zoomable surface: the board's regions as its layout draws them (grown to
+//! their notes; the meeting's current step highlighted, the timeline's axis, a Kanban
+//! column's count against its limit), the notes on them and other people's cursors, plus
+//! the zoom controls.
 //!
 //! Pointer handling here is about the camera (pan, pinch), the rubber band (Shift+drag on
 //! empty canvas selects the notes it touches) and our own cursor; notes handle their own
@@ -9,9 +10,10 @@
 use std::collections::HashMap;
 
 use hindsight_shared::presence::Point;
+use hindsight_shared::schema::NOTE_WIDTH;
 use hindsight_shared::template::MAX_WIP_LIMIT;
-use hindsight_shared::timeline::Timeline;
-use hindsight_shared::timestamp::zone_label;
+use hindsight_shared::timeline::{format_duration, Axis};
+use hindsight_shared::timestamp::{zone_label, Precision, Timestamp};
 use hindsight_shared::{Region, Role};
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -29,6 +31,9 @@ use crate::store::Store;
 
 /// How much one press of a zoom button zooms.
 const ZOOM_STEP: f64 = 1.25;
+
+/// Narrower than this (CSS px), Fit shows the current region rather than the board.
+const SMALL_SCREEN: f64 = 700.0;
 
 /// Viewport-relative position of a mouse or pointer event, given the viewport's top-left
 /// corner in client coordinates.
@@ -73,12 +78,42 @@ pub fn Canvas() -> impl IntoView {
         })
     };
     let template = store.template;
+    let layout = store.indexed.layout;
     let bounds = Memo::new(move |_| template.with(|t| t.bounds()));
+    // Fit shows the whole board; on a small screen, where the whole board would be too
+    // small to read, it shows the current region instead: the facilitator's step, else
+    // the region at the centre of the view, else the first.
+    let meeting = store.meeting;
     let fit = move || {
         if let Some((w, h)) = measure() {
-            view_ctx
-                .camera
-                .set(Camera::fit(bounds.get_untracked(), w, h));
+            let camera = if w < SMALL_SCREEN {
+                let current = view_ctx.camera.get_untracked().to_world(w / 2.0, h / 2.0);
+                let key = meeting
+                    .with_untracked(|m| m.step)
+                    .and_then(|step| {
+                        template.with_untracked(|t| t.at_step(step).next().map(|r| r.key.clone()))
+                    })
+                    .or_else(|| {
+                        layout.with_untracked(|l| {
+                            l.region_at(current.0, current.1).map(|p| p.key.clone())
+                        })
+                    })
+                    .or_else(|| {
+                        template.with_untracked(|t| t.regions.first().map(|r| r.key.clone()))
+                    });
+                let rect = key.and_then(|k| layout.with_untracked(|l| l.rect(&k)));
+                match rect {
+                    Some(rect) => Camera::readable(rect, w, h),
+                    None => Camera::fit(layout.with_untracked(|l| l.bounds()), w, h),
+                }
+            } else {
+                // An open facilitator panel sits over the canvas's left edge: the board is
+                // fitted beside it, so the panel covers none of it.
+                let left =
+                    dom::open_panel_right().map_or(0.0, |right| right - origin.get_value().0 + 8.0);
+                Camera::fit_beside(layout.with_untracked(|l| l.bounds()), left, w, h)
+            };
+            view_ctx.camera.set(camera);
         }
     };
     let _ = window_event_listener(leptos::ev::resize, move |_| {
@@ -93,16 +128,21 @@ pub fn Canvas() -> impl IntoView {
             view_ctx.camera.update(|c| *c = c.zoom_at(cx, cy, factor));
         }
     };
-    // Fit the board once the viewport exists, and again when the board's own layout
-    // arrives (the page starts with the default one until the document is synced).
-    Effect::new(move |fitted: Option<Option<hindsight_shared::Rect>>| {
-        let now = bounds.get();
-        viewport.get()?;
-        if fitted.flatten() != Some(now) {
-            fit();
-        }
-        Some(now)
-    });
+    // Fit the board once the viewport exists, again when the board's own template
+    // arrives (the page starts with the default one until the document is synced), and
+    // once more when its notes first arrive and have grown the regions. Never later:
+    // regions growing while people work must not move anyone's view.
+    let has_notes = Memo::new(move |_| store.indexed.ids.with(|ids| !ids.is_empty()));
+    Effect::new(
+        move |fitted: Option<Option<(hindsight_shared::Rect, bool)>>| {
+            let now = (bounds.get(), has_notes.get());
+            viewport.get()?;
+            if fitted.flatten() != Some(now) {
+                fit();
+            }
+            Some(now)
+        },
+    );
 
     let on_pointer_down = move |ev: PointerEvent| {
         if on_interactive(&ev) || ev.button() != 0 {
@@ -221,7 +261,7 @@ pub fn Canvas() -> impl IntoView {
             }
             let (sx, sy) = local_point(origin.get_value(), &ev);
             let (wx, wy) = view_ctx.camera.get_untracked().to_world(sx, sy);
-            if template.with_untracked(|t| t.region_at(wx, wy).is_some()) {
+            if layout.with_untracked(|l| l.region_at(wx, wy).is_some()) {
                 let id = store.create_note_at_centre(
                     wx.round(),
                     wy.round(),
@@ -320,25 +360,21 @@ fn RegionCard(key: String) -> impl IntoView {
 }
 
 /// One region as it is drawn: header with step, title and question, the add button, and
-/// what its role or limit adds (the timeline's zone and "no time yet" column, a column's
-/// count against its work-in-progress limit).
+/// what its role or limit adds (the timeline's axis, a column's count against its
+/// work-in-progress limit). Drawn where the board's layout puts it, grown to its notes.
 #[component]
 fn RegionBody(region: Region) -> impl IntoView {
     let store = expect_context::<Store>();
     let selection = expect_context::<Selection>();
     let identity = expect_context::<Identity>();
     let (meeting, settings) = (store.meeting, store.settings);
-    let rect = region.rect;
+    let rect = {
+        let (layout, key, own) = (store.indexed.layout, region.key.clone(), region.rect);
+        Memo::new(move |_| layout.with(|l| l.rect(&key)).unwrap_or(own))
+    };
     let step = region.step;
     let is_timeline = region.has_role(Role::Timeline);
-    let timeline = is_timeline.then(|| {
-        let untimed_left = Timeline::untimed_column_x(rect) - rect.x;
-        view! {
-            <span class="untimed-label" style:left=format!("{untimed_left}px")>
-                "No time yet"
-            </span>
-        }
-    });
+    let timeline = is_timeline.then(|| view! { <TimelineAxis frame=region.rect /> });
     let zone = is_timeline.then(|| {
         view! {
             <span class="zone-label" title="Change the timezone in the facts row above">
@@ -352,17 +388,19 @@ fn RegionBody(region: Region) -> impl IntoView {
         .with_untracked(|t| t.regions.iter().any(|r| r.wip_limit.is_some()));
     let wip = uses_limits.then(|| view! { <WipLimit region=region.clone() /> });
     let add = {
-        let store = store.clone();
+        let (store, key) = (store.clone(), region.key.clone());
         move |_| {
-            let (x, y) = free_spot(rect, &store.occupied());
-            let id = store.create_note(x, y, &identity.name.get_untracked());
+            let (x, y) = free_spot(rect.get_untracked(), &store.occupied_in(&key));
+            let id = store.create_note_in(&key, x, y, &identity.name.get_untracked());
             selection.focus.set(Some(id));
         }
     };
     let view_ctx = expect_context::<View>();
     let go_to = move |_| {
         let (w, h) = view_ctx.viewport.get_untracked();
-        view_ctx.camera.set(Camera::readable(rect, w, h));
+        view_ctx
+            .camera
+            .set(Camera::readable(rect.get_untracked(), w, h));
     };
     let over = {
         let (counts, key, limit) = (store.indexed.counts, region.key.clone(), region.wip_limit);
@@ -377,10 +415,10 @@ fn RegionBody(region: Region) -> impl IntoView {
             data-role=region.role.map(|r| r.as_str())
             data-color=region.color.as_str()
             aria-label=region.title.clone()
-            style:left=format!("{}px", rect.x)
-            style:top=format!("{}px", rect.y)
-            style:width=format!("{}px", rect.w)
-            style:height=format!("{}px", rect.h)
+            style:left=move || format!("{}px", rect.get().x)
+            style:top=move || format!("{}px", rect.get().y)
+            style:width=move || format!("{}px", rect.get().w)
+            style:height=move || format!("{}px", rect.get().h)
         >
             <header class="region-header">
                 <span class="step">{region.step}</span>
@@ -400,6 +438,58 @@ fn RegionBody(region: Region) -> impl IntoView {
             </header>
             {timeline}
         </section>
+    }
+}
+
+/// The timeline's axis inside its region: lane names, time labels, squeezed pauses and
+/// the spans of time to detect and to resolve. Positions come from the axis in the
+/// region's own frame (`frame`, where its template puts it), so they are drawn relative
+/// to the region wherever it has moved.
+#[component]
+fn TimelineAxis(frame: hindsight_shared::Rect) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let (axis, settings, durations) = (store.indexed.axis, store.settings, store.indexed.durations);
+    let left = move |x: f64| format!("{}px", x - frame.x);
+    let top = move |y: f64| format!("{}px", y - frame.y);
+    let row = move |r: u8| top(Axis::row_y(frame, r));
+    view! {
+        <div class="axis" aria-hidden="true">
+            {move || axis.with(|a| {
+                let ctx = settings.with(|s| s.time);
+                let lanes = a.lanes.iter().map(|lane| view! {
+                    <span class="lane-label" data-lane=lane.kind.as_str() style:top=top(lane.y)>
+                        {lane.kind.label()}
+                    </span>
+                    <span class="lane-rule" style:top=top(lane.y + lane.h - 8.0)></span>
+                }).collect_view();
+                let ticks = a.ticks.iter().map(|t| {
+                    let label = Timestamp { utc_ms: t.utc_ms, precision: Precision::Minute }.display(ctx);
+                    view! { <span class="tick" style:left=left(t.x) style:top=row(0)>{label}</span> }
+                }).collect_view();
+                let gaps = a.gaps.iter().map(|g| view! {
+                    <span class="gap" style:left=left(g.x) style:top=row(1) title="A pause drawn shorter than it was">
+                        {format!("⋯ {} ⋯", format_duration(g.ms))}
+                    </span>
+                }).collect_view();
+                let d = durations.get();
+                let m = a.markers;
+                let span = |class: &'static str, from: Option<f64>, to: Option<f64>, ms: Option<i64>, what: &'static str, r: u8| {
+                    let (from, to, ms) = (from?, to?, ms?);
+                    Some(view! {
+                        <span class=format!("span {class}") style:left=left(from) style:width=format!("{}px", (to - from).max(0.0) + NOTE_WIDTH) style:top=row(r)>
+                            {format!("{what} {}", format_duration(ms))}
+                        </span>
+                    })
+                };
+                view! {
+                    {lanes}
+                    {ticks}
+                    {gaps}
+                    {span("to-detect", m.start, m.detected, d.map(|d| d.to_detect_ms), "Time to detect", 2)}
+                    {span("to-resolve", m.detected, m.resolved, d.map(|d| d.to_resolve_ms), "Time to resolve", 3)}
+                }
+            })}
+        </div>
     }
 }
 

@@ -137,9 +137,9 @@ pub fn FacilitatorPanel() -> impl IntoView {
                                     store.write(|board, txn| board.set_step(txn, Some(step)));
                                     // The facilitator goes to the step's region, and with
                                     // "follow me" on, everyone following goes too.
-                                    let first = template.with_untracked(|t| {
-                                        t.at_step(step).next().map(|r| r.rect)
-                                    });
+                                    let first = template
+                                        .with_untracked(|t| t.at_step(step).next().map(|r| r.key.clone()))
+                                        .and_then(|key| store.indexed.layout.with_untracked(|l| l.rect(&key)));
                                     if let Some(rect) = first {
                                         let (w, h) = ui.viewport.get_untracked();
                                         ui.camera.set(Camera::readable(rect, w, h));

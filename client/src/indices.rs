@@ -1,23 +1,27 @@
 //! The few facts the page needs about all notes at once, kept current one note at a time:
 //! the id order (oldest first), how many actions there are and how many lack an owner or
 //! a date, how many votes this person has used, how many notes each region holds (for
-//! work-in-progress limits), and the timeline (its order, each entry's slot, time to
-//! detect and resolve).
+//! work-in-progress limits), the timeline (its order, its axis, time to detect and
+//! resolve), how far each region's notes reach, the board's layout that follows
+//! (`hindsight_shared::layout`), and where each note is drawn when that is not where it
+//! is stored (a timeline entry's slot, a note of a region that moved).
 //!
 //! Pure data, no signals and no document: [`Indices::update`] takes what one note is now
 //! (or that it is gone) and remembers what it needs, [`Indices::finish`] ends a
 //! transaction and says what changed. A change to a note touches these only through its
-//! own entry, so a move outside the timeline costs nothing here, and the timeline is laid
-//! out again only when an entry's region, time or creation changed.
+//! own entry, so a move outside the timeline costs a region's reach update here, the
+//! timeline is laid out again only when an entry's region, time, size or creation changed,
+//! and the board's layout only when some region's reach did.
 //!
 //! Invariant (tested against a recomputation from scratch over random edits): after
 //! `finish`, every answer equals what `hindsight_shared` computes from all notes.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use hindsight_shared::actions::ActionCount;
-use hindsight_shared::timeline::{self, timed_order, Durations, EntryKind};
-use hindsight_shared::{NoteId, Rect, Role};
+use hindsight_shared::layout::BoardLayout;
+use hindsight_shared::timeline::{self, timed_order, Axis, Durations, EntryKind};
+use hindsight_shared::{NoteId, Rect, Role, Template};
 
 use crate::notes::{NoteFields, Votes};
 
@@ -33,11 +37,14 @@ pub struct Indexed {
     action: Option<bool>,
     /// This person's votes on it.
     my_votes: u32,
+    /// Where it is stored, and its size.
+    rect: Rect,
 }
 
 impl Indexed {
-    pub fn of(fields: &NoteFields, votes: &Votes, voter: &str) -> Indexed {
+    pub fn of(rect: Rect, fields: &NoteFields, votes: &Votes, voter: &str) -> Indexed {
         Indexed {
+            rect,
             created_at: fields.created_at,
             region: fields.region.clone(),
             timeline: (fields.role == Some(Role::Timeline))
@@ -103,11 +110,81 @@ pub struct Changes {
     pub durations: bool,
     /// Some region now holds a different number of notes.
     pub counts: bool,
-    /// Timeline slots that moved, appeared (`Some`) or went (`None`).
+    /// The timeline's axis (lanes, labels, gaps) is new.
+    pub axis: bool,
+    /// Some region grew, shrank or moved.
+    pub layout: bool,
+    /// Notes now drawn somewhere else than before: `Some` where they are drawn when that
+    /// is not where they are stored, `None` when they are drawn where they are stored.
     pub slots: Vec<(NoteId, Option<(f64, f64)>)>,
 }
 
-#[derive(Default)]
+/// A coordinate with a total order, for the per-region reach.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Far(f64);
+impl Eq for Far {}
+impl Ord for Far {
+    fn cmp(&self, other: &Far) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+impl PartialOrd for Far {
+    fn partial_cmp(&self, other: &Far) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// How far one region's notes reach: every right and bottom edge, counted, so removing
+/// the farthest note finds the next one without a scan.
+#[derive(Debug, Default)]
+struct Reach {
+    rights: BTreeMap<Far, u32>,
+    bottoms: BTreeMap<Far, u32>,
+}
+
+impl Reach {
+    fn add(&mut self, r: Rect) {
+        *self.rights.entry(Far(r.right())).or_default() += 1;
+        *self.bottoms.entry(Far(r.bottom())).or_default() += 1;
+    }
+
+    fn remove(&mut self, r: Rect) {
+        for (edges, edge) in [
+            (&mut self.rights, r.right()),
+            (&mut self.bottoms, r.bottom()),
+        ] {
+            if let Some(n) = edges.get_mut(&Far(edge)) {
+                *n -= 1;
+                if *n == 0 {
+                    edges.remove(&Far(edge));
+                }
+            }
+        }
+    }
+
+    fn far(&self) -> Option<(f64, f64)> {
+        Some((
+            self.rights.keys().next_back()?.0,
+            self.bottoms.keys().next_back()?.0,
+        ))
+    }
+
+    /// How far the notes reach without one of them, `r`.
+    fn far_without(&self, r: Rect) -> Option<(f64, f64)> {
+        let without = |edges: &BTreeMap<Far, u32>, edge: f64| {
+            edges
+                .iter()
+                .rev()
+                .find(|(far, n)| !(far.0 == edge && **n == 1))
+                .map(|(far, _)| far.0)
+        };
+        Some((
+            without(&self.rights, r.right())?,
+            without(&self.bottoms, r.bottom())?,
+        ))
+    }
+}
+
 pub struct Indices {
     notes: HashMap<NoteId, Indexed>,
     /// Every note, oldest first.
@@ -116,19 +193,62 @@ pub struct Indices {
     arrived: Vec<Created>,
     tally: ActionCount,
     votes_used: u32,
-    counts: HashMap<String, u32>,
-    /// Where the timeline's entries are laid out: the board's timeline region, if any.
-    timeline_area: Option<Rect>,
+    /// The notes of each region (regions with none are absent).
+    members: HashMap<String, HashSet<NoteId>>,
+    /// The board's regions.
+    template: Template,
     timed: BTreeSet<Timed>,
     untimed: BTreeSet<Created>,
-    slots: HashMap<NoteId, (f64, f64)>,
+    axis: Axis,
+    /// Where the axis puts each timeline entry, in the timeline region's own frame.
+    axis_slots: HashMap<NoteId, (f64, f64)>,
     durations: Option<Durations>,
-    /// The timeline's membership or order changed since the last `finish`.
+    /// How far the notes of each region (timeline entries aside) reach.
+    reach: HashMap<String, Reach>,
+    layout: BoardLayout,
+    /// Where notes are drawn, for those not drawn where they are stored.
+    slots: HashMap<NoteId, (f64, f64)>,
+    /// The timeline's membership, order or sizes changed since the last `finish`.
     timeline_dirty: bool,
+    /// Some region's reach changed since the last `finish`.
+    layout_dirty: bool,
+    /// Notes whose place, region or role changed since the last `finish`.
+    moved: HashSet<NoteId>,
     changes: Changes,
 }
 
+impl Default for Indices {
+    fn default() -> Indices {
+        Indices::new(Template::postmortem().clone())
+    }
+}
+
 impl Indices {
+    /// Indices of an empty board with these regions.
+    pub fn new(template: Template) -> Indices {
+        Indices {
+            notes: HashMap::new(),
+            order: Vec::new(),
+            arrived: Vec::new(),
+            tally: ActionCount::default(),
+            votes_used: 0,
+            members: HashMap::new(),
+            layout: BoardLayout::unchanged(&template),
+            template,
+            timed: BTreeSet::new(),
+            untimed: BTreeSet::new(),
+            axis: Axis::default(),
+            axis_slots: HashMap::new(),
+            durations: None,
+            reach: HashMap::new(),
+            slots: HashMap::new(),
+            timeline_dirty: false,
+            layout_dirty: false,
+            moved: HashSet::new(),
+            changes: Changes::default(),
+        }
+    }
+
     /// Records that note `id` is now `note`, or is gone (`None`).
     pub fn update(&mut self, id: &NoteId, note: Option<Indexed>) {
         let old = match note {
@@ -178,17 +298,42 @@ impl Indices {
         let (was_in, now_in) = (region(old), region(new));
         if was_in != now_in {
             if let Some(key) = was_in {
-                if let Some(count) = self.counts.get_mut(&key) {
-                    *count -= 1;
-                    if *count == 0 {
-                        self.counts.remove(&key);
+                if let Some(members) = self.members.get_mut(&key) {
+                    members.remove(id);
+                    if members.is_empty() {
+                        self.members.remove(&key);
                     }
                 }
             }
             if let Some(key) = now_in {
-                *self.counts.entry(key).or_default() += 1;
+                self.members.entry(key).or_default().insert(id.clone());
             }
             self.changes.counts = true;
+        }
+
+        // How far each region's notes reach, and where this note is drawn.
+        let free = |n: Option<&Indexed>| {
+            n.filter(|n| n.timeline.is_none())
+                .and_then(|n| Some((n.region.clone()?, n.rect)))
+        };
+        if free(old) != free(new) {
+            if let Some((key, rect)) = free(old) {
+                if let Some(reach) = self.reach.get_mut(&key) {
+                    reach.remove(rect);
+                    if reach.rights.is_empty() {
+                        self.reach.remove(&key);
+                    }
+                }
+            }
+            if let Some((key, rect)) = free(new) {
+                self.reach.entry(key).or_default().add(rect);
+            }
+            self.layout_dirty = true;
+        }
+        let place =
+            |n: Option<&Indexed>| n.map(|n| (n.rect, n.region.clone(), n.timeline.is_some()));
+        if place(old) != place(new) {
+            self.moved.insert(id.clone());
         }
 
         // This person's votes.
@@ -198,13 +343,15 @@ impl Indices {
             self.changes.votes_used = true;
         }
 
-        // The timeline.
-        let entry = |n: Option<&Indexed>| n.and_then(|n| n.timeline.map(|t| (t, n.created_at)));
+        // The timeline (an entry's size decides the room it takes on the axis).
+        let entry = |n: Option<&Indexed>| {
+            n.and_then(|n| n.timeline.map(|t| (t, n.created_at, n.rect.w, n.rect.h)))
+        };
         if entry(old) != entry(new) {
-            if let Some(((time, kind), created_at)) = entry(old) {
+            if let Some(((time, kind), created_at, ..)) = entry(old) {
                 self.remove_entry(id, time, kind, created_at);
             }
-            if let Some(((time, kind), created_at)) = entry(new) {
+            if let Some(((time, kind), created_at, ..)) = entry(new) {
                 match time {
                     Some(time) => {
                         self.timed.insert(Timed {
@@ -276,47 +423,152 @@ impl Indices {
                 self.order.sort_unstable();
             }
         }
-        if std::mem::take(&mut self.timeline_dirty) {
-            self.lay_out_timeline();
+        let mut moved = std::mem::take(&mut self.moved);
+        let timeline_key = self
+            .template
+            .with_role(Role::Timeline)
+            .map(|r| r.key.clone());
+        if std::mem::take(&mut self.timeline_dirty) && self.lay_out_timeline() {
+            self.changes.axis = true;
+            self.layout_dirty = true;
+            moved.extend(self.axis_slots.keys().cloned());
+        }
+        if std::mem::take(&mut self.layout_dirty) {
+            let layout = BoardLayout::of(&self.template, |r| {
+                if Some(&r.key) == timeline_key.as_ref() {
+                    self.axis.reach
+                } else {
+                    self.reach.get(&r.key).and_then(Reach::far)
+                }
+            });
+            if layout != self.layout {
+                // The notes of every region that moved are drawn elsewhere now.
+                for placed in &layout.regions {
+                    if self.layout.offset(Some(&placed.key)) != placed.offset {
+                        if let Some(members) = self.members.get(&placed.key) {
+                            moved.extend(members.iter().cloned());
+                        }
+                    }
+                }
+                self.layout = layout;
+                self.changes.layout = true;
+            }
+        }
+        for id in moved {
+            let slot = self.drawn(&id);
+            let old = match slot {
+                Some(at) => self.slots.insert(id.clone(), at),
+                None => self.slots.remove(&id),
+            };
+            if old != slot {
+                self.changes.slots.push((id, slot));
+            }
         }
         std::mem::take(&mut self.changes)
     }
 
-    /// Sets where timeline entries are laid out (the board's timeline region, or none).
-    pub fn set_timeline_area(&mut self, area: Option<Rect>) {
-        if self.timeline_area != area {
-            self.timeline_area = area;
+    /// The board's layout as it would be without note `id`: what decides where that note
+    /// is dropped. Deciding on the layout with it would let a region grow under a note
+    /// being dragged out of it and keep it in forever.
+    pub fn layout_without(&self, id: &NoteId) -> BoardLayout {
+        let Some((key, rect)) = self
+            .notes
+            .get(id)
+            .filter(|n| n.timeline.is_none())
+            .and_then(|n| Some((n.region.clone()?, n.rect)))
+        else {
+            return self.layout.clone();
+        };
+        let timeline_key = self
+            .template
+            .with_role(Role::Timeline)
+            .map(|r| r.key.clone());
+        BoardLayout::of(&self.template, |r| {
+            if Some(&r.key) == timeline_key.as_ref() {
+                self.axis.reach
+            } else if r.key == key {
+                self.reach
+                    .get(&r.key)
+                    .and_then(|reach| reach.far_without(rect))
+            } else {
+                self.reach.get(&r.key).and_then(Reach::far)
+            }
+        })
+    }
+
+    /// Where note `id` is drawn, if not where it is stored.
+    fn drawn(&self, id: &NoteId) -> Option<(f64, f64)> {
+        let note = self.notes.get(id)?;
+        let (dx, dy) = self.layout.offset(note.region.as_deref());
+        if note.timeline.is_some() {
+            return self.axis_slots.get(id).map(|(x, y)| (x + dx, y + dy));
+        }
+        ((dx, dy) != (0.0, 0.0)).then_some((note.rect.x + dx, note.rect.y + dy))
+    }
+
+    /// Takes the board's regions; a change of their shapes lays everything out again.
+    pub fn set_template(&mut self, template: &Template) {
+        let shape = |t: &Template| -> Vec<(String, Rect, Option<Role>)> {
+            t.regions
+                .iter()
+                .map(|r| (r.key.clone(), r.rect, r.role))
+                .collect()
+        };
+        if shape(template) != shape(&self.template) {
+            self.template = template.clone();
             self.timeline_dirty = true;
+            self.layout_dirty = true;
+            self.moved.extend(self.notes.keys().cloned());
         }
     }
 
-    fn lay_out_timeline(&mut self) {
-        let laid_out = match self.timeline_area {
-            Some(area) => timeline::layout(
-                area,
-                self.timed.iter().map(|t| &t.id),
-                self.untimed.iter().map(|c| &c.id),
-            ),
-            None => Vec::new(),
+    /// Lays the timeline out again; returns whether its axis changed.
+    fn lay_out_timeline(&mut self) -> bool {
+        let axis = match self.template.with_role(Role::Timeline) {
+            Some(region) => {
+                let entry = |id: &NoteId, time: Option<i64>, kind| {
+                    let rect = self
+                        .notes
+                        .get(id)
+                        .map_or(Rect::new(0.0, 0.0, 0.0, 0.0), |n| n.rect);
+                    (id.clone(), time, kind, rect.w, rect.h)
+                };
+                let entries: Vec<_> = self
+                    .timed
+                    .iter()
+                    .map(|t| entry(&t.id, Some(t.time), t.kind))
+                    .chain(self.untimed.iter().map(|c| entry(&c.id, None, None)))
+                    .collect();
+                timeline::axis::lay_out(
+                    region.rect,
+                    entries
+                        .iter()
+                        .map(|(id, time, kind, w, h)| timeline::Entry {
+                            id,
+                            time: *time,
+                            kind: *kind,
+                            w: *w,
+                            h: *h,
+                        }),
+                )
+            }
+            None => Axis::default(),
         };
-        let mut slots = HashMap::with_capacity(laid_out.len());
-        for (id, x, y) in laid_out {
-            if self.slots.get(&id) != Some(&(x, y)) {
-                self.changes.slots.push((id.clone(), Some((x, y))));
-            }
-            slots.insert(id, (x, y));
-        }
-        for id in self.slots.keys() {
-            if !slots.contains_key(id) {
-                self.changes.slots.push((id.clone(), None));
-            }
-        }
-        self.slots = slots;
         let durations = timeline::durations(self.timed.iter().map(|t| (t.time, t.kind)));
         if durations != self.durations {
             self.durations = durations;
             self.changes.durations = true;
         }
+        if axis == self.axis {
+            return false;
+        }
+        self.axis_slots = axis
+            .slots
+            .iter()
+            .map(|(id, x, y)| (id.clone(), (*x, *y)))
+            .collect();
+        self.axis = axis;
+        true
     }
 
     /// Note ids, oldest first (as of the last `finish`).
@@ -337,8 +589,19 @@ impl Indices {
     }
 
     /// How many notes each region holds (regions with none are absent).
-    pub fn counts(&self) -> &HashMap<String, u32> {
-        &self.counts
+    pub fn counts(&self) -> HashMap<String, u32> {
+        self.members
+            .iter()
+            .map(|(key, members)| (key.clone(), members.len() as u32))
+            .collect()
+    }
+
+    pub fn axis(&self) -> &Axis {
+        &self.axis
+    }
+
+    pub fn layout(&self) -> &BoardLayout {
+        &self.layout
     }
 
     #[cfg(test)]
@@ -359,17 +622,8 @@ mod tests {
 
     const VOTER: &str = "me";
 
-    fn timeline_area() -> Rect {
-        Template::postmortem()
-            .with_role(Role::Timeline)
-            .unwrap()
-            .rect
-    }
-
     fn postmortem_indices() -> Indices {
-        let mut indices = Indices::default();
-        indices.set_timeline_area(Some(timeline_area()));
-        indices
+        Indices::new(Template::postmortem().clone())
     }
 
     /// A small deterministic generator (xorshift), so a failure replays.
@@ -392,9 +646,11 @@ mod tests {
             .is_some();
         let regions = &Template::postmortem().regions;
         let region = &regions[rng.below(regions.len() as u64) as usize];
+        // Now and then past the region's edge, so regions grow and move.
+        let reach = if rng.below(4) == 0 { 1400 } else { 200 };
         let spot = (
             region.rect.x + 10.0 + rng.below(200) as f64,
-            region.rect.y + 100.0 + rng.below(200) as f64,
+            region.rect.y + 100.0 + rng.below(reach) as f64,
         );
         match (exists, rng.below(9)) {
             (false, _) | (true, 0) => {
@@ -409,8 +665,13 @@ mod tests {
             (true, 1) => {
                 board.delete_note(txn, &id);
             }
-            (true, 2 | 3) => {
+            (true, 2) => {
                 board.move_note(txn, &id, spot.0, spot.1);
+            }
+            (true, 3) => {
+                // As the page places a note: in the region it was dropped in, even past
+                // that region's template edge, which grows it.
+                board.place_note(txn, &id, spot.0, spot.1, Some(&region.key));
             }
             (true, 4) => {
                 let time = (rng.below(3) > 0).then(|| Timestamp {
@@ -446,11 +707,13 @@ mod tests {
             board.note_without_text(txn, id, Template::postmortem())?,
             false,
         );
-        Some(Indexed::of(&parts.fields, &parts.votes, VOTER))
+        Some(Indexed::of(parts.rect, &parts.fields, &parts.votes, VOTER))
     }
 
     #[test]
     fn incremental_indices_match_a_recomputation_after_every_edit() {
+        // Whether the edits ever moved a region (so the drawn positions were exercised).
+        let mut moved_regions = 0;
         for seed in 1..=20u64 {
             let doc = new_doc(Some(seed));
             let board = Board::new(&doc);
@@ -474,19 +737,34 @@ mod tests {
                 );
                 let timeline = Timeline::of(&all);
                 assert_eq!(indices.durations(), timeline.durations(), "{context}");
-                let expected: HashMap<NoteId, (f64, f64)> = timeline
-                    .layout(timeline_area())
-                    .into_iter()
-                    .map(|(id, x, y)| (id, (x, y)))
+                let (layout, axis) = BoardLayout::of_notes(Template::postmortem(), &all);
+                assert_eq!(indices.layout(), &layout, "{context}");
+                assert_eq!(indices.axis(), &axis, "{context}");
+                moved_regions += layout
+                    .regions
+                    .iter()
+                    .filter(|p| p.offset != (0.0, 0.0))
+                    .count();
+                let expected: HashMap<NoteId, (f64, f64)> = all
+                    .iter()
+                    .filter_map(|n| {
+                        let (dx, dy) = layout.offset(n.region.as_deref());
+                        let at = if n.role == Some(Role::Timeline) {
+                            let (_, x, y) = axis.slots.iter().find(|(id, ..)| *id == n.id)?;
+                            (x + dx, y + dy)
+                        } else {
+                            ((dx, dy) != (0.0, 0.0)).then_some((n.x + dx, n.y + dy))?
+                        };
+                        Some((n.id.clone(), at))
+                    })
                     .collect();
-                assert_eq!(indices.slots, expected, "{context}");
                 let mut counts: HashMap<String, u32> = HashMap::new();
                 for n in &all {
                     if let Some(key) = &n.region {
                         *counts.entry(key.clone()).or_default() += 1;
                     }
                 }
-                assert_eq!(indices.counts(), &counts, "{context}");
+                assert_eq!(indices.counts(), counts, "{context}");
                 for n in &all {
                     assert_eq!(indices.slot(&n.id), expected.get(&n.id).copied());
                 }
@@ -496,6 +774,7 @@ mod tests {
                 }
             }
         }
+        assert!(moved_regions > 100, "regions moved {moved_regions} times");
     }
 
     #[test]
@@ -519,6 +798,47 @@ mod tests {
         board.move_note(&mut txn, &id, detect.x + 50.0, detect.y + 200.0);
         indices.update(&id, indexed(&board, &txn, &id));
         assert_eq!(indices.finish(), Changes::default());
+    }
+
+    #[test]
+    fn a_note_dragged_out_of_its_region_is_dropped_on_the_layout_without_it() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let mut indices = postmortem_indices();
+        let prevent = Template::postmortem().region("prevent").unwrap().rect;
+        let (a, b): (NoteId, NoteId) = ("a".parse().unwrap(), "b".parse().unwrap());
+        let mut txn = doc.transact_mut();
+        // Two notes in Prevent; `a` poked 300 px below its edge, `b` inside.
+        board.add_note(
+            &mut txn,
+            &b,
+            NewNote::at(prevent.x + 20.0, prevent.y + 200.0, "b"),
+        );
+        board.add_note(
+            &mut txn,
+            &a,
+            NewNote::at(prevent.x + 20.0, prevent.bottom() + 300.0, "a")
+                .in_region(Some("prevent".into())),
+        );
+        for id in [&a, &b] {
+            indices.update(id, indexed(&board, &txn, id));
+        }
+        indices.finish();
+        assert!(
+            indices.layout().rect("prevent").unwrap().h > prevent.h,
+            "a grows Prevent"
+        );
+        let without = indices.layout_without(&a);
+        assert_eq!(
+            without.rect("prevent"),
+            Some(prevent),
+            "without a, Prevent is as drawn"
+        );
+        assert_eq!(
+            indices.layout_without(&b),
+            *indices.layout(),
+            "b changes nothing"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub fn shift_caret(pos: u32, edit: &TextEdit) -> u32 {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Drag {
     pointer_id: i32,
     start_x: f64,
@@ -55,7 +55,7 @@ struct Drag {
     note_x: f64,
     note_y: f64,
     /// Its stored position and region then: where an idea goes back after promotion.
-    home: (f64, f64),
+    home: (f64, f64, Option<String>),
     from: Option<Role>,
     last_write: f64,
     /// Something was written during the drag, so its end must be written too.
@@ -127,7 +127,10 @@ pub fn Note(id: NoteId) -> impl IntoView {
             let others: Vec<_> = selection.selected.with_untracked(|s| {
                 s.iter()
                     .filter(|other| **other != id)
-                    .filter_map(|other| store.rect(other).map(|r| (other.clone(), r.x, r.y)))
+                    .filter_map(|other| {
+                        let r = store.note(other)?.drawn_rect_now();
+                        Some((other.clone(), r.x, r.y))
+                    })
                     .collect()
             });
             carried.set_value(others);
@@ -145,7 +148,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 start_y: ev.client_y() as f64,
                 note_x,
                 note_y,
-                home: (rect.x, rect.y),
+                home: (rect.x, rect.y, note.fields_now().region),
                 from: note.fields_now().role,
                 last_write: dom::now_ms(),
                 wrote: false,
@@ -174,10 +177,10 @@ pub fn Note(id: NoteId) -> impl IntoView {
             carried.with_value(|others| {
                 store.write(|board, txn| {
                     if this_too {
-                        board.move_note(txn, &id, x, y);
+                        store.place(board, txn, &id, x, y);
                     }
                     for (other, ox, oy) in others {
-                        board.move_note(txn, other, ox + dx, oy + dy);
+                        store.place(board, txn, other, ox + dx, oy + dy);
                     }
                 })
             });
@@ -196,7 +199,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 drag.set_value(Some(Drag {
                     last_write: now,
                     wrote: true,
-                    ..d
+                    ..d.clone()
                 }));
                 write_drag(&d, x, y, true);
             }
@@ -214,19 +217,20 @@ pub fn Note(id: NoteId) -> impl IntoView {
             let already = note.fields_now().action_id.is_some();
             let (cx, cy) = (x + rect.w / 2.0, y + rect.h / 2.0);
             let into_actions = d.from != Some(Role::Actions)
-                && store.template.with_untracked(|t| {
-                    t.region_at(cx, cy)
-                        .is_some_and(|r| r.has_role(Role::Actions))
+                && store.drop_region(&id, cx, cy).is_some_and(|key| {
+                    store
+                        .template
+                        .with_untracked(|t| t.role_of(&key) == Some(Role::Actions))
                 });
             let promoted = into_actions
                 && if already {
                     // One action per idea: the idea goes home instead of becoming two.
-                    store.move_note(&id, d.home.0, d.home.1);
+                    store.put_back(&id, &d.home);
                     toast::show(toasts, "This idea is already an action.");
                     true
                 } else {
                     let name = identity.name.get_untracked();
-                    store.promote(&id, (x, y), d.home, &name).is_some()
+                    store.promote(&id, (x, y), &d.home, &name).is_some()
                 };
             // A click that moved nothing writes nothing, so leaves nothing to undo.
             if d.wrote || (x, y) != (d.note_x, d.note_y) {

@@ -1,5 +1,7 @@
 //! Where a new note goes when someone presses a region's add button: the first free cell
-//! of a grid inside the region, so the new note does not hide an existing one.
+//! of a grid in the region, so the new note does not hide an existing one. A full region
+//! gets the note in the next row below its edge, and grows to hold it
+//! (`hindsight_shared::layout`).
 
 use hindsight_shared::schema::{NOTE_HEIGHT, NOTE_WIDTH};
 use hindsight_shared::Rect;
@@ -8,18 +10,18 @@ use hindsight_shared::Rect;
 pub const HEADER_HEIGHT: f64 = 170.0;
 const PADDING: f64 = 24.0;
 const GAP: f64 = 16.0;
+/// Rows scanned before giving up on finding a free cell (a region grown this far has
+/// thousands of notes; the note then goes on top of the first cell).
+const MAX_ROWS: usize = 400;
 
-/// The top-left corner for a new note in `region`, avoiding the `occupied` rectangles.
-/// Cells are scanned row by row; when the region is full the note goes in the first cell,
-/// slightly offset by how many notes there are, so stacked notes stay distinguishable.
+/// The top-left corner for a new note in `region` (as drawn), avoiding the `occupied`
+/// rectangles (the region's notes). Cells are scanned row by row, past the region's
+/// bottom edge when it is full.
 pub fn free_spot(region: Rect, occupied: &[Rect]) -> (f64, f64) {
     let left = region.x + PADDING;
     let top = region.y + HEADER_HEIGHT;
     let cols = (((region.w - 2.0 * PADDING + GAP) / (NOTE_WIDTH + GAP)).floor() as usize).max(1);
-    let rows = (((region.h - HEADER_HEIGHT - PADDING + GAP) / (NOTE_HEIGHT + GAP)).floor()
-        as usize)
-        .max(1);
-    for row in 0..rows {
+    for row in 0..MAX_ROWS {
         for col in 0..cols {
             let cell = Rect::new(
                 left + col as f64 * (NOTE_WIDTH + GAP),
@@ -32,8 +34,7 @@ pub fn free_spot(region: Rect, occupied: &[Rect]) -> (f64, f64) {
             }
         }
     }
-    let nudge = (occupied.len() % 10) as f64 * 12.0;
-    (left + nudge, top + nudge)
+    (left, top)
 }
 
 fn overlaps(a: &Rect, b: &Rect) -> bool {
@@ -72,9 +73,10 @@ mod tests {
     }
 
     #[test]
-    fn a_full_region_still_gets_the_note_inside_it() {
+    fn a_full_region_gets_the_note_in_the_next_row_below_it() {
         let full = [Rect::new(-10.0, -10.0, 700.0, 700.0)];
         let (x, y) = free_spot(REGION, &full);
-        assert!(REGION.contains(x + NOTE_WIDTH / 2.0, y + NOTE_HEIGHT / 2.0));
+        assert_eq!(x, PADDING);
+        assert!((700.0..700.0 + NOTE_HEIGHT + GAP).contains(&y), "{y}");
     }
 }

@@ -86,11 +86,14 @@ pub fn under_band(store: &Store, band: &Rect) -> HashSet<NoteId> {
 pub fn nudge(store: &Store, selected: &HashSet<NoteId>, dx: f64, dy: f64) {
     let moves: Vec<_> = selected
         .iter()
-        .filter_map(|id| store.rect(id).map(|r| (id.clone(), r.x + dx, r.y + dy)))
+        .filter_map(|id| {
+            let r = store.note(id)?.drawn_rect_now();
+            Some((id.clone(), r.x + dx, r.y + dy))
+        })
         .collect();
     store.write(|board, txn| {
         for (id, x, y) in &moves {
-            board.move_note(txn, id, *x, *y);
+            store.place(board, txn, id, *x, *y);
         }
     });
 }

@@ -25,8 +25,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use hindsight_shared::actions::ActionCount;
 use hindsight_shared::facilitation::{Timer, View};
 use hindsight_shared::facts::IncidentFacts;
+use hindsight_shared::layout::BoardLayout;
 use hindsight_shared::schema::{NOTE_HEIGHT, NOTE_WIDTH};
-use hindsight_shared::timeline::Durations;
+use hindsight_shared::timeline::{Axis, Durations};
 use hindsight_shared::timestamp::TimeContext;
 use hindsight_shared::votes::DEFAULT_VOTE_BUDGET;
 use hindsight_shared::{Board, NewNote, NoteColor, NoteId, Rect, Role, Template};
@@ -110,6 +111,10 @@ pub struct ModelSignals {
     pub durations: RwSignal<Option<Durations>>,
     /// Notes per region key, for work-in-progress limits.
     pub counts: RwSignal<HashMap<String, u32>>,
+    /// Where each region is drawn, grown to fit its notes.
+    pub layout: RwSignal<BoardLayout>,
+    /// The timeline's lanes, time labels and squeezed pauses.
+    pub axis: RwSignal<Axis>,
 }
 
 impl Model {
@@ -126,6 +131,8 @@ impl Model {
                 votes_used: RwSignal::new(0),
                 durations: RwSignal::new(None),
                 counts: RwSignal::new(HashMap::new()),
+                layout: RwSignal::new(BoardLayout::unchanged(Template::postmortem())),
+                axis: RwSignal::new(Axis::default()),
             },
         }
     }
@@ -141,8 +148,7 @@ impl Model {
                 .collect()
         };
         let reshaped = shape(&template) != shape(&self.template);
-        self.indices
-            .set_timeline_area(template.with_role(Role::Timeline).map(|r| r.rect));
+        self.indices.set_template(&template);
         self.template = template;
         if reshaped {
             self.load(board, txn);
@@ -176,7 +182,12 @@ impl Model {
                     parts.text = text;
                     self.indices.update(
                         &id,
-                        Some(Indexed::of(&parts.fields, &parts.votes, &self.voter)),
+                        Some(Indexed::of(
+                            parts.rect,
+                            &parts.fields,
+                            &parts.votes,
+                            &self.voter,
+                        )),
                     );
                     handle_updates.push((*handle, Some(parts), None));
                 }
@@ -186,7 +197,12 @@ impl Model {
                     parts.text = Some(text.unwrap_or_else(|| board.text_of(txn, &id)));
                     self.indices.update(
                         &id,
-                        Some(Indexed::of(&parts.fields, &parts.votes, &self.voter)),
+                        Some(Indexed::of(
+                            parts.rect,
+                            &parts.fields,
+                            &parts.votes,
+                            &self.voter,
+                        )),
                     );
                     let handle = NoteHandle::new(&id, parts);
                     if let Some(color) = self.editors.get(&id) {
@@ -224,7 +240,13 @@ impl Model {
             set_if_changed(s.durations, self.indices.durations());
         }
         if changes.counts {
-            set_if_changed(s.counts, self.indices.counts().clone());
+            set_if_changed(s.counts, self.indices.counts());
+        }
+        if changes.layout {
+            set_if_changed(s.layout, self.indices.layout().clone());
+        }
+        if changes.axis {
+            set_if_changed(s.axis, self.indices.axis().clone());
         }
     }
 
@@ -443,11 +465,13 @@ impl Store {
             .collect()
     }
 
-    /// The rectangles of all notes as they are drawn now, without subscribing to them.
-    pub fn occupied(&self) -> Vec<Rect> {
+    /// The rectangles of region `key`'s notes as they are drawn now, without subscribing
+    /// to them.
+    pub fn occupied_in(&self, key: &str) -> Vec<Rect> {
         lock(&self.model)
             .handles
             .values()
+            .filter(|h| h.fields_now().region.as_deref() == Some(key))
             .map(NoteHandle::drawn_rect_now)
             .collect()
     }
@@ -493,12 +517,66 @@ impl Store {
         result
     }
 
-    /// Adds an empty note with its top-left corner at `(x, y)`, written by `name` unless
-    /// the board is anonymous.
+    /// Where a note of size `(w, h)` drawn at `(x, y)` is stored, on `layout`: in the
+    /// region drawn under its centre (else in `current`, its region so far), at that
+    /// position in the region's own frame.
+    fn stored_at(
+        layout: &BoardLayout,
+        (x, y): (f64, f64),
+        (w, h): (f64, f64),
+        current: Option<String>,
+    ) -> (Option<String>, f64, f64) {
+        let region = layout
+            .region_at(x + w / 2.0, y + h / 2.0)
+            .map(|p| p.key.clone())
+            .or(current);
+        let (sx, sy) = layout.to_stored(region.as_deref(), x, y);
+        (region, sx, sy)
+    }
+
+    /// The region note `id` would be dropped in with its centre at `(cx, cy)`.
+    pub fn drop_region(&self, id: &NoteId, cx: f64, cy: f64) -> Option<String> {
+        let layout = lock(&self.model).indices.layout_without(id);
+        layout.region_at(cx, cy).map(|p| p.key.clone())
+    }
+
+    /// Moves note `id` so it is drawn at `(x, y)`, inside `txn`.
+    pub fn place(&self, board: &Board, txn: &mut TransactionMut, id: &NoteId, x: f64, y: f64) {
+        let Some(handle) = self.note(id) else {
+            return;
+        };
+        let rect = handle.rect_now();
+        let current = handle.fields_now().region;
+        let layout = lock(&self.model).indices.layout_without(id);
+        let (region, sx, sy) = Store::stored_at(&layout, (x, y), (rect.w, rect.h), current);
+        board.place_note(txn, id, sx, sy, region.as_deref());
+    }
+
+    /// Adds an empty note drawn with its top-left corner at `(x, y)`, in the region under
+    /// its centre, written by `name` unless the board is anonymous.
     pub fn create_note(&self, x: f64, y: f64, name: &str) -> NoteId {
+        let (region, sx, sy) = self
+            .indexed
+            .layout
+            .with_untracked(|l| Store::stored_at(l, (x, y), (NOTE_WIDTH, NOTE_HEIGHT), None));
+        self.add_note(region, sx, sy, name)
+    }
+
+    /// Adds an empty note to region `key`, drawn at `(x, y)` (past the region's edge it
+    /// grows the region).
+    pub fn create_note_in(&self, key: &str, x: f64, y: f64, name: &str) -> NoteId {
+        let (sx, sy) = self
+            .indexed
+            .layout
+            .with_untracked(|l| l.to_stored(Some(key), x, y));
+        self.add_note(Some(key.to_owned()), sx, sy, name)
+    }
+
+    fn add_note(&self, region: Option<String>, sx: f64, sy: f64, name: &str) -> NoteId {
         let id = NoteId::from_random(dom::random_bytes());
         self.write(|board, txn| {
-            let note = NewNote::at(x, y, "")
+            let note = NewNote::at(sx, sy, "")
+                .in_region(region)
                 .created_at(dom::now_ms())
                 .author(board.author_for(txn, name));
             board.add_note(txn, &id, note);
@@ -511,17 +589,25 @@ impl Store {
         self.create_note(cx - NOTE_WIDTH / 2.0, cy - NOTE_HEIGHT / 2.0, name)
     }
 
-    /// Turns `idea` into a new action note at `at`, putting the idea back at `home`.
-    /// Returns the action's id, or `None` if the idea is already an action or came from
-    /// one.
+    /// Turns `idea` into a new action note drawn at `at`, putting the idea back where it
+    /// was stored before (`home`: position and region). Returns the action's id, or `None`
+    /// if the idea is already an action or came from one.
     pub fn promote(
         &self,
         idea: &NoteId,
         at: (f64, f64),
-        home: (f64, f64),
+        home: &(f64, f64, Option<String>),
         name: &str,
     ) -> Option<NoteId> {
         let action = NoteId::from_random(dom::random_bytes());
+        let actions = self
+            .template
+            .with_untracked(|t| t.with_role(Role::Actions).map(|r| r.key.clone()));
+        let at = self
+            .indexed
+            .layout
+            .with_untracked(|l| l.to_stored(actions.as_deref(), at.0, at.1));
+        let home = (home.0, home.1, home.2.as_deref());
         self.write(|board, txn| {
             let author = board.author_for(txn, name);
             board
@@ -542,8 +628,9 @@ impl Store {
         self.write_merging(|board, txn| board.edit_text(txn, id, value));
     }
 
-    pub fn move_note(&self, id: &NoteId, x: f64, y: f64) {
-        self.write(|board, txn| board.move_note(txn, id, x, y));
+    /// Puts note `id` back where it was stored, in the region it was in.
+    pub fn put_back(&self, id: &NoteId, home: &(f64, f64, Option<String>)) {
+        self.write(|board, txn| board.place_note(txn, id, home.0, home.1, home.2.as_deref()));
     }
 
     /// Sets or clears a region's work-in-progress limit on this board.
@@ -557,11 +644,6 @@ impl Store {
 
     pub fn delete_note(&self, id: &NoteId) {
         self.write(|board, txn| board.delete_note(txn, id));
-    }
-
-    /// The rectangle of a note as stored now, without subscribing to it.
-    pub fn rect(&self, id: &NoteId) -> Option<Rect> {
-        self.note(id).map(|h| h.rect_now())
     }
 }
 
