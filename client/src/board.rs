@@ -19,6 +19,7 @@ use crate::follow::{self, FollowBanner};
 use crate::history::History;
 use crate::link::Link;
 use crate::name::{remembered_name, NamePrompt};
+use crate::navigate;
 use crate::offline::{self, SaveState};
 use crate::presence::{self, Participants};
 use crate::provider::Provider;
@@ -103,6 +104,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     set_interval(move || clock.0.set(dom::now_ms()), CLOCK_TICK);
     undo_shortcuts(store.history.clone());
     selection::shortcuts(store.clone(), selection);
+    navigate::shortcuts(store.clone(), view_ctx);
     selection::mirror(store.clone(), selection);
 
     let prompting = move || identity.renaming.get() || identity.name.with(|n| n.trim().is_empty());
@@ -238,14 +240,16 @@ fn UndoButtons() -> impl IntoView {
 fn ShareLinks() -> impl IntoView {
     let link = expect_context::<Link>();
     let edit = link.edit_url().map(|url| {
-        view! { <CopyButton id="copy-link" label="Copy edit link" url=url primary=true /> }
+        view! { <CopyButton id="copy-link" label="Edit link" url=url primary=true /> }
     });
     let read = link.read_url().map(|url| {
-        view! { <CopyButton id="copy-read-link" label="Copy read-only link" url=url primary=false /> }
+        view! { <CopyButton id="copy-read-link" label="Read-only link" url=url primary=false /> }
     });
     view! { <div class="share" role="group" aria-label="Share">{edit}{read}</div> }
 }
 
+/// A button that copies `url`: "Copy edit link", shortened to its `label` ("Edit link")
+/// on narrow windows; its title keeps the whole sentence.
 #[component]
 fn CopyButton(id: &'static str, label: &'static str, url: String, primary: bool) -> impl IntoView {
     let copied = RwSignal::new(false);
@@ -266,9 +270,18 @@ fn CopyButton(id: &'static str, label: &'static str, url: String, primary: bool)
             class:primary=primary
             class:ghost=!primary
             data-url=shown
+            title=format!("Copy the {} to share the board", label.to_lowercase())
             on:click=copy
         >
-            {move || if copied.get() { "Copied" } else { label }}
+            {move || if copied.get() {
+                view! { "Copied" }.into_any()
+            } else {
+                view! {
+                    <span class="label-long">{format!("Copy {}", label.to_lowercase())}</span>
+                    <span class="label-short">{label}</span>
+                }
+                .into_any()
+            }}
         </button>
     }
 }

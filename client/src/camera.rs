@@ -81,6 +81,13 @@ impl Camera {
         }
     }
 
+    /// Like [`Camera::fit`], in the part of the viewport right of `left` (px), which a
+    /// panel covers.
+    pub fn fit_beside(bounds: Rect, left: f64, width: f64, height: f64) -> Camera {
+        let left = left.clamp(0.0, width / 2.0);
+        Camera::fit(bounds, width - left, height).pan(left, 0.0)
+    }
+
     /// The camera that brings `region` into view at a readable size: the whole region,
     /// centred, when it fits at [`READABLE_ZOOM`] or more (up to 100 %); otherwise its
     /// top-left part at [`READABLE_ZOOM`], where its title and first notes are.
@@ -138,6 +145,20 @@ pub fn wheel_factor(delta_y: f64, delta_mode: u32, pinch: bool) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fitting_beside_a_panel_keeps_the_board_right_of_it() {
+        let bounds = Rect::new(0.0, 0.0, 3000.0, 2000.0);
+        let cam = Camera::fit_beside(bounds, 340.0, 1400.0, 800.0);
+        let (left, _) = (cam.x, cam.y);
+        assert!(left >= 340.0, "the board starts right of the panel: {left}");
+        assert!(left + 3000.0 * cam.zoom <= 1400.0);
+        // A panel wider than half the viewport is not worth shrinking the board for.
+        assert_eq!(
+            Camera::fit_beside(bounds, 5000.0, 1400.0, 800.0),
+            Camera::fit(bounds, 700.0, 800.0).pan(700.0, 0.0)
+        );
+    }
+
     #[test]
     fn a_region_is_brought_into_view_readably() {
         // A region that fits at a readable zoom is shown whole and centred, at most 100 %.

@@ -138,3 +138,15 @@ pub fn warn(message: &str) {
     #[cfg(not(target_arch = "wasm32"))]
     eprintln!("{message}");
 }
+
+/// The right edge (client px) of the facilitator panel while it is open over the canvas.
+/// Read when Fit is pressed, never per frame.
+pub fn open_panel_right() -> Option<f64> {
+    let panel = web_sys::window()?
+        .document()?
+        .get_element_by_id("facilitator-panel")?;
+    if panel.class_list().contains("folded") {
+        return None;
+    }
+    Some(panel.get_bounding_client_rect().right())
+}

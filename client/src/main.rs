@@ -18,6 +18,7 @@ mod history;
 mod indices;
 mod link;
 mod name;
+mod navigate;
 mod note;
 mod note_fields;
 mod notes;
