@@ -12,6 +12,11 @@
 //   node peer.mjs <ws-base-url> <boardId> <token> layout - <timeoutMs>
 //       Waits until the board's regions are in the document and prints
 //       {"template": meta.template, "regions": meta.layout} as one JSON line.
+//   node peer.mjs <ws-base-url> <boardId> <token> timeline <idPrefix> <count>
+//       Adds <count> timed entries to the Rough Timeline in one transaction (an incident
+//       log: minutes apart, now and then an hour's pause, kinds in turn), ids
+//       <idPrefix>0, <idPrefix>1, ..., all at one stored spot as a careless client would
+//       write them; waits until a fresh peer sees the last one. Prints {"ok":true}.
 //
 // <token> is the board link's token, passed the way any y-websocket app passes it: as
 // the provider's `params`, which become the WebSocket URL's query.
@@ -30,10 +35,11 @@ const DEFAULT_DEADLINE_MS = 20000
 
 const usage = 'usage: node peer.mjs <ws-base-url> <boardId> <token> write <noteId> <text>\n' +
   '       node peer.mjs <ws-base-url> <boardId> <token> read <noteId> <timeoutMs>\n' +
-  '       node peer.mjs <ws-base-url> <boardId> <token> layout - <timeoutMs>'
+  '       node peer.mjs <ws-base-url> <boardId> <token> layout - <timeoutMs>\n' +
+  '       node peer.mjs <ws-base-url> <boardId> <token> timeline <idPrefix> <count>'
 
 const [base, boardId, token, command, noteId, arg] = process.argv.slice(2)
-if (!base || !boardId || !token || !noteId || arg === undefined || !['write', 'read', 'layout'].includes(command)) {
+if (!base || !boardId || !token || !noteId || arg === undefined || !['write', 'read', 'layout', 'timeline'].includes(command)) {
   console.error(usage)
   process.exit(1)
 }
@@ -153,6 +159,39 @@ async function write (text) {
   finish(0, { ok: true })
 }
 
+const KINDS = ['reported', 'detected', 'action', 'communication', 'action', 'resolved', null]
+
+async function timeline (count) {
+  const { doc, provider } = connect('writer')
+  await synced(provider)
+  const start = Date.UTC(2026, 10, 20, 14, 0)
+  let time = start
+  doc.transact(() => {
+    for (let i = 0; i < count; i++) {
+      // Bursts a minute or two apart, with an hour's pause every 25 entries.
+      time += (i % 25 === 24 ? 60 : 1 + (i % 3)) * 60000
+      const note = new Y.Map()
+      doc.getMap('notes').set(`${noteId}${i}`, note)
+      note.set('text', new Y.Text(`Entry ${i}`))
+      note.set('x', 820)
+      note.set('y', 100)
+      note.set('w', NOTE.w)
+      note.set('h', NOTE.h)
+      note.set('color', 'purple')
+      note.set('region', 'timeline')
+      note.set('createdAt', start + i)
+      note.set('time', time)
+      note.set('timePrecision', 'minute')
+      const kind = KINDS[i % KINDS.length]
+      if (kind) note.set('kind', kind)
+    }
+  })
+  const last = `${noteId}${count - 1}`
+  const witness = connect('witness')
+  await when(witness.doc, (d) => (d.getMap('notes').get(last) ? true : undefined))
+  finish(0, { ok: true })
+}
+
 async function read (timeoutMs) {
   const { doc } = connect('reader')
   setTimeout(() => fail(`note ${noteId} did not appear within ${timeoutMs} ms`), timeoutMs)
@@ -181,6 +220,13 @@ let deadlineMs = DEFAULT_DEADLINE_MS
 let run
 if (command === 'write') {
   run = () => write(arg)
+} else if (command === 'timeline') {
+  const count = Number(arg)
+  if (!Number.isInteger(count) || count <= 0) {
+    console.error(`peer.mjs timeline: count must be a positive integer, got ${arg}\n${usage}`)
+    process.exit(1)
+  }
+  run = () => timeline(count)
 } else {
   const timeoutMs = Number(arg)
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {

@@ -9,6 +9,7 @@ mod anonymity;
 mod browser;
 mod browser_access;
 mod browser_collab;
+mod browser_layout;
 mod browser_live;
 mod browser_templates;
 mod browser_workflow;
