@@ -11,7 +11,9 @@ use leptos::prelude::*;
 
 use crate::camera::{FAR_NOTES, FAR_ZOOM};
 use crate::canvas::Canvas;
-use crate::context::{Clock, Identity, Overview, Pointer, Selection, Toasts, View};
+use crate::context::{
+    Clock, Identity, Overview, Pointer, Selection, TimelineImportOpen, Toasts, View,
+};
 use crate::facilitation::{self, FacilitatorPanel, StepBanner, TimerDisplay};
 use crate::facts::FactsBar;
 use crate::field::LiveInput;
@@ -25,6 +27,7 @@ use crate::presence::{self, Participants};
 use crate::provider::Provider;
 use crate::selection;
 use crate::store::Store;
+use crate::timeline_import::TimelineImport;
 use crate::toast::Toast;
 use crate::{cull, debug, dom, note};
 
@@ -91,6 +94,8 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     provide_context(pointer);
     provide_context(clock);
     provide_context(toasts);
+    let importing = RwSignal::new(false);
+    provide_context(TimelineImportOpen(importing));
     provide_context(store.clone());
     provide_context(provider.clone());
     presence::publish(provider.clone(), identity, pointer, selection);
@@ -181,6 +186,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                 <FacilitatorPanel />
                 <Toast />
             </main>
+            <TimelineImport open=importing />
         </div>
         <NamePrompt />
     }

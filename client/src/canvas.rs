@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, MouseEvent, PointerEvent, WheelEvent};
 
 use crate::camera::{wheel_factor, Camera};
-use crate::context::{Identity, Mounted, Overview, Pointer, Selection, View};
+use crate::context::{Identity, Mounted, Overview, Pointer, Selection, TimelineImportOpen, View};
 use crate::dom;
 use crate::note::Note;
 use crate::placement::free_spot;
@@ -84,6 +84,8 @@ pub fn Canvas() -> impl IntoView {
     // small to read, it shows the current region instead: the facilitator's step, else
     // the region at the centre of the view, else the first.
     let meeting = store.meeting;
+    // The camera the last fit set, to tell whether anyone has moved the view since.
+    let fitted_camera = StoredValue::new(None::<Camera>);
     let fit = move || {
         if let Some((w, h)) = measure() {
             let camera = if w < SMALL_SCREEN {
@@ -114,6 +116,7 @@ pub fn Canvas() -> impl IntoView {
                 Camera::fit_beside(layout.with_untracked(|l| l.bounds()), left, w, h)
             };
             view_ctx.camera.set(camera);
+            fitted_camera.set_value(Some(camera));
         }
     };
     let _ = window_event_listener(leptos::ev::resize, move |_| {
@@ -128,16 +131,19 @@ pub fn Canvas() -> impl IntoView {
             view_ctx.camera.update(|c| *c = c.zoom_at(cx, cy, factor));
         }
     };
-    // Fit the board once the viewport exists, again when the board's own template
-    // arrives (the page starts with the default one until the document is synced), and
-    // once more when its notes first arrive and have grown the regions. Never later:
-    // regions growing while people work must not move anyone's view.
-    let has_notes = Memo::new(move |_| store.indexed.ids.with(|ids| !ids.is_empty()));
+    // Fit the board once the viewport exists, and again whenever the board's extent
+    // changes (its own template arriving after the default one, regions growing as a
+    // large board loads) while nobody has moved the view since the last fit. A view
+    // someone panned or zoomed is theirs: growth never moves it.
+    let extent = Memo::new(move |_| (bounds.get(), layout.with(|l| l.bounds())));
     Effect::new(
-        move |fitted: Option<Option<(hindsight_shared::Rect, bool)>>| {
-            let now = (bounds.get(), has_notes.get());
+        move |fitted: Option<Option<(hindsight_shared::Rect, hindsight_shared::Rect)>>| {
+            let now = extent.get();
             viewport.get()?;
-            if fitted.flatten() != Some(now) {
+            let untouched = fitted_camera
+                .get_value()
+                .is_none_or(|c| c == view_ctx.camera.get_untracked());
+            if fitted.flatten() != Some(now) && untouched {
                 fit();
             }
             Some(now)
@@ -395,6 +401,15 @@ fn RegionBody(region: Region) -> impl IntoView {
             selection.focus.set(Some(id));
         }
     };
+    // The timeline takes whole incident logs too, unless the page cannot edit.
+    let import = (is_timeline && !store.read_only).then(|| {
+        let open = expect_context::<TimelineImportOpen>().0;
+        view! {
+            <button id="import-timeline" class="region-tool" title="Paste or choose an incident log" on:click=move |_| open.set(true)>
+                "Import…"
+            </button>
+        }
+    });
     let view_ctx = expect_context::<View>();
     let go_to = move |_| {
         let (w, h) = view_ctx.viewport.get_untracked();
@@ -432,6 +447,7 @@ fn RegionBody(region: Region) -> impl IntoView {
                 </div>
                 {zone}
                 {wip}
+                {import}
                 <button class="region-add" title="Add a note here" on:click=add>
                     "+ Note"
                 </button>

@@ -96,3 +96,8 @@ impl Selection {
         }
     }
 }
+
+/// Whether the "Import timeline…" dialog is open (opened from the timeline region, drawn
+/// outside the transformed canvas).
+#[derive(Clone, Copy)]
+pub struct TimelineImportOpen(pub RwSignal<bool>);

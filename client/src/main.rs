@@ -30,6 +30,7 @@ mod selection;
 mod start;
 mod store;
 mod sync;
+mod timeline_import;
 mod toast;
 
 use hindsight_shared::{close, BoardId};

@@ -66,7 +66,7 @@ async fn post_board(path: &str, body: &str) -> Result<String, String> {
 /// The text of the file just chosen in the file input `ev` came from, or `Err` with what
 /// to tell the person. The input is cleared, so choosing the same file again after an
 /// error tries again.
-async fn chosen_file_text(ev: leptos::ev::Event) -> Result<String, String> {
+pub async fn chosen_file_text(ev: leptos::ev::Event) -> Result<String, String> {
     let input = ev
         .target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())

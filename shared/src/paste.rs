@@ -39,7 +39,7 @@
 
 use std::fmt;
 
-use yrs::{Map, TransactionMut};
+use yrs::TransactionMut;
 
 use crate::id::NoteId;
 use crate::region::Region;
@@ -330,12 +330,10 @@ pub fn add_entries(
     for (i, (entry, id)) in entries.iter().zip(ids).enumerate() {
         // One millisecond apart, so entries of the same time keep the paste's order.
         let note = NewNote::at(x, y, entry.text.clone())
+            .in_region(Some(timeline.key.clone()))
             .created_at(created_at + i as f64)
             .author(entry.author.clone().filter(|_| !anonymous));
         board.add_note(txn, id, note);
-        if let Some(map) = board.note_map(txn, id) {
-            map.insert(txn, "region", timeline.key.as_str());
-        }
         board.set_note_time(txn, id, Some(entry.time));
         board.set_note_kind(txn, id, entry.kind);
     }

@@ -3,7 +3,7 @@
 //! and a top bar that fits the window.
 
 use hindsight_shared::NewNote;
-use hindsight_tests::browser::{two_people, Meeting, Session};
+use hindsight_tests::browser::{two_people, Meeting, Session, TEXT_OF};
 use hindsight_tests::fixtures::{id, rect_of};
 use hindsight_tests::node::peer;
 use hindsight_tests::{eventually, YClient};
@@ -276,9 +276,127 @@ async fn the_top_bar_fits_the_window_with_the_actions_warning_showing() {
             )
             .await;
         assert_eq!(squeezed, json!([]), "cut off at {w}×{h}");
+        // At Fit, the open facilitator panel covers no region.
+        ada.click("#fit").await;
+        let covered = ada
+            .js(
+                "const p = document.getElementById('facilitator-panel').getBoundingClientRect();
+                 return [...document.querySelectorAll('.region')].filter(r => {
+                     const b = r.getBoundingClientRect();
+                     return b.left < p.right && p.left < b.right && b.top < p.bottom && p.top < b.bottom;
+                 }).map(r => r.dataset.region);",
+                vec![],
+            )
+            .await;
+        assert_eq!(covered, json!([]), "the panel covers regions at {w}×{h}");
         ada.screenshot(&format!("topbar-{w}.png")).await;
     }
+    // On a small screen Fit shows the current region (here the one at the centre of the
+    // view) at a readable size, not the whole board.
+    ada.client
+        .set_window_size(600, 900)
+        .await
+        .expect("resize the window");
+    ada.wait_js(
+        "the small window",
+        "return window.innerWidth <= 600;",
+        vec![],
+    )
+    .await;
+    ada.click("#fit").await;
+    ada.wait_js(
+        "Fit to show one region readably",
+        "const zoom = parseFloat(document.querySelector('.zoom-level')?.textContent ?? '0') / 100;
+         const v = document.querySelector('.viewport').getBoundingClientRect();
+         return zoom >= 0.8 && [...document.querySelectorAll('.region')].some(e => {
+             const r = e.getBoundingClientRect();
+             return r.left >= v.left && r.top >= v.top && r.left < v.right && r.top < v.bottom;
+         });",
+        vec![],
+    )
+    .await;
     client.close();
+    ada.close().await;
+    meeting.end().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pasted_incident_log_is_previewed_then_added_in_one_undo_step() {
+    let (meeting, ada, bo) = two_people().await;
+    ada.click("#import-timeline").await;
+    let log = "2026-11-20 14:03 Alert fired on checkout latency\n\
+               2026-11-20 14:05 Paged on-call\n\
+               this line has no time\n\
+               2026-11-20 14:20 Rolled back deploy 4411\n\
+               2026-11-20 14:31 Resolved: error rate back to normal";
+    // A paste into the dialog's field (focused when it opens).
+    ada.wait_js(
+        "the dialog's field has the focus",
+        "return document.activeElement?.id === 'timeline-paste';",
+        vec![],
+    )
+    .await;
+    ada.js(
+        "const field = document.getElementById('timeline-paste');
+         field.value = arguments[0];
+         field.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![json!(log)],
+    )
+    .await;
+    let preview = ada
+        .wait_js(
+            "the preview of four entries and one unreadable line",
+            "const rows = [...document.querySelectorAll('.paste-preview tbody tr')];
+             const unread = document.querySelector('.paste-unread')?.textContent ?? '';
+             return rows.length === 4 && unread.includes('Line 3')
+                 ? rows.map(r => [r.dataset.line, r.querySelector('.paste-kind').textContent]) : null;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        preview[0],
+        json!(["1", "Detected"]),
+        "kinds are guessed: {preview}"
+    );
+    assert_eq!(preview[3], json!(["5", "Resolved"]));
+    // Ada unticks the page, and adds the other three.
+    ada.click(".paste-preview tr[data-line=\"2\"] input[type=checkbox]")
+        .await;
+    ada.wait_js(
+        "the button counts three",
+        "return document.getElementById('timeline-import').textContent.trim() === 'Add 3 entries';",
+        vec![],
+    )
+    .await;
+    ada.screenshot("timeline-import.png").await;
+    ada.click("#timeline-import").await;
+    let texts = format!(
+        "return [...document.querySelectorAll('.note[data-role=\"timeline\"]')].map({TEXT_OF}).sort();"
+    );
+    let added = bo
+        .wait_js(
+            "the three entries on Bo's page",
+            &format!("const t = (() => {{ {texts} }})(); return t.length === 3 ? t : null;"),
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        added,
+        json!([
+            "Alert fired on checkout latency",
+            "Resolved: error rate back to normal",
+            "Rolled back deploy 4411"
+        ])
+    );
+    // One step undoes the whole import, for everyone.
+    ada.click("#undo").await;
+    bo.wait_js(
+        "the import undone on Bo's page",
+        "return document.querySelectorAll('.note[data-role=\"timeline\"]').length === 0;",
+        vec![],
+    )
+    .await;
+    bo.close().await;
     ada.close().await;
     meeting.end().await;
 }
