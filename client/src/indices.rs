@@ -424,23 +424,13 @@ impl Indices {
             }
         }
         let mut moved = std::mem::take(&mut self.moved);
-        let timeline_key = self
-            .template
-            .with_role(Role::Timeline)
-            .map(|r| r.key.clone());
         if std::mem::take(&mut self.timeline_dirty) && self.lay_out_timeline() {
             self.changes.axis = true;
             self.layout_dirty = true;
             moved.extend(self.axis_slots.keys().cloned());
         }
         if std::mem::take(&mut self.layout_dirty) {
-            let layout = BoardLayout::of(&self.template, |r| {
-                if Some(&r.key) == timeline_key.as_ref() {
-                    self.axis.reach
-                } else {
-                    self.reach.get(&r.key).and_then(Reach::far)
-                }
-            });
+            let layout = self.lay_out_regions(None);
             if layout != self.layout {
                 // The notes of every region that moved are drawn elsewhere now.
                 for placed in &layout.regions {
@@ -479,19 +469,20 @@ impl Indices {
         else {
             return self.layout.clone();
         };
-        let timeline_key = self
-            .template
-            .with_role(Role::Timeline)
-            .map(|r| r.key.clone());
+        self.lay_out_regions(Some((&key, rect)))
+    }
+
+    /// The regions laid out from how far their notes reach (the timeline from its axis),
+    /// leaving out one note's rectangle in its region if asked.
+    fn lay_out_regions(&self, without: Option<(&str, Rect)>) -> BoardLayout {
         BoardLayout::of(&self.template, |r| {
-            if Some(&r.key) == timeline_key.as_ref() {
-                self.axis.reach
-            } else if r.key == key {
-                self.reach
-                    .get(&r.key)
-                    .and_then(|reach| reach.far_without(rect))
-            } else {
-                self.reach.get(&r.key).and_then(Reach::far)
+            if r.has_role(Role::Timeline) {
+                return self.axis.reach;
+            }
+            let reach = self.reach.get(&r.key)?;
+            match without {
+                Some((key, rect)) if key == r.key => reach.far_without(rect),
+                _ => reach.far(),
             }
         })
     }
@@ -506,8 +497,9 @@ impl Indices {
         ((dx, dy) != (0.0, 0.0)).then_some((note.rect.x + dx, note.rect.y + dy))
     }
 
-    /// Takes the board's regions; a change of their shapes lays everything out again.
-    pub fn set_template(&mut self, template: &Template) {
+    /// Takes the board's regions; a change of their shapes (returned) lays everything out
+    /// again.
+    pub fn set_template(&mut self, template: &Template) -> bool {
         let shape = |t: &Template| -> Vec<(String, Rect, Option<Role>)> {
             t.regions
                 .iter()
@@ -519,7 +511,9 @@ impl Indices {
             self.timeline_dirty = true;
             self.layout_dirty = true;
             self.moved.extend(self.notes.keys().cloned());
+            return true;
         }
+        false
     }
 
     /// Lays the timeline out again; returns whether its axis changed.

@@ -141,14 +141,7 @@ impl Model {
     /// went or changed role change what every note belongs to, so every note is read
     /// again; a new work-in-progress limit changes nothing here. Returns whether it did.
     fn set_template<T: ReadTxn>(&mut self, board: &Board, txn: &T, template: Template) -> bool {
-        let shape = |t: &Template| -> Vec<(String, Rect, Option<Role>)> {
-            t.regions
-                .iter()
-                .map(|r| (r.key.clone(), r.rect, r.role))
-                .collect()
-        };
-        let reshaped = shape(&template) != shape(&self.template);
-        self.indices.set_template(&template);
+        let reshaped = self.indices.set_template(&template);
         self.template = template;
         if reshaped {
             self.load(board, txn);
