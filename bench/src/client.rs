@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 use futures_util::SinkExt;
+use hindsight_shared::layout::BoardLayout;
 use hindsight_shared::presence::{Point, Presence, PresenceUser};
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::{Board, NewNote, NoteId};
@@ -419,6 +420,7 @@ async fn watch(client: &Client, seeded: &mut Seeded) -> Result<Frames, String> {
             },
             cursor: Some(Point { x: x0, y: y0 }),
             editing: Some(id.to_string()),
+            moving: Some(id.to_string()),
         })
         .map_err(|e| format!("presence: {e}"))?;
     let presence = awareness.update().map_err(|e| format!("presence: {e}"))?;
@@ -452,12 +454,19 @@ async fn watch(client: &Client, seeded: &mut Seeded) -> Result<Frames, String> {
         vec![json!(id.to_string())],
     )
     .await?;
-    if shown
-        .as_f64()
-        .is_none_or(|x| (x - (x0 + 2400.0)).abs() > 1.0)
-    {
+    // The page draws the note where its region is drawn: regions grow to their notes,
+    // except the one the peer is still dragging (its presence says so).
+    let expected = {
+        let txn = seeded.peer.transact();
+        let (moved, others): (Vec<_>, Vec<_>) =
+            board.notes(&txn).into_iter().partition(|n| n.id == id);
+        let (layout, _) = BoardLayout::of_notes(&board.template(&txn), &others);
+        let note = moved.first().ok_or("the moved note")?;
+        layout.to_drawn(note.region.as_deref(), note.x, note.y).0
+    };
+    if shown.as_f64().is_none_or(|x| (x - expected).abs() > 1.0) {
         return Err(format!(
-            "the page did not follow the peer's drag (x {shown})"
+            "the page did not follow the peer's drag (x {shown}, not {expected})"
         ));
     }
     Ok(frames)

@@ -84,7 +84,14 @@ pub fn script(index: usize, count: usize) -> Script {
                 let letter = char::from(b'a' + rng.below(26) as u8);
                 board.edit_text(&mut txn, &note, &format!("{text}{letter}"));
             } else {
-                let (x, y) = (rng.below(3000) as f64, rng.below(2000) as f64);
+                // Anywhere on the board but the timeline, whose entries are laid out on
+                // its time axis rather than placed: a board of ideas.
+                let (x, y) = loop {
+                    let (x, y) = (rng.below(3000) as f64, rng.below(2000) as f64);
+                    if !(x >= 700.0 && y < 560.0) {
+                        break (x, y);
+                    }
+                };
                 board.move_note(&mut txn, &note, x, y);
             }
         }
@@ -166,7 +173,9 @@ pub fn seed_into(doc: &yrs::Doc, count: usize, per_update: usize) -> Vec<Vec<u8>
             let mut txn = doc.transact_mut();
             for _ in 0..per_update.min(count - made) {
                 let id = seeded_id(client, made);
-                let (x, y) = (rng.below(3000) as f64, rng.below(2000) as f64);
+                // Over the regions below the timeline (Detect to Next Steps): a board of
+                // ideas, whose timeline is its own, smaller set of entries.
+                let (x, y) = (rng.below(3000) as f64, 600.0 + rng.below(1400) as f64);
                 let text = format!("Seeded note {made}: the deploy paused at step {}", made % 7);
                 let note = NewNote::at(x, y, text).created_at(1_700_000_000_000.0 + made as f64);
                 board.add_note(&mut txn, &id, note);

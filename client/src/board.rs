@@ -99,7 +99,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     provide_context(store.clone());
     provide_context(provider.clone());
     presence::publish(provider.clone(), identity, pointer, selection);
-    presence::show_editors(&provider, store.clone());
+    presence::show_editors(&provider, store.clone(), selection);
     follow::start(store.clone(), view_ctx);
     provide_context(cull::start(store.clone(), view_ctx, selection));
     let ids = store.indexed.ids;

@@ -31,6 +31,8 @@ pub struct Selection {
     pub selected: RwSignal<HashSet<NoteId>>,
     /// The note this person is typing in or dragging.
     pub editing: RwSignal<Option<NoteId>>,
+    /// The note this person is dragging.
+    pub moving: RwSignal<Option<NoteId>>,
     /// A note whose text field should take the focus (one just created, say).
     pub focus: RwSignal<Option<NoteId>>,
 }
@@ -80,6 +82,7 @@ impl Selection {
         Selection {
             selected: RwSignal::new(HashSet::new()),
             editing: RwSignal::new(None),
+            moving: RwSignal::new(None),
             focus: RwSignal::new(None),
         }
     }

@@ -20,6 +20,10 @@ use crate::store::Store;
 /// How long the camera must stand still before notes are checked.
 const SETTLE: Duration = Duration::from_millis(150);
 
+/// A board opened with more notes in view than this mounts them this many per frame, so
+/// its first notes are on screen before the last ones are built.
+const CHUNK: usize = 400;
+
 /// The part of the canvas worth painting for `camera` over a viewport of `(w, h)`: what
 /// is visible, grown by one viewport on every side.
 pub fn painted_area(camera: Camera, (w, h): (f64, f64)) -> Rect {
@@ -61,7 +65,11 @@ pub fn start(store: Store, view: View, selection: Selection) -> Mounted {
             };
             let list: Vec<NoteId> =
                 ids.with_untracked(|ids| ids.iter().filter(|id| keep(id)).cloned().collect());
-            set_if_changed(mounted.0, list);
+            if mounted.0.with_untracked(Vec::is_empty) && list.len() > CHUNK {
+                mount_in_chunks(mounted, list, CHUNK, generation, mine);
+            } else {
+                set_if_changed(mounted.0, list);
+            }
         };
         // The first notes are drawn at once; later changes wait for the view to settle.
         if mounted.0.with_untracked(Vec::is_empty) {
@@ -71,6 +79,27 @@ pub fn start(store: Store, view: View, selection: Selection) -> Mounted {
         }
     });
     mounted
+}
+
+/// Mounts the first `count` notes of `list` now and `CHUNK` more every frame after,
+/// unless a newer check (`generation` past `mine`) has taken over.
+fn mount_in_chunks(
+    mounted: Mounted,
+    list: Vec<NoteId>,
+    count: usize,
+    generation: StoredValue<u32>,
+    mine: u32,
+) {
+    if generation.get_value() != mine {
+        return;
+    }
+    let count = count.min(list.len());
+    mounted.0.set(list[..count].to_vec());
+    if count < list.len() {
+        request_animation_frame(move || {
+            mount_in_chunks(mounted, list, count + CHUNK, generation, mine)
+        });
+    }
 }
 
 #[cfg(test)]

@@ -119,6 +119,13 @@ pub struct Changes {
     pub slots: Vec<(NoteId, Option<(f64, f64)>)>,
 }
 
+/// The region and rectangle a note adds to that region's reach: none for a timeline entry
+/// (the axis decides the timeline's) or a note in no region.
+fn reaching(n: Option<&Indexed>) -> Option<(String, Rect)> {
+    n.filter(|n| n.timeline.is_none())
+        .and_then(|n| Some((n.region.clone()?, n.rect)))
+}
+
 /// A coordinate with a total order, for the per-region reach.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Far(f64);
@@ -214,6 +221,8 @@ pub struct Indices {
     layout_dirty: bool,
     /// Notes whose place, region or role changed since the last `finish`.
     moved: HashSet<NoteId>,
+    /// Notes someone is dragging: they grow no region while they move.
+    moving: BTreeSet<NoteId>,
     changes: Changes,
 }
 
@@ -245,6 +254,7 @@ impl Indices {
             timeline_dirty: false,
             layout_dirty: false,
             moved: HashSet::new(),
+            moving: BTreeSet::new(),
             changes: Changes::default(),
         }
     }
@@ -311,11 +321,9 @@ impl Indices {
             self.changes.counts = true;
         }
 
-        // How far each region's notes reach, and where this note is drawn.
-        let free = |n: Option<&Indexed>| {
-            n.filter(|n| n.timeline.is_none())
-                .and_then(|n| Some((n.region.clone()?, n.rect)))
-        };
+        // How far each region's notes reach (a note being dragged counts once it is
+        // dropped), and where this note is drawn.
+        let free = |n: Option<&Indexed>| reaching(n).filter(|_| !self.moving.contains(id));
         if free(old) != free(new) {
             if let Some((key, rect)) = free(old) {
                 if let Some(reach) = self.reach.get_mut(&key) {
@@ -370,6 +378,31 @@ impl Indices {
                 }
             }
             self.timeline_dirty = true;
+        }
+    }
+
+    /// Takes the notes someone is dragging now: those that start moving stop counting
+    /// towards their region's reach, those that were dropped count again.
+    pub fn set_moving(&mut self, moving: BTreeSet<NoteId>) {
+        if moving == self.moving {
+            return;
+        }
+        let old = std::mem::replace(&mut self.moving, moving);
+        for id in old.symmetric_difference(&self.moving) {
+            let Some((key, rect)) = reaching(self.notes.get(id)) else {
+                continue;
+            };
+            if self.moving.contains(id) {
+                if let Some(reach) = self.reach.get_mut(&key) {
+                    reach.remove(rect);
+                    if reach.rights.is_empty() {
+                        self.reach.remove(&key);
+                    }
+                }
+            } else {
+                self.reach.entry(key).or_default().add(rect);
+            }
+            self.layout_dirty = true;
         }
     }
 
@@ -461,11 +494,7 @@ impl Indices {
     /// is dropped. Deciding on the layout with it would let a region grow under a note
     /// being dragged out of it and keep it in forever.
     pub fn layout_without(&self, id: &NoteId) -> BoardLayout {
-        let Some((key, rect)) = self
-            .notes
-            .get(id)
-            .filter(|n| n.timeline.is_none())
-            .and_then(|n| Some((n.region.clone()?, n.rect)))
+        let Some((key, rect)) = reaching(self.notes.get(id)).filter(|_| !self.moving.contains(id))
         else {
             return self.layout.clone();
         };
@@ -832,6 +861,50 @@ mod tests {
             indices.layout_without(&b),
             *indices.layout(),
             "b changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_note_being_dragged_grows_no_region_until_it_is_dropped() {
+        let doc = new_doc(Some(1));
+        let board = Board::new(&doc);
+        let mut indices = postmortem_indices();
+        let detect = Template::postmortem().region("detect").unwrap().rect;
+        let a: NoteId = "a".parse().unwrap();
+        let mut txn = doc.transact_mut();
+        board.add_note(
+            &mut txn,
+            &a,
+            NewNote::at(detect.x + 20.0, detect.y + 200.0, "a"),
+        );
+        indices.update(&a, indexed(&board, &txn, &a));
+        indices.finish();
+        let before = indices.layout().clone();
+        indices.set_moving([a.clone()].into());
+        assert_eq!(
+            indices.finish(),
+            Changes::default(),
+            "a note inside changes nothing"
+        );
+        // Dragged past Detect's bottom edge, in Detect: nothing moves while it moves.
+        board.place_note(
+            &mut txn,
+            &a,
+            detect.x + 20.0,
+            detect.bottom() + 200.0,
+            Some("detect"),
+        );
+        indices.update(&a, indexed(&board, &txn, &a));
+        let changes = indices.finish();
+        assert!(!changes.layout, "no region moved during the drag");
+        assert_eq!(indices.layout(), &before);
+        // Dropped there: Detect grows and the regions below move.
+        indices.set_moving(BTreeSet::new());
+        assert!(indices.finish().layout);
+        assert!(indices.layout().rect("detect").unwrap().h > detect.h);
+        assert_eq!(
+            indices.layout(),
+            &BoardLayout::of_notes(Template::postmortem(), &board.notes(&txn)).0
         );
     }
 

@@ -156,6 +156,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
             // However long it takes, a drag is one step to undo.
             history.group();
             selection.editing.set(Some(id.clone()));
+            selection.moving.set(Some(id.clone()));
         }
     };
 
@@ -239,6 +240,8 @@ pub fn Note(id: NoteId) -> impl IntoView {
             store.history.ungroup();
             dragged_to.set(None);
             selection.stop_editing(&id);
+            // Dropped: from now on it grows its region like any other note.
+            selection.moving.set(None);
         }
     };
 

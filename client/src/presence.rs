@@ -38,6 +38,7 @@ pub fn publish(provider: Provider, identity: Identity, pointer: Pointer, selecti
                 },
                 cursor: pointer.0.get_untracked(),
                 editing: selection.editing.get_untracked().map(|id| id.to_string()),
+                moving: selection.moving.get_untracked().map(|id| id.to_string()),
             };
             if last.borrow().as_ref() != Some(&presence) {
                 provider.set_presence(&presence);
@@ -49,9 +50,19 @@ pub fn publish(provider: Provider, identity: Identity, pointer: Pointer, selecti
 }
 
 /// Shows on each note who else is editing it, whenever that changes.
-pub fn show_editors(provider: &Provider, store: Store) {
+pub fn show_editors(provider: &Provider, store: Store, selection: Selection) {
     let editors = provider.editors();
-    Effect::new(move |_| store.set_editors(editors.get()));
+    {
+        let store = store.clone();
+        Effect::new(move |_| store.set_editors(editors.get()));
+    }
+    // The notes anyone is dragging, this person included, grow no region while they move.
+    let moving = provider.moving();
+    Effect::new(move |_| {
+        let mut all = moving.get();
+        all.extend(selection.moving.get());
+        store.set_moving(all);
+    });
 }
 
 #[component]

@@ -14,7 +14,7 @@ use hindsight_shared::presence::Presence;
 use hindsight_shared::{close, protocol, NoteId};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
@@ -53,6 +53,7 @@ struct Inner {
     participants: RwSignal<Vec<Participant>>,
     cursors: RwSignal<Vec<RemoteCursor>>,
     editors: RwSignal<BTreeMap<NoteId, String>>,
+    moving: RwSignal<BTreeSet<NoteId>>,
 }
 
 /// A socket with the JS callbacks it calls; dropping the callbacks while the socket could
@@ -83,6 +84,7 @@ impl Provider {
             participants: RwSignal::new(Vec::new()),
             cursors: RwSignal::new(Vec::new()),
             editors: RwSignal::new(BTreeMap::new()),
+            moving: RwSignal::new(BTreeSet::new()),
         });
 
         let weak = SendWrapper::new(Rc::downgrade(&inner));
@@ -150,6 +152,11 @@ impl Provider {
     /// Who else edits which note (their colour).
     pub fn editors(&self) -> RwSignal<BTreeMap<NoteId, String>> {
         self.0.editors
+    }
+
+    /// The notes someone else is dragging.
+    pub fn moving(&self) -> RwSignal<BTreeSet<NoteId>> {
+        self.0.moving
     }
 
     /// Local changes the server has not yet said it stored.
@@ -382,6 +389,7 @@ impl Inner {
         set_if_changed(self.participants, views.participants);
         set_if_changed(self.cursors, views.cursors);
         set_if_changed(self.editors, views.editors);
+        set_if_changed(self.moving, views.moving);
     }
 }
 

@@ -19,7 +19,7 @@
 //! Board logic (what a promotion writes, how votes are budgeted, who is anonymous) lives
 //! in `hindsight-shared`; this module only opens the transactions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hindsight_shared::actions::ActionCount;
@@ -37,7 +37,7 @@ use yrs::{DeepObservable, Doc, Observable, ReadTxn, Transact, Transaction, Trans
 
 use crate::dom;
 use crate::history::{History, LOCAL};
-use crate::indices::{Indexed, Indices};
+use crate::indices::{Changes, Indexed, Indices};
 use crate::notes::{set_if_changed, NoteHandle, NoteParts};
 
 const NOTES_OBSERVER: &str = "hindsight-store-notes";
@@ -214,6 +214,11 @@ impl Model {
                 (None, None) => {}
             }
         }
+        self.pass_on(changes);
+    }
+
+    /// Sets the signals of what the indices say changed.
+    fn pass_on(&mut self, changes: Changes) {
         for (id, slot) in changes.slots {
             if let Some(handle) = self.handles.get(&id) {
                 handle.set_slot(slot);
@@ -259,6 +264,14 @@ impl Model {
             })
             .collect();
         self.apply(board, txn, touched);
+    }
+
+    /// Takes the notes someone is dragging (they grow no region while they move) and
+    /// passes on what that changes.
+    fn set_moving(&mut self, moving: BTreeSet<NoteId>) {
+        self.indices.set_moving(moving);
+        let changes = self.indices.finish();
+        self.pass_on(changes);
     }
 
     fn set_editors(&mut self, editors: BTreeMap<NoteId, String>) {
@@ -477,6 +490,11 @@ impl Store {
     /// which note now; only notes whose editor changed are touched.
     pub fn set_editors(&self, editors: BTreeMap<NoteId, String>) {
         lock(&self.model).set_editors(editors);
+    }
+
+    /// Says which notes someone is dragging now.
+    pub fn set_moving(&self, moving: BTreeSet<NoteId>) {
+        lock(&self.model).set_moving(moving);
     }
 
     /// Reads the document in one transaction.

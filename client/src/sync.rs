@@ -4,7 +4,7 @@
 //! take and return bytes and values, so they are tested natively; `provider.rs` is the
 //! thin browser adapter that owns the socket and calls them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hindsight_shared::presence::{Point, Presence};
 use hindsight_shared::{protocol, NoteId};
@@ -216,6 +216,8 @@ pub struct PresenceViews {
     pub cursors: Vec<RemoteCursor>,
     /// The colour of someone else editing each note (the first by client id, if several).
     pub editors: BTreeMap<NoteId, String>,
+    /// The notes someone else is dragging.
+    pub moving: BTreeSet<NoteId>,
 }
 
 /// Reads everyone's presence out of the awareness.
@@ -235,6 +237,7 @@ pub fn presence_views(awareness: &Awareness) -> PresenceViews {
             user,
             cursor,
             editing,
+            moving,
         } = presence;
         if !me {
             if let Some(at) = cursor {
@@ -250,6 +253,9 @@ pub fn presence_views(awareness: &Awareness) -> PresenceViews {
                     .editors
                     .entry(note)
                     .or_insert_with(|| user.color.clone());
+            }
+            if let Some(note) = moving.and_then(|n| n.parse::<NoteId>().ok()) {
+                views.moving.insert(note);
             }
         }
         views.participants.push(Participant {
@@ -348,6 +354,7 @@ mod tests {
             },
             cursor: Some(Point { x: 1.0, y: 2.0 }),
             editing: None,
+            moving: None,
         }
     }
 
@@ -523,17 +530,20 @@ mod tests {
         let mut c = awareness(3);
         a.set_local_state(Presence {
             editing: Some("n1".into()),
+            moving: None,
             ..presence("Ada")
         })
         .unwrap();
         b.set_local_state(Presence {
             editing: Some("n1".into()),
+            moving: None,
             ..presence("Bo")
         })
         .unwrap();
         c.set_local_state(Presence {
             cursor: None,
             editing: Some("n2".into()),
+            moving: None,
             user: PresenceUser {
                 name: "Cy".into(),
                 color: "#16a34a".into(),
@@ -559,6 +569,7 @@ mod tests {
         b.set_local_state(Presence {
             cursor: Some(Point { x: 50.0, y: 60.0 }),
             editing: Some("n1".into()),
+            moving: None,
             ..presence("Bo")
         })
         .unwrap();

@@ -13,6 +13,10 @@ pub struct Presence {
     /// Id of the note being edited or dragged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub editing: Option<String>,
+    /// Id of the note being dragged: while it moves it does not grow its region (see
+    /// `layout`), so a drag never pushes the regions beside and below it along.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moving: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

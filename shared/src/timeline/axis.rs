@@ -175,11 +175,40 @@ pub fn lay_out<'a>(area: Rect, entries: impl IntoIterator<Item = Entry<'a>>) -> 
         return axis;
     }
 
-    // Lanes: only those with entries, each as tall as its tallest entry.
+    let x0 = area.x + PAD + LANE_NAMES;
+    // Entries without a time wait in rows as wide as the template's region, in creation
+    // order, so a heap of them grows the timeline down, not kilometres to the right.
+    let mut untimed_at: Vec<(f64, usize)> = Vec::new();
+    let mut rows: Vec<f64> = Vec::new();
+    let mut x = x0;
+    for e in entries.iter().filter(|e| e.time.is_none()) {
+        if rows.is_empty() || (x > x0 && x + e.w > area.right() - PAD) {
+            rows.push(0.0);
+            x = x0;
+        }
+        let row = rows.len() - 1;
+        rows[row] = rows[row].max(e.h.max(NOTE_HEIGHT / 2.0) + SPACE);
+        untimed_at.push((x, row));
+        x += e.w + SPACE;
+    }
+    let row_tops: Vec<f64> = rows
+        .iter()
+        .scan(0.0, |top, h| {
+            let at = *top;
+            *top += h;
+            Some(at)
+        })
+        .collect();
+
+    // Lanes: only those with entries, each as tall as its tallest entry (the untimed one
+    // as its rows).
     let mut heights = [0.0f64; LaneKind::ORDER.len()];
-    for e in &entries {
+    for e in entries.iter().filter(|e| e.time.is_some()) {
         let i = e.lane().index();
         heights[i] = heights[i].max(e.h.max(NOTE_HEIGHT / 2.0));
+    }
+    if !rows.is_empty() {
+        heights[LaneKind::Untimed.index()] = rows.iter().sum::<f64>() - SPACE;
     }
     let mut lane_y = [0.0f64; LaneKind::ORDER.len()];
     let mut y = area.y + HEADER + LABELS;
@@ -196,20 +225,19 @@ pub fn lay_out<'a>(area: Rect, entries: impl IntoIterator<Item = Entry<'a>>) -> 
     }
     let bottom = y + PAD - SPACE;
 
-    let x0 = area.x + PAD + LANE_NAMES;
     let mut lane_next = [x0; LaneKind::ORDER.len()];
     let mut right = x0;
     let mut last: Option<(i64, f64)> = None;
     let mut last_tick: Option<f64> = None;
     let mut first_detected = None;
     let mut first_resolved = None;
+    let mut untimed = untimed_at.into_iter();
     for e in &entries {
         let lane = e.lane().index();
         let Some(time) = e.time else {
-            // Untimed entries queue up in their own lane, in creation order.
-            let x = lane_next[lane];
-            axis.slots.push((e.id.clone(), x, lane_y[lane]));
-            lane_next[lane] = x + e.w + SPACE;
+            let (x, row) = untimed.next().expect("a place for each untimed entry");
+            axis.slots
+                .push((e.id.clone(), x, lane_y[lane] + row_tops[row]));
             right = right.max(x + e.w);
             continue;
         };
@@ -386,6 +414,21 @@ mod tests {
         assert!(rects
             .iter()
             .all(|r| r.x >= area.x && r.y >= area.y + HEADER));
+    }
+
+    #[test]
+    fn entries_without_a_time_wrap_in_rows_as_wide_as_the_region() {
+        let area = rect_of("timeline");
+        let ids: Vec<NoteId> = (0..40).map(|i| id(&format!("u{i}"))).collect();
+        let axis = lay_out(area, ids.iter().map(|id| entry(id, None, None)));
+        let (right, bottom) = axis.reach.unwrap();
+        assert!(right <= area.right(), "no wider than the region: {right}");
+        let per_row = ((area.w - 2.0 * PAD - LANE_NAMES + SPACE) / (NOTE_WIDTH + SPACE)) as usize;
+        let rows = 40usize.div_ceil(per_row);
+        assert!(rows > 1);
+        assert_eq!(axis.lanes.len(), 1);
+        assert!((axis.lanes[0].h - rows as f64 * (NOTE_HEIGHT + SPACE)).abs() < 1e-9);
+        assert!(bottom > area.bottom(), "the region grows down to hold them");
     }
 
     #[test]
