@@ -389,6 +389,7 @@ fn ResizeHandle(
 ) -> impl IntoView {
     let store = expect_context::<Store>();
     let view_ctx = expect_context::<View>();
+    let selection = expect_context::<Selection>();
     let grab = StoredValue::new(None::<Resize>);
     let size_at = move |ev: &PointerEvent| -> Option<(Resize, (f64, f64))> {
         let r = grab
@@ -427,6 +428,8 @@ fn ResizeHandle(
                 last_write: dom::now_ms(),
             }));
             store.history.group();
+            // While it grows it pushes nothing along (see `layout`); once let go it does.
+            selection.moving.set(Some(id.clone()));
         }
     };
     let moved = {
@@ -458,6 +461,7 @@ fn ResizeHandle(
         }
         store.history.ungroup();
         resized.set(None);
+        selection.moving.set(None);
     };
     view! {
         <div
