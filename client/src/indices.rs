@@ -323,17 +323,14 @@ impl Indices {
 
         // How far each region's notes reach (a note being dragged counts once it is
         // dropped), and where this note is drawn.
-        let free = |n: Option<&Indexed>| reaching(n).filter(|_| !self.moving.contains(id));
-        if free(old) != free(new) {
-            if let Some((key, rect)) = free(old) {
-                if let Some(reach) = self.reach.get_mut(&key) {
-                    reach.remove(rect);
-                    if reach.rights.is_empty() {
-                        self.reach.remove(&key);
-                    }
-                }
+        let moving = self.moving.contains(id);
+        let free = |n: Option<&Indexed>| reaching(n).filter(|_| !moving);
+        let (was_reaching, now_reaching) = (free(old), free(new));
+        if was_reaching != now_reaching {
+            if let Some((key, rect)) = was_reaching {
+                self.unreach(&key, rect);
             }
-            if let Some((key, rect)) = free(new) {
+            if let Some((key, rect)) = now_reaching {
                 self.reach.entry(key).or_default().add(rect);
             }
             self.layout_dirty = true;
@@ -388,21 +385,28 @@ impl Indices {
             return;
         }
         let old = std::mem::replace(&mut self.moving, moving);
-        for id in old.symmetric_difference(&self.moving) {
+        let changed: Vec<NoteId> = old.symmetric_difference(&self.moving).cloned().collect();
+        for id in &changed {
             let Some((key, rect)) = reaching(self.notes.get(id)) else {
                 continue;
             };
             if self.moving.contains(id) {
-                if let Some(reach) = self.reach.get_mut(&key) {
-                    reach.remove(rect);
-                    if reach.rights.is_empty() {
-                        self.reach.remove(&key);
-                    }
-                }
+                self.unreach(&key, rect);
             } else {
                 self.reach.entry(key).or_default().add(rect);
             }
             self.layout_dirty = true;
+        }
+    }
+
+    /// Takes one note's rectangle out of region `key`'s reach (and the region out of the
+    /// map once it has none).
+    fn unreach(&mut self, key: &str, rect: Rect) {
+        if let Some(reach) = self.reach.get_mut(key) {
+            reach.remove(rect);
+            if reach.rights.is_empty() {
+                self.reach.remove(key);
+            }
         }
     }
 
