@@ -19,13 +19,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use futures_util::SinkExt;
 use hindsight_shared::layout::BoardLayout;
 use hindsight_shared::presence::{Point, Presence, PresenceUser};
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::{Board, NewNote, NoteId};
-use hindsight_tests::browser::{drag_actions, Driver};
+use hindsight_tests::browser::{drag_actions_at, Driver};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::{Awareness, Message};
@@ -325,51 +325,50 @@ async fn recorded(client: &Client) -> Result<Frames, String> {
 
 /// A note to grab: on the left of the middle row of regions (Detect to Other Areas of
 /// Risk, which a drag to the right crosses without reaching the timeline or Next Steps),
-/// and not under another note at its centre.
-const FREE_NOTE: &str = "document.querySelector('#bench-dragged')?.removeAttribute('id');
-     document.querySelector('.bench-grip')?.classList.remove('bench-grip');
-     const row = [...document.querySelectorAll('.region')]
+/// and on top at its centre. The page lists where it draws every note, on its overview's
+/// canvas or as an element (`window.__hindsightNoteRects`, under `debug=`), bottom
+/// first; returns `[id, x, y]`, the centre in the viewport.
+const FREE_NOTE: &str = "const row = [...document.querySelectorAll('.region')]
          .map(r => r.getBoundingClientRect())
          .filter(r => r.top > 200 && r.top < 400);
      const top = Math.min(...row.map(r => r.top)), bottom = Math.max(...row.map(r => r.bottom));
-     const free = [...document.querySelectorAll('.note')].find(n => {
-         const r = n.getBoundingClientRect();
-         const x = r.left + r.width / 2, y = r.top + r.height / 2;
-         if (x < 50 || x > 500 || y < top + 60 || y > bottom - 60) return false;
-         return document.elementFromPoint(x, y)?.closest('.note') === n;
-     });
-     if (!free) return null;
-     free.id = 'bench-dragged';
-     // Notes are grabbed by their bar; in the overview, where there is none, anywhere.
-     const bar = free.querySelector('.note-bar');
-     (bar && bar.offsetParent ? bar : free).classList.add('bench-grip');
-     return free.dataset.noteId;";
+     const notes = window.__hindsightNoteRects();
+     const inside = (n, x, y) => x >= n.left && x < n.left + n.width && y >= n.top && y < n.top + n.height;
+     for (const [i, n] of notes.entries()) {
+         const x = n.left + n.width / 2, y = n.top + n.height / 2;
+         if (x < 50 || x > 500 || y < top + 60 || y > bottom - 60) continue;
+         if (notes.slice(i + 1).some(m => inside(m, x, y))) continue;
+         // Nothing of the page's own (a panel, a menu) over it either.
+         const at = document.elementFromPoint(x, y);
+         if (!at || !(at.closest('.note') || at.closest('.viewport'))) continue;
+         return [n.id, x, y];
+     }
+     return null;";
+
+/// The stored x of note `id` as the page draws it (it is an element once grabbed).
+const NOTE_X: &str =
+    "return Number(window.__hindsightNoteRects().find(n => n.id === arguments[0])?.x);";
 
 /// This page drags a free note 720 px to the right, in 60 steps of 16 ms.
 async fn drag(client: &Client) -> Result<Frames, String> {
-    wait_js(client, "a note to drag", FREE_NOTE).await?;
-    let note = client
-        .find(Locator::Css(".bench-grip"))
-        .await
-        .map_err(|e| format!("find the note to drag: {e}"))?;
+    let free = wait_js(client, "a note to drag", FREE_NOTE).await?;
+    let (Some(id), Some(cx), Some(cy)) = (free[0].as_str(), free[1].as_f64(), free[2].as_f64())
+    else {
+        return Err(format!("a note to drag: {free}"));
+    };
     let x = |client: &Client| {
         let client = client.clone();
         async move {
-            js(
-                &client,
-                "return Number(document.querySelector('#bench-dragged').dataset.x);",
-                vec![],
-            )
-            .await
-            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            js(&client, NOTE_X, vec![json!(id)])
+                .await
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
         }
     };
     let start = x(client).await?;
     js(client, RECORD, vec![]).await?;
     client
-        .perform_actions(drag_actions(
-            note,
-            (0.0, 0.0),
+        .perform_actions(drag_actions_at(
+            (cx, cy),
             (720.0, 0.0),
             60,
             Duration::from_millis(16),
@@ -382,15 +381,14 @@ async fn drag(client: &Client) -> Result<Frames, String> {
     if moved.is_nan() || moved.abs() <= 100.0 {
         let state = js(
             client,
-            "const n = document.querySelector('#bench-dragged');
-             const r = n.getBoundingClientRect();
-             return [n.className, n.dataset.noteId, r.left, r.top, document.querySelector('#connection')?.dataset.state,
+            "const n = document.querySelector(`.note[data-note-id=\"${arguments[0]}\"]`);
+             return [n?.className ?? 'not an element', document.querySelector('#connection')?.dataset.state,
                      document.querySelector('.board-page').className];",
-            vec![],
+            vec![json!(id)],
         )
         .await?;
         return Err(format!(
-            "the drag did not move the note (moved {moved} px; the note: {state})"
+            "the drag did not move note {id} (moved {moved} px; the note: {state})"
         ));
     }
     Ok(frames)

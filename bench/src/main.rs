@@ -85,7 +85,7 @@ fn runtime(workers: Option<usize>) -> tokio::runtime::Runtime {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut hindsight = None;
-    let mut dist = None;
+    let mut dist: Option<PathBuf> = None;
     let mut node_peers = None;
     let mut y_sweet = Err("not built".to_owned());
     let (mut chromium, mut chromedriver) = (None, None);
@@ -140,6 +140,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(Options {
         setup: Setup {
             hindsight: hindsight.ok_or("--hindsight is required")?,
+            dist: dist.clone().ok_or("--dist is required")?,
             node_peers: node_peers.ok_or("--peers is required")?,
             y_sweet,
             relay: std::env::current_exe().map_err(|e| format!("own path: {e}"))?,

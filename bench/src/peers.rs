@@ -16,6 +16,8 @@ use crate::wire::{Framing, Room};
 #[derive(Clone, Debug)]
 pub struct Setup {
     pub hindsight: PathBuf,
+    /// The built web client Hindsight serves (`--dist`), whatever the binary embeds.
+    pub dist: PathBuf,
     /// `bench/peers`, with `node_modules` installed.
     pub node_peers: PathBuf,
     /// The y-sweet binary, or why there is none.
@@ -140,6 +142,8 @@ impl Server {
                     .args(["--addr", &self.addr.to_string(), "--data-dir"])
                     .arg(&data)
                     .args(HINDSIGHT_FLAGS)
+                    .arg("--assets")
+                    .arg(&self.setup.dist)
                     .env("RUST_LOG", "warn");
             }
             Kind::YWebsocketServer => {

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::camera::{FAR_NOTES, FAR_ZOOM};
 use crate::canvas::Canvas;
 use crate::context::{
-    Clock, Identity, Overview, Pointer, Selection, TimelineImportOpen, Toasts, View,
+    Clock, Grab, Identity, Overview, Pointer, Selection, TimelineImportOpen, Toasts, View,
 };
 use crate::facilitation::{self, FacilitatorPanel, StepBanner, TimerDisplay};
 use crate::facts::FactsBar;
@@ -101,11 +101,13 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     presence::publish(provider.clone(), identity, pointer, selection);
     presence::show_editors(&provider, store.clone(), selection);
     follow::start(store.clone(), view_ctx);
-    provide_context(cull::start(store.clone(), view_ctx, selection));
     let ids = store.indexed.ids;
-    provide_context(Overview(Memo::new(move |_| {
+    let overview = Overview(Memo::new(move |_| {
         view_ctx.camera.with(|c| c.zoom < FAR_ZOOM) && ids.with(|ids| ids.len() >= FAR_NOTES)
-    })));
+    }));
+    provide_context(overview);
+    provide_context(Grab(StoredValue::new(None)));
+    provide_context(cull::start(store.clone(), view_ctx, selection, overview));
     set_interval(move || clock.0.set(dom::now_ms()), CLOCK_TICK);
     undo_shortcuts(store.history.clone());
     selection::shortcuts(store.clone(), selection);

@@ -21,9 +21,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, MouseEvent, PointerEvent, WheelEvent};
 
 use crate::camera::{wheel_factor, Camera};
-use crate::context::{Identity, Mounted, Overview, Pointer, Selection, TimelineImportOpen, View};
+use crate::context::{
+    Grab, Identity, Mounted, Overview, Pointer, Press, Selection, TimelineImportOpen, View,
+};
 use crate::dom;
 use crate::note::Note;
+use crate::overview::{self, OverviewCanvas};
 use crate::placement::free_spot;
 use crate::presence::Cursors;
 use crate::selection::{span, under_band};
@@ -150,6 +153,10 @@ pub fn Canvas() -> impl IntoView {
         },
     );
 
+    let far = expect_context::<Overview>().0;
+    let mounted = expect_context::<Mounted>().0;
+    let grab = expect_context::<Grab>().0;
+    let (hit_store, read_only) = (store.clone(), store.read_only);
     let on_pointer_down = move |ev: PointerEvent| {
         if on_interactive(&ev) || ev.button() != 0 {
             return;
@@ -159,9 +166,32 @@ pub fn Canvas() -> impl IntoView {
         };
         // Leave a focused note when clicking empty canvas, as people expect.
         dom::blur_active();
-        let _ = el.set_pointer_capture(ev.pointer_id());
         measure();
         let p = local_point(origin.get_value(), &ev);
+        // A note the overview draws: pressed as if it were an element (see `overview.rs`).
+        if far.get_untracked() && !read_only {
+            let (wx, wy) = view_ctx.camera.get_untracked().to_world(p.0, p.1);
+            let hit = mounted.with_untracked(|m| overview::note_at(&hit_store, m, wx, wy));
+            if let Some(id) = hit {
+                ev.prevent_default();
+                if ev.shift_key() {
+                    selection.selected.update(|s| {
+                        if !s.remove(&id) {
+                            s.insert(id);
+                        }
+                    });
+                    return;
+                }
+                selection.selected.set([id.clone()].into());
+                grab.set_value(Some(Press {
+                    id,
+                    pointer_id: ev.pointer_id(),
+                    client: (ev.client_x() as f64, ev.client_y() as f64),
+                }));
+                return;
+            }
+        }
+        let _ = el.set_pointer_capture(ev.pointer_id());
         if ev.shift_key() {
             let at = view_ctx.camera.get_untracked().to_world(p.0, p.1);
             band.set(Some((ev.pointer_id(), at, at)));
@@ -293,8 +323,6 @@ pub fn Canvas() -> impl IntoView {
     });
     // The overview: one class on the world, so crossing the threshold restyles the notes
     // once and zooming within either side changes nothing in them.
-    let far = expect_context::<Overview>().0;
-    let mounted = expect_context::<Mounted>().0;
     view! {
         <div
             class="viewport"
@@ -330,6 +358,7 @@ pub fn Canvas() -> impl IntoView {
                 >
                     <RegionCard key=key />
                 </For>
+                <OverviewCanvas />
                 <For each=move || mounted.get() key=|id| id.clone() let(id)>
                     <Note id=id />
                 </For>

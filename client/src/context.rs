@@ -59,6 +59,19 @@ pub struct Overview(pub Memo<bool>);
 #[derive(Clone, Copy)]
 pub struct Mounted(pub RwSignal<Vec<NoteId>>);
 
+/// A press on a note the overview draws (see `overview.rs`): the note is mounted for
+/// it and, once it is, takes the press over as the start of its drag.
+#[derive(Clone, Copy)]
+pub struct Grab(pub StoredValue<Option<Press>>);
+
+#[derive(Clone, Debug)]
+pub struct Press {
+    pub id: NoteId,
+    pub pointer_id: i32,
+    /// Where the press was, in client coordinates.
+    pub client: (f64, f64),
+}
+
 /// Wall-clock milliseconds, ticking a few times a second, for countdowns.
 #[derive(Clone, Copy)]
 pub struct Clock(pub RwSignal<f64>);

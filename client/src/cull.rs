@@ -1,11 +1,16 @@
-//! Culling: notes far outside the viewport are not in the page at all. Once the camera
-//! has stood still for a moment, every note is checked against the visible part of the
-//! canvas, grown by a margin of a viewport on each side, so a pan of less than that finds
-//! its notes already drawn; the result is the list of notes to mount ([`Mounted`]), in the
-//! board's order. A note that is selected or edited here stays mounted wherever it is.
+//! Culling: which notes are in the page as elements ([`Mounted`], in the board's order).
 //!
-//! Never per frame: the check runs when the camera settles, when notes come or go, and
-//! when the selection changes; the list is set only when it changed.
+//! - Zoomed in, the notes near the view: once the camera has stood still for a moment,
+//!   every note is checked against the visible part of the canvas, grown by a margin of a
+//!   viewport on each side, so a pan of less than that finds its notes already drawn.
+//! - In the overview of a large board, where every note may be in view, only the notes
+//!   someone works on: the rest are drawn on one canvas (`overview.rs`).
+//!
+//! Either way a note that is selected or edited here, and in the overview one that
+//! someone else edits or drags, is mounted wherever it is. Never per frame: the check
+//! runs when the camera settles, and at once when notes come or go, the selection
+//! changes or someone starts or stops working on a note; the list is set only when it
+//! changed.
 
 use std::time::Duration;
 
@@ -13,7 +18,7 @@ use hindsight_shared::{NoteId, Rect};
 use leptos::prelude::*;
 
 use crate::camera::Camera;
-use crate::context::{Mounted, Selection, View};
+use crate::context::{Mounted, Overview, Selection, View};
 use crate::notes::set_if_changed;
 use crate::store::Store;
 
@@ -37,17 +42,27 @@ fn overlaps(a: &Rect, b: &Rect) -> bool {
 }
 
 /// Keeps the mounted notes in step with the settled camera, and returns them.
-pub fn start(store: Store, view: View, selection: Selection) -> Mounted {
+pub fn start(store: Store, view: View, selection: Selection, overview: Overview) -> Mounted {
     let mounted = Mounted(RwSignal::new(Vec::new()));
     let generation = StoredValue::new(0u32);
-    let ids = store.indexed.ids;
+    let (ids, edited) = (store.indexed.ids, store.indexed.edited);
+    // The camera and viewport of the last check: only their change waits to settle.
+    let checked = StoredValue::new(None::<(Camera, (f64, f64))>);
     Effect::new(move |_| {
-        let camera = view.camera.get();
-        let size = view.viewport.get();
+        // In the overview the list does not depend on the view, so a pan re-runs nothing.
+        let far = overview.0.get();
+        let (camera, size) = if far {
+            (view.camera.get_untracked(), view.viewport.get_untracked())
+        } else {
+            (view.camera.get(), view.viewport.get())
+        };
         // New notes are checked too; the id list changes only when notes come or go.
         ids.track();
         selection.selected.track();
         selection.editing.track();
+        if far {
+            edited.track();
+        }
         generation.update_value(|g| *g = g.wrapping_add(1));
         let mine = generation.get_value();
         let store = store.clone();
@@ -55,13 +70,18 @@ pub fn start(store: Store, view: View, selection: Selection) -> Mounted {
             if generation.get_value() != mine || size.0 <= 0.0 {
                 return;
             }
+            checked.set_value(Some((camera, size)));
             let area = painted_area(camera, size);
             let keep = |id: &NoteId| {
                 selection.selected.with_untracked(|s| s.contains(id))
                     || selection.editing.with_untracked(|e| e.as_ref() == Some(id))
-                    || store
-                        .note(id)
-                        .is_some_and(|n| overlaps(&n.drawn_rect_now(), &area))
+                    || if far {
+                        edited.with_untracked(|e| e.contains(id))
+                    } else {
+                        store
+                            .note(id)
+                            .is_some_and(|n| overlaps(&n.drawn_rect_now(), &area))
+                    }
             };
             let list: Vec<NoteId> =
                 ids.with_untracked(|ids| ids.iter().filter(|id| keep(id)).cloned().collect());
@@ -71,8 +91,10 @@ pub fn start(store: Store, view: View, selection: Selection) -> Mounted {
                 set_if_changed(mounted.0, list);
             }
         };
-        // The first notes are drawn at once; later changes wait for the view to settle.
-        if mounted.0.with_untracked(Vec::is_empty) {
+        // The first notes are drawn at once, and so is anything but a moving view; a
+        // moving view waits to settle.
+        let moved = checked.get_value() != Some((camera, size));
+        if mounted.0.with_untracked(Vec::is_empty) || !moved || far {
             check();
         } else {
             set_timeout(check, SETTLE);

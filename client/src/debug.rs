@@ -8,6 +8,9 @@
 //!   in `window.__hindsightBusy`, which a page's own event timing cannot see (the
 //!   benchmark adds it to each frame's work).
 //!
+//! Either also exposes `window.__hindsightNoteRects()`, where every note is drawn on
+//! screen (`overview.rs`), since the overview draws most notes on a canvas.
+//!
 //! Either costs one branch on a thread-local flag when it is off; nothing is counted in
 //! native unit tests. Independently of both, the page marks `hindsight:first-note` in
 //! the performance timeline once its first notes have been painted.
@@ -53,6 +56,11 @@ pub fn init() {
             ON.with(|on| on.set(true));
         }
     }
+}
+
+/// Whether any instrument is on.
+pub fn enabled() -> bool {
+    ON.with(Cell::get) || TIMING.with(Cell::get)
 }
 
 pub fn counting() -> bool {

@@ -23,6 +23,7 @@ mod note;
 mod note_fields;
 mod notes;
 mod offline;
+mod overview;
 mod placement;
 mod presence;
 mod provider;

@@ -21,7 +21,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, PointerEvent};
 
-use crate::context::{Identity, Overview, Selection, Toasts, View};
+use crate::context::{Grab, Identity, Overview, Selection, Toasts, View};
 use crate::dom;
 use crate::note_fields::{ActionFields, ActionLink, SourceLink, TimelineFields, Votes};
 use crate::notes::NoteHandle;
@@ -89,8 +89,49 @@ pub fn Note(id: NoteId) -> impl IntoView {
             .unwrap_or_else(|| note.with_rect(|r| (r.x, r.y)))
     });
 
-    let start_drag = {
+    // Takes a press as the start of a drag: from the note's own pointerdown, or from a
+    // press on the overview's drawing of it, handed over once the note is mounted.
+    let begin_drag = {
         let (id, history, store) = (id.clone(), store.history.clone(), store.clone());
+        move |pointer_id: i32, (client_x, client_y): (f64, f64), el: Option<Element>| {
+            if !selected.get_untracked() {
+                selection.selected.set([id.clone()].into());
+            }
+            let others: Vec<_> = selection.selected.with_untracked(|s| {
+                s.iter()
+                    .filter(|other| **other != id)
+                    .filter_map(|other| {
+                        let r = store.note(other)?.drawn_rect_now();
+                        Some((other.clone(), r.x, r.y))
+                    })
+                    .collect()
+            });
+            carried.set_value(others);
+            if let Some(el) = el {
+                let _ = el.set_pointer_capture(pointer_id);
+            }
+            let (note_x, note_y) = resting.get_untracked();
+            let rect = note.rect_now();
+            drag.set_value(Some(Drag {
+                pointer_id,
+                start_x: client_x,
+                start_y: client_y,
+                note_x,
+                note_y,
+                home: (rect.x, rect.y, note.fields_now().region),
+                from: note.fields_now().role,
+                last_write: dom::now_ms(),
+                wrote: false,
+            }));
+            // However long it takes, a drag is one step to undo.
+            history.group();
+            selection.editing.set(Some(id.clone()));
+            selection.moving.set(Some(id.clone()));
+        }
+    };
+
+    let start_drag = {
+        let (id, begin_drag) = (id.clone(), begin_drag.clone());
         move |ev: PointerEvent| {
             // A read-only page cannot move notes; the press pans the canvas instead.
             if ev.button() != 0 || read_only {
@@ -121,44 +162,34 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 });
                 return;
             }
-            if !selected.get_untracked() {
-                selection.selected.set([id.clone()].into());
-            }
-            let others: Vec<_> = selection.selected.with_untracked(|s| {
-                s.iter()
-                    .filter(|other| **other != id)
-                    .filter_map(|other| {
-                        let r = store.note(other)?.drawn_rect_now();
-                        Some((other.clone(), r.x, r.y))
-                    })
-                    .collect()
-            });
-            carried.set_value(others);
-            if let Some(el) = ev
+            let el = ev
                 .current_target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-            {
-                let _ = el.set_pointer_capture(ev.pointer_id());
-            }
-            let (note_x, note_y) = resting.get_untracked();
-            let rect = note.rect_now();
-            drag.set_value(Some(Drag {
-                pointer_id: ev.pointer_id(),
-                start_x: ev.client_x() as f64,
-                start_y: ev.client_y() as f64,
-                note_x,
-                note_y,
-                home: (rect.x, rect.y, note.fields_now().region),
-                from: note.fields_now().role,
-                last_write: dom::now_ms(),
-                wrote: false,
-            }));
-            // However long it takes, a drag is one step to undo.
-            history.group();
-            selection.editing.set(Some(id.clone()));
-            selection.moving.set(Some(id.clone()));
+                .and_then(|t| t.dyn_into::<Element>().ok());
+            begin_drag(
+                ev.pointer_id(),
+                (ev.client_x() as f64, ev.client_y() as f64),
+                el,
+            );
         }
     };
+    // A press the overview handed over: this note was drawn there and mounts for it.
+    let element = NodeRef::<leptos::html::Div>::new();
+    {
+        let (id, grab) = (id.clone(), expect_context::<Grab>().0);
+        Effect::new(move |_| {
+            let Some(el) = element.get() else {
+                return;
+            };
+            let mine = grab.with_value(|g| g.as_ref().is_some_and(|p| p.id == id));
+            if let Some(press) = mine
+                .then(|| grab.try_update_value(Option::take))
+                .flatten()
+                .flatten()
+            {
+                begin_drag(press.pointer_id, press.client, Some(el.into()));
+            }
+        });
+    }
 
     let drag_position = move |ev: &PointerEvent| -> Option<(Drag, f64, f64)> {
         let d = drag
@@ -301,6 +332,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
     view! {
         <div
             class="note"
+            node_ref=element
             class:dragging=move || dragged_to.with(Option::is_some)
             class:selected=move || selected.get()
             class:far=move || overview.get() && !detailed.get()

@@ -137,13 +137,16 @@ impl NoteHandle {
     }
 
     /// Writes the parts of a new reading that differ from what the handle holds.
-    pub fn set(&self, parts: NoteParts) {
-        set_if_changed(self.rect, parts.rect);
+    /// Returns whether what the overview draws of the note (its place, size, text or
+    /// fields) changed; votes alone do not count.
+    pub fn set(&self, parts: NoteParts) -> bool {
+        let mut drawn = set_if_changed(self.rect, parts.rect);
         if let Some(text) = parts.text {
-            set_if_changed(self.text, text);
+            drawn |= set_if_changed(self.text, text);
         }
-        set_if_changed(self.fields, parts.fields);
+        drawn |= set_if_changed(self.fields, parts.fields);
         set_if_changed(self.votes, parts.votes);
+        drawn
     }
 
     fn count(&self, part: &'static str) {
@@ -195,8 +198,18 @@ impl NoteHandle {
         self.text.get_untracked()
     }
 
+    /// Reads the text without copying it.
+    pub fn with_text_now<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        self.text.with_untracked(|t| f(t))
+    }
+
     pub fn fields_now(&self) -> NoteFields {
         self.fields.get_untracked()
+    }
+
+    /// Reads the fields without copying them.
+    pub fn with_fields_now<R>(&self, f: impl FnOnce(&NoteFields) -> R) -> R {
+        self.fields.with_untracked(f)
     }
 
     pub fn slot_now(&self) -> Option<(f64, f64)> {
@@ -217,15 +230,15 @@ impl NoteHandle {
         self.editor.get_untracked()
     }
 
-    /// A new text alone (the rest of the note did not change).
-    pub fn set_text(&self, text: String) {
-        set_if_changed(self.text, text);
+    /// A new text alone (the rest of the note did not change); returns whether it is new.
+    pub fn set_text(&self, text: String) -> bool {
+        set_if_changed(self.text, text)
     }
 
     // Writes by the indices that derive them.
 
-    pub fn set_slot(&self, slot: Option<(f64, f64)>) {
-        set_if_changed(self.slot, slot);
+    pub fn set_slot(&self, slot: Option<(f64, f64)>) -> bool {
+        set_if_changed(self.slot, slot)
     }
 
     pub fn set_editor(&self, editor: Option<String>) {

@@ -115,6 +115,11 @@ pub struct ModelSignals {
     pub layout: RwSignal<BoardLayout>,
     /// The timeline's lanes, time labels and squeezed pauses.
     pub axis: RwSignal<Axis>,
+    /// Notes whose drawing changed (place, size, text, colour, or they came or went)
+    /// since the overview last took them (see `overview.rs`, which drains it).
+    pub repaint: RwSignal<Vec<NoteId>>,
+    /// Notes someone else is editing or dragging.
+    pub edited: RwSignal<BTreeSet<NoteId>>,
 }
 
 impl Model {
@@ -133,6 +138,8 @@ impl Model {
                 counts: RwSignal::new(HashMap::new()),
                 layout: RwSignal::new(BoardLayout::unchanged(Template::postmortem())),
                 axis: RwSignal::new(Axis::default()),
+                repaint: RwSignal::new(Vec::new()),
+                edited: RwSignal::new(BTreeSet::new()),
             },
         }
     }
@@ -154,6 +161,7 @@ impl Model {
     /// that read the model find it consistent.
     fn apply<T: ReadTxn>(&mut self, board: &Board, txn: &T, touched: HashMap<NoteId, Touched>) {
         let mut handle_updates = Vec::new();
+        let mut repaint = Vec::new();
         for (id, touch) in touched {
             let parts = if touch.fields {
                 board
@@ -166,7 +174,9 @@ impl Model {
             let exists =
                 touch.fields && parts.is_some() || !touch.fields && self.handles.contains_key(&id);
             if !exists {
-                self.handles.remove(&id);
+                if self.handles.remove(&id).is_some() {
+                    repaint.push(id.clone());
+                }
                 self.indices.update(&id, None);
                 continue;
             }
@@ -182,9 +192,9 @@ impl Model {
                             &self.voter,
                         )),
                     );
-                    handle_updates.push((*handle, Some(parts), None));
+                    handle_updates.push((id, *handle, Some(parts), None));
                 }
-                (Some(handle), None) => handle_updates.push((*handle, None, text)),
+                (Some(handle), None) => handle_updates.push((id, *handle, None, text)),
                 (None, Some(mut parts)) => {
                     // A new note: its handle starts with everything, text included.
                     parts.text = Some(text.unwrap_or_else(|| board.text_of(txn, &id)));
@@ -201,30 +211,39 @@ impl Model {
                     if let Some(color) = self.editors.get(&id) {
                         handle.set_editor(Some(color.clone()));
                     }
-                    self.handles.insert(id, handle);
+                    self.handles.insert(id.clone(), handle);
+                    repaint.push(id);
                 }
                 (None, None) => {}
             }
         }
         let changes = self.indices.finish();
-        for (handle, parts, text) in handle_updates {
-            match (parts, text) {
+        for (id, handle, parts, text) in handle_updates {
+            let redrawn = match (parts, text) {
                 (Some(parts), _) => handle.set(parts),
                 (None, Some(text)) => handle.set_text(text),
-                (None, None) => {}
+                (None, None) => false,
+            };
+            if redrawn {
+                repaint.push(id);
             }
         }
-        self.pass_on(changes);
+        self.pass_on(changes, repaint);
     }
 
     /// Sets the signals of what the indices say changed.
-    fn pass_on(&mut self, changes: Changes) {
+    fn pass_on(&mut self, changes: Changes, mut repaint: Vec<NoteId>) {
         for (id, slot) in changes.slots {
             if let Some(handle) = self.handles.get(&id) {
-                handle.set_slot(slot);
+                if handle.set_slot(slot) {
+                    repaint.push(id);
+                }
             }
         }
         let s = self.signals;
+        if !repaint.is_empty() {
+            s.repaint.update(|r| r.extend(repaint));
+        }
         if changes.order {
             s.ids.set(self.indices.order().cloned().collect());
         }
@@ -271,7 +290,7 @@ impl Model {
     fn set_moving(&mut self, moving: BTreeSet<NoteId>) {
         self.indices.set_moving(moving);
         let changes = self.indices.finish();
-        self.pass_on(changes);
+        self.pass_on(changes, Vec::new());
     }
 
     fn set_editors(&mut self, editors: BTreeMap<NoteId, String>) {
@@ -279,6 +298,10 @@ impl Model {
             return;
         }
         let old = std::mem::replace(&mut self.editors, editors);
+        set_if_changed(
+            self.signals.edited,
+            self.editors.keys().cloned().collect::<BTreeSet<_>>(),
+        );
         for id in old.keys().chain(self.editors.keys()) {
             let (was, now) = (old.get(id), self.editors.get(id));
             if was != now {

@@ -93,6 +93,35 @@ pub fn drag_actions(
     })
 }
 
+/// The same drag, pressed at `(x, y)` in the viewport rather than on an element: for
+/// what the page draws on a canvas (the overview of a large board).
+pub fn drag_actions_at(
+    (x, y): (f64, f64),
+    (dx, dy): (f64, f64),
+    steps: u32,
+    step_duration: Duration,
+) -> MouseActions {
+    let mut mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x: x.round(),
+            y: y.round(),
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    for _ in 0..steps {
+        mouse = mouse.then(PointerAction::MoveBy {
+            duration: Some(step_duration),
+            x: dx / f64::from(steps),
+            y: dy / f64::from(steps),
+        });
+    }
+    mouse.then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    })
+}
+
 /// How a test's drags move: ten steps of 30 ms.
 const DRAG_STEPS: u32 = 10;
 const DRAG_STEP: Duration = Duration::from_millis(30);
