@@ -229,6 +229,10 @@ impl Painter {
     /// Draws the next notes left without words by the last full redraw, whole, in
     /// order. Returns whether any are left.
     fn words(&mut self, store: &Store) -> bool {
+        // Setting the font parses it: not on the frames of a drag, which have no words.
+        if self.wordless.is_empty() {
+            return false;
+        }
         self.world_transform();
         self.ctx.set_font(GIST_FONT);
         for _ in 0..WORDS_PER_FRAME {
