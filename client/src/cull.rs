@@ -37,10 +37,6 @@ pub fn painted_area(camera: Camera, (w, h): (f64, f64)) -> Rect {
     Rect::new(x0, y0, x1 - x0, y1 - y0)
 }
 
-fn overlaps(a: &Rect, b: &Rect) -> bool {
-    a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom()
-}
-
 /// Keeps the mounted notes in step with the settled camera, and returns them.
 pub fn start(store: Store, view: View, selection: Selection, overview: Overview) -> Mounted {
     let mounted = Mounted(RwSignal::new(Vec::new()));
@@ -80,7 +76,7 @@ pub fn start(store: Store, view: View, selection: Selection, overview: Overview)
                     } else {
                         store
                             .note(id)
-                            .is_some_and(|n| overlaps(&n.drawn_rect_now(), &area))
+                            .is_some_and(|n| n.drawn_rect_now().overlaps(&area))
                     }
             };
             let list: Vec<NoteId> =
@@ -140,6 +136,6 @@ mod tests {
         assert_eq!(area, Rect::new(400.0, -800.0, 4800.0, 5400.0));
         let near = Rect::new(3700.0, 1000.0, 200.0, 140.0);
         let far = Rect::new(9000.0, 1000.0, 200.0, 140.0);
-        assert!(overlaps(&near, &area) && !overlaps(&far, &area));
+        assert!(near.overlaps(&area) && !far.overlaps(&area));
     }
 }

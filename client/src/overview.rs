@@ -104,22 +104,8 @@ pub fn rescale(scale: f64, zoom: f64, ratio: f64, area: f64) -> bool {
     blurs || scale > wanted * 1.5
 }
 
-fn overlaps(a: &Rect, b: &Rect) -> bool {
-    a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom()
-}
-
 fn grown(r: &Rect, by: f64) -> Rect {
     Rect::new(r.x - by, r.y - by, r.w + 2.0 * by, r.h + 2.0 * by)
-}
-
-fn union(a: Rect, b: &Rect) -> Rect {
-    let (x, y) = (a.x.min(b.x), a.y.min(b.y));
-    Rect::new(
-        x,
-        y,
-        a.right().max(b.right()) - x,
-        a.bottom().max(b.bottom()) - y,
-    )
 }
 
 fn within(inner: &Rect, outer: &Rect) -> bool {
@@ -197,7 +183,7 @@ impl Painter {
     /// Draws everything again, over the extent of `board` and every drawn note.
     fn full(&mut self, store: &Store, board: Rect, zoom: f64) {
         let notes = self.drawable(store);
-        let extent = notes.iter().fold(board, |a, (_, _, r)| union(a, r));
+        let extent = notes.iter().fold(board, |a, (_, _, r)| a.union(r));
         let area = grown(&extent, 40.0);
         let ratio = leptos::prelude::window().device_pixel_ratio().max(1.0);
         let scale = resolution(zoom, ratio, area.w * area.h);
@@ -283,11 +269,11 @@ impl Painter {
             self.ctx.rect(r.x, r.y, r.w, r.h);
         }
         self.ctx.clip();
-        let bounds = rects[1..].iter().fold(rects[0], union);
+        let bounds = rects[1..].iter().fold(rects[0], |a, r| a.union(r));
         self.ctx.clear_rect(bounds.x, bounds.y, bounds.w, bounds.h);
         self.ctx.set_font(GIST_FONT);
         for (id, note, rect) in self.drawable(store) {
-            if rects.iter().any(|r| overlaps(r, &rect)) {
+            if rects.iter().any(|r| r.overlaps(&rect)) {
                 self.paint(&id, note, rect);
             }
         }

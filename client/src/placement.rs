@@ -29,16 +29,12 @@ pub fn free_spot(region: Rect, occupied: &[Rect]) -> (f64, f64) {
                 NOTE_WIDTH,
                 NOTE_HEIGHT,
             );
-            if !occupied.iter().any(|o| overlaps(&cell, o)) {
+            if !occupied.iter().any(|o| cell.overlaps(o)) {
                 return (cell.x, cell.y);
             }
         }
     }
     (left, top)
-}
-
-fn overlaps(a: &Rect, b: &Rect) -> bool {
-    a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom()
 }
 
 #[cfg(test)]

@@ -21,11 +21,6 @@ const NUDGE: f64 = 10.0;
 /// ...or this far with Shift.
 const NUDGE_FAR: f64 = 50.0;
 
-/// Whether two rectangles overlap.
-fn overlaps(a: &Rect, b: &Rect) -> bool {
-    a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom()
-}
-
 /// The rectangle spanned by two corners, in any order.
 /// Mirrors the selection into the notes' own marks: each change sets the marks of the
 /// notes entering or leaving it, and no other note hears of it.
@@ -77,7 +72,7 @@ pub fn under_band(store: &Store, band: &Rect) -> HashSet<NoteId> {
     store
         .handles()
         .into_iter()
-        .filter(|(_, note)| overlaps(&note.drawn_rect_now(), band))
+        .filter(|(_, note)| note.drawn_rect_now().overlaps(band))
         .map(|(id, _)| id)
         .collect()
 }
@@ -143,8 +138,8 @@ mod tests {
     fn bands_span_any_two_corners_and_touching_is_enough() {
         let band = span((300.0, 50.0), (100.0, 250.0));
         assert_eq!(band, Rect::new(100.0, 50.0, 200.0, 200.0));
-        assert!(overlaps(&band, &Rect::new(290.0, 240.0, 200.0, 140.0)));
-        assert!(!overlaps(&band, &Rect::new(300.0, 0.0, 200.0, 140.0)));
-        assert!(!overlaps(&band, &Rect::new(0.0, 250.0, 100.0, 140.0)));
+        assert!(band.overlaps(&Rect::new(290.0, 240.0, 200.0, 140.0)));
+        assert!(!band.overlaps(&Rect::new(300.0, 0.0, 200.0, 140.0)));
+        assert!(!band.overlaps(&Rect::new(0.0, 250.0, 100.0, 140.0)));
     }
 }
