@@ -102,6 +102,12 @@ pub struct Config {
           value_parser = within::<1, 1_000_000>)]
     pub max_notes: usize,
 
+    /// Largest presence (name, colour, cursor…) one participant may announce, in bytes of
+    /// JSON; a connection announcing more is closed (4422).
+    #[arg(long, env = "HINDSIGHT_MAX_PRESENCE_BYTES", default_value_t = limits::DEFAULT_MAX_PRESENCE_BYTES,
+          value_parser = within::<256, 1_048_576>)]
+    pub max_presence_bytes: usize,
+
     /// Most WebSocket connections one board accepts at once.
     #[arg(long, env = "HINDSIGHT_MAX_BOARD_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_BOARD_CONNECTIONS,
           value_parser = within::<1, 100_000>)]
@@ -153,6 +159,7 @@ impl Config {
             max_connections: self.max_connections,
             messages_per_sec: small(self.messages_per_sec),
             message_burst: small(self.message_burst),
+            max_presence_bytes: self.max_presence_bytes,
         }
     }
 
@@ -258,6 +265,7 @@ mod tests {
         assert_eq!(limits.max_connections, documented.max_connections);
         assert_eq!(limits.messages_per_sec, documented.messages_per_sec);
         assert_eq!(limits.message_burst, documented.message_burst);
+        assert_eq!(limits.max_presence_bytes, documented.max_presence_bytes);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Limits on what one client can make the server hold or do: the size of a board's
-//! document, its number of notes, connections per board and in total, and the rate of
-//! messages per connection. Going over closes that one connection with a close code from
+//! document, its number of notes, the size and number of the presences one connection
+//! announces, connections per board and in total, and the rate of messages per
+//! connection. Going over closes that one connection with a close code from
 //! `hindsight_shared::close`; the board is left as it was.
 //!
 //! This module owns the numbers and the token bucket; the checks live where the thing is
@@ -24,6 +25,8 @@ pub struct Limits {
     pub messages_per_sec: u32,
     /// Messages one connection may send in a burst above that rate.
     pub message_burst: u32,
+    /// Largest presence state one participant may announce, in bytes of its JSON.
+    pub max_presence_bytes: usize,
 }
 
 // The documented defaults (`hindsight --help`, README): far above what a postmortem
@@ -34,6 +37,11 @@ pub const DEFAULT_MAX_BOARD_CONNECTIONS: usize = 200;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_MESSAGES_PER_SEC: usize = 100;
 pub const DEFAULT_MESSAGE_BURST: usize = 1_000;
+/// A name, a colour, a cursor and what is being edited take a few hundred bytes.
+pub const DEFAULT_MAX_PRESENCE_BYTES: usize = 8 * 1024;
+/// Participants one connection may announce: a page announces one. Not a flag: a client
+/// needing more is not a client this server serves.
+pub const MAX_PRESENCE_CLIENTS: usize = 4;
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -44,6 +52,7 @@ impl Default for Limits {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             messages_per_sec: DEFAULT_MESSAGES_PER_SEC as u32,
             message_burst: DEFAULT_MESSAGE_BURST as u32,
+            max_presence_bytes: DEFAULT_MAX_PRESENCE_BYTES,
         }
     }
 }
@@ -53,6 +62,8 @@ impl Default for Limits {
 pub struct DocumentLimits {
     pub max_bytes: usize,
     pub max_notes: usize,
+    /// Largest presence state of one participant, in bytes of JSON.
+    pub max_presence_bytes: usize,
 }
 
 impl Default for DocumentLimits {
@@ -61,6 +72,7 @@ impl Default for DocumentLimits {
         DocumentLimits {
             max_bytes: l.max_document_bytes,
             max_notes: l.max_notes,
+            max_presence_bytes: l.max_presence_bytes,
         }
     }
 }
@@ -70,6 +82,7 @@ impl Limits {
         DocumentLimits {
             max_bytes: self.max_document_bytes,
             max_notes: self.max_notes,
+            max_presence_bytes: self.max_presence_bytes,
         }
     }
 }

@@ -21,7 +21,7 @@ use yrs::{ClientID, Doc, Observable, ReadTxn, StateVector, Transact, Update};
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::{close, protocol, Access, Board};
 
-use crate::limits::DocumentLimits;
+use crate::limits::{DocumentLimits, MAX_PRESENCE_CLIENTS};
 use crate::store::StoredBoard;
 use crate::vocabulary;
 
@@ -45,6 +45,9 @@ pub enum ProtocolError {
     TooManyNotes(usize),
     #[error("a read-only connection sent a change")]
     ReadOnly,
+    /// Presence that is not a JSON object, too large, or for too many participants.
+    #[error("presence refused: {0}")]
+    Presence(String),
     /// yrs panicked while integrating the update. The document may be half-changed, so
     /// the room must be reloaded from storage (nothing of it was persisted or relayed).
     #[error("the update broke the document: {0}")]
@@ -61,6 +64,7 @@ impl ProtocolError {
             ProtocolError::TooLarge(_) => (close::BOARD_TOO_LARGE, "board size limit reached"),
             ProtocolError::TooManyNotes(_) => (close::TOO_MANY_NOTES, "note limit reached"),
             ProtocolError::ReadOnly => (close::READ_ONLY, "read-only link"),
+            ProtocolError::Presence(_) => (close::PRESENCE_REFUSED, "presence refused"),
         }
     }
 }
@@ -247,6 +251,10 @@ impl Room {
                 }
             }
             Message::Awareness(update) => {
+                let update = self.admit_presence(conn, update)?;
+                if update.clients.is_empty() {
+                    return Ok(out);
+                }
                 self.track_presence(conn, &update);
                 let relay = encode(Message::Awareness(update.clone()));
                 self.awareness
@@ -416,6 +424,57 @@ impl Room {
         txn.apply_update(update)
             .map_err(|e| ProtocolError::BadUpdate(e.to_string()))?;
         Ok(board.note_count(&txn) as usize)
+    }
+
+    /// What of a presence update from `conn` the room takes. Entries for participants
+    /// another connection announced are left out: nobody may move, rename or withdraw
+    /// someone else (and a page reconnecting before its old connection is gone shows
+    /// again with its next update, once the old one is). The rest must each be a JSON
+    /// object (or `null`, leaving) within the size limit, and the connection may not
+    /// announce more than [`MAX_PRESENCE_CLIENTS`] participants; otherwise the whole
+    /// message is refused and the connection closed, so no later joiner ever receives a
+    /// state a stock Yjs client could not read.
+    fn admit_presence(
+        &self,
+        conn: ConnId,
+        mut update: AwarenessUpdate,
+    ) -> Result<AwarenessUpdate, ProtocolError> {
+        update.clients.retain(|client, _| {
+            !self
+                .conns
+                .iter()
+                .any(|(other, peer)| *other != conn && peer.clients.contains(client))
+        });
+        let limit = self.limits.max_presence_bytes;
+        for entry in update.clients.values() {
+            if entry.json.len() > limit {
+                return Err(ProtocolError::Presence(format!(
+                    "a state of {} bytes, over {limit}",
+                    entry.json.len()
+                )));
+            }
+            if &*entry.json != "null" {
+                let value: serde_json::Value = serde_json::from_str(&entry.json)
+                    .map_err(|e| ProtocolError::Presence(format!("not JSON: {e}")))?;
+                if !value.is_object() {
+                    return Err(ProtocolError::Presence("not a JSON object".into()));
+                }
+            }
+        }
+        let announced = self.conns.get(&conn).map_or(0, |peer| {
+            let new = update
+                .clients
+                .iter()
+                .filter(|(client, e)| &*e.json != "null" && !peer.clients.contains(*client))
+                .count();
+            peer.clients.len() + new
+        });
+        if announced > MAX_PRESENCE_CLIENTS {
+            return Err(ProtocolError::Presence(format!(
+                "{announced} participants from one connection, over {MAX_PRESENCE_CLIENTS}"
+            )));
+        }
+        Ok(update)
     }
 
     fn track_presence(&mut self, conn: ConnId, update: &AwarenessUpdate) {
@@ -736,9 +795,7 @@ mod tests {
         let empty = Message::Sync(SyncMessage::Update(Update::EMPTY_V1.to_vec())).encode_v1();
         assert!(room.receive(2, &empty).unwrap().broadcast.is_empty());
         let mut viewer = Awareness::new(new_doc(Some(7)));
-        viewer
-            .set_local_state(r#"{"user":{"name":"Viewer"}}"#)
-            .unwrap();
+        viewer.set_local_state_raw(r#"{"user":{"name":"Viewer"}}"#);
         let presence = Message::Awareness(viewer.update().unwrap()).encode_v1();
         assert_eq!(room.receive(2, &presence).unwrap().broadcast.len(), 1);
     }
@@ -789,6 +846,7 @@ mod tests {
         let mut room = empty_room().with_limits(DocumentLimits {
             max_bytes: 1 << 20,
             max_notes: 3,
+            ..DocumentLimits::default()
         });
         let a = Peer::new(1);
         room.join(1, Access::Edit);
@@ -820,6 +878,7 @@ mod tests {
         let mut room = fresh.with_limits(DocumentLimits {
             max_bytes,
             max_notes: 100,
+            ..DocumentLimits::default()
         });
         let b = Peer::new(2);
         room.join(2, Access::Edit);
@@ -952,5 +1011,120 @@ mod tests {
             "nobody to withdraw for a silent connection"
         );
         assert_eq!(room.connection_count(), 1);
+    }
+
+    /// A presence message for `states`: `(client id, JSON)` each, as a stock client sends
+    /// them (any id, any text).
+    fn presence(states: &[(u64, &str)]) -> Vec<u8> {
+        let clients = states
+            .iter()
+            .map(|&(id, json)| {
+                (
+                    ClientID::new(id),
+                    yrs::sync::awareness::AwarenessUpdateEntry {
+                        clock: 1,
+                        json: json.into(),
+                    },
+                )
+            })
+            .collect();
+        Message::Awareness(AwarenessUpdate { clients }).encode_v1()
+    }
+
+    fn presence_refused(r: Result<Outcome, ProtocolError>) -> bool {
+        matches!(&r, Err(e @ ProtocolError::Presence(_)) if e.close().0 == close::PRESENCE_REFUSED)
+    }
+
+    #[test]
+    fn nobody_sets_or_clears_the_presence_of_someone_else() {
+        let mut room = empty_room();
+        room.join(1, Access::Edit);
+        room.join(2, Access::Edit);
+        let ada = r#"{"user":{"name":"Ada"}}"#;
+        assert_eq!(
+            room.receive(1, &presence(&[(42, ada)]))
+                .unwrap()
+                .broadcast
+                .len(),
+            1
+        );
+        // Connection 2 renames Ada and withdraws her: neither reaches anyone.
+        let out = room
+            .receive(2, &presence(&[(42, r#"{"user":{"name":"Mallory"}}"#)]))
+            .unwrap();
+        assert!(out.broadcast.is_empty());
+        assert!(room
+            .receive(2, &presence(&[(42, "null")]))
+            .unwrap()
+            .broadcast
+            .is_empty());
+        let joiner = room.presence_of_everyone().unwrap();
+        let Message::Awareness(update) = Message::decode_v1(&joiner).unwrap() else {
+            panic!("expected awareness")
+        };
+        assert_eq!(&*update.clients[&ClientID::new(42)].json, ada);
+        // In a message mixing its own and someone else's, its own is taken.
+        let out = room
+            .receive(
+                2,
+                &presence(&[(42, "null"), (7, r#"{"user":{"name":"Bo"}}"#)]),
+            )
+            .unwrap();
+        let Message::Awareness(relayed) = Message::decode_v1(&out.broadcast[0]).unwrap() else {
+            panic!("expected awareness")
+        };
+        assert_eq!(
+            relayed.clients.keys().collect::<Vec<_>>(),
+            [&ClientID::new(7)]
+        );
+        // Once Ada's connection is gone, her id is free again (a page reconnecting).
+        room.leave(1);
+        assert_eq!(
+            room.receive(2, &presence(&[(42, ada)]))
+                .unwrap()
+                .broadcast
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn presence_must_be_a_json_object_within_the_size_limit() {
+        for bad in ["not json", "[1, 2]", "\"a string\"", "{\"unclosed\": "] {
+            let mut room = empty_room();
+            room.join(1, Access::Read);
+            assert!(
+                presence_refused(room.receive(1, &presence(&[(9, bad)]))),
+                "{bad}"
+            );
+            assert!(room.presence_of_everyone().is_none(), "{bad} was kept");
+        }
+        let limit = DocumentLimits::default().max_presence_bytes;
+        let pad = |n: usize| format!(r#"{{"user":{{"name":"{}"}}}}"#, "x".repeat(n));
+        let fits = pad(limit - pad(0).len());
+        let over = pad(limit - pad(0).len() + 1);
+        let mut room = empty_room();
+        room.join(1, Access::Read);
+        assert!(room.receive(1, &presence(&[(9, &fits)])).is_ok());
+        assert!(presence_refused(room.receive(1, &presence(&[(9, &over)]))));
+    }
+
+    #[test]
+    fn one_connection_announces_a_few_participants_not_thousands() {
+        let mut room = empty_room();
+        room.join(1, Access::Edit);
+        let state = r#"{"user":{"name":"Ghost"}}"#;
+        let few: Vec<_> = (1..=MAX_PRESENCE_CLIENTS as u64)
+            .map(|id| (id, state))
+            .collect();
+        assert!(room.receive(1, &presence(&few)).is_ok());
+        // Again, and leaving, is fine; one more is not, in one message or over several.
+        assert!(room.receive(1, &presence(&few)).is_ok());
+        assert!(presence_refused(room.receive(1, &presence(&[(99, state)]))));
+        let mut room = empty_room();
+        room.join(1, Access::Edit);
+        let many: Vec<_> = (1..=1000).map(|id| (id, state)).collect();
+        assert!(presence_refused(room.receive(1, &presence(&many))));
+        assert!(room.presence_of_everyone().is_none(), "no ghosts kept");
     }
 }

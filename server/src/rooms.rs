@@ -516,7 +516,9 @@ impl RoomTask {
     /// Closes a connection whose message was refused, with the error's close code.
     fn refuse(&mut self, conn: ConnId, e: &ProtocolError, out: &mut Deliveries) {
         stats::error(match e {
-            ProtocolError::TooLarge(_) | ProtocolError::TooManyNotes(_) => ErrorKind::Limit,
+            ProtocolError::TooLarge(_)
+            | ProtocolError::TooManyNotes(_)
+            | ProtocolError::Presence(_) => ErrorKind::Limit,
             ProtocolError::ReadOnly => ErrorKind::Access,
             _ => ErrorKind::Protocol,
         });

@@ -370,9 +370,18 @@ impl YClient {
     /// Announces a presence state (awareness JSON, e.g. `{"user":{"name":"Ada"}}`).
     pub fn announce(&self, state: &str) {
         let mut awareness = yrs::sync::Awareness::new(hindsight_shared::schema::new_doc(None));
-        awareness.set_local_state(state).expect("JSON presence");
+        awareness.set_local_state_raw(state);
         let update = awareness.update().expect("presence update");
         self.send_raw(Message::Awareness(update).encode_v1());
+    }
+
+    /// Whether a presence state containing `fragment` has arrived so far.
+    pub fn presence_seen(&self, fragment: &str) -> bool {
+        self.presence
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|p| p.contains(fragment))
     }
 
     /// Waits until a presence state containing `fragment` has arrived.

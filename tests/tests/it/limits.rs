@@ -199,3 +199,68 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
     );
     assert!(writer.closed().is_none() && reader.closed().is_none());
 }
+
+/// A presence message from a stock client for `states`: `(client id, JSON)` each.
+fn presence(states: &[(u64, &str)]) -> Vec<u8> {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    use yrs::sync::Message;
+    use yrs::updates::encoder::Encode;
+    let clients = states
+        .iter()
+        .map(|&(id, json)| {
+            let entry = AwarenessUpdateEntry {
+                clock: 1,
+                json: json.into(),
+            };
+            (yrs::block::ClientID::new(id), entry)
+        })
+        .collect();
+    Message::Awareness(AwarenessUpdate { clients }).encode_v1()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_is_ones_own_bounded_and_readable_or_the_connection_is_closed() {
+    let (_dir, server) = server_with(|_| {}).await;
+    let board = server.create_board().await;
+    let ada = YClient::connect(&server.ws_base(), &board).await;
+    let mallory = YClient::connect(&server.ws_base(), &board).await;
+    let watcher = YClient::connect(&server.ws_base(), &board).await;
+    ada.send_raw(presence(&[(4242, r#"{"user":{"name":"Ada"}}"#)]));
+    watcher.wait_presence("Ada").await;
+
+    // Mallory renames Ada, then announces herself: only her own arrives, and Ada stays.
+    mallory.send_raw(presence(&[(4242, r#"{"user":{"name":"Impostor"}}"#)]));
+    mallory.send_raw(presence(&[(77, r#"{"user":{"name":"Mallory"}}"#)]));
+    watcher.wait_presence("Mallory").await;
+    let late = YClient::connect(&server.ws_base(), &board).await;
+    late.wait_presence("Ada").await;
+    late.wait_presence("Mallory").await;
+    assert!(
+        !watcher.presence_seen("Impostor") && !late.presence_seen("Impostor"),
+        "someone else's presence was overwritten"
+    );
+
+    // A thousand ghosts in one message close the connection, and none is relayed.
+    let ghosts: Vec<_> = (1000..2000)
+        .map(|id| (id, r#"{"user":{"name":"Ghost"}}"#))
+        .collect();
+    mallory.send_raw(presence(&ghosts));
+    let closed = mallory.wait_closed().await;
+    assert_eq!(closed.code, Some(close::PRESENCE_REFUSED), "{closed:?}");
+    assert!(!close::is_retryable(close::PRESENCE_REFUSED));
+
+    // So does a state a stock Yjs client could not read, and one over the size limit.
+    for bad in [
+        "not json".to_owned(),
+        format!(r#"{{"user":{{"name":"{}"}}}}"#, "x".repeat(9000)),
+    ] {
+        let offender = YClient::connect(&server.ws_base(), &board).await;
+        offender.send_raw(presence(&[(5150, &bad)]));
+        let closed = offender.wait_closed().await;
+        assert_eq!(closed.code, Some(close::PRESENCE_REFUSED), "{closed:?}");
+    }
+    let joiner = YClient::connect(&server.ws_base(), &board).await;
+    joiner.wait_presence("Ada").await;
+    assert!(!joiner.presence_seen("Ghost") && !joiner.presence_seen("not json"));
+    assert!(ada.closed().is_none() && watcher.closed().is_none());
+}
