@@ -87,6 +87,11 @@ pub struct Config {
           value_parser = within::<16, 1_000_000>)]
     pub outbox_messages: usize,
 
+    /// Bytes queued for one connection before it is disconnected as too slow.
+    #[arg(long, env = "HINDSIGHT_OUTBOX_BYTES", default_value_t = rooms::DEFAULT_OUTBOX_BYTES,
+          value_parser = within::<65_536, 4_294_967_296>)]
+    pub outbox_bytes: usize,
+
     /// Messages queued for one board before senders wait (back-pressure).
     #[arg(long, env = "HINDSIGHT_ROOM_QUEUE", default_value_t = rooms::DEFAULT_ROOM_QUEUE,
           value_parser = within::<1, 65_536>)]
@@ -144,6 +149,7 @@ impl Config {
             idle: Duration::from_secs(self.room_idle_secs),
             compact_every: self.compact_every,
             outbox: self.outbox_messages,
+            outbox_bytes: self.outbox_bytes,
             queue: self.room_queue,
             limits: self.limits(),
         }
@@ -251,6 +257,7 @@ mod tests {
         assert_eq!(rooms.idle, documented.idle);
         assert_eq!(rooms.compact_every, documented.compact_every);
         assert_eq!(rooms.outbox, 1024);
+        assert_eq!(rooms.outbox_bytes, documented.outbox_bytes);
         assert_eq!(rooms.queue, 256);
         assert_eq!(c.max_message_bytes, 16 * 1024 * 1024);
         assert_eq!(c.max_import_bytes, 32 * 1024 * 1024);

@@ -12,7 +12,7 @@
 //! relayed, persist latency, and errors by kind.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +37,9 @@ pub struct RoomConfig {
     pub compact_every: u64,
     /// Messages queued for one connection before it is disconnected as too slow.
     pub outbox: usize,
+    /// Bytes of frames queued for one connection before it is disconnected as too slow
+    /// (a frame bigger than this still goes to a connection with nothing queued).
+    pub outbox_bytes: usize,
     /// Commands queued for one room before senders wait.
     pub queue: usize,
     /// Document size, notes and connections per board (the others are not the rooms').
@@ -50,6 +53,9 @@ pub const DEFAULT_COMPACT_EVERY: u64 = 500;
 /// Messages queued for one connection before it is dropped as too slow
 /// (`--outbox-messages`).
 pub const DEFAULT_OUTBOX_MESSAGES: usize = 1024;
+/// Bytes queued for one connection before it is dropped as too slow (`--outbox-bytes`):
+/// room for a board's whole state twice over at the default document limit.
+pub const DEFAULT_OUTBOX_BYTES: usize = 64 * 1024 * 1024;
 /// Commands queued for one room before senders wait (`--room-queue`).
 pub const DEFAULT_ROOM_QUEUE: usize = 256;
 /// Most commands a room applies before it stores them and delivers: enough to share one
@@ -62,6 +68,7 @@ impl Default for RoomConfig {
             idle: Duration::from_secs(DEFAULT_IDLE_SECS),
             compact_every: DEFAULT_COMPACT_EVERY,
             outbox: DEFAULT_OUTBOX_MESSAGES,
+            outbox_bytes: DEFAULT_OUTBOX_BYTES,
             queue: DEFAULT_ROOM_QUEUE,
             limits: Limits::default(),
         }
@@ -100,6 +107,9 @@ pub struct Membership {
     room: mpsc::Sender<Command>,
     /// Frames from the room; closed by the room when it drops this connection.
     pub outbox: mpsc::Receiver<Outgoing>,
+    /// Bytes of the frames in `outbox` or being sent: the connection takes a frame's
+    /// length off once it has sent it ([`Membership::sent`]).
+    queued: Arc<AtomicUsize>,
     /// Cancelled by the room when this connection must go at once: it fell behind and its
     /// outbox is full, so no close message could be queued.
     pub kicked: CancellationToken,
@@ -118,6 +128,11 @@ impl Membership {
             .map_err(|_| RoomClosed)
     }
 
+    /// Says that a frame of `len` bytes, taken from the outbox, has been sent.
+    pub fn sent(&self, len: usize) {
+        self.queued.fetch_sub(len, Ordering::Relaxed);
+    }
+
     pub async fn leave(self) {
         let _ = self.room.send(Command::Leave { conn: self.conn }).await;
     }
@@ -128,6 +143,7 @@ enum Command {
         conn: ConnId,
         access: Access,
         outbox: mpsc::Sender<Outgoing>,
+        queued: Arc<AtomicUsize>,
         kicked: CancellationToken,
         joined: oneshot::Sender<Result<(), JoinError>>,
     },
@@ -200,6 +216,7 @@ impl Rooms {
         for _ in 0..3 {
             let (commands, generation) = self.room_for(board);
             let (tx, outbox) = mpsc::channel(self.config.outbox);
+            let queued = Arc::new(AtomicUsize::new(0));
             let kicked = CancellationToken::new();
             let (joined, answer) = oneshot::channel();
             let sent = commands
@@ -207,6 +224,7 @@ impl Rooms {
                     conn,
                     access,
                     outbox: tx,
+                    queued: queued.clone(),
                     kicked: kicked.clone(),
                     joined,
                 })
@@ -217,6 +235,7 @@ impl Rooms {
                         conn,
                         room: commands,
                         outbox,
+                        queued,
                         kicked,
                     })
                 }
@@ -271,10 +290,31 @@ impl Rooms {
 
 struct Member {
     outbox: mpsc::Sender<Outgoing>,
+    /// Bytes queued for it (see `Membership::queued`).
+    queued: Arc<AtomicUsize>,
     kicked: CancellationToken,
 }
 
 impl Member {
+    /// Queues a frame unless the connection already holds `max_bytes` (and something:
+    /// a frame bigger than that still goes to an empty queue) or its outbox is full;
+    /// `false` means it has stopped reading.
+    fn offer(&self, frame: Bytes, max_bytes: usize) -> bool {
+        let len = frame.len();
+        let queued = self.queued.load(Ordering::Relaxed);
+        if queued > 0 && queued + len > max_bytes {
+            return false;
+        }
+        // Counted before it is queued: the connection may send it, and count it off,
+        // before `try_send` returns.
+        self.queued.fetch_add(len, Ordering::Relaxed);
+        if self.outbox.try_send(Outgoing::Frame(frame)).is_err() {
+            self.queued.fetch_sub(len, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
     /// Queues a close after whatever the connection still has to send; if the queue is
     /// full (the peer stopped reading), cuts the connection at once instead.
     fn close(&self, code: u16, reason: &'static str) {
@@ -431,6 +471,7 @@ impl RoomTask {
                     conn,
                     access,
                     outbox,
+                    queued,
                     kicked,
                     joined,
                 } => {
@@ -445,7 +486,14 @@ impl RoomTask {
                     for frame in self.room.join(conn, access) {
                         out.to.push((conn, frame));
                     }
-                    self.members.insert(conn, Member { outbox, kicked });
+                    self.members.insert(
+                        conn,
+                        Member {
+                            outbox,
+                            queued,
+                            kicked,
+                        },
+                    );
                 }
                 Command::Frame { conn, frame } => {
                     // After a poisoned update, nothing more is applied to this document;
@@ -543,10 +591,11 @@ impl RoomTask {
     /// Delivers what a durable batch produced. A connection whose outbox is full has
     /// stopped reading; it is disconnected rather than allowed to hold memory.
     fn deliver(&mut self, out: Deliveries) {
+        let max = self.rooms.config.outbox_bytes;
         let mut slow = Vec::new();
         for (conn, frame) in out.to {
             if let Some(m) = self.members.get(&conn) {
-                if m.outbox.try_send(Outgoing::Frame(frame)).is_err() {
+                if !m.offer(frame, max) {
                     slow.push(conn);
                 }
             }
@@ -557,7 +606,7 @@ impl RoomTask {
                 if conn == sender {
                     continue;
                 }
-                if m.outbox.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                if !m.offer(frame.clone(), max) {
                     slow.push(conn);
                 } else if is_update {
                     updates_sent += 1;
@@ -575,7 +624,7 @@ impl RoomTask {
             for (sender, frame, _) in out.all_but {
                 for (&c, m) in &self.members {
                     if c != sender {
-                        let _ = m.outbox.try_send(Outgoing::Frame(frame.clone()));
+                        let _ = m.offer(frame.clone(), max);
                     }
                 }
             }

@@ -79,7 +79,8 @@ where
             _ = member.kicked.cancelled() => break (close::TOO_SLOW, "too slow"),
             out = member.outbox.recv() => match out {
                 Some(Outgoing::Frame(frame)) => {
-                    metrics::counter!(stats::BYTES_OUT).increment(frame.len() as u64);
+                    let len = frame.len();
+                    metrics::counter!(stats::BYTES_OUT).increment(len as u64);
                     // A peer that stops reading must not hold this task forever.
                     let sent = tokio::select! {
                         r = sink.send(Message::Binary(frame)) => r.is_ok(),
@@ -89,6 +90,7 @@ where
                     if !sent {
                         break (close::TOO_SLOW, "too slow");
                     }
+                    member.sent(len);
                 }
                 Some(Outgoing::Close(code, reason)) => break (code, reason),
                 None => break (close::GOING_AWAY, "room closed"),

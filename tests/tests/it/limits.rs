@@ -141,15 +141,15 @@ async fn a_message_over_the_size_limit_closes_the_connection() {
 
 /// One client never reads while another writes far more than its outbox and the socket
 /// buffers hold: it is disconnected, and a reading client gets every update.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
-    const UPDATES: usize = 100;
-    const CHUNK: usize = 256 * 1024;
+/// A client that never reads, while a writer sends `updates` big updates under the
+/// server limits `tweak` sets: it must be cut off before it is sent everything, and the
+/// others must get every update.
+async fn a_silent_client_is_cut_off(tweak: impl FnOnce(&mut Config), updates: usize, chunk: usize) {
     let (_dir, server) = server_with(|c| {
-        c.outbox_messages = 16;
         c.messages_per_sec = 1_000_000;
         c.message_burst = 1_000_000;
         c.max_document_bytes = 1 << 30;
+        tweak(c);
     })
     .await;
     let board = server.create_board().await;
@@ -168,10 +168,10 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
     let scratch = writer.doc.get_or_insert_map(META);
     let seen = reader.doc.get_or_insert_map(META);
     let before = seen.len(&reader.doc.transact()) as usize;
-    for i in 0..UPDATES {
+    for i in 0..updates {
         {
             let mut txn = writer.doc.transact_mut();
-            scratch.insert(&mut txn, format!("k{i}"), "z".repeat(CHUNK));
+            scratch.insert(&mut txn, format!("k{i}"), "z".repeat(chunk));
         }
         reader
             .wait_until("the reader has every update so far", |_, txn| {
@@ -194,10 +194,30 @@ async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
     .await
     .expect("the silent client was disconnected");
     assert!(
-        frames < UPDATES,
+        frames < updates,
         "the silent client was cut off, not served everything ({frames} frames)"
     );
     assert!(writer.closed().is_none() && reader.closed().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_dropped_and_others_get_everything() {
+    a_silent_client_is_cut_off(|c| c.outbox_messages = 16, 100, 256 * 1024).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_holds_at_most_its_outbox_bytes() {
+    // Room for every message by count: only the byte bound can cut it off. 120 updates
+    // of 256 KiB are 30 MiB, more than the socket buffers and the 4 MiB outbox hold.
+    a_silent_client_is_cut_off(
+        |c| {
+            c.outbox_messages = 100_000;
+            c.outbox_bytes = 4 * 1024 * 1024;
+        },
+        120,
+        256 * 1024,
+    )
+    .await;
 }
 
 /// A presence message from a stock client for `states`: `(client id, JSON)` each.
