@@ -52,17 +52,26 @@ pub struct AppState {
 }
 
 pub fn app(state: AppState) -> Router {
+    let own_pages_only = || axum::middleware::from_fn_with_state(state.clone(), same_origin_only);
     let compressed = Router::new()
         .route("/", get(index))
         .route("/b/{id}", get(board_page))
-        .route("/api/boards", post(api::create_board))
+        .route(
+            "/api/boards",
+            post(api::create_board).layer(own_pages_only()),
+        )
         .route(
             "/api/boards/import",
-            post(api::import_board).layer(DefaultBodyLimit::max(state.max_import_bytes)),
+            post(api::import_board)
+                .layer(DefaultBodyLimit::max(state.max_import_bytes))
+                .layer(own_pages_only()),
         )
         .route("/api/boards/{id}/export.md", get(api::export_markdown))
         .route("/api/boards/{id}/export.json", get(api::export_json))
-        .route("/api/boards/{id}/timeline", post(api::import_timeline))
+        .route(
+            "/api/boards/{id}/timeline",
+            post(api::import_timeline).layer(own_pages_only()),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -164,6 +173,51 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     stats::error(ErrorKind::Origin);
     tracing::warn!(origin = ?origin, "WebSocket from a foreign origin refused");
     Some((StatusCode::FORBIDDEN, "origin not allowed").into_response())
+}
+
+/// Refuses a write to the API from a page of another origin: otherwise a plain form or a
+/// `no-cors` fetch on any site a participant visits could create or import boards
+/// through their browser. Browsers name the page's origin in `Origin` on every
+/// cross-origin POST (and mark it `Sec-Fetch-Site: cross-site`); a request with neither
+/// is not a browser's (curl, scripts) and goes through. The allowed origins are the
+/// configured ones (`--public-url`, `--allowed-origins`), else the one the request was
+/// sent to (its `Host`), which is where this server's own pages come from.
+async fn same_origin_only(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    let allowed = |origin: &str| match state.websocket_origins.as_ref() {
+        Some(allowed) => allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)),
+        None => headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|host| {
+                ["http://", "https://"].iter().any(|scheme| {
+                    origin
+                        .strip_prefix(scheme)
+                        .is_some_and(|o| o.eq_ignore_ascii_case(host))
+                })
+            }),
+    };
+    let refused = match headers.get(header::ORIGIN).map(|o| o.to_str()) {
+        Some(Ok(origin)) => !allowed(origin),
+        Some(Err(_)) => true,
+        None => headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes() == b"cross-site"),
+    };
+    if refused {
+        stats::error(ErrorKind::Origin);
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "API write from a foreign page refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "requests from other sites are refused",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// Joins the board's room and serves the socket; a bad or unknown board id, or a link

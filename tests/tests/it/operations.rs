@@ -292,6 +292,64 @@ async fn websockets_from_foreign_origins_are_refused_once_origins_are_configured
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_site_cannot_create_or_import_boards_through_a_visitors_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let addr = server.addr();
+    let board = server.create_board().await;
+    let backup = get(
+        addr,
+        &format!("/api/boards/{board}/export.json{}", board.edit_query()),
+        &[],
+    )
+    .await
+    .text();
+    let timeline = format!("/api/boards/{board}/timeline{}", board.edit_query());
+    let writes = [
+        ("/api/boards", String::new()),
+        ("/api/boards/import", backup),
+        (
+            timeline.as_str(),
+            "2026-11-24T14:02:00Z Pager fired for checkout latency".to_owned(),
+        ),
+    ];
+    // This server's own pages, and clients that are not browsers, may write.
+    let own = format!("http://{addr}");
+    for headers in [vec![("origin", own.as_str())], vec![]] {
+        for (path, body) in &writes {
+            let reply = http::request(addr, "POST", path, &headers, body).await;
+            assert!(
+                reply.status == 200 || reply.status == 201,
+                "{path} from {headers:?}: {} {}",
+                reply.status,
+                reply.text()
+            );
+        }
+    }
+    // A form or a no-cors fetch on another site may not, whatever it claims to be.
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "null")],
+        vec![
+            ("origin", "https://evil.example"),
+            ("content-type", "text/plain"),
+        ],
+        vec![("sec-fetch-site", "cross-site")],
+    ] {
+        for (path, body) in &writes {
+            let reply = http::request(addr, "POST", path, &headers, body).await;
+            assert_eq!(
+                reply.status,
+                403,
+                "{path} from {headers:?}: {}",
+                reply.text()
+            );
+        }
+    }
+    server.stop().await;
+}
+
 /// Three boards with content, one of them with more updates than a snapshot holds (so
 /// the backup must fold stored updates in), written through a real server.
 async fn make_boards(data: &Path) -> Vec<TestBoard> {
