@@ -61,7 +61,6 @@ impl From<LinkError> for ApiError {
         match e {
             LinkError::Missing => ApiError::Unauthorized(e),
             LinkError::Refused => ApiError::Forbidden(e),
-            LinkError::NoBoard => ApiError::NotFound,
             LinkError::Unavailable => ApiError::Internal,
         }
     }

@@ -23,8 +23,6 @@ pub enum LinkError {
     Missing,
     #[error("the link is not valid for this board")]
     Refused,
-    #[error("no such board")]
-    NoBoard,
     #[error("the board's links could not be read")]
     Unavailable,
 }
@@ -35,14 +33,14 @@ impl LinkError {
         match self {
             LinkError::Missing => (close::TOKEN_MISSING, "link has no token"),
             LinkError::Refused => (close::TOKEN_REFUSED, "link not valid"),
-            LinkError::NoBoard => (close::BOARD_NOT_FOUND, "board not found"),
             LinkError::Unavailable => (close::SERVER_ERROR, "board unavailable"),
         }
     }
 }
 
 /// What `token` grants on `board`. Checked before the board is loaded, so a wrong link
-/// costs one small read; the token is parsed before the store is touched.
+/// costs one small read; the token is parsed before the store is touched. A board that
+/// does not exist refuses every token, exactly as one that exists refuses a wrong one.
 pub async fn authorize(
     store: &Arc<dyn Store>,
     board: &BoardId,
@@ -55,7 +53,9 @@ pub async fn authorize(
     let board = *board;
     match store::blocking(store, move |s| s.links(&board)).await {
         Ok(Links::Hashes(hashes)) => hashes.check(&token).ok_or_else(refused),
-        Ok(Links::NoBoard) => Err(LinkError::NoBoard),
+        // Answered as a wrong token is: otherwise trying ids with any token would tell
+        // which boards exist.
+        Ok(Links::NoBoard) => Err(refused()),
         Ok(Links::Unlinked) => {
             tracing::warn!("board has no links; `hindsight boards links ID` issues them");
             Err(refused())

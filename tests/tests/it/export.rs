@@ -137,12 +137,23 @@ async fn bad_export_and_import_requests_get_clear_errors() {
     let server = TestServer::start(dir.path()).await;
     let unknown = "ab".repeat(16);
     let token = format!("?token=e-{}", "0".repeat(32));
+    // A board that does not exist answers as one that refuses the token: nobody learns
+    // which ids exist by trying them.
+    let existing = server.create_board().await;
     for path in [
         format!("/api/boards/{unknown}/export.md{token}"),
         format!("/api/boards/{unknown}/export.json{token}"),
     ] {
         let (status, body) = http(server.addr(), "GET", &path, "").await;
-        assert_eq!(status, 404, "{path}: {body}");
+        let (known_status, known_body) = http(
+            server.addr(),
+            "GET",
+            &path.replace(&unknown, &existing.to_string()),
+            "",
+        )
+        .await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_eq!((status, body), (known_status, known_body), "{path}");
     }
     // A board's export needs one of its links.
     let (board, _) = create(&server).await;
