@@ -174,6 +174,15 @@ pub async fn import_board(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let data: BoardExport = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("not a board backup: {e}")))?;
+    // An import makes a live board, so it is held to what a live board may hold: a
+    // backup past the note limit would make a board nobody could add a note to.
+    let most = state.limits.max_notes;
+    if data.notes.len() > most {
+        return Err(ApiError::BadRequest(format!(
+            "the backup holds {} notes; boards here hold at most {most}",
+            data.notes.len()
+        )));
+    }
     store_new_board(&state, &headers, move |store| {
         boards::create_from_export(store, &data)
     })

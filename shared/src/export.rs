@@ -25,6 +25,11 @@ pub const FORMAT: &str = "hindsight-board";
 pub const VERSION: u32 = 1;
 /// Most notes an import accepts; far beyond any real meeting.
 pub const MAX_IMPORT_NOTES: usize = 10_000;
+/// Longest author or owner a backup may name: a person's name, or a team's.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Most people whose votes one note may carry: far more than a board can seat at once
+/// (its connection limit), and a bound on what one backup can make a board hold.
+pub const MAX_VOTERS: usize = 1_000;
 
 /// The Markdown document: the title, the incident facts (if the board shows them), then
 /// one section per region of the board, in the board's order. A region's role decides its
@@ -492,6 +497,17 @@ fn check_note(n: &NoteExport, template: &Template) -> Result<CheckedNote, String
         || n.votes.values().any(|v| *v == 0 || *v > MAX_VOTE_BUDGET)
     {
         return Err("votes are malformed".into());
+    }
+    if n.votes.len() > MAX_VOTERS {
+        return Err(format!("votes from more than {MAX_VOTERS} people"));
+    }
+    for (what, value) in [("author", &n.author), ("owner", &n.owner)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_NAME_CHARS)
+        {
+            return Err(format!("{what} is longer than {MAX_NAME_CHARS} characters"));
+        }
     }
     Ok(CheckedNote {
         id,

@@ -290,6 +290,18 @@ fn bad_backups_are_refused_whole() {
         |e| e.to_string().contains("longer"),
     );
     check_refused(
+        |d| d.notes[0].author = Some("a".repeat(201)),
+        |e| e.to_string().contains("author is longer than 200"),
+    );
+    check_refused(
+        |d| d.notes[1].owner = Some("o".repeat(201)),
+        |e| e.to_string().contains("owner is longer than 200"),
+    );
+    check_refused(
+        |d| d.notes[1].votes = (0..1001).map(|i| (format!("voter{i}"), 1)).collect(),
+        |e| e.to_string().contains("more than 1000 people"),
+    );
+    check_refused(
         |d| d.incident_date = Some("yesterday".into()),
         |e| matches!(e, ImportError::Board(_)),
     );

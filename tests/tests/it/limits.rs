@@ -284,3 +284,30 @@ async fn presence_is_ones_own_bounded_and_readable_or_the_connection_is_closed()
     assert!(!joiner.presence_seen("Ghost") && !joiner.presence_seen("not json"));
     assert!(ada.closed().is_none() && watcher.closed().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_is_held_to_the_live_note_limit() {
+    let (_dir, server) = server_with(|c| c.max_notes = 3).await;
+    let backup = |notes: usize| {
+        let notes: Vec<_> = (0..notes)
+            .map(|i| {
+                serde_json::json!({
+                    "id": format!("n{i}"), "text": format!("idea {i}"), "x": 20.0 * i as f64,
+                    "y": 700.0, "w": 200.0, "h": 140.0, "color": "yellow", "createdAt": i as f64,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "format": "hindsight-board", "version": 1, "title": "Imported", "createdAt": 1.0,
+            "voteBudget": 5, "notes": notes,
+        })
+        .to_string()
+    };
+    let (status, body) =
+        hindsight_tests::http(server.addr(), "POST", "/api/boards/import", &backup(3)).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) =
+        hindsight_tests::http(server.addr(), "POST", "/api/boards/import", &backup(4)).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("at most 3"), "{body}");
+}
