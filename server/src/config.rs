@@ -18,6 +18,8 @@ use crate::rooms::{self, RoomConfig};
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// Largest `POST /api/boards/import` body (`--max-import-bytes`).
 pub const DEFAULT_MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+/// A browser sends a request's headers in one go; ten seconds is generous on any network.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -86,6 +88,12 @@ pub struct Config {
     #[arg(long, env = "HINDSIGHT_OUTBOX_MESSAGES", default_value_t = rooms::DEFAULT_OUTBOX_MESSAGES,
           value_parser = within::<16, 1_000_000>)]
     pub outbox_messages: usize,
+
+    /// Seconds a client may take to send a request's headers before its connection is
+    /// closed.
+    #[arg(long, env = "HINDSIGHT_HEADER_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
 
     /// Bytes queued for one connection before it is disconnected as too slow.
     #[arg(long, env = "HINDSIGHT_OUTBOX_BYTES", default_value_t = rooms::DEFAULT_OUTBOX_BYTES,

@@ -30,7 +30,6 @@ pub mod store;
 pub mod vocabulary;
 pub mod ws;
 
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -87,16 +86,8 @@ pub fn start(
     // finish (WebSockets are tracked separately, by `tracker`).
     // Small frames go out at once: with Nagle's algorithm a broadcast written while an
     // earlier one is unacknowledged waits for the peer's delayed ACK (up to 40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let http = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-    });
+    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs);
+    let http = tokio::spawn(serve_http(listener, router, header_timeout, stop));
     Ok(Running {
         addr,
         shutdown,
@@ -104,6 +95,61 @@ pub fn start(
         http,
         store,
     })
+}
+
+/// Serves HTTP/1 (and WebSocket upgrades) on `listener` until `stop`, then lets open
+/// requests finish. What `axum::serve` does, plus a limit on how long a client may take
+/// to send a request's headers: without it, a client that opens connections and trickles
+/// bytes (slowloris) holds each open for as long as it likes.
+async fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    header_timeout: std::time::Duration,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let connections = TaskTracker::new();
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::debug!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = stop.cancelled() => break,
+        };
+        // Small frames go out at once: with Nagle's algorithm a broadcast written while an
+        // earlier one is unacknowledged waits for the peer's delayed ACK (up to 40 ms).
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let stop = stop.clone();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = builder
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    connections.close();
+    connections.wait().await;
+    Ok(())
 }
 
 impl Running {

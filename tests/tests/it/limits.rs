@@ -311,3 +311,40 @@ async fn an_import_is_held_to_the_live_note_limit() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("at most 3"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_trickles_its_headers_is_cut_off_and_open_sockets_are_not() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_dir, server) = server_with(|c| c.header_timeout_secs = 1).await;
+    let board = server.create_board().await;
+    let idle = YClient::connect(&server.ws_base(), &board).await;
+    // Half a request, then nothing (slowloris).
+    let mut slow = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: hindsight\r\nX-Wait: ")
+        .await
+        .unwrap();
+    let cut = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 512];
+        while let Ok(n) = slow.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        cut.is_ok(),
+        "a connection sending half its headers is open after 5 s"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Others are served, and a WebSocket idle for longer than that is still there.
+    let (status, _) = hindsight_tests::http(server.addr(), "GET", "/healthz", "").await;
+    assert_eq!(status, 200);
+    let writer = YClient::connect(&server.ws_base(), &board).await;
+    writer.edit(|b, txn| b.add_note(txn, &id("later"), note_in("detect", "after the wait")));
+    idle.wait_until("the note, on the idle socket", |b, txn| {
+        b.note(txn, &id("later")).is_some()
+    })
+    .await;
+    assert!(idle.closed().is_none());
+}
