@@ -67,46 +67,44 @@ pub fn chromium_capabilities(chromium: &Path, profile: &Path) -> serde_json::Map
 pub fn drag_actions(
     element: Element,
     (x, y): (f64, f64),
-    (dx, dy): (f64, f64),
+    by: (f64, f64),
     steps: u32,
     step_duration: Duration,
 ) -> MouseActions {
-    let mut mouse = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveToElement {
-            element,
-            duration: None,
-            x,
-            y,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    for _ in 0..steps {
-        mouse = mouse.then(PointerAction::MoveBy {
-            duration: Some(step_duration),
-            x: dx / f64::from(steps),
-            y: dy / f64::from(steps),
-        });
-    }
-    mouse.then(PointerAction::Up {
-        button: MOUSE_BUTTON_LEFT,
-    })
+    let to = PointerAction::MoveToElement {
+        element,
+        duration: None,
+        x,
+        y,
+    };
+    drag_from(to, by, steps, step_duration)
 }
 
 /// The same drag, pressed at `(x, y)` in the viewport rather than on an element: for
 /// what the page draws on a canvas (the overview of a large board).
 pub fn drag_actions_at(
     (x, y): (f64, f64),
+    by: (f64, f64),
+    steps: u32,
+    step_duration: Duration,
+) -> MouseActions {
+    let to = PointerAction::MoveTo {
+        duration: None,
+        x: x.round(),
+        y: y.round(),
+    };
+    drag_from(to, by, steps, step_duration)
+}
+
+/// Goes `to` the press, presses, moves by `(dx, dy)` in `steps`, releases.
+fn drag_from(
+    to: PointerAction,
     (dx, dy): (f64, f64),
     steps: u32,
     step_duration: Duration,
 ) -> MouseActions {
     let mut mouse = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveTo {
-            duration: None,
-            x: x.round(),
-            y: y.round(),
-        })
+        .then(to)
         .then(PointerAction::Down {
             button: MOUSE_BUTTON_LEFT,
         });
