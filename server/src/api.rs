@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hindsight_shared::export::{self, BoardExport};
@@ -138,7 +138,6 @@ const MAX_TITLE_CHARS: usize = 200;
 
 pub async fn create_board(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let request: CreateBoard = if body.iter().all(u8::is_ascii_whitespace) {
@@ -159,7 +158,7 @@ pub async fn create_board(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_millis() as f64);
-    store_new_board(&state, &headers, move |store| {
+    store_new_board(&state, move |store| {
         boards::create_blank(store, &title, now, &template)
     })
     .await
@@ -169,7 +168,6 @@ pub async fn create_board(
 /// whole with the reason.
 pub async fn import_board(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let data: BoardExport = serde_json::from_slice(&body)
@@ -183,7 +181,7 @@ pub async fn import_board(
             data.notes.len()
         )));
     }
-    store_new_board(&state, &headers, move |store| {
+    store_new_board(&state, move |store| {
         boards::create_from_export(store, &data)
     })
     .await
@@ -193,13 +191,12 @@ pub async fn import_board(
 /// id, share link and facilitator key.
 async fn store_new_board(
     state: &AppState,
-    headers: &HeaderMap,
     make: impl FnOnce(&dyn Store) -> Result<NewBoard, BoardError> + Send + 'static,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let made = store::blocking(state.rooms.store(), make).await?;
     let id = made.id;
     tracing::info!(board = %id, "board created");
-    let base = base_url(state, headers);
+    let base = base_url(state);
     let edit = made.edit_token;
     let read = edit.read_token();
     let edit_url = format!("{base}/b/{id}?token={}", edit.as_str());
@@ -411,13 +408,13 @@ fn download(content_type: &'static str, filename: &str, body: String) -> Respons
         .into_response()
 }
 
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
+/// What share links start with: `--public-url`, else nothing, so they are relative to
+/// wherever the request was sent. Never the request's `Host`, which whoever sends the
+/// request chooses: links built from it would point wherever they liked.
+pub fn base_url(state: &AppState) -> String {
+    state
+        .public_url
+        .as_deref()
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_default()
 }

@@ -47,8 +47,9 @@ pub struct Config {
     pub assets: Option<PathBuf>,
 
     /// The URL people use to reach this server, e.g. https://hindsight.example.com: the
-    /// base of share links, and an allowed WebSocket origin [default: taken from each
-    /// request's Host header]
+    /// base of the share links the API answers, and an allowed WebSocket origin
+    /// [default: none; the API's links are then relative, never taken from a request's
+    /// Host header]
     #[arg(long, env = "HINDSIGHT_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 

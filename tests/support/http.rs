@@ -38,8 +38,8 @@ impl Reply {
 }
 
 /// Sends `method path` to `addr` with the extra request `headers` and `body`, labelled
-/// JSON, and returns the whole answer. The `Host` header is `addr`, so the server builds
-/// the links it answers from the address the test used. Fails after [`DEADLINE`].
+/// JSON, and returns the whole answer. The `Host` header is `addr` unless `headers` name
+/// another. Fails after [`DEADLINE`].
 pub async fn send(
     addr: SocketAddr,
     method: &str,
@@ -50,13 +50,20 @@ pub async fn send(
     let client = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(0)
         .build_http::<Full<Bytes>>();
+    let host = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map_or_else(|| addr.to_string(), |(_, value)| (*value).to_owned());
     let mut request = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"))
-        .header("host", addr.to_string())
+        .header("host", host)
         .header("connection", "close")
         .header("content-type", "application/json");
-    for (name, value) in headers {
+    for (name, value) in headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+    {
         request = request.header(*name, *value);
     }
     let request = request

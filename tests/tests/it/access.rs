@@ -8,6 +8,37 @@ use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::{http, TestBoard, TestServer, YClient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_links_never_come_from_the_requests_host_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let spoofed = [("host", "evil.example")];
+    let reply =
+        hindsight_tests::http::request(server.addr(), "POST", "/api/boards", &spoofed, "").await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert!(!reply.text().contains("evil"), "{}", reply.text());
+    server.stop().await;
+
+    // With --public-url, links are absolute, on it.
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| {
+        c.public_url = Some("https://hindsight.example/".into())
+    })
+    .await;
+    let reply =
+        hindsight_tests::http::request(server.addr(), "POST", "/api/boards", &spoofed, "").await;
+    let json: serde_json::Value = serde_json::from_str(&reply.text()).unwrap();
+    let board = TestBoard::from_answer(&reply.text());
+    assert_eq!(
+        json["editUrl"],
+        format!(
+            "https://hindsight.example/b/{board}?token={}",
+            board.edit_token
+        )
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_a_board_answers_an_edit_link_and_a_read_only_link() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
@@ -15,7 +46,8 @@ async fn creating_a_board_answers_an_edit_link_and_a_read_only_link() {
     assert_eq!(status, 201, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     let board = TestBoard::from_answer(&body);
-    let base = format!("{}/b/{board}", server.http_base());
+    // Without --public-url, links are relative to wherever the request went.
+    let base = format!("/b/{board}");
     assert_eq!(
         json["editUrl"],
         format!("{base}?token={}", board.edit_token)

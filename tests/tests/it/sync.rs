@@ -156,7 +156,7 @@ async fn board_creation_and_malformed_ids() {
     let board = TestBoard::from_answer(&body);
     assert_eq!(
         json["url"].as_str().unwrap(),
-        format!("{}/b/{id}?token={}", server.http_base(), board.edit_token),
+        format!("/b/{id}?token={}", board.edit_token),
         "the creator goes to the edit link"
     );
     let client = YClient::connect(&server.ws_base(), &board).await;
