@@ -51,8 +51,9 @@ const GIST_SIZE: f64 = 26.0;
 const GIST_LINE: f64 = 28.6;
 const GIST_PAD: (f64, f64) = (14.0, 12.0);
 /// How long the zoom must stand still before the canvas is drawn at a new resolution.
-const SETTLE_MS: i32 = 150;
-/// Room around a note's rectangle for its outline, cleared with it.
+const SETTLE_MS: u64 = 150;
+/// Room around a note's rectangle cleared with it, in world units: at least its outline,
+/// which is one canvas pixel wide whatever the resolution.
 const BLEED: f64 = 4.0;
 
 /// The fill a note is drawn in, as the stylesheet's `.note[data-color]` says.
@@ -239,10 +240,11 @@ impl Painter {
     /// Clears and redraws what the notes in `dirty` covered and cover now. Returns false
     /// when a note now lies outside the canvas, which only a full redraw can take in.
     fn partial(&mut self, store: &Store, dirty: &HashSet<NoteId>) -> bool {
+        let bleed = BLEED.max(2.0 / self.scale);
         let mut rects = Vec::new();
         for id in dirty {
             if let Some(old) = self.drawn.remove(id) {
-                rects.push(grown(&old, BLEED));
+                rects.push(grown(&old, bleed));
             }
             if self.mounted.contains(id) {
                 continue;
@@ -253,10 +255,10 @@ impl Painter {
             };
             {
                 let now = note.drawn_rect_now();
-                if !within(&grown(&now, BLEED), &self.area) {
+                if !within(&grown(&now, bleed), &self.area) {
                     return false;
                 }
-                rects.push(grown(&now, BLEED));
+                rects.push(grown(&now, bleed));
             }
         }
         if rects.is_empty() {
@@ -464,7 +466,7 @@ pub fn OverviewCanvas() -> impl IntoView {
                         Frames::schedule(&frames);
                     }
                 },
-                std::time::Duration::from_millis(SETTLE_MS as u64),
+                std::time::Duration::from_millis(SETTLE_MS),
             );
         });
     }
