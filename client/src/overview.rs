@@ -184,7 +184,8 @@ impl Painter {
     /// Draws everything again, over the extent of `board` and every drawn note.
     fn full(&mut self, store: &Store, board: Rect, zoom: f64) {
         let notes = self.drawable(store);
-        let extent = notes.iter().fold(board, |a, (_, _, r)| a.union(r));
+        let extent = Rect::enclosing(notes.iter().map(|(_, _, r)| *r))
+            .map_or(board, |notes| board.union(&notes));
         let area = grown(&extent, 40.0);
         let ratio = leptos::prelude::window().device_pixel_ratio().max(1.0);
         let scale = resolution(zoom, ratio, area.w * area.h);
@@ -261,9 +262,9 @@ impl Painter {
                 rects.push(grown(&now, bleed));
             }
         }
-        if rects.is_empty() {
+        let Some(bounds) = Rect::enclosing(rects.iter().copied()) else {
             return true;
-        }
+        };
         self.world_transform();
         self.ctx.save();
         self.ctx.begin_path();
@@ -271,7 +272,6 @@ impl Painter {
             self.ctx.rect(r.x, r.y, r.w, r.h);
         }
         self.ctx.clip();
-        let bounds = rects[1..].iter().fold(rects[0], |a, r| a.union(r));
         self.ctx.clear_rect(bounds.x, bounds.y, bounds.w, bounds.h);
         self.ctx.set_font(GIST_FONT);
         for (id, note, rect) in self.drawable(store) {

@@ -197,10 +197,7 @@ impl BoardLayout {
 
     /// The rectangle that encloses every region as drawn.
     pub fn bounds(&self) -> Rect {
-        self.regions
-            .iter()
-            .map(|p| p.rect)
-            .reduce(|a, b| a.union(&b))
+        Rect::enclosing(self.regions.iter().map(|p| p.rect))
             .unwrap_or(Rect::new(0.0, 0.0, 1.0, 1.0))
     }
 }

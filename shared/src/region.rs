@@ -43,6 +43,11 @@ impl Rect {
             && other.y < self.bottom()
     }
 
+    /// The smallest rectangle holding all of `rects`, if there are any.
+    pub fn enclosing(rects: impl IntoIterator<Item = Rect>) -> Option<Rect> {
+        rects.into_iter().reduce(|a, b| a.union(&b))
+    }
+
     /// The smallest rectangle holding both.
     pub fn union(&self, other: &Rect) -> Rect {
         let (x, y) = (self.x.min(other.x), self.y.min(other.y));

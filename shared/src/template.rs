@@ -236,10 +236,7 @@ impl Template {
 
     /// The rectangle that encloses every region.
     pub fn bounds(&self) -> Rect {
-        self.regions
-            .iter()
-            .map(|r| r.rect)
-            .reduce(|a, b| a.union(&b))
+        Rect::enclosing(self.regions.iter().map(|r| r.rect))
             .unwrap_or(Rect::new(0.0, 0.0, 1.0, 1.0))
     }
 
