@@ -89,14 +89,19 @@ impl Provider {
 
         let weak = SendWrapper::new(Rc::downgrade(&inner));
         let remote = Origin::from(REMOTE);
-        doc.observe_update_v1(UPDATE_OBSERVER, move |txn, event| {
-            if txn.origin() == Some(&remote) {
+        // Not `observe_update_v1`: that encodes every transaction's update before asking,
+        // remote ones included, which on opening a large board encodes it all again for
+        // nothing. The clean-up event comes at the same point, and this encodes the same
+        // update, only for changes made here.
+        doc.observe_transaction_cleanup(UPDATE_OBSERVER, move |txn, event| {
+            let changed = event.before_state != event.after_state || !event.delete_set.is_empty();
+            if !changed || txn.origin() == Some(&remote) {
                 return;
             }
             if let Some(inner) = weak.upgrade() {
                 inner.saves.borrow_mut().changed();
                 inner.publish_pending();
-                inner.send_document(&update_frame(event.update.clone()), false);
+                inner.send_document(&update_frame(txn.encode_update_v1()), false);
             }
         })
         .expect("a fresh document accepts observers");
