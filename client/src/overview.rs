@@ -17,8 +17,11 @@
 //!   overlaps them drawn again. Many changes at once (a region moving its notes) redraw
 //!   everything. At most one redraw per frame, before it.
 //! - A full redraw draws every note's shape at once and their words over the next
-//!   frames ([`WORDS_PER_FRAME`] notes each, in the board's order, so what overlaps ends
-//!   right): a board of thousands of notes is on screen a frame after it arrives.
+//!   frames (for [`WORDS_MS`] each, in the board's order, so what overlaps ends right):
+//!   a board of thousands of notes is on screen a frame after it arrives, and the page
+//!   answers input while the words fill in.
+//! - The context's fill and stroke are set only when they change ([`Pen`]): each setting
+//!   crosses into JavaScript as a string the canvas parses again.
 //! - A press on a drawn note is hit-tested by the canvas view ([`note_at`]): the note is
 //!   selected, mounted, and takes the press over as its drag (`Grab`).
 
@@ -43,8 +46,10 @@ use crate::store::Store;
 const MAX_PIXELS: f64 = 16_000_000.0;
 /// More changed notes than this in one frame redraw the whole canvas.
 const FULL_REDRAW: usize = 400;
-/// After a full redraw, how many notes get their words per frame.
-const WORDS_PER_FRAME: usize = 1000;
+/// After a full redraw, how long each frame spends giving notes their words, in ms.
+const WORDS_MS: f64 = 6.0;
+/// How many notes get their words between two looks at the clock.
+const WORDS_BETWEEN_CHECKS: usize = 32;
 /// The overview's type, as `.note-gist` sets it for a mounted note.
 const GIST_FONT: &str = "600 26px system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif";
 const GIST_SIZE: f64 = 26.0;
@@ -158,6 +163,36 @@ struct Painter {
     widths: HashMap<String, f64>,
     /// Notes drawn without their words by the last full redraw, in the board's order.
     wordless: std::collections::VecDeque<NoteId>,
+    pen: Pen,
+}
+
+/// The styles last set on the canvas's context, so that a run of notes of one colour sets
+/// it once. Forgotten whenever the context's state is reset (resized, restored).
+#[derive(Default)]
+struct Pen {
+    fill: Option<&'static str>,
+    stroke: Option<(&'static str, f64)>,
+}
+
+impl Pen {
+    fn fill(&mut self, ctx: &CanvasRenderingContext2d, style: &'static str) {
+        if self.fill != Some(style) {
+            ctx.set_fill_style_str(style);
+            self.fill = Some(style);
+        }
+    }
+
+    fn stroke(&mut self, ctx: &CanvasRenderingContext2d, style: &'static str, width: f64) {
+        if self.stroke != Some((style, width)) {
+            ctx.set_stroke_style_str(style);
+            ctx.set_line_width(width);
+            self.stroke = Some((style, width));
+        }
+    }
+
+    fn forget(&mut self) {
+        *self = Pen::default();
+    }
 }
 
 impl Painter {
@@ -178,6 +213,7 @@ impl Painter {
             lines: HashMap::new(),
             widths: HashMap::new(),
             wordless: Default::default(),
+            pen: Pen::default(),
         })
     }
 
@@ -196,6 +232,7 @@ impl Painter {
         if self.canvas.width() != pw || self.canvas.height() != ph {
             self.canvas.set_width(pw);
             self.canvas.set_height(ph);
+            self.pen.forget();
         }
         let style = web_sys::HtmlElement::style(&self.canvas);
         let _ = style.set_property("left", &format!("{}px", area.x));
@@ -215,7 +252,7 @@ impl Painter {
     }
 
     /// Draws the next notes left without words by the last full redraw, whole, in
-    /// order. Returns whether any are left.
+    /// order, for this frame's share of time. Returns whether any are left.
     fn words(&mut self, store: &Store) -> bool {
         // Setting the font parses it: not on the frames of a drag, which have no words.
         if self.wordless.is_empty() {
@@ -223,7 +260,11 @@ impl Painter {
         }
         self.world_transform();
         self.ctx.set_font(GIST_FONT);
-        for _ in 0..WORDS_PER_FRAME {
+        let until = crate::dom::now_ms() + WORDS_MS;
+        for done in 1.. {
+            if done % WORDS_BETWEEN_CHECKS == 0 && crate::dom::now_ms() > until {
+                break;
+            }
             let Some(id) = self.wordless.pop_front() else {
                 break;
             };
@@ -280,6 +321,7 @@ impl Painter {
             }
         }
         self.ctx.restore();
+        self.pen.forget();
         true
     }
 
@@ -322,14 +364,13 @@ impl Painter {
             (color, f.is_action() && f.missing().is_some())
         });
         let ctx = &self.ctx;
-        ctx.set_fill_style_str(color);
+        self.pen.fill(ctx, color);
         ctx.fill_rect(r.x, r.y, r.w, r.h);
-        ctx.set_line_width(1.0 / self.scale);
-        ctx.set_stroke_style_str("rgba(15, 23, 42, 0.22)");
+        self.pen
+            .stroke(ctx, "rgba(15, 23, 42, 0.22)", 1.0 / self.scale);
         ctx.stroke_rect(r.x, r.y, r.w, r.h);
         if incomplete {
-            ctx.set_line_width(6.0);
-            ctx.set_stroke_style_str("#ef4444");
+            self.pen.stroke(ctx, "#ef4444", 6.0);
             ctx.stroke_rect(r.x + 3.0, r.y + 3.0, r.w - 6.0, r.h - 6.0);
         }
         self.drawn.insert(id.clone(), r);
@@ -366,8 +407,8 @@ impl Painter {
             let lines = wrap(&gist, width, space, |w| measured[w]);
             self.lines.insert(id.clone(), (gist, width, lines));
         }
+        self.pen.fill(&self.ctx, "#1f2328");
         let ctx = &self.ctx;
-        ctx.set_fill_style_str("#1f2328");
         if let Some((_, _, lines)) = self.lines.get(id) {
             for (i, line) in lines.iter().take(rows).enumerate() {
                 let baseline = r.y + GIST_PAD.1 + GIST_SIZE * 0.9 + i as f64 * GIST_LINE;
