@@ -61,6 +61,15 @@ async fn an_offline_edit_survives_a_reload_and_reaches_others_when_the_server_re
     let note = ada.add_note("react", "Rolled back").await;
     bo.wait_for_note_text("Bo", &note, "Rolled back").await;
     ada.wait_save_state("saved", "All changes saved").await;
+    // The page caches itself for offline use once it has a moment to spare.
+    ada.wait_js(
+        "Ada's page to be cached for offline use",
+        "caches.open('hindsight-shell-v1').then((c) => c.match(location.pathname))
+             .then((hit) => { window.__shellCached = !!hit; });
+         return window.__shellCached === true;",
+        vec![],
+    )
+    .await;
 
     // The server goes away; both pages notice and keep working.
     meeting.stop_server().await;
