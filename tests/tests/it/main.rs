@@ -7,6 +7,7 @@
 mod access;
 mod anonymity;
 mod browser;
+mod browser_a11y;
 mod browser_access;
 mod browser_collab;
 mod browser_layout;

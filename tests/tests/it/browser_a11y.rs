@@ -1,0 +1,434 @@
+//! Accessibility, audited by axe-core (the npm package, injected over WebDriver) with the
+//! WCAG 2.0, 2.1 and 2.2 A and AA rules: the start page, a board holding notes of every
+//! kind on the canvas and as a list, and the same board opened read-only, each at a
+//! desktop's 1440×900 and a phone's 390×844. Each audit prints what it found; any
+//! critical or serious violation fails the test. The list view's own workings (every
+//! drag as a menu or a button, the live region) have a test of their own.
+
+use hindsight_shared::timeline::EntryKind;
+use hindsight_shared::timestamp::{Date, Timestamp};
+use hindsight_shared::NoteColor;
+use hindsight_tests::browser::{Meeting, Session};
+use hindsight_tests::fixtures::{id, note_in, rect_of};
+use hindsight_tests::node::interop_dir;
+use hindsight_tests::YClient;
+use serde_json::{json, Value};
+
+const DESKTOP: (u32, u32) = (1440, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+/// Runs axe on the page as it is and returns its violations (rule, impact, how many
+/// elements, the first few of them). Rules in `skip` are left out.
+async fn audit(session: &Session, skip: &[&str]) -> Vec<Value> {
+    let loaded = session
+        .js("return typeof window.axe === 'object';", vec![])
+        .await;
+    if loaded != Value::Bool(true) {
+        let source =
+            std::fs::read_to_string(interop_dir().join("node_modules/axe-core/axe.min.js"))
+                .expect("axe-core is installed in tests/interop (npm ci)");
+        session.js(&source, vec![]).await;
+    }
+    session
+        .js(
+            "window.__axe = null;
+             axe.run(document, {
+                 runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] },
+                 resultTypes: ['violations'],
+                 rules: Object.fromEntries(arguments[0].map((id) => [id, { enabled: false }])),
+             }).then((r) => {
+                 window.__axe = r.violations.map((v) => ({
+                     id: v.id, impact: v.impact, count: v.nodes.length,
+                     targets: v.nodes.slice(0, 4).map((n) => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n').slice(1, 2).join('')),
+                 }));
+             }, (e) => { window.__axe = [{ id: 'axe-error', impact: 'critical', count: 1, targets: [String(e)] }]; });
+             return true;",
+            vec![json!(skip)],
+        )
+        .await;
+    let found = session
+        .wait_js("axe's audit", "return window.__axe;", vec![])
+        .await;
+    found.as_array().cloned().unwrap_or_default()
+}
+
+/// Audits the page, prints the counts by impact and every violation, and returns the
+/// ones that are critical or serious, described.
+async fn check(session: &Session, page: &str, skip: &[&str], failures: &mut Vec<String>) {
+    let violations = audit(session, skip).await;
+    let count = |impact: &str| {
+        violations
+            .iter()
+            .filter(|v| v["impact"] == impact)
+            .map(|v| v["count"].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    println!(
+        "axe {page}: {} critical, {} serious, {} moderate, {} minor",
+        count("critical"),
+        count("serious"),
+        count("moderate"),
+        count("minor")
+    );
+    for v in &violations {
+        println!(
+            "  {} ({}, {}): {}",
+            v["id"], v["impact"], v["count"], v["targets"]
+        );
+        if v["impact"] == "critical" || v["impact"] == "serious" {
+            failures.push(format!(
+                "{page}: {} ({}) {}",
+                v["id"], v["impact"], v["targets"]
+            ));
+        }
+    }
+}
+
+/// The canvas as it opened, then at a region. At Fit a desktop shows the whole board as
+/// a map, far below the size at which its controls can be pressed (the zoom bar's region
+/// menu and the list view serve there), so target sizes are checked where the canvas is
+/// read and worked: at a region, at the readable zoom.
+async fn check_canvas(session: &Session, page: &str, failures: &mut Vec<String>) {
+    check(
+        session,
+        &format!("{page}, canvas as opened"),
+        &["target-size"],
+        failures,
+    )
+    .await;
+    session
+        .screenshot(&format!("a11y/{}.png", page.replace(' ', "-")))
+        .await;
+    choose(session, "#go-to-region", "detect").await;
+    session
+        .wait_js(
+            "the canvas at Detect, readable",
+            "return parseFloat(document.querySelector('.zoom-level').textContent) >= 80;",
+            vec![],
+        )
+        .await;
+    check(
+        session,
+        &format!("{page}, canvas at a region"),
+        &[],
+        failures,
+    )
+    .await;
+    session
+        .screenshot(&format!("a11y/{}-region.png", page.replace(' ', "-")))
+        .await;
+}
+
+async fn resize(session: &Session, (w, h): (u32, u32)) {
+    session
+        .client
+        .set_window_size(w, h)
+        .await
+        .expect("set the window size");
+}
+
+/// Notes of every kind: a timed timeline entry with its kind, an idea with a vote that
+/// became an action with an owner and a due date, an action still missing both, and
+/// notes of other colours in other regions.
+async fn seed(meeting: &Meeting) -> YClient {
+    let client = YClient::connect(&meeting.server().ws_base(), &meeting.board()).await;
+    client.edit(|b, txn| {
+        b.set_incident_date(txn, Some(Date::parse("2026-11-20").unwrap()));
+        b.set_severity(txn, "SEV1");
+        b.add_note(
+            txn,
+            &id("t1"),
+            note_in("timeline", "Payments 5xx begin").by("Ada"),
+        );
+        let ctx = b.time_context(txn);
+        b.set_note_time(
+            txn,
+            &id("t1"),
+            Some(Timestamp::parse("09:41:05", ctx).unwrap()),
+        );
+        b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
+        b.add_note(txn, &id("t2"), note_in("timeline", "Rolled back").by("Bo"));
+        let idea = note_in("detect", "Alert on 5xx per region").by("Ada");
+        let home = (idea.x, idea.y, None);
+        b.add_note(txn, &id("idea"), idea);
+        b.vote(txn, &id("idea"), "voter-1").unwrap();
+        let a = rect_of("actions");
+        assert!(b.promote_to_action(
+            txn,
+            &id("idea"),
+            &id("act"),
+            (a.x + 30.0, a.y + 90.0),
+            home,
+            1.0,
+            None
+        ));
+        b.set_owner(txn, &id("act"), "Bo");
+        b.set_due(txn, &id("act"), Some(Date::parse("2026-12-04").unwrap()));
+        b.add_note(
+            txn,
+            &id("undecided"),
+            note_in("actions", "Page the database team sooner").by("Cy"),
+        );
+        b.add_note(
+            txn,
+            &id("blue"),
+            note_in("react", "Status page updated late")
+                .by("Bo")
+                .color(NoteColor::Blue),
+        );
+        b.add_note(
+            txn,
+            &id("pink"),
+            note_in("prevent", "Load test the checkout path").color(NoteColor::Pink),
+        );
+    });
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_at_desktop_and_phone_sizes() {
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let _peer = seed(&meeting).await;
+    ada.wait_js(
+        "the seeded notes",
+        "return document.querySelectorAll('.note').length >= 7;",
+        vec![],
+    )
+    .await;
+    let read_url = ada
+        .js(
+            "return document.querySelector('#copy-read-link').dataset.url;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .expect("a read-only link")
+        .to_owned();
+    let mut failures = Vec::new();
+
+    for (size, name) in [(DESKTOP, "1440x900"), (PHONE, "390x844")] {
+        resize(&ada, size).await;
+        ada.goto(&meeting.server().http_base()).await;
+        ada.wait_js(
+            "the start page",
+            "return document.querySelector('#new-board');",
+            vec![],
+        )
+        .await;
+        check(&ada, &format!("start page {name}"), &[], &mut failures).await;
+        ada.screenshot(&format!("a11y/start-{name}.png")).await;
+
+        ada.goto(&meeting.url).await;
+        ada.wait_js(
+            "the board",
+            "return document.querySelector('#connection')?.dataset.state === 'connected';",
+            vec![],
+        )
+        .await;
+        ada.click("#view-board").await;
+        // On a phone the canvas shows one region at a time, so only its notes.
+        ada.wait_js(
+            "the canvas with its regions",
+            "return document.querySelectorAll('.region').length >= 8
+                 && (innerWidth < 700 || document.querySelectorAll('.note').length >= 7);",
+            vec![],
+        )
+        .await;
+        check_canvas(&ada, &format!("board {name}"), &mut failures).await;
+
+        ada.click("#view-list").await;
+        ada.wait_js(
+            "the list view",
+            "return document.querySelectorAll('.list-card').length >= 7;",
+            vec![],
+        )
+        .await;
+        check(&ada, &format!("list view {name}"), &[], &mut failures).await;
+        // Everything in the top bar and the facts row is on screen, nothing scrolls
+        // sideways.
+        let off_screen = ada
+            .js(
+                "return [...document.querySelectorAll('.topbar button, .topbar input, .topbar a, .factsbar button, .factsbar a, .factsbar input, .factsbar select')]
+                     .filter((el) => el.offsetParent !== null)
+                     .filter((el) => { const r = el.getBoundingClientRect(); return r.left < 0 || r.right > innerWidth + 1; })
+                     .map((el) => el.id || el.className || el.tagName);",
+                vec![],
+            )
+            .await;
+        assert_eq!(off_screen, serde_json::json!([]), "{name}: off screen");
+        ada.screenshot(&format!("a11y/list-{name}.png")).await;
+    }
+
+    let vi = meeting.open(&read_url, "Viewer Vi").await;
+    for (size, name) in [(DESKTOP, "1440x900"), (PHONE, "390x844")] {
+        resize(&vi, size).await;
+        vi.goto(&read_url).await;
+        vi.wait_js(
+            "the read-only board",
+            "return document.querySelector('#read-only-badge')
+                 && (document.querySelectorAll('.list-card').length >= 7
+                     || document.querySelectorAll('.region').length >= 8);",
+            vec![],
+        )
+        .await;
+        if vi
+            .js("return !!document.querySelector('#list-view');", vec![])
+            .await
+            == json!(true)
+        {
+            check(
+                &vi,
+                &format!("read-only board (list) {name}"),
+                &[],
+                &mut failures,
+            )
+            .await;
+        } else {
+            check_canvas(&vi, &format!("read-only board {name}"), &mut failures).await;
+        }
+    }
+
+    assert!(
+        failures.is_empty(),
+        "critical or serious violations:\n{}",
+        failures.join("\n")
+    );
+    meeting.end().await;
+}
+
+/// Picks `value` in the `<select>` matched by `css`, as a person choosing from it does.
+async fn choose(session: &Session, css: &str, value: &str) {
+    session
+        .js(
+            "const el = document.querySelector(arguments[0]);
+             el.focus();
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('change', { bubbles: true }));
+             return true;",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+}
+
+fn card(id: &str) -> String {
+    format!(".list-card[data-note-id=\"{id}\"]")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_view_does_everything_without_dragging_and_says_what_others_do() {
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let bo = meeting.join("Bo").await;
+    ada.click("#view-list").await;
+
+    // Add a note to Detect and write it, without a pointer on the canvas.
+    ada.click(".list-region[data-region=\"detect\"] .list-add")
+        .await;
+    let id = ada
+        .wait_js(
+            "the new card, its text field focused",
+            "const t = document.activeElement;
+             return t?.tagName === 'TEXTAREA' ? t.closest('.list-card')?.dataset.noteId : null;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .expect("a note id")
+        .to_owned();
+    ada.type_keys("Checkout alerts fired late").await;
+    bo.wait_for_note_text("Bo", &id, "Checkout alerts fired late")
+        .await;
+    let name = ada
+        .js(
+            "return document.querySelector(arguments[0] + ' .list-card-body').getAttribute('aria-label');",
+            vec![json!(card(&id))],
+        )
+        .await;
+    assert_eq!(
+        name,
+        json!("Sticky note in Detect by Ada, 0 votes: Checkout alerts fired late")
+    );
+
+    // Move it to React through its menu: Bo's canvas has it there.
+    choose(&ada, &format!("{} .list-move", card(&id)), "react").await;
+    bo.wait_js(
+        "Bo to see the note in React",
+        "return document.querySelector(`.note[data-note-id=\"${arguments[0]}\"]`)?.dataset.region === 'react';",
+        vec![json!(id)],
+    )
+    .await;
+    ada.wait_js(
+        "Ada's card under React",
+        "return !!document.querySelector(`.list-region[data-region=\"react\"] .list-card[data-note-id=\"${arguments[0]}\"]`);",
+        vec![json!(id)],
+    )
+    .await;
+
+    // Promote it: a new action in Next Steps, linked back to the idea, which stays.
+    ada.click(&format!("{} .list-promote", card(&id))).await;
+    let action = ada
+        .wait_js(
+            "the action card",
+            "const c = document.querySelector('.list-region[data-region=\"actions\"] .list-card');
+             return c ? c.dataset.noteId : null;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .expect("an action id")
+        .to_owned();
+    bo.wait_js(
+        "Bo to see the action linked to the idea",
+        "const a = document.querySelector(`.note[data-note-id=\"${arguments[0]}\"]`);
+         const idea = document.querySelector(`.note[data-note-id=\"${arguments[1]}\"]`);
+         return a?.dataset.role === 'actions' && idea?.classList.contains('promoted');",
+        vec![json!(action), json!(id)],
+    )
+    .await;
+    assert!(
+        ada.js(
+            "return !document.querySelector(arguments[0] + ' .list-promote');",
+            vec![json!(card(&id))]
+        )
+        .await
+            == json!(true),
+        "an idea that is an action offers no second promotion"
+    );
+
+    // What Bo does is said on Ada's page, summarised.
+    bo.add_note("detect", "Synthetic checks missed it").await;
+    ada.wait_js(
+        "the announcement of Bo's note",
+        "return document.querySelector('#announcer')?.textContent === 'Bo added a note in Detect.';",
+        vec![],
+    )
+    .await;
+
+    // Deleting a card puts the focus on its neighbour, and undo brings it back.
+    ada.click(&format!("{} .list-delete", card(&id))).await;
+    ada.wait_js(
+        "the card gone and the focus on a card or an add button",
+        "const gone = !document.querySelector(arguments[0]);
+         const f = document.activeElement;
+         return gone && !!f && (f.classList.contains('list-card-body') || f.classList.contains('list-add'));",
+        vec![json!(card(&id))],
+    )
+    .await;
+    ada.click("#undo").await;
+    ada.wait_js(
+        "the card back",
+        "return !!document.querySelector(arguments[0]);",
+        vec![json!(card(&id))],
+    )
+    .await;
+
+    // The choice of view is remembered by this browser.
+    ada.goto(&meeting.url).await;
+    ada.wait_js(
+        "the list again after a reload",
+        "return document.querySelector('#view-list')?.getAttribute('aria-pressed') === 'true'
+             && !!document.querySelector('#list-view');",
+        vec![],
+    )
+    .await;
+    meeting.end().await;
+}
