@@ -9,6 +9,7 @@ use hindsight_shared::schema::new_doc;
 use hindsight_shared::BoardId;
 use leptos::prelude::*;
 
+use crate::announce::Announcer;
 use crate::camera::{FAR_NOTES, FAR_ZOOM};
 use crate::canvas::Canvas;
 use crate::context::{
@@ -20,6 +21,7 @@ use crate::field::LiveInput;
 use crate::follow::{self, FollowBanner};
 use crate::history::History;
 use crate::link::Link;
+use crate::list::{ListMode, ListView, ViewSwitch};
 use crate::name::{remembered_name, NamePrompt};
 use crate::navigate;
 use crate::offline::{self, SaveState};
@@ -94,6 +96,8 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     provide_context(pointer);
     provide_context(clock);
     provide_context(toasts);
+    let list_mode = ListMode::remembered();
+    provide_context(list_mode);
     let importing = RwSignal::new(false);
     provide_context(TimelineImportOpen(importing));
     provide_context(store.clone());
@@ -132,7 +136,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/" title="Hindsight home">
                     <img src="/favicon.svg" alt="" width="22" height="22" />
-                    "Hindsight"
+                    <span class="brand-name">"Hindsight"</span>
                 </a>
                 <LiveInput
                     class="board-title"
@@ -166,6 +170,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                     </Show>
                 </div>
                 <div class="topbar-right">
+                    <ViewSwitch />
                     <UndoButtons />
                     <SaveState />
                     <span
@@ -183,12 +188,17 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
             </header>
             <FactsBar />
             <main class="board" aria-label=move || template.with(|t| t.title.clone())>
-                <Canvas />
+                {move || if list_mode.0.get() {
+                    view! { <ListView /> }.into_any()
+                } else {
+                    view! { <Canvas /> }.into_any()
+                }}
                 <FollowBanner />
                 <FacilitatorPanel />
                 <Toast />
             </main>
             <TimelineImport open=importing />
+            <Announcer />
         </div>
         <NamePrompt />
     }

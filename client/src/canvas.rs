@@ -379,6 +379,32 @@ pub fn Canvas() -> impl IntoView {
             <button id="fit" class="button ghost" title="Show the whole board" on:click=move |_| fit()>
                 "Fit"
             </button>
+            <select
+                id="go-to-region"
+                class="go-to-region"
+                aria-label="Go to region"
+                on:change=move |ev| {
+                    let key = event_target_value(&ev);
+                    let rect = layout.with_untracked(|l| l.rect(&key));
+                    if let (Some(rect), Some((w, h))) = (rect, measure()) {
+                        view_ctx.camera.set(Camera::readable(rect, w, h));
+                    }
+                    if let Some(select) = ev
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+                    {
+                        select.set_value("");
+                    }
+                }
+            >
+                <option value="" selected=true>"Go to…"</option>
+                {move || template.with(|t| {
+                    t.regions
+                        .iter()
+                        .map(|r| view! { <option value=r.key.clone()>{r.title.clone()}</option> })
+                        .collect_view()
+                })}
+            </select>
         </div>
     }
 }
@@ -477,7 +503,12 @@ fn RegionBody(region: Region) -> impl IntoView {
                 {zone}
                 {wip}
                 {import}
-                <button class="region-add" title="Add a note here" on:click=add>
+                <button
+                    class="region-add"
+                    title="Add a note here"
+                    aria-label=format!("Add a note to {}", region.title)
+                    on:click=add
+                >
                     "+ Note"
                 </button>
             </header>

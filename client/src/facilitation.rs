@@ -116,7 +116,13 @@ pub fn FacilitatorPanel() -> impl IntoView {
     let handed_over = RwSignal::new(None::<String>);
     let minutes = NodeRef::<Input>::new();
     // The panel folds down to its title so it does not hide notes underneath.
-    let folded = RwSignal::new(false);
+    // On a phone the open panel would cover most of the board: it starts folded there.
+    let narrow = window()
+        .inner_width()
+        .ok()
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w < crate::list::NARROW);
+    let folded = RwSignal::new(narrow);
 
     let template = store.template;
     let steps = {

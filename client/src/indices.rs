@@ -108,7 +108,7 @@ pub struct Changes {
     pub tally: bool,
     pub votes_used: bool,
     pub durations: bool,
-    /// Some region now holds a different number of notes.
+    /// Some region now holds other notes (and so, perhaps, a different number).
     pub counts: bool,
     /// The timeline's axis (lanes, labels, gaps) is new.
     pub axis: bool,
@@ -623,6 +623,19 @@ impl Indices {
             .collect()
     }
 
+    /// The notes of each region, each region's sorted by id (regions with none are
+    /// absent).
+    pub fn members(&self) -> HashMap<String, Vec<NoteId>> {
+        self.members
+            .iter()
+            .map(|(key, members)| {
+                let mut ids: Vec<NoteId> = members.iter().cloned().collect();
+                ids.sort_unstable();
+                (key.clone(), ids)
+            })
+            .collect()
+    }
+
     pub fn axis(&self) -> &Axis {
         &self.axis
     }
@@ -786,12 +799,16 @@ mod tests {
                     })
                     .collect();
                 let mut counts: HashMap<String, u32> = HashMap::new();
+                let mut members: HashMap<String, Vec<NoteId>> = HashMap::new();
                 for n in &all {
                     if let Some(key) = &n.region {
                         *counts.entry(key.clone()).or_default() += 1;
+                        members.entry(key.clone()).or_default().push(n.id.clone());
                     }
                 }
+                members.values_mut().for_each(|ids| ids.sort_unstable());
                 assert_eq!(indices.counts(), counts, "{context}");
+                assert_eq!(indices.members(), members, "{context}");
                 for n in &all {
                     assert_eq!(indices.slot(&n.id), expected.get(&n.id).copied());
                 }

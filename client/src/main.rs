@@ -3,6 +3,7 @@
 //! There are only two real routes, `/` and `/b/{board id}`, so the path is matched here
 //! by hand; every page load is a full navigation.
 
+mod announce;
 mod board;
 mod camera;
 mod canvas;
@@ -17,6 +18,7 @@ mod follow;
 mod history;
 mod indices;
 mod link;
+mod list;
 mod name;
 mod navigate;
 mod note;

@@ -328,6 +328,15 @@ pub fn Note(id: NoteId) -> impl IntoView {
     // note's, to build and to draw.
     let overview = expect_context::<Overview>().0;
     let detailed = Memo::new(move |_| selected.get() || editing_here.get());
+    // What a screen reader calls the note: where it is, who wrote it, its votes, its
+    // first words.
+    let template = store.template;
+    let name = Memo::new(move |_| {
+        let key = region.get().unwrap_or_default();
+        let title = template.with(|t| t.region(&key).map(|r| r.title.clone()).unwrap_or_default());
+        let votes: u32 = note.with_votes(|v| v.values().sum());
+        crate::list::note_name(&title, author.get().as_deref(), votes, &gist.get())
+    });
 
     view! {
         <div
@@ -365,6 +374,9 @@ pub fn Note(id: NoteId) -> impl IntoView {
             on:pointercancel=end_drag
             on:dblclick=|ev| ev.stop_propagation()
         >
+            // The element itself has as many attributes as the view library takes; the
+            // note's name goes on the wrapper of its parts.
+            <div class="note-content" role="group" aria-label=move || name.get()>
             {let id = id.clone(); move || {
                 if overview.get() && !detailed.get() {
                     return view! { <div class="note-gist">{move || gist.get()}</div> }.into_any();
@@ -395,6 +407,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
                 }
                 .into_any()
             }}
+            </div>
         </div>
     }
     .into_any()
@@ -517,7 +530,7 @@ fn ResizeHandle(
 /// caret where the click was; leaving it closes it. While it is open, remote edits are
 /// merged into it around the caret.
 #[component]
-fn NoteText(id: NoteId, note: NoteHandle) -> impl IntoView {
+pub fn NoteText(id: NoteId, note: NoteHandle) -> impl IntoView {
     let store = expect_context::<Store>();
     let selection = expect_context::<Selection>();
     let read_only = store.read_only;

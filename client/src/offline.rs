@@ -140,8 +140,6 @@ pub fn SaveState() -> impl IntoView {
             id="save-state"
             class="save-state"
             data-state=move || state.with(|s| s.0)
-            role="status"
-            aria-live="polite"
         >
             {move || state.with(|s| s.1.clone())}
         </span>

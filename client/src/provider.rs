@@ -50,6 +50,8 @@ struct Inner {
     status: RwSignal<Connection>,
     /// Local changes not yet acknowledged as stored (a mirror of `saves.pending`).
     pending: RwSignal<u64>,
+    /// The server's sync step 2 has been applied once: the page holds the board.
+    synced: RwSignal<bool>,
     participants: RwSignal<Vec<Participant>>,
     cursors: RwSignal<Vec<RemoteCursor>>,
     editors: RwSignal<BTreeMap<NoteId, String>>,
@@ -81,6 +83,7 @@ impl Provider {
             saves: RefCell::new(Saves::new(pending)),
             status: RwSignal::new(Connection::Connecting),
             pending: RwSignal::new(pending),
+            synced: RwSignal::new(false),
             participants: RwSignal::new(Vec::new()),
             cursors: RwSignal::new(Vec::new()),
             editors: RwSignal::new(BTreeMap::new()),
@@ -165,6 +168,12 @@ impl Provider {
     }
 
     /// Local changes the server has not yet said it stored.
+    /// Whether the board has arrived from the server once (after which changes that
+    /// arrive are other people's work, as they do it).
+    pub fn synced(&self) -> RwSignal<bool> {
+        self.0.synced
+    }
+
     pub fn pending(&self) -> RwSignal<u64> {
         self.0.pending
     }
@@ -282,6 +291,9 @@ impl Inner {
                 }
                 if outcome.awareness_changed {
                     self.refresh_presence();
+                }
+                if outcome.step2 && !self.synced.get_untracked() {
+                    self.synced.set(true);
                 }
             }
             Err(e) => {

@@ -35,6 +35,7 @@ use leptos::prelude::*;
 use yrs::types::{Event, PathSegment};
 use yrs::{DeepObservable, Doc, Observable, ReadTxn, Transact, Transaction, TransactionMut};
 
+use crate::announce::Arrival;
 use crate::dom;
 use crate::history::{History, LOCAL};
 use crate::indices::{Changes, Indexed, Indices};
@@ -96,6 +97,9 @@ pub struct Model {
     voter: String,
     /// The board's regions, which decide each note's region and role.
     template: Template,
+    /// Whether notes coming and going from elsewhere are passed on as `arrivals` (from
+    /// the first full sync on: what the board held before is not news).
+    announcing: bool,
     pub signals: ModelSignals,
 }
 
@@ -111,6 +115,8 @@ pub struct ModelSignals {
     pub durations: RwSignal<Option<Durations>>,
     /// Notes per region key, for work-in-progress limits.
     pub counts: RwSignal<HashMap<String, u32>>,
+    /// The notes of each region, by region key (for the list view).
+    pub members: RwSignal<HashMap<String, Vec<NoteId>>>,
     /// Where each region is drawn, grown to fit its notes.
     pub layout: RwSignal<BoardLayout>,
     /// The timeline's lanes, time labels and squeezed pauses.
@@ -120,6 +126,8 @@ pub struct ModelSignals {
     pub repaint: RwSignal<Vec<NoteId>>,
     /// Notes someone else is editing or dragging.
     pub edited: RwSignal<BTreeSet<NoteId>>,
+    /// Notes others added or removed since the announcer last took them.
+    pub arrivals: RwSignal<Vec<Arrival>>,
 }
 
 impl Model {
@@ -130,16 +138,19 @@ impl Model {
             editors: BTreeMap::new(),
             voter,
             template: Template::postmortem().clone(),
+            announcing: false,
             signals: ModelSignals {
                 ids: RwSignal::new(Vec::new()),
                 actions: RwSignal::new(ActionCount::default()),
                 votes_used: RwSignal::new(0),
                 durations: RwSignal::new(None),
                 counts: RwSignal::new(HashMap::new()),
+                members: RwSignal::new(HashMap::new()),
                 layout: RwSignal::new(BoardLayout::unchanged(Template::postmortem())),
                 axis: RwSignal::new(Axis::default()),
                 repaint: RwSignal::new(Vec::new()),
                 edited: RwSignal::new(BTreeSet::new()),
+                arrivals: RwSignal::new(Vec::new()),
             },
         }
     }
@@ -159,9 +170,17 @@ impl Model {
     /// Reads the notes a transaction touched, updates their handles and the indices, and
     /// passes on what changed. Signals are set after the reading is done, so subscribers
     /// that read the model find it consistent.
-    fn apply<T: ReadTxn>(&mut self, board: &Board, txn: &T, touched: HashMap<NoteId, Touched>) {
+    fn apply<T: ReadTxn>(
+        &mut self,
+        board: &Board,
+        txn: &T,
+        touched: HashMap<NoteId, Touched>,
+        remote: bool,
+    ) {
         let mut handle_updates = Vec::new();
         let mut repaint = Vec::new();
+        let announce = remote && self.announcing;
+        let mut arrivals = Vec::new();
         for (id, touch) in touched {
             let parts = if touch.fields {
                 board
@@ -176,6 +195,9 @@ impl Model {
             if !exists {
                 if self.handles.remove(&id).is_some() {
                     repaint.push(id.clone());
+                    if announce {
+                        arrivals.push(Arrival::Removed);
+                    }
                 }
                 self.indices.update(&id, None);
                 continue;
@@ -207,6 +229,12 @@ impl Model {
                             &self.voter,
                         )),
                     );
+                    if announce {
+                        arrivals.push(Arrival::Added {
+                            author: parts.fields.author.clone(),
+                            region: parts.fields.region.clone(),
+                        });
+                    }
                     let handle = NoteHandle::new(&id, parts);
                     if let Some(color) = self.editors.get(&id) {
                         handle.set_editor(Some(color.clone()));
@@ -218,6 +246,9 @@ impl Model {
             }
         }
         let changes = self.indices.finish();
+        if !arrivals.is_empty() {
+            self.signals.arrivals.update(|a| a.extend(arrivals));
+        }
         for (id, handle, parts, text) in handle_updates {
             let redrawn = match (parts, text) {
                 (Some(parts), _) => handle.set(parts),
@@ -258,6 +289,7 @@ impl Model {
         }
         if changes.counts {
             set_if_changed(s.counts, self.indices.counts());
+            set_if_changed(s.members, self.indices.members());
         }
         if changes.layout {
             set_if_changed(s.layout, self.indices.layout().clone());
@@ -282,7 +314,7 @@ impl Model {
                 )
             })
             .collect();
-        self.apply(board, txn, touched);
+        self.apply(board, txn, touched, false);
     }
 
     /// Takes the notes someone is dragging (they grow no region while they move) and
@@ -426,12 +458,14 @@ impl Store {
         let owner = Owner::current().unwrap_or_default();
         let owner_for_meta = owner.clone();
         let (board, model) = (store.board.clone(), store.model.clone());
+        let remote = yrs::Origin::from(crate::sync::REMOTE);
         store
             .board
             .notes_map()
             .observe_deep(NOTES_OBSERVER, move |txn, events| {
                 let touched = touched_by(txn, events);
-                owner.with(|| lock(&model).apply(&board, txn, touched));
+                let remote = txn.origin() == Some(&remote);
+                owner.with(|| lock(&model).apply(&board, txn, touched, remote));
             });
 
         let (board, title, settings) = (store.board.clone(), store.title, store.settings);
@@ -650,6 +684,41 @@ impl Store {
         })
     }
 
+    /// Moves note `id` into region `key`, to the first free spot there: moving a note
+    /// without dragging it (the list view's menu, a keyboard).
+    pub fn move_to_region(&self, id: &NoteId, key: &str) {
+        let Some(region) = self.indexed.layout.with_untracked(|l| l.rect(key)) else {
+            return;
+        };
+        let (x, y) = crate::placement::free_spot(region, &self.occupied_in(key));
+        self.write(|board, txn| {
+            let (sx, sy) = self
+                .indexed
+                .layout
+                .with_untracked(|l| l.to_stored(Some(key), x, y));
+            board.place_note(txn, id, sx, sy, Some(key));
+        });
+    }
+
+    /// Turns `idea` into an action at the first free spot of the actions region, the
+    /// idea staying where it is: promotion without dragging. Returns the action's id.
+    pub fn promote_in_place(&self, idea: &NoteId, name: &str) -> Option<NoteId> {
+        let note = self.note(idea)?;
+        let rect = note.rect_now();
+        let home = (rect.x, rect.y, note.fields_now().region);
+        let key = self
+            .template
+            .with_untracked(|t| t.with_role(Role::Actions).map(|r| r.key.clone()))?;
+        let region = self.indexed.layout.with_untracked(|l| l.rect(&key))?;
+        let at = crate::placement::free_spot(region, &self.occupied_in(&key));
+        self.promote(idea, at, &home, name)
+    }
+
+    /// From now on, notes others add or remove are passed on as `arrivals`.
+    pub fn start_announcing(&self) {
+        lock(&self.model).announcing = true;
+    }
+
     /// Takes `key` as this browser's facilitator key (empty for none) and re-checks it
     /// against the document.
     pub fn set_facilitator_key(&self, key: &str) {
@@ -703,7 +772,7 @@ mod tests {
             let (reader, model) = (board.clone(), model.clone());
             board.notes_map().observe_deep("test", move |txn, events| {
                 let touched = touched_by(txn, events);
-                lock(&model).apply(&reader, txn, touched);
+                lock(&model).apply(&reader, txn, touched, false);
             });
         }
         lock(&model).load(&board, &doc.transact());

@@ -71,6 +71,18 @@ pub struct Outcome {
     pub saved: Option<u64>,
     /// The server refused us, with this reason (y-protocols' auth message).
     pub denied: Option<String>,
+    /// This frame was the server's sync step 2: the document now holds the board.
+    pub step2: bool,
+}
+
+/// Applies an update from the server, as a remote change.
+fn apply_remote(awareness: &Awareness, bytes: &[u8]) -> Result<(), ProtocolError> {
+    let update = Update::decode_v1(bytes).map_err(|e| ProtocolError(format!("bad update: {e}")))?;
+    awareness
+        .doc()
+        .transact_mut_with(REMOTE)
+        .apply_update(update)
+        .map_err(|e| ProtocolError(format!("update does not apply: {e}")))
 }
 
 /// The frames a client sends when a connection opens: its state vector, so the server
@@ -128,15 +140,11 @@ pub fn handle_frame(awareness: &mut Awareness, frame: &[u8]) -> Result<Outcome, 
                 .push(Message::Sync(SyncMessage::SyncStep2(update)).encode_v1());
             outcome.answered_step1 = true;
         }
-        Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
-            let update =
-                Update::decode_v1(&bytes).map_err(|e| ProtocolError(format!("bad update: {e}")))?;
-            awareness
-                .doc()
-                .transact_mut_with(REMOTE)
-                .apply_update(update)
-                .map_err(|e| ProtocolError(format!("update does not apply: {e}")))?;
+        Message::Sync(SyncMessage::SyncStep2(bytes)) => {
+            apply_remote(awareness, &bytes)?;
+            outcome.step2 = true;
         }
+        Message::Sync(SyncMessage::Update(bytes)) => apply_remote(awareness, &bytes)?,
         Message::Awareness(update) => {
             awareness
                 .apply_update(update)
