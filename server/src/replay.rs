@@ -12,7 +12,7 @@ use hindsight_shared::schema::new_doc;
 use hindsight_shared::{Access, Board};
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
 
-use crate::room::{load_doc, ConnId, ProtocolError, Room};
+use crate::room::{load_doc, ConnId, Room};
 use crate::store::StoredBoard;
 
 /// Connections in a replay: frames name one by their first byte, modulo this.
@@ -81,7 +81,7 @@ impl Replay {
                 );
                 self.stored.extend(outcome.update);
             }
-            Err(ProtocolError::Poisoned(_)) => {
+            Err(e) if e.needs_reload() => {
                 self.room = reload(&self.start, &self.stored, self.read_only);
             }
             Err(_) => {}

@@ -9,17 +9,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
-use yrs::types::EntryChange;
+use yrs::types::{EntryChange, Event, PathSegment};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, Observable, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, DeepObservable, Doc, Observable, ReadTxn, StateVector, Transact, Update};
 
 use hindsight_shared::schema::new_doc;
-use hindsight_shared::{close, protocol, Access, Board};
+use hindsight_shared::{close, export, protocol, Access, Board, NoteId};
 
 use crate::limits::{DocumentLimits, MAX_PRESENCE_CLIENTS};
 use crate::store::StoredBoard;
@@ -30,6 +30,10 @@ pub type ConnId = u64;
 
 /// The observer that keeps a room's note count.
 const NOTE_COUNTER: &str = "hindsight-note-count";
+const FIELD_WATCH: &str = "hindsight-field-limits";
+/// The longest string any field holds, in UTF-16 units: a note's text, whose limit is
+/// `NOTE_MAX_CHARS` characters, each at most two units.
+const LONGEST_STRING: usize = 2 * hindsight_shared::schema::NOTE_MAX_CHARS;
 
 /// Why a connection's message was refused. The connection is closed; the board is not
 /// touched.
@@ -48,6 +52,16 @@ pub enum ProtocolError {
     /// Presence that is not a JSON object, too large, or for too many participants.
     #[error("presence refused: {0}")]
     Presence(String),
+    /// The update made a note or a board field longer (or its votes larger) than the
+    /// board's limits, the ones an import checks. The document holds it already, so, as
+    /// for a poisoned one, the room is reloaded from storage (nothing of it was persisted
+    /// or relayed).
+    #[error("a field over its limit: {0}")]
+    FieldTooLong(String),
+    /// The update carries a string longer than any field of a board may be; refused
+    /// before it was applied.
+    #[error("a string of {0} characters")]
+    StringTooLong(usize),
     /// yrs panicked while integrating the update. The document may be half-changed, so
     /// the room must be reloaded from storage (nothing of it was persisted or relayed).
     #[error("the update broke the document: {0}")]
@@ -65,7 +79,18 @@ impl ProtocolError {
             ProtocolError::TooManyNotes(_) => (close::TOO_MANY_NOTES, "note limit reached"),
             ProtocolError::ReadOnly => (close::READ_ONLY, "read-only link"),
             ProtocolError::Presence(_) => (close::PRESENCE_REFUSED, "presence refused"),
+            ProtocolError::FieldTooLong(_) | ProtocolError::StringTooLong(_) => {
+                (close::FIELD_TOO_LONG, "field limit reached")
+            }
         }
+    }
+
+    /// Whether the room's document holds the refused change and must be reloaded.
+    pub fn needs_reload(&self) -> bool {
+        matches!(
+            self,
+            ProtocolError::Poisoned(_) | ProtocolError::FieldTooLong(_)
+        )
     }
 }
 
@@ -112,6 +137,15 @@ pub struct Room {
     /// until the document changes: a meeting's worth of people opening a board costs one
     /// encoding of it, not one each.
     full_state: Option<Bytes>,
+    /// What the transaction being applied touched: notes by id, and whether the board's
+    /// own fields. Filled by observers, checked against the limits, then cleared.
+    touched: Arc<Mutex<Touched>>,
+}
+
+#[derive(Default)]
+struct Touched {
+    notes: HashSet<NoteId>,
+    meta: bool,
 }
 
 /// What the room remembers about one connection.
@@ -148,8 +182,10 @@ impl Room {
                     stored.snapshot.clone(),
                 )))
             }),
+            touched: Arc::default(),
         };
         room.count_notes();
+        room.watch_fields();
         Ok(room)
     }
 
@@ -178,6 +214,58 @@ impl Room {
                 .sum();
             notes.fetch_add(delta, Ordering::Relaxed);
         });
+    }
+
+    /// Records which notes, and whether the board's own fields, each transaction touches,
+    /// so that only those are checked against the limits.
+    fn watch_fields(&mut self) {
+        let doc = self.awareness.doc();
+        let board = Board::new(doc);
+        let touched = Arc::clone(&self.touched);
+        board
+            .notes_map()
+            .observe_deep(FIELD_WATCH, move |txn, events| {
+                let mut touched = touched.lock().unwrap_or_else(|e| e.into_inner());
+                for event in events.iter() {
+                    match event.path().front() {
+                        Some(PathSegment::Key(id)) => {
+                            if let Ok(id) = id.parse() {
+                                touched.notes.insert(id);
+                            }
+                        }
+                        _ => {
+                            if let Event::Map(e) = event {
+                                touched
+                                    .notes
+                                    .extend(e.keys(txn).keys().filter_map(|k| k.parse().ok()));
+                            }
+                        }
+                    }
+                }
+            });
+        let touched = Arc::clone(&self.touched);
+        board.meta_map().observe_deep(FIELD_WATCH, move |_, _| {
+            touched.lock().unwrap_or_else(|e| e.into_inner()).meta = true;
+        });
+    }
+
+    /// Checks what the last transaction touched against the limits an import checks.
+    fn check_fields(&self) -> Result<(), ProtocolError> {
+        let touched = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        if touched.notes.is_empty() && !touched.meta {
+            return Ok(());
+        }
+        let doc = self.awareness.doc();
+        let board = Board::new(doc);
+        let txn = doc.transact();
+        for id in &touched.notes {
+            export::check_stored_note(&board, &txn, id)
+                .map_err(|e| ProtocolError::FieldTooLong(format!("note {id}: {e}")))?;
+        }
+        if touched.meta {
+            export::check_stored_meta(&board, &txn).map_err(ProtocolError::FieldTooLong)?;
+        }
+        Ok(())
     }
 
     /// Notes in the document now.
@@ -367,6 +455,10 @@ impl Room {
     /// could cross the limit, by applying it to a scratch copy first.
     fn apply(&mut self, bytes: &[u8]) -> Result<Applied, ProtocolError> {
         let (update, shape) = decode_update(bytes)?;
+        // Longer than a whole note may be: no need to apply it to know (and no reload).
+        if shape.longest_string > LONGEST_STRING {
+            return Err(ProtocolError::StringTooLong(shape.longest_string));
+        }
         if self.size.saturating_add(bytes.len()) > self.limits.max_bytes {
             return Err(ProtocolError::TooLarge(self.limits.max_bytes));
         }
@@ -392,6 +484,9 @@ impl Room {
             (changed.then(|| txn.encode_update_v1()), failed)
         })
         .map_err(ProtocolError::Poisoned)?;
+        // Checked on what the change made of the notes and fields it touched, with the
+        // limits an import checks: a stock client is held to what our page enforces.
+        self.check_fields()?;
         // What is stored must load again. yrs can integrate content it then encodes
         // into bytes it cannot decode; storing those would make the board unloadable,
         // so the document that holds them is given up instead (and, like a panic, the

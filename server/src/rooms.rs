@@ -566,12 +566,16 @@ impl RoomTask {
         stats::error(match e {
             ProtocolError::TooLarge(_)
             | ProtocolError::TooManyNotes(_)
-            | ProtocolError::Presence(_) => ErrorKind::Limit,
+            | ProtocolError::Presence(_)
+            | ProtocolError::FieldTooLong(_)
+            | ProtocolError::StringTooLong(_) => ErrorKind::Limit,
             ProtocolError::ReadOnly => ErrorKind::Access,
             _ => ErrorKind::Protocol,
         });
         if matches!(e, ProtocolError::Poisoned(_)) {
             tracing::error!(board = %self.board, conn, error = %e, "document broken by an update; reloading the board");
+        }
+        if e.needs_reload() {
             self.poisoned = true;
         }
         tracing::info!(board = %self.board, conn, error = %e, "closing connection");

@@ -50,6 +50,9 @@ pub struct Shape {
     /// where it does not say (an item with an origin may be re-filling a deleted key).
     /// Typing and moving add none, so the note limit costs them nothing.
     pub notes_at_most: usize,
+    /// The longest string the update carries, in UTF-16 units: a run of text, or a
+    /// string value. Longer than any field may be, it is refused before it is applied.
+    pub longest_string: usize,
 }
 
 /// Checks that `update` (v1) is well formed and uses only the board's vocabulary; the
@@ -130,7 +133,9 @@ fn item_or_gap(r: &mut Reader, shape: &mut Shape) -> Result<u64, String> {
         CONTENT_DELETED => r.varuint(),
         CONTENT_STRING => {
             let text = r.string()?;
-            Ok(text.encode_utf16().count() as u64)
+            let len = text.encode_utf16().count();
+            shape.longest_string = shape.longest_string.max(len);
+            Ok(len as u64)
         }
         CONTENT_TYPE => match r.varuint()? {
             TYPE_MAP => {
@@ -143,7 +148,7 @@ fn item_or_gap(r: &mut Reader, shape: &mut Shape) -> Result<u64, String> {
         CONTENT_ANY => {
             let n = r.varuint()?;
             for _ in 0..n {
-                any(r, 0)?;
+                any(r, 0, shape)?;
             }
             Ok(n)
         }
@@ -152,7 +157,7 @@ fn item_or_gap(r: &mut Reader, shape: &mut Shape) -> Result<u64, String> {
 }
 
 /// Skips one lib0 `any` value.
-fn any(r: &mut Reader, depth: u32) -> Result<(), String> {
+fn any(r: &mut Reader, depth: u32, shape: &mut Shape) -> Result<(), String> {
     if depth > MAX_ANY_DEPTH {
         return Err("a value nested too deeply".into());
     }
@@ -162,19 +167,23 @@ fn any(r: &mut Reader, depth: u32) -> Result<(), String> {
         125 => r.varint(),
         124 => r.take(4).map(drop),
         123 | 122 => r.take(8).map(drop),
-        119 => r.string().map(drop),
+        119 => {
+            let len = r.string()?.encode_utf16().count();
+            shape.longest_string = shape.longest_string.max(len);
+            Ok(())
+        }
         118 => {
             let n = r.varuint()?;
             for _ in 0..n {
                 r.string()?;
-                any(r, depth + 1)?;
+                any(r, depth + 1, shape)?;
             }
             Ok(())
         }
         117 => {
             let n = r.varuint()?;
             for _ in 0..n {
-                any(r, depth + 1)?;
+                any(r, depth + 1, shape)?;
             }
             Ok(())
         }

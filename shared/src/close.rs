@@ -23,6 +23,9 @@ pub const RATE_LIMITED: u16 = 4029;
 pub const BOARD_TOO_LARGE: u16 = 4413;
 /// A change would have given the board more notes than the server allows; refused.
 pub const TOO_MANY_NOTES: u16 = 4414;
+/// A change would have made a note's text, a name on it, its votes or a board field
+/// larger than the board allows (the limits an import checks); it was refused.
+pub const FIELD_TOO_LONG: u16 = 4415;
 /// The board id in the URL is not well-formed.
 pub const INVALID_BOARD_ID: u16 = 4400;
 /// No board exists with that id.
@@ -56,6 +59,7 @@ pub fn describe(code: u16) -> &'static str {
         RATE_LIMITED => "This page sent changes too fast; reconnecting.",
         BOARD_TOO_LARGE => "This board has reached its size limit; your last change was not saved.",
         TOO_MANY_NOTES => "This board has reached its note limit; your last note was not saved.",
+        FIELD_TOO_LONG => "A note or a field would have been longer than a board allows; your last change was not saved.",
         INVALID_BOARD_ID => "This link does not point to a valid board.",
         BOARD_NOT_FOUND => "There is no board at this link.",
         TOKEN_MISSING => "This link is incomplete: ask for the board's full link.",

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use yrs::{Map, MapPrelim, ReadTxn, TransactionMut};
 
 use crate::actions::{is_action, ActionCount};
-use crate::facts::IncidentFacts;
+use crate::facts::{IncidentFacts, FACT_MAX_CHARS};
 use crate::id::NoteId;
 use crate::palette::NoteColor;
 use crate::region::{Region, Role};
@@ -30,6 +30,8 @@ pub const MAX_NAME_CHARS: usize = 200;
 /// Most people whose votes one note may carry: far more than a board can seat at once
 /// (its connection limit), and a bound on what one backup can make a board hold.
 pub const MAX_VOTERS: usize = 1_000;
+/// The longest board title an import or a live change may store.
+pub const MAX_TITLE_CHARS: usize = 200;
 
 /// The Markdown document: the title, the incident facts (if the board shows them), then
 /// one section per region of the board, in the board's order. A region's role decides its
@@ -307,31 +309,69 @@ pub fn export<T: ReadTxn>(board: &Board, txn: &T) -> BoardExport {
         vote_budget: board.vote_budget(txn),
         step: board.step(txn),
         template: Some(board.template(txn)),
-        notes: board
-            .notes(txn)
-            .into_iter()
-            .map(|n| NoteExport {
-                id: n.id.to_string(),
-                text: n.text,
-                x: n.x,
-                y: n.y,
-                w: n.w,
-                h: n.h,
-                color: n.color.as_str().into(),
-                region: n.region,
-                created_at: n.created_at,
-                author: n.author,
-                time: n.time.map(|t| t.utc_ms),
-                time_precision: n.time.map(|t| t.precision.as_str().into()),
-                kind: n.kind.map(|k| k.as_str().into()),
-                owner: n.owner,
-                due: n.due.map(|d| d.to_string()),
-                source_id: n.source_id.map(|i| i.to_string()),
-                action_id: n.action_id.map(|i| i.to_string()),
-                votes: n.votes,
-            })
-            .collect(),
+        notes: board.notes(txn).into_iter().map(note_export).collect(),
     }
+}
+
+/// One note as the export writes it.
+fn note_export(n: NoteData) -> NoteExport {
+    NoteExport {
+        id: n.id.to_string(),
+        text: n.text,
+        x: n.x,
+        y: n.y,
+        w: n.w,
+        h: n.h,
+        color: n.color.as_str().into(),
+        region: n.region,
+        created_at: n.created_at,
+        author: n.author,
+        time: n.time.map(|t| t.utc_ms),
+        time_precision: n.time.map(|t| t.precision.as_str().into()),
+        kind: n.kind.map(|k| k.as_str().into()),
+        owner: n.owner,
+        due: n.due.map(|d| d.to_string()),
+        source_id: n.source_id.map(|i| i.to_string()),
+        action_id: n.action_id.map(|i| i.to_string()),
+        votes: n.votes,
+    }
+}
+
+/// Checks the limits of note `id` as the board now holds it (text, names, votes): the
+/// same limits an import checks, for changes that arrive live. A note that is gone
+/// passes.
+pub fn check_stored_note<T: ReadTxn>(board: &Board, txn: &T, id: &NoteId) -> Result<(), String> {
+    match board.note(txn, id) {
+        Some(n) => check_note_limits(&note_export(n)),
+        None => Ok(()),
+    }
+}
+
+/// Checks the board's own fields as it now holds them (title, severity, impact): the
+/// same limits an import checks.
+pub fn check_stored_meta<T: ReadTxn>(board: &Board, txn: &T) -> Result<(), String> {
+    let facts = board.facts(txn);
+    check_board_fields(
+        &facts.title,
+        facts.severity.as_deref(),
+        facts.impact.as_deref(),
+    )
+}
+
+fn check_board_fields(
+    title: &str,
+    severity: Option<&str>,
+    impact: Option<&str>,
+) -> Result<(), String> {
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(format!("title is longer than {MAX_TITLE_CHARS} characters"));
+    }
+    for (what, value) in [("severity", severity), ("impact", impact)] {
+        if value.is_some_and(|v| v.chars().count() > FACT_MAX_CHARS) {
+            return Err(format!("{what} is longer than {FACT_MAX_CHARS} characters"));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -377,9 +417,15 @@ pub fn import(
         })
         .collect::<Result<_, _>>()?;
     let bad = |m: &str| ImportError::Board(m.to_owned());
-    if !data.created_at.is_finite() || data.title.chars().count() > 200 {
-        return Err(bad("title or creation time is invalid"));
+    if !data.created_at.is_finite() {
+        return Err(bad("creation time is invalid"));
     }
+    check_board_fields(
+        &data.title,
+        data.severity.as_deref(),
+        data.impact.as_deref(),
+    )
+    .map_err(|e| bad(&e))?;
     let date = data
         .incident_date
         .as_deref()
@@ -448,11 +494,33 @@ struct CheckedNote {
     action_id: Option<NoteId>,
 }
 
-fn check_note(n: &NoteExport, template: &Template) -> Result<CheckedNote, String> {
-    let id = n.id.parse().map_err(|e| format!("id {:?}: {e}", n.id))?;
+/// The limits of one note's content: its text, the names on it and its votes.
+fn check_note_limits(n: &NoteExport) -> Result<(), String> {
     if n.text.chars().count() > NOTE_MAX_CHARS || utf16_len(&n.text) as usize > 2 * NOTE_MAX_CHARS {
         return Err(format!("text is longer than {NOTE_MAX_CHARS} characters"));
     }
+    if n.votes.keys().any(|k| k.is_empty() || k.len() > 64)
+        || n.votes.values().any(|v| *v == 0 || *v > MAX_VOTE_BUDGET)
+    {
+        return Err("votes are malformed".into());
+    }
+    if n.votes.len() > MAX_VOTERS {
+        return Err(format!("votes from more than {MAX_VOTERS} people"));
+    }
+    for (what, value) in [("author", &n.author), ("owner", &n.owner)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_NAME_CHARS)
+        {
+            return Err(format!("{what} is longer than {MAX_NAME_CHARS} characters"));
+        }
+    }
+    Ok(())
+}
+
+fn check_note(n: &NoteExport, template: &Template) -> Result<CheckedNote, String> {
+    let id = n.id.parse().map_err(|e| format!("id {:?}: {e}", n.id))?;
+    check_note_limits(n)?;
     if ![n.x, n.y, n.w, n.h, n.created_at]
         .iter()
         .all(|v| v.is_finite())
@@ -493,22 +561,6 @@ fn check_note(n: &NoteExport, template: &Template) -> Result<CheckedNote, String
             .transpose()
             .map_err(|e| format!("linked note: {e}"))
     };
-    if n.votes.keys().any(|k| k.is_empty() || k.len() > 64)
-        || n.votes.values().any(|v| *v == 0 || *v > MAX_VOTE_BUDGET)
-    {
-        return Err("votes are malformed".into());
-    }
-    if n.votes.len() > MAX_VOTERS {
-        return Err(format!("votes from more than {MAX_VOTERS} people"));
-    }
-    for (what, value) in [("author", &n.author), ("owner", &n.owner)] {
-        if value
-            .as_ref()
-            .is_some_and(|v| v.chars().count() > MAX_NAME_CHARS)
-        {
-            return Err(format!("{what} is longer than {MAX_NAME_CHARS} characters"));
-        }
-    }
     Ok(CheckedNote {
         id,
         color,

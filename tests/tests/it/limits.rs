@@ -144,6 +144,9 @@ async fn a_message_over_the_size_limit_closes_the_connection() {
 /// A client that never reads, while a writer sends `updates` big updates under the
 /// server limits `tweak` sets: it must be cut off before it is sent everything, and the
 /// others must get every update.
+/// The string in each value a silent-client test writes: 4 KiB, within a field's limit.
+const PIECE: usize = 4096;
+
 async fn a_silent_client_is_cut_off(tweak: impl FnOnce(&mut Config), updates: usize, chunk: usize) {
     let (_dir, server) = server_with(|c| {
         c.messages_per_sec = 1_000_000;
@@ -162,20 +165,23 @@ async fn a_silent_client_is_cut_off(tweak: impl FnOnce(&mut Config), updates: us
     let writer = YClient::connect(&ws, &board).await;
     let reader = YClient::connect(&ws, &board).await;
 
-    // Big plain values in the board's `meta` map: big updates without many messages.
-    // The writer waits for the reader after each one, so the reader's outbox never holds
-    // more than one while the silent client's grows.
+    // Plain values in the board's `meta` map, many per update (each string within the
+    // longest a field may be): big updates without many messages. The writer waits for
+    // the reader after each one, so the reader's outbox never holds more than one while
+    // the silent client's grows.
     let scratch = writer.doc.get_or_insert_map(META);
     let seen = reader.doc.get_or_insert_map(META);
     let before = seen.len(&reader.doc.transact()) as usize;
     for i in 0..updates {
         {
             let mut txn = writer.doc.transact_mut();
-            scratch.insert(&mut txn, format!("k{i}"), "z".repeat(chunk));
+            for j in 0..chunk / PIECE {
+                scratch.insert(&mut txn, format!("k{i}-{j}"), "z".repeat(PIECE));
+            }
         }
         reader
             .wait_until("the reader has every update so far", |_, txn| {
-                seen.len(txn) as usize == before + i + 1
+                seen.len(txn) as usize == before + (i + 1) * (chunk / PIECE)
             })
             .await;
     }
@@ -347,4 +353,146 @@ async fn a_client_that_trickles_its_headers_is_cut_off_and_open_sockets_are_not(
     })
     .await;
     assert!(idle.closed().is_none());
+}
+
+/// The note `key`'s own map, as a stock client reaches it: no schema helper, no clamp.
+fn raw_note(b: &hindsight_shared::Board, txn: &yrs::TransactionMut, key: &str) -> yrs::MapRef {
+    match b.notes_map().get(txn, key) {
+        Some(yrs::Out::YMap(map)) => map,
+        other => panic!("note {key} is {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_over_their_limits_are_refused_live_as_on_import() {
+    let (_dir, server) = server_with(|_| {}).await;
+    let board = server.create_board().await;
+    let setup = YClient::connect(&server.ws_base(), &board).await;
+    setup.track_saves();
+    setup.edit(|b, txn| {
+        b.add_note(txn, &id("n"), note_in("actions", "Page sooner"));
+        b.set_title(txn, "Checkout outage");
+    });
+    setup.wait_saved(setup.sent_changes()).await;
+    let watcher = YClient::connect(&server.ws_base(), &board).await;
+    let huge = "x".repeat(100_000);
+    type Write<'a> = Box<dyn Fn(&hindsight_shared::Board, &mut yrs::TransactionMut) + 'a>;
+    let refused = |writes: Vec<(&'static str, Write<'static>)>| {
+        let (server, board) = (&server, &board);
+        async move {
+            for (what, write) in writes {
+                let writer = YClient::connect(&server.ws_base(), board).await;
+                writer
+                    .wait_until("the note", |b, txn| b.note(txn, &id("n")).is_some())
+                    .await;
+                writer.edit(|b, txn| write(b, txn));
+                let closed = writer.wait_closed().await;
+                assert_eq!(
+                    closed.code,
+                    Some(close::FIELD_TOO_LONG),
+                    "{what}: {closed:?}"
+                );
+            }
+        }
+    };
+    // Each written the way a stock Yjs client can: straight into the document. A string
+    // longer than any field is refused before it is applied: nobody else notices.
+    let (a, b, c) = (huge.clone(), huge.clone(), huge.clone());
+    refused(vec![
+        (
+            "a 100k-character note text",
+            Box::new(move |bd, txn| {
+                let text = bd.note_text(txn, &id("n")).expect("the note's text");
+                yrs::Text::insert(&text, txn, 0, &a);
+            }),
+        ),
+        (
+            "a 100k-character title",
+            Box::new(move |bd, txn| {
+                bd.meta_map().insert(txn, "title", b.as_str());
+            }),
+        ),
+        (
+            "a 100k-character owner",
+            Box::new(move |bd, txn| {
+                raw_note(bd, txn, id("n").as_str()).insert(txn, "owner", c.as_str());
+            }),
+        ),
+    ])
+    .await;
+    watcher.edit(|b, txn| b.edit_text(txn, &id("n"), "Page the database team sooner"));
+    let late = YClient::connect(&server.ws_base(), &board).await;
+    late.wait_until("the ordinary edit", |b, txn| {
+        b.note(txn, &id("n"))
+            .is_some_and(|n| n.text == "Page the database team sooner")
+    })
+    .await;
+    assert!(watcher.closed().is_none(), "only the offenders are closed");
+
+    // What only the result shows (a title of 300 characters, votes past the budget or
+    // from too many people) is checked once applied; the room then reloads the board
+    // from what is stored, so the change is nowhere, and pages reconnect.
+    refused(vec![
+        (
+            "a 300-character title",
+            Box::new(|bd, txn| {
+                bd.meta_map().insert(txn, "title", "t".repeat(300));
+            }),
+        ),
+        (
+            "a vote count of a billion",
+            Box::new(|bd, txn| {
+                let note = raw_note(bd, txn, id("n").as_str());
+                let votes = note.insert(txn, "votes", yrs::MapPrelim::default());
+                votes.insert(txn, "voter", 1e9);
+            }),
+        ),
+        (
+            "2,000 voters on one note",
+            Box::new(|bd, txn| {
+                let note = raw_note(bd, txn, id("n").as_str());
+                let votes = note.insert(txn, "votes", yrs::MapPrelim::default());
+                for i in 0..2000 {
+                    votes.insert(txn, format!("voter-{i}"), 1.0);
+                }
+            }),
+        ),
+    ])
+    .await;
+    let late = YClient::connect(&server.ws_base(), &board).await;
+    late.wait_until("the board as it was", |b, txn| {
+        b.note(txn, &id("n"))
+            .is_some_and(|n| n.text == "Page the database team sooner")
+    })
+    .await;
+    late.edit(|b, txn| {
+        let n = b.note(txn, &id("n")).unwrap();
+        assert!(n.owner.is_none() && n.votes.is_empty(), "{n:?}");
+        assert_eq!(b.title(txn), "Checkout outage");
+    });
+
+    // The same limits on import: the backup of such a board would be refused whole.
+    let with = |field: &str| {
+        let mut note = serde_json::json!({
+            "id": "n", "text": "t", "x": 0.0, "y": 700.0, "w": 200.0, "h": 140.0,
+            "color": "yellow", "createdAt": 1.0,
+        });
+        let mut board = serde_json::json!({
+            "format": "hindsight-board", "version": 1, "title": "T", "createdAt": 1.0,
+            "voteBudget": 5,
+        });
+        match field {
+            "title" => board["title"] = huge.clone().into(),
+            "severity" => board["severity"] = huge.clone().into(),
+            other => note[other] = huge.clone().into(),
+        }
+        board["notes"] = serde_json::json!([note]);
+        board.to_string()
+    };
+    for field in ["text", "owner", "author", "title", "severity"] {
+        let (status, body) =
+            hindsight_tests::http(server.addr(), "POST", "/api/boards/import", &with(field)).await;
+        assert_eq!(status, 400, "{field}: {body}");
+        assert!(body.contains("longer than"), "{field}: {body}");
+    }
 }
