@@ -98,23 +98,23 @@ pub fn ListView() -> impl IntoView {
 }
 
 /// How a region's cards are ordered: the timeline by time, untimed entries after the
-/// timed ones; elsewhere the most voted first; then creation, then id.
-fn order(role: Option<Role>, notes: &mut [(NoteId, NoteHandle)]) {
-    let key = |(id, note): &(NoteId, NoteHandle)| {
-        let (time, created) = note.with_fields(|f| (f.time.map(|t| t.utc_ms), f.created_at));
-        let votes: u32 = note.with_votes(|v| v.values().sum());
-        let first = match role {
-            Some(Role::Timeline) => time.map_or((1, 0), |t| (0, t)),
-            _ => (0, -i64::from(votes)),
-        };
-        (first, created, id.clone())
-    };
-    notes.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        ka.0.cmp(&kb.0)
-            .then(ka.1.total_cmp(&kb.1))
-            .then(ka.2.cmp(&kb.2))
-    });
+/// timed ones; elsewhere the most voted first; then creation, then id. Each note's key is
+/// read once.
+fn order(role: Option<Role>, notes: Vec<(NoteId, NoteHandle)>) -> Vec<NoteId> {
+    let mut keyed: Vec<((i32, i64), f64, NoteId)> = notes
+        .into_iter()
+        .map(|(id, note)| {
+            let (time, created) = note.with_fields(|f| (f.time.map(|t| t.utc_ms), f.created_at));
+            let votes: u32 = note.with_votes(|v| v.values().sum());
+            let first = match role {
+                Some(Role::Timeline) => time.map_or((1, 0), |t| (0, t)),
+                _ => (0, -i64::from(votes)),
+            };
+            (first, created, id)
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+    keyed.into_iter().map(|(_, _, id)| id).collect()
 }
 
 #[component]
@@ -131,13 +131,12 @@ fn ListRegion(region: Region) -> impl IntoView {
     let cards = {
         let store = store.clone();
         Memo::new(move |_| {
-            let mut notes: Vec<(NoteId, NoteHandle)> = members.with(|ids| {
+            let notes: Vec<(NoteId, NoteHandle)> = members.with(|ids| {
                 ids.iter()
                     .filter_map(|id| Some((id.clone(), store.note(id)?)))
                     .collect()
             });
-            order(role, &mut notes);
-            notes.into_iter().map(|(id, _)| id).collect::<Vec<_>>()
+            order(role, notes)
         })
     };
     let add = {
