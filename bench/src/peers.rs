@@ -111,6 +111,8 @@ pub const HINDSIGHT_FLAGS: &[&str] = &[
     "1000000",
     "--outbox-messages",
     "100000",
+    "--creates-per-minute",
+    "1000000",
 ];
 
 impl Server {

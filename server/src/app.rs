@@ -23,7 +23,7 @@ use tracing::Instrument;
 use crate::api::{self, ApiError};
 use crate::assets::Assets;
 use crate::health;
-use crate::limits::{Limits, TokenBucket};
+use crate::limits::{CreationLimit, Limits, TokenBucket};
 use crate::links::{self, LinkQuery};
 use crate::rooms::{JoinError, Rooms};
 use crate::security;
@@ -49,21 +49,29 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Tracks WebSocket tasks so shutdown can wait for them.
     pub tracker: TaskTracker,
+    /// Boards each client address may still create or import (`--creates-per-minute`).
+    pub creations: Arc<CreationLimit>,
+    /// New boards are refused once the store is this large (`--max-data-bytes`).
+    pub max_data_bytes: Option<u64>,
 }
 
 pub fn app(state: AppState) -> Router {
     let own_pages_only = || axum::middleware::from_fn_with_state(state.clone(), same_origin_only);
+    let new_boards = || axum::middleware::from_fn_with_state(state.clone(), new_board_limits);
     let compressed = Router::new()
         .route("/", get(index))
         .route("/b/{id}", get(board_page))
         .route(
             "/api/boards",
-            post(api::create_board).layer(own_pages_only()),
+            post(api::create_board)
+                .layer(new_boards())
+                .layer(own_pages_only()),
         )
         .route(
             "/api/boards/import",
             post(api::import_board)
                 .layer(DefaultBodyLimit::max(state.max_import_bytes))
+                .layer(new_boards())
                 .layer(own_pages_only()),
         )
         .route("/api/boards/{id}/export.md", get(api::export_markdown))
@@ -216,6 +224,55 @@ async fn same_origin_only(
             "requests from other sites are refused",
         )
             .into_response();
+    }
+    next.run(request).await
+}
+
+/// What stands before a new board (a create or an import): the client address's budget
+/// of creations (429 with `Retry-After` past it) and the data budget (507 once the store
+/// holds `--max-data-bytes`; existing boards stay editable). The address is the TCP
+/// peer's: behind a reverse proxy every client shares the proxy's.
+async fn new_board_limits(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(Err(wait)) = peer.map(|ip| state.creations.take(ip)) {
+        stats::error(ErrorKind::Limit);
+        tracing::warn!(peer = ?peer, "board creations over the rate refused");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, wait.to_string())],
+            axum::Json(serde_json::json!({
+                "error": format!("too many new boards from this address; try again in {wait} s")
+            })),
+        )
+            .into_response();
+    }
+    if let Some(budget) = state.max_data_bytes {
+        let used = crate::store::blocking(state.rooms.store(), |s| s.data_bytes()).await;
+        match used {
+            Ok(used) if used >= budget => {
+                stats::error(ErrorKind::Limit);
+                tracing::warn!(used, budget, "data budget reached; new board refused");
+                return (
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    axum::Json(serde_json::json!({
+                        "error": "this server's storage for boards is full; existing boards stay editable"
+                    })),
+                )
+                    .into_response();
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the store's size");
+                return ApiError::Internal.into_response();
+            }
+        }
     }
     next.run(request).await
 }

@@ -137,6 +137,17 @@ pub struct Config {
           value_parser = within::<1, 1_000_000>)]
     pub messages_per_sec: usize,
 
+    /// Boards one client address may create or import per minute (429 past it).
+    #[arg(long, env = "HINDSIGHT_CREATES_PER_MINUTE", default_value_t = limits::DEFAULT_CREATES_PER_MINUTE,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub creates_per_minute: u32,
+
+    /// Bytes the data directory may hold before new boards are refused (507); existing
+    /// boards stay editable [default: no limit]
+    #[arg(long, env = "HINDSIGHT_MAX_DATA_BYTES", value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_data_bytes: Option<u64>,
+
     /// Messages one connection may send at once above that rate (e.g. on reconnect).
     #[arg(long, env = "HINDSIGHT_MESSAGE_BURST", default_value_t = limits::DEFAULT_MESSAGE_BURST,
           value_parser = within::<1, 1_000_000>)]

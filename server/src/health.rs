@@ -80,6 +80,8 @@ mod tests {
             connections: Arc::new(tokio::sync::Semaphore::new(16)),
             shutdown,
             tracker,
+            creations: Arc::new(crate::limits::CreationLimit::new(30)),
+            max_data_bytes: None,
         }
     }
 

@@ -79,6 +79,8 @@ pub fn start(
         connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
+        creations: Arc::new(limits::CreationLimit::new(config.creates_per_minute)),
+        max_data_bytes: config.max_data_bytes,
     };
     let router = app(state);
     let stop = shutdown.clone();
@@ -110,9 +112,9 @@ async fn serve_http(
     use hyper_util::rt::{TokioIo, TokioTimer};
     let connections = TaskTracker::new();
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, say: wait a little rather than spin.
                     tracing::debug!(error = %e, "accept failed");
@@ -127,7 +129,18 @@ async fn serve_http(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        // The peer's address, for limits per client (`ConnectInfo`, as `axum::serve`
+        // would give it).
+        let with_peer = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        );
+        let service = hyper_util::service::TowerToHyperService::new(with_peer);
         let stop = stop.clone();
         connections.spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();

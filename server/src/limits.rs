@@ -39,6 +39,13 @@ pub const DEFAULT_MESSAGES_PER_SEC: usize = 100;
 pub const DEFAULT_MESSAGE_BURST: usize = 1_000;
 /// A name, a colour, a cursor and what is being edited take a few hundred bytes.
 pub const DEFAULT_MAX_PRESENCE_BYTES: usize = 8 * 1024;
+/// Boards one client address may create or import per minute (`--creates-per-minute`),
+/// all at once if it likes: a facilitator preparing a week of retrospectives is well
+/// inside it, a script filling the disk is not.
+pub const DEFAULT_CREATES_PER_MINUTE: u32 = 30;
+/// Client addresses whose creation budgets are remembered; past this, the ones back to
+/// a full budget are forgotten (they would start full anyway).
+const MAX_TRACKED_ADDRESSES: usize = 10_000;
 /// Participants one connection may announce: a page announces one. Not a flag: a client
 /// needing more is not a client this server serves.
 pub const MAX_PRESENCE_CLIENTS: usize = 4;
@@ -107,17 +114,73 @@ impl TokenBucket {
         }
     }
 
+    /// `per_minute` tokens a minute, all of them at once if need be.
+    pub fn per_minute(per_minute: u32) -> TokenBucket {
+        TokenBucket {
+            tokens: f64::from(per_minute),
+            burst: f64::from(per_minute),
+            rate: f64::from(per_minute) / 60.0,
+            last: Instant::now(),
+        }
+    }
+
     /// Takes a token if there is one; `false` means the caller is over the rate.
     pub fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let elapsed = now.saturating_duration_since(self.last);
-        self.last = now;
-        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.rate).min(self.burst);
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(self.last);
+        self.last = now;
+        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.rate).min(self.burst);
+    }
+
+    /// Whole seconds until the next token.
+    pub fn wait_secs(&self) -> u64 {
+        ((1.0 - self.tokens).max(0.0) / self.rate).ceil() as u64
+    }
+
+    fn is_full(&mut self) -> bool {
+        self.refill();
+        self.tokens >= self.burst
+    }
+}
+
+/// Creation budgets per client address (`--creates-per-minute`).
+pub struct CreationLimit {
+    per_minute: u32,
+    buckets: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, TokenBucket>>,
+}
+
+impl CreationLimit {
+    pub fn new(per_minute: u32) -> CreationLimit {
+        CreationLimit {
+            per_minute,
+            buckets: Default::default(),
+        }
+    }
+
+    /// Takes one creation from `address`'s budget, or says in how many seconds there will
+    /// be one.
+    pub fn take(&self, address: std::net::IpAddr) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_TRACKED_ADDRESSES {
+            buckets.retain(|_, b| !b.is_full());
+        }
+        let bucket = buckets
+            .entry(address)
+            .or_insert_with(|| TokenBucket::per_minute(self.per_minute));
+        if bucket.take() {
+            Ok(())
+        } else {
+            Err(bucket.wait_secs().max(1))
         }
     }
 }

@@ -118,4 +118,12 @@ impl Store for MemStore {
     fn probe(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    fn data_bytes(&self) -> Result<u64, StoreError> {
+        let boards = self.boards.lock().expect("store lock");
+        Ok(boards
+            .values()
+            .map(|b| b.snapshot.len() + b.updates.values().map(Vec::len).sum::<usize>())
+            .sum::<usize>() as u64)
+    }
 }

@@ -115,6 +115,8 @@ pub trait Store: Send + Sync + 'static {
     /// Proves the store takes durable writes (for readiness checks) by writing and
     /// flushing a record no board reads.
     fn probe(&self) -> Result<(), StoreError>;
+    /// Bytes the store takes on disk (or in memory), for `--max-data-bytes`.
+    fn data_bytes(&self) -> Result<u64, StoreError>;
 }
 
 /// Runs `f` against `store` on tokio's blocking pool, so a slow disk never stalls the

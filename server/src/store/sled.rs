@@ -245,6 +245,10 @@ impl Store for SledStore {
         self.boards.insert(PROBE, &now.to_be_bytes())?;
         self.durable()
     }
+
+    fn data_bytes(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
 }
 
 #[cfg(test)]

@@ -211,4 +211,8 @@ impl<S: Store> Store for Faulty<S> {
         self.enter(Kind::Write, None)?;
         self.inner.probe()
     }
+
+    fn data_bytes(&self) -> Result<u64, StoreError> {
+        self.inner.data_bytes()
+    }
 }

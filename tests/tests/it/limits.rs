@@ -496,3 +496,56 @@ async fn fields_over_their_limits_are_refused_live_as_on_import() {
         assert!(body.contains("longer than"), "{field}: {body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_of_new_boards_get_429_and_a_full_store_refuses_new_boards_only() {
+    let (_dir, server) = server_with(|c| c.creates_per_minute = 5).await;
+    let backup = serde_json::json!({
+        "format": "hindsight-board", "version": 1, "title": "Imported", "createdAt": 1.0,
+        "voteBudget": 5, "notes": [],
+    })
+    .to_string();
+    // Creates and imports share one budget per address.
+    for i in 0..5 {
+        let path = if i % 2 == 0 {
+            "/api/boards"
+        } else {
+            "/api/boards/import"
+        };
+        let body = if i % 2 == 0 { "{}" } else { backup.as_str() };
+        let (status, body) = hindsight_tests::http(server.addr(), "POST", path, body).await;
+        assert_eq!(status, 201, "creation {i}: {body}");
+    }
+    for (path, body) in [
+        ("/api/boards", "{}"),
+        ("/api/boards/import", backup.as_str()),
+    ] {
+        let (status, headers, body) =
+            hindsight_tests::http_with_headers(server.addr(), "POST", path, body).await;
+        assert_eq!(status, 429, "{path}: {body}");
+        let wait: u64 = headers
+            .iter()
+            .find(|(name, _)| name == "retry-after")
+            .and_then(|(_, v)| v.parse().ok())
+            .expect("a Retry-After in seconds");
+        assert!((1..=60).contains(&wait), "retry after {wait}");
+    }
+
+    // A data budget already spent: no new board, but an existing one stays editable.
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |_| {}).await;
+    let board = server.create_board().await;
+    server.stop().await;
+    let server = TestServer::start_with(dir.path(), |c| c.max_data_bytes = Some(1)).await;
+    let (status, body) = hindsight_tests::http(server.addr(), "POST", "/api/boards", "{}").await;
+    assert_eq!(status, 507, "{body}");
+    assert!(body.contains("full"), "{body}");
+    let (status, _) =
+        hindsight_tests::http(server.addr(), "POST", "/api/boards/import", &backup).await;
+    assert_eq!(status, 507);
+    let writer = YClient::connect(&server.ws_base(), &board).await;
+    writer.track_saves();
+    writer.edit(|b, txn| b.add_note(txn, &id("n"), note_in("detect", "still editable")));
+    writer.wait_saved(writer.sent_changes()).await;
+    assert!(writer.closed().is_none());
+}
