@@ -281,6 +281,35 @@ pub fn Canvas() -> impl IntoView {
         })
     };
 
+    // The view follows the keyboard: whatever takes the focus inside the board (a note's
+    // text or control, a region's button) is brought into view, with a margin.
+    let follow_focus = move |ev: web_sys::FocusEvent| {
+        let (Some(el), Some(vp)) = (
+            ev.target().and_then(|t| t.dyn_into::<Element>().ok()),
+            viewport.get_untracked(),
+        ) else {
+            return;
+        };
+        let (r, v) = (el.get_bounding_client_rect(), vp.get_bounding_client_rect());
+        let shift = |lo: f64, hi: f64, view_lo: f64, view_hi: f64| {
+            if lo < view_lo + FOCUS_MARGIN {
+                view_lo + FOCUS_MARGIN - lo
+            } else if hi > view_hi - FOCUS_MARGIN {
+                (view_hi - FOCUS_MARGIN - hi).max(view_lo + FOCUS_MARGIN - lo)
+            } else {
+                0.0
+            }
+        };
+        let dx = shift(r.left(), r.right(), v.left(), v.right());
+        let dy = shift(r.top(), r.bottom(), v.top(), v.bottom());
+        if dx != 0.0 || dy != 0.0 {
+            view_ctx.camera.update(|c| {
+                c.x += dx;
+                c.y += dy;
+            });
+        }
+    };
+
     let on_wheel = move |ev: WheelEvent| {
         ev.prevent_default();
         measure();
@@ -327,6 +356,7 @@ pub fn Canvas() -> impl IntoView {
         <div
             class="viewport"
             node_ref=viewport
+            on:focusin=follow_focus
             on:pointerdown=on_pointer_down
             on:pointermove=on_pointer_move
             on:pointerup=on_pointer_up.clone()
@@ -408,6 +438,9 @@ pub fn Canvas() -> impl IntoView {
         </div>
     }
 }
+
+/// Room kept between something focused and the edge of the view, in CSS px.
+const FOCUS_MARGIN: f64 = 48.0;
 
 #[component]
 fn RegionCard(key: String) -> impl IntoView {

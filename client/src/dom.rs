@@ -150,3 +150,51 @@ pub fn open_panel_right() -> Option<f64> {
     }
     Some(panel.get_bounding_client_rect().right())
 }
+
+/// Keeps Tab inside `container` (a modal dialog): from its last focusable element Tab
+/// goes to its first, and Shift+Tab from its first to its last.
+pub fn trap_tab(ev: &web_sys::KeyboardEvent, container: &web_sys::Element) {
+    use wasm_bindgen::JsCast;
+    if ev.key() != "Tab" {
+        return;
+    }
+    let Ok(found) = container.query_selector_all(
+        "button:not([disabled]), input:not([disabled]), select, textarea, a[href], [tabindex=\"0\"]",
+    ) else {
+        return;
+    };
+    let focusable: Vec<web_sys::HtmlElement> = (0..found.length())
+        .filter_map(|i| found.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+        return;
+    };
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let at = |el: &web_sys::HtmlElement| active.as_ref() == Some(el.unchecked_ref());
+    if ev.shift_key() && at(first) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && at(last) {
+        ev.prevent_default();
+        let _ = first.focus();
+    }
+}
+
+/// Focuses the first element found by any of `selectors`, in order; returns whether one
+/// took the focus. For putting the focus somewhere sensible when what had it goes away.
+pub fn focus_first(selectors: &[&str]) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    selectors.iter().any(|css| {
+        document
+            .query_selector(css)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            .is_some_and(|e| e.focus().is_ok())
+    })
+}

@@ -15,6 +15,18 @@ pub fn remembered_name() -> String {
     dom::load(dom::NAME_KEY).unwrap_or_default()
 }
 
+/// Where the focus goes once the prompt closes: the board's first region (its add button
+/// in the list, its title on the canvas), once the board is drawn.
+fn focus_board() {
+    request_animation_frame(|| {
+        dom::focus_first(&[
+            "#list-view .list-add",
+            ".region .region-title",
+            "#view-list",
+        ]);
+    });
+}
+
 #[component]
 pub fn NamePrompt() -> impl IntoView {
     let ui = expect_context::<Identity>();
@@ -44,12 +56,27 @@ pub fn NamePrompt() -> impl IntoView {
         dom::save(dom::NAME_KEY, &name);
         ui.name.set(name);
         ui.renaming.set(false);
+        focus_board();
+    };
+    let form = NodeRef::<leptos::html::Form>::new();
+    let trap = move |ev: leptos::ev::KeyboardEvent| {
+        if let Some(form) = form.get_untracked() {
+            dom::trap_tab(&ev, &form);
+        }
     };
 
     view! {
         <Show when=open>
             <div class="modal-backdrop">
-                <form class="modal" on:submit=submit aria-labelledby="name-title">
+                <form
+                    class="modal"
+                    node_ref=form
+                    role="dialog"
+                    aria-modal="true"
+                    on:submit=submit
+                    on:keydown=trap
+                    aria-labelledby="name-title"
+                >
                     <h2 id="name-title">"What should we call you?"</h2>
                     <p class="muted">
                         "Your name appears next to your cursor and on the notes you write."
@@ -67,7 +94,10 @@ pub fn NamePrompt() -> impl IntoView {
                             <button
                                 type="button"
                                 class="button ghost"
-                                on:click=move |_| ui.renaming.set(false)
+                                on:click=move |_| {
+                                    ui.renaming.set(false);
+                                    focus_board();
+                                }
                             >
                                 "Cancel"
                             </button>

@@ -93,6 +93,31 @@ pub fn nudge(store: &Store, selected: &HashSet<NoteId>, dx: f64, dy: f64) {
     });
 }
 
+/// Leaves the text field being typed in, keeping the focus on its note: the card in the
+/// list, the note's first control on the canvas (its text would open the field again).
+fn leave_field() {
+    use wasm_bindgen::JsCast;
+    let active = document().active_element();
+    let note = active
+        .as_ref()
+        .and_then(|a| a.closest(".list-card, .note").ok().flatten());
+    dom::blur_active();
+    let Some(note) = note else {
+        return;
+    };
+    request_animation_frame(move || {
+        let target = note
+            .query_selector(".list-card-body")
+            .ok()
+            .flatten()
+            .or_else(|| note.query_selector(".note-vote").ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = target {
+            let _ = el.focus();
+        }
+    });
+}
+
 /// The board's keys for the selection; text fields keep their keys, except Escape,
 /// which leaves the field.
 pub fn shortcuts(store: Store, ui: Selection) {
@@ -102,7 +127,7 @@ pub fn shortcuts(store: Store, ui: Selection) {
         }
         if dom::typing_in(&ev) {
             if ev.key() == "Escape" {
-                dom::blur_active();
+                leave_field();
             }
             return;
         }

@@ -432,3 +432,94 @@ async fn the_list_view_does_everything_without_dragging_and_says_what_others_do(
     .await;
     meeting.end().await;
 }
+
+const TAB: char = '\u{E004}';
+const ESCAPE: char = '\u{E00C}';
+
+/// What has the focus: its id, else its class.
+const FOCUSED: &str = "const a = document.activeElement;
+     return a === document.body || !a ? 'body' : (a.id || a.className);";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_always_has_a_place_and_the_view_follows_it() {
+    let (meeting, ada) = Meeting::start("Ada").await;
+    // Joining puts the focus on the board, not on the page's body.
+    let focused = ada
+        .wait_js(
+            "the focus on the board after joining",
+            "const a = document.activeElement;
+             return a && a !== document.body && !!a.closest('.board') ? (a.className || a.id) : null;",
+            vec![],
+        )
+        .await;
+    assert!(
+        focused.as_str().is_some_and(|c| c.contains("region-title")),
+        "{focused}"
+    );
+
+    // The name prompt is modal: Tab goes round its own controls.
+    ada.click(".me-name").await;
+    ada.wait_js(
+        "the prompt's field focused",
+        "return document.activeElement?.id === 'name-input';",
+        vec![],
+    )
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        ada.press(&[TAB]).await;
+        seen.push(ada.js(FOCUSED, vec![]).await);
+    }
+    assert_eq!(
+        seen.last(),
+        Some(&json!("name-input")),
+        "Tab left the dialog: {seen:?}"
+    );
+    ada.press(&[ESCAPE]).await;
+    ada.click(".modal .button.ghost").await;
+
+    // Escape leaves a note's text but keeps the focus on that note.
+    let note = ada.add_note("detect", "Checkout alerts fired late").await;
+    ada.press(&[ESCAPE]).await;
+    ada.wait_js(
+        "the focus still on the note",
+        "const a = document.activeElement;
+         return a?.closest('.note')?.dataset.noteId === arguments[0] && a.tagName !== 'TEXTAREA';",
+        vec![json!(note)],
+    )
+    .await;
+
+    // Zoomed in on one region, focusing something far away brings it into view.
+    choose(&ada, "#go-to-region", "summary").await;
+    ada.wait_js(
+        "the view at Summary",
+        "return parseFloat(document.querySelector('.zoom-level').textContent) >= 80;",
+        vec![],
+    )
+    .await;
+    let far = ".region[data-region=\"actions\"] .region-title";
+    let outside = ada
+        .js(
+            "const r = document.querySelector(arguments[0]).getBoundingClientRect();
+             const v = document.querySelector('.viewport').getBoundingClientRect();
+             return r.bottom > v.bottom || r.right > v.right || r.top < v.top || r.left < v.left;",
+            vec![json!(far)],
+        )
+        .await;
+    assert_eq!(outside, json!(true), "Next Steps starts out of view");
+    ada.js(
+        "document.querySelector(arguments[0]).focus(); return true;",
+        vec![json!(far)],
+    )
+    .await;
+    ada.wait_js(
+        "the focused title in view",
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();
+         const v = document.querySelector('.viewport').getBoundingClientRect();
+         return r.top >= v.top && r.bottom <= v.bottom && r.left >= v.left && r.right <= v.right;",
+        vec![json!(far)],
+    )
+    .await;
+    ada.screenshot("a11y/focus-followed.png").await;
+    meeting.end().await;
+}
