@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use crate::context::{Identity, Selection, Toasts};
 use crate::dom;
 use crate::note::NoteText;
-use crate::note_fields::{ActionFields, ActionLink, SourceLink, TimelineFields, Votes};
+use crate::note_fields::{role_fields, ActionLink, SourceLink, Votes};
 use crate::notes::NoteHandle;
 use crate::store::Store;
 use crate::toast;
@@ -231,14 +231,7 @@ fn ListCard(id: NoteId) -> impl IntoView {
         let votes: u32 = note.with_votes(|v| v.values().sum());
         note.with_text(|text| note_name(&region_title.get(), author.get().as_deref(), votes, text))
     };
-    let fields = {
-        let id = id.clone();
-        move || match role.get() {
-            Some(Role::Timeline) => view! { <TimelineFields id=id.clone() note=note /> }.into_any(),
-            Some(Role::Actions) => view! { <ActionFields id=id.clone() note=note /> }.into_any(),
-            _ => ().into_any(),
-        }
-    };
+    let fields = role_fields(id.clone(), note, role);
 
     let set_color = {
         let (id, store) = (id.clone(), store.clone());

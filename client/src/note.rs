@@ -23,7 +23,7 @@ use web_sys::{Element, PointerEvent};
 
 use crate::context::{Grab, Identity, Overview, Selection, Toasts, View};
 use crate::dom;
-use crate::note_fields::{ActionFields, ActionLink, SourceLink, TimelineFields, Votes};
+use crate::note_fields::{role_fields, ActionLink, SourceLink, Votes};
 use crate::notes::NoteHandle;
 use crate::store::Store;
 use crate::toast;
@@ -303,14 +303,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
         move |_| store.delete_note(&id)
     };
 
-    let fields = {
-        let id = id.clone();
-        move || match role.get() {
-            Some(Role::Timeline) => view! { <TimelineFields id=id.clone() note=note /> }.into_any(),
-            Some(Role::Actions) => view! { <ActionFields id=id.clone() note=note /> }.into_any(),
-            _ => ().into_any(),
-        }
-    };
+    let fields = role_fields(id.clone(), note, role);
     let source =
         Memo::new(move |_| note.with_fields(|f| f.source_id.clone().filter(|_| f.is_action())));
     let action = Memo::new(move |_| note.with_fields(|f| f.action_id.clone()));

@@ -8,7 +8,7 @@
 
 use hindsight_shared::timeline::EntryKind;
 use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_shared::NoteId;
+use hindsight_shared::{NoteId, Role};
 use leptos::prelude::*;
 
 use crate::camera::Camera;
@@ -257,6 +257,20 @@ fn capitalise(s: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// The fields a note's region gives it, as its role changes: time and kind on the
+/// timeline, owner and due date among the actions, none elsewhere.
+pub fn role_fields(
+    id: NoteId,
+    note: NoteHandle,
+    role: Memo<Option<Role>>,
+) -> impl Fn() -> AnyView + Clone {
+    move || match role.get() {
+        Some(Role::Timeline) => view! { <TimelineFields id=id.clone() note=note /> }.into_any(),
+        Some(Role::Actions) => view! { <ActionFields id=id.clone() note=note /> }.into_any(),
+        _ => ().into_any(),
+    }
 }
 
 #[cfg(test)]

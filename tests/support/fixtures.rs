@@ -32,3 +32,41 @@ pub fn note_at(region: &str, (dx, dy): (f64, f64), text: impl Into<String>) -> N
     let r = rect_of(region);
     NewNote::at(r.x + dx, r.y + dy, text)
 }
+
+/// A small incident in `b`: the incident date and severity, a timed "reported" timeline
+/// entry by Ada (`t1`), and an idea in Detect with one vote (`idea`, its text holding a
+/// Markdown `|`) promoted to an action (`act`) that Bo owns, due 2026-12-04.
+pub fn seed_incident(b: &hindsight_shared::Board, txn: &mut yrs::TransactionMut) {
+    use hindsight_shared::timeline::EntryKind;
+    use hindsight_shared::timestamp::{Date, Timestamp};
+    b.set_incident_date(txn, Some(Date::parse("2026-11-20").unwrap()));
+    b.set_severity(txn, "SEV1");
+    b.add_note(
+        txn,
+        &id("t1"),
+        note_in("timeline", "Payments 5xx begin").by("Ada"),
+    );
+    let ctx = b.time_context(txn);
+    b.set_note_time(
+        txn,
+        &id("t1"),
+        Some(Timestamp::parse("09:41:05", ctx).unwrap()),
+    );
+    b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
+    let idea = note_in("detect", "Alert on 5xx | per region").by("Ada");
+    let home = (idea.x, idea.y, None);
+    b.add_note(txn, &id("idea"), idea);
+    b.vote(txn, &id("idea"), "voter-1").unwrap();
+    let a = rect_of("actions");
+    assert!(b.promote_to_action(
+        txn,
+        &id("idea"),
+        &id("act"),
+        (a.x + 30.0, a.y + 90.0),
+        home,
+        1.0,
+        None
+    ));
+    b.set_owner(txn, &id("act"), "Bo");
+    b.set_due(txn, &id("act"), Some(Date::parse("2026-12-04").unwrap()));
+}

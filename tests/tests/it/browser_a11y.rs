@@ -5,11 +5,9 @@
 //! critical or serious violation fails the test. The list view's own workings (every
 //! drag as a menu or a button, the live region) have a test of their own.
 
-use hindsight_shared::timeline::EntryKind;
-use hindsight_shared::timestamp::{Date, Timestamp};
 use hindsight_shared::NoteColor;
 use hindsight_tests::browser::{Meeting, Session};
-use hindsight_tests::fixtures::{id, note_in, rect_of};
+use hindsight_tests::fixtures::{id, note_in, seed_incident};
 use hindsight_tests::node::interop_dir;
 use hindsight_tests::YClient;
 use serde_json::{json, Value};
@@ -133,37 +131,8 @@ async fn resize(session: &Session, (w, h): (u32, u32)) {
 async fn seed(meeting: &Meeting) -> YClient {
     let client = YClient::connect(&meeting.server().ws_base(), &meeting.board()).await;
     client.edit(|b, txn| {
-        b.set_incident_date(txn, Some(Date::parse("2026-11-20").unwrap()));
-        b.set_severity(txn, "SEV1");
-        b.add_note(
-            txn,
-            &id("t1"),
-            note_in("timeline", "Payments 5xx begin").by("Ada"),
-        );
-        let ctx = b.time_context(txn);
-        b.set_note_time(
-            txn,
-            &id("t1"),
-            Some(Timestamp::parse("09:41:05", ctx).unwrap()),
-        );
-        b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
+        seed_incident(b, txn);
         b.add_note(txn, &id("t2"), note_in("timeline", "Rolled back").by("Bo"));
-        let idea = note_in("detect", "Alert on 5xx per region").by("Ada");
-        let home = (idea.x, idea.y, None);
-        b.add_note(txn, &id("idea"), idea);
-        b.vote(txn, &id("idea"), "voter-1").unwrap();
-        let a = rect_of("actions");
-        assert!(b.promote_to_action(
-            txn,
-            &id("idea"),
-            &id("act"),
-            (a.x + 30.0, a.y + 90.0),
-            home,
-            1.0,
-            None
-        ));
-        b.set_owner(txn, &id("act"), "Bo");
-        b.set_due(txn, &id("act"), Some(Date::parse("2026-12-04").unwrap()));
         b.add_note(
             txn,
             &id("undecided"),

@@ -1,9 +1,7 @@
 //! The board API beyond creation: Markdown and JSON exports of what clients wrote, and a
 //! JSON backup restored as a new board, all through HTTP against a real server.
 
-use hindsight_shared::timeline::EntryKind;
-use hindsight_shared::timestamp::{Date, Timestamp};
-use hindsight_tests::fixtures::{id, note_in, rect_of};
+use hindsight_tests::fixtures::{id, seed_incident};
 use hindsight_tests::{http, markdown_export, TestBoard, TestServer, YClient};
 use serde_json::Value;
 
@@ -37,38 +35,7 @@ async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
         "the creator's key is the board's"
     );
     assert!(!ada.edit(|b, txn| b.is_facilitator(txn, "guess")));
-    ada.edit(|b, txn| {
-        b.set_incident_date(txn, Some(Date::parse("2026-11-20").unwrap()));
-        b.set_severity(txn, "SEV1");
-        b.add_note(
-            txn,
-            &id("t1"),
-            note_in("timeline", "Payments 5xx begin").by("Ada"),
-        );
-        let ctx = b.time_context(txn);
-        b.set_note_time(
-            txn,
-            &id("t1"),
-            Some(Timestamp::parse("09:41:05", ctx).unwrap()),
-        );
-        b.set_note_kind(txn, &id("t1"), Some(EntryKind::Reported));
-        let idea = note_in("detect", "Alert on 5xx | per region").by("Ada");
-        let home = (idea.x, idea.y, None);
-        b.add_note(txn, &id("idea"), idea);
-        b.vote(txn, &id("idea"), "voter-1").unwrap();
-        let a = rect_of("actions");
-        assert!(b.promote_to_action(
-            txn,
-            &id("idea"),
-            &id("act"),
-            (a.x + 30.0, a.y + 90.0),
-            home,
-            1.0,
-            None
-        ));
-        b.set_owner(txn, &id("act"), "Bo");
-        b.set_due(txn, &id("act"), Some(Date::parse("2026-12-04").unwrap()));
-    });
+    ada.edit(seed_incident);
     // A second client seeing everything means the server has stored it.
     let watcher = YClient::connect(&server.ws_base(), &board).await;
     watcher
