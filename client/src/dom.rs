@@ -153,7 +153,7 @@ pub fn open_panel_right() -> Option<f64> {
 
 /// Keeps Tab inside `container` (a modal dialog): from its last focusable element Tab
 /// goes to its first, and Shift+Tab from its first to its last.
-pub fn trap_tab(ev: &web_sys::KeyboardEvent, container: &web_sys::Element) {
+fn trap_tab(ev: &web_sys::KeyboardEvent, container: &web_sys::Element) {
     use wasm_bindgen::JsCast;
     if ev.key() != "Tab" {
         return;
@@ -179,6 +179,17 @@ pub fn trap_tab(ev: &web_sys::KeyboardEvent, container: &web_sys::Element) {
     } else if !ev.shift_key() && at(last) {
         ev.prevent_default();
         let _ = first.focus();
+    }
+}
+
+/// [`trap_tab`] within the element whose listener `ev` reached: a dialog's backdrop.
+pub fn trap_tab_here(ev: &web_sys::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    if let Some(container) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    {
+        trap_tab(ev, &container);
     }
 }
 

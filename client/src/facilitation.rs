@@ -340,8 +340,8 @@ fn HandoverDialog(link: String, done: RwSignal<Option<String>>) -> impl IntoView
         }
     };
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-labelledby="handover-title">
+        <div class="modal-backdrop" on:keydown=|ev| dom::trap_tab_here(&ev)>
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="handover-title">
                 <h2 id="handover-title">"Hand over facilitation"</h2>
                 <p class="muted">
                     "Send this link to the new facilitator. Whoever opens it gets the controls; "

@@ -58,23 +58,16 @@ pub fn NamePrompt() -> impl IntoView {
         ui.renaming.set(false);
         focus_board();
     };
-    let form = NodeRef::<leptos::html::Form>::new();
-    let trap = move |ev: leptos::ev::KeyboardEvent| {
-        if let Some(form) = form.get_untracked() {
-            dom::trap_tab(&ev, &form);
-        }
-    };
 
     view! {
         <Show when=open>
             <div class="modal-backdrop">
                 <form
                     class="modal"
-                    node_ref=form
                     role="dialog"
                     aria-modal="true"
                     on:submit=submit
-                    on:keydown=trap
+                    on:keydown=|ev| dom::trap_tab_here(&ev)
                     aria-labelledby="name-title"
                 >
                     <h2 id="name-title">"What should we call you?"</h2>

@@ -163,6 +163,7 @@ pub fn TimelineImport(open: RwSignal<bool>) -> impl IntoView {
                 if ev.key() == "Escape" {
                     close();
                 }
+                crate::dom::trap_tab_here(&ev);
             }>
                 <div class="modal wide" role="dialog" aria-modal="true" aria-labelledby="paste-title">
                     <h2 id="paste-title">"Import timeline"</h2>

@@ -458,6 +458,33 @@ async fn the_keyboard_always_has_a_place_and_the_view_follows_it() {
     )
     .await;
 
+    // So is the timeline's import dialog: however often Tab is pressed, the focus stays
+    // inside it, and Escape closes it.
+    ada.click("#import-timeline").await;
+    ada.wait_js(
+        "the import dialog",
+        "return !!document.querySelector('.modal.wide');",
+        vec![],
+    )
+    .await;
+    for i in 0..12 {
+        ada.press(&[TAB]).await;
+        let inside = ada
+            .js(
+                "return !!document.activeElement?.closest('.modal.wide');",
+                vec![],
+            )
+            .await;
+        assert_eq!(inside, json!(true), "Tab {i} left the import dialog");
+    }
+    ada.press(&[ESCAPE]).await;
+    ada.wait_js(
+        "the dialog closed",
+        "return !document.querySelector('.modal.wide');",
+        vec![],
+    )
+    .await;
+
     // Zoomed in on one region, focusing something far away brings it into view.
     choose(&ada, "#go-to-region", "summary").await;
     ada.wait_js(
