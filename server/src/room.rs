@@ -140,6 +140,8 @@ pub struct Room {
     /// What the transaction being applied touched: notes by id, and whether the board's
     /// own fields. Filled by observers, checked against the limits, then cleared.
     touched: Arc<Mutex<Touched>>,
+    /// The document's root types.
+    board: Board,
 }
 
 #[derive(Default)]
@@ -166,8 +168,12 @@ impl Room {
     /// Rebuilds a board from what the store holds.
     /// Limits are the defaults until `with_limits`.
     pub fn load(stored: &StoredBoard) -> Result<Room, LoadError> {
+        let doc = load_doc(stored)?;
+        // The root types, looked up once: each lookup takes a transaction of its own.
+        let board = Board::new(&doc);
         let mut room = Room {
-            awareness: Awareness::new(load_doc(stored)?),
+            awareness: Awareness::new(doc),
+            board,
             conns: HashMap::new(),
             limits: DocumentLimits::default(),
             // What is stored is an encoding of the document (overlapping a little), so
@@ -197,8 +203,7 @@ impl Room {
     }
 
     fn count_notes(&mut self) {
-        let doc = self.awareness.doc();
-        let board = Board::new(doc);
+        let (doc, board) = (self.awareness.doc(), &self.board);
         let count = board.note_count(&doc.transact());
         self.notes.store(i64::from(count), Ordering::Relaxed);
         let notes = Arc::clone(&self.notes);
@@ -219,8 +224,7 @@ impl Room {
     /// Records which notes, and whether the board's own fields, each transaction touches,
     /// so that only those are checked against the limits.
     fn watch_fields(&mut self) {
-        let doc = self.awareness.doc();
-        let board = Board::new(doc);
+        let board = &self.board;
         let touched = Arc::clone(&self.touched);
         board
             .notes_map()
@@ -255,15 +259,13 @@ impl Room {
         if touched.notes.is_empty() && !touched.meta {
             return Ok(());
         }
-        let doc = self.awareness.doc();
-        let board = Board::new(doc);
-        let txn = doc.transact();
+        let (board, txn) = (&self.board, self.awareness.doc().transact());
         for id in &touched.notes {
-            export::check_stored_note(&board, &txn, id)
+            export::check_stored_note(board, &txn, id)
                 .map_err(|e| ProtocolError::FieldTooLong(format!("note {id}: {e}")))?;
         }
         if touched.meta {
-            export::check_stored_meta(&board, &txn).map_err(ProtocolError::FieldTooLong)?;
+            export::check_stored_meta(board, &txn).map_err(ProtocolError::FieldTooLong)?;
         }
         Ok(())
     }
