@@ -11,16 +11,23 @@ use serde_json::{json, Value};
 
 /// Every region's and every note's rectangle in board coordinates (the world's own
 /// pixels, whatever the camera), read from the styles the page draws them with:
-/// `{regions: {key: [x, y, w, h]}, notes: {id: [x, y, w, h, region]}}`.
+/// `{regions: {key: [x, y, w, h]}, notes: {id: [x, y, w, h, region]}}`. A note someone is
+/// editing or dragging keeps its box and is drawn moved by its `translate`, so that is
+/// part of where it is.
 const RECTS: &str = "
-    const px = (v) => parseFloat(v || '0');
+    const px = (v) => parseFloat(v) || 0;
+    const shift = (n) => {
+        const [x, y] = (n.style.translate || '0px 0px').split(' ');
+        return [px(x), px(y ?? '0')];
+    };
     const regions = {};
     for (const r of document.querySelectorAll('.region')) {
         regions[r.dataset.region] = [px(r.style.left), px(r.style.top), px(r.style.width), px(r.style.height)];
     }
     const notes = {};
     for (const n of document.querySelectorAll('.note')) {
-        notes[n.dataset.noteId] = [px(n.style.left), px(n.style.top), px(n.style.width), px(n.style.height), n.dataset.region];
+        const [dx, dy] = shift(n);
+        notes[n.dataset.noteId] = [px(n.style.left) + dx, px(n.style.top) + dy, px(n.style.width), px(n.style.height), n.dataset.region];
     }
     return {regions, notes};";
 
