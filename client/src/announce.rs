@@ -1,7 +1,7 @@
 //! What a screen reader hears without looking: one polite live region for the board page.
 //! Other people's notes coming and going are gathered for [`QUIET_MS`] and said as one
-//! sentence ("Bo added 2 notes in Detect"); the save state only when it changes to saved
-//! or to offline, never on each keystroke.
+//! sentence ("Bo added 2 notes in Detect"); the save state only when changes are left
+//! unsaved offline and when they are saved after all, never on a pause in typing.
 
 use std::time::Duration;
 
@@ -125,16 +125,23 @@ pub fn Announcer() -> impl IntoView {
         );
     });
 
-    // The save state, when it becomes saved after changes, or goes offline.
+    // The save state, when it goes offline with changes unsaved, and when those are
+    // saved after all. Online, every change is saved within moments of being made, so
+    // saying so would speak after every pause in typing.
     let (status, pending) = (provider.status(), provider.pending());
     Effect::new(move |was: Option<&'static str>| {
         let (state, text) = status.with(|s| save_state(s, pending.get()));
         match (was, state) {
-            (Some(before), "saved") if before != "saved" => said.set(text),
+            (Some("offline"), "saved") => said.set(text),
             (Some(before), "offline") if before != "offline" => said.set(text),
             _ => {}
         }
-        state
+        // "Saving…" on the way back from offline still owes the saved sentence.
+        if was == Some("offline") && state == "saving" {
+            "offline"
+        } else {
+            state
+        }
     });
 
     view! {

@@ -115,7 +115,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
     set_interval(move || clock.0.set(dom::now_ms()), CLOCK_TICK);
     undo_shortcuts(store.history.clone());
     selection::shortcuts(store.clone(), selection);
-    navigate::shortcuts(store.clone(), view_ctx);
+    navigate::shortcuts(store.clone(), view_ctx, list_mode);
     selection::mirror(store.clone(), selection);
 
     let prompting = move || identity.renaming.get() || identity.name.with(|n| n.trim().is_empty());
@@ -199,6 +199,14 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
             </main>
             <TimelineImport open=importing />
             <Announcer />
+            // What a screen reader says after a note's name: how to work on it.
+            <p id="note-keys" class="sr-only">
+                {if read_only {
+                    "Tab: next note."
+                } else {
+                    "Enter: write in it and reach its controls. Escape: back to the note. Tab: next note. Delete: delete it. Arrows: move it (in the list, go to the note above or below)."
+                }}
+            </p>
         </div>
         <NamePrompt />
     }

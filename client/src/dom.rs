@@ -209,3 +209,32 @@ pub fn focus_first(selectors: &[&str]) -> bool {
             .is_some_and(|e| e.focus().is_ok())
     })
 }
+
+/// Put inside a dialog: when the dialog goes, the focus goes back to what had it when the
+/// dialog came (the button that opened it), if that is still on the page and the dialog
+/// did not send the focus somewhere else on its way out.
+#[leptos::component]
+pub fn FocusReturn() -> impl leptos::IntoView {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window().and_then(|w| w.document());
+    let opener = document
+        .as_ref()
+        .and_then(|d| Some((d.active_element()?, d.body()?)))
+        .filter(|(active, body)| active != &**body)
+        .and_then(|(active, _)| active.dyn_into::<web_sys::HtmlElement>().ok());
+    let opener = send_wrapper::SendWrapper::new(opener);
+    leptos::prelude::on_cleanup(move || {
+        let Some(opener) = opener.take() else {
+            return;
+        };
+        leptos::prelude::request_animation_frame(move || {
+            let document = web_sys::window().and_then(|w| w.document());
+            let lost = document
+                .and_then(|d| Some((d.active_element(), d.body()?)))
+                .is_some_and(|(active, body)| active.is_none_or(|a| a == *body));
+            if lost && opener.is_connected() {
+                let _ = opener.focus();
+            }
+        });
+    });
+}

@@ -342,6 +342,7 @@ fn HandoverDialog(link: String, done: RwSignal<Option<String>>) -> impl IntoView
     view! {
         <div class="modal-backdrop" on:keydown=|ev| dom::trap_tab_here(&ev)>
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="handover-title">
+                <dom::FocusReturn />
                 <h2 id="handover-title">"Hand over facilitation"</h2>
                 <p class="muted">
                     "Send this link to the new facilitator. Whoever opens it gets the controls; "

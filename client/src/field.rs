@@ -44,6 +44,9 @@ pub fn LiveInput(
     #[prop(default = 200)] maxlength: u32,
     #[prop(optional, into)] disabled: Signal<bool>,
     #[prop(optional, into)] readonly: Signal<bool>,
+    /// A field of a note, reached through the note rather than by Tab (see `note_keys`).
+    #[prop(optional)]
+    in_note: bool,
 ) -> impl IntoView {
     let input = NodeRef::<Input>::new();
     // Typed but not committed yet: a new stored value must not replace it.
@@ -123,6 +126,7 @@ pub fn LiveInput(
             class=class
             node_ref=input
             type="text"
+            tabindex=in_note.then_some("-1")
             maxlength=maxlength.to_string()
             placeholder=move || placeholder.get()
             aria-label=label

@@ -18,6 +18,7 @@ use crate::context::{Identity, Selection, Toasts};
 use crate::dom;
 use crate::note::NoteText;
 use crate::note_fields::{role_fields, ActionLink, SourceLink, Votes};
+use crate::note_keys::{self, OnNote};
 use crate::notes::NoteHandle;
 use crate::store::Store;
 use crate::toast;
@@ -163,7 +164,7 @@ fn ListRegion(region: Region) -> impl IntoView {
         >
             <header class="list-region-header">
                 <div>
-                    <h2 id=heading>{region.title.clone()}</h2>
+                    <h2 id=heading tabindex="-1">{region.title.clone()}</h2>
                     <p class="list-question">{region.question.clone()}</p>
                 </div>
                 {(!read_only).then(|| view! {
@@ -312,7 +313,7 @@ fn ListCard(id: NoteId) -> impl IntoView {
     };
     let delete = {
         let (id, store) = (id.clone(), store.clone());
-        move |_| {
+        move || {
             let next = neighbour_of(&id);
             store.delete_note(&id);
             toast::show(toasts, "Note deleted. Undo brings it back (Ctrl+Z).");
@@ -321,27 +322,50 @@ fn ListCard(id: NoteId) -> impl IntoView {
             }
         }
     };
+    // Keys on the card: up and down go to the card above and below, Delete deletes it.
+    let on_key = {
+        let delete = delete.clone();
+        move |ev: web_sys::KeyboardEvent| match note_keys::keydown(&ev) {
+            Some(OnNote::Delete) if !read_only => {
+                ev.prevent_default();
+                delete();
+            }
+            Some(OnNote::Arrow(0, dy, _)) => {
+                if let Some(card) = ev
+                    .current_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                {
+                    if note_keys::focus_neighbour(&card, note_keys::LIST_NOTES, dy > 0) {
+                        ev.prevent_default();
+                    }
+                }
+                // The canvas's keys for the selection are not for the list.
+                ev.stop_propagation();
+            }
+            _ => {}
+        }
+    };
 
     let tools = (!read_only).then(|| {
         view! {
             <div class="list-card-tools">
                 <label class="list-tool">
                     <span class="list-tool-label">"Colour"</span>
-                    <select class="list-color" on:change=set_color>{colors}</select>
+                    <select class="list-color" tabindex="-1" on:change=set_color>{colors}</select>
                 </label>
                 <label class="list-tool">
                     <span class="list-tool-label">"Move to"</span>
-                    <select class="list-move" on:change=move_to>
+                    <select class="list-move" tabindex="-1" on:change=move_to>
                         <option value="" selected=true>"Choose a region…"</option>
                         {destinations}
                     </select>
                 </label>
                 <Show when=move || can_promote.get()>
-                    <button class="button ghost list-promote" on:click=promote.clone()>
+                    <button class="button ghost list-promote" tabindex="-1" on:click=promote.clone()>
                         "Make it an action"
                     </button>
                 </Show>
-                <button class="button ghost list-delete" on:click=delete.clone()>
+                <button class="button ghost list-delete" tabindex="-1" on:click=move |_| delete()>
                     "Delete"
                 </button>
             </div>
@@ -357,7 +381,13 @@ fn ListCard(id: NoteId) -> impl IntoView {
             class:action=move || role.get() == Some(Role::Actions)
             class:incomplete=move || note.with_fields(|f| f.is_action() && f.missing().is_some())
         >
-            <article class="list-card-body" aria-label=name tabindex="-1">
+            <article
+                class="list-card-body"
+                aria-label=name
+                aria-describedby="note-keys"
+                tabindex="0"
+                on:keydown=on_key
+            >
                 <NoteText id=id.clone() note=note />
                 {fields}
                 <div class="list-card-meta">
@@ -373,9 +403,14 @@ fn ListCard(id: NoteId) -> impl IntoView {
     .into_any()
 }
 
+/// Promotes the idea `id`; the focus goes to the new action, since the button that did
+/// it goes away.
 fn promote_or_say(store: &Store, toasts: Toasts, id: &NoteId, name: &str) {
     match store.promote_in_place(id, name) {
-        Some(_) => toast::show(toasts, "Made an action in Next Steps, linked to this idea."),
+        Some(action) => {
+            toast::show(toasts, "Made an action in Next Steps, linked to this idea.");
+            focus_card(&action);
+        }
         None => toast::show(toasts, "This idea is already an action."),
     }
 }

@@ -23,6 +23,7 @@ mod name;
 mod navigate;
 mod note;
 mod note_fields;
+mod note_keys;
 mod notes;
 mod offline;
 mod overview;

@@ -54,9 +54,14 @@ pub fn NamePrompt() -> impl IntoView {
             return;
         }
         dom::save(dom::NAME_KEY, &name);
+        // Renaming gives the focus back to the name that was clicked (`FocusReturn`);
+        // joining puts it on the board.
+        let joining = !ui.renaming.get_untracked();
         ui.name.set(name);
         ui.renaming.set(false);
-        focus_board();
+        if joining {
+            focus_board();
+        }
     };
 
     view! {
@@ -70,6 +75,7 @@ pub fn NamePrompt() -> impl IntoView {
                     on:keydown=|ev| dom::trap_tab_here(&ev)
                     aria-labelledby="name-title"
                 >
+                    <dom::FocusReturn />
                     <h2 id="name-title">"What should we call you?"</h2>
                     <p class="muted">
                         "Your name appears next to your cursor and on the notes you write."
@@ -87,10 +93,7 @@ pub fn NamePrompt() -> impl IntoView {
                             <button
                                 type="button"
                                 class="button ghost"
-                                on:click=move |_| {
-                                    ui.renaming.set(false);
-                                    focus_board();
-                                }
+                                on:click=move |_| ui.renaming.set(false)
                             >
                                 "Cancel"
                             </button>

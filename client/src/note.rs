@@ -24,6 +24,7 @@ use web_sys::{Element, PointerEvent};
 use crate::context::{Grab, Identity, Overview, Selection, Toasts, View};
 use crate::dom;
 use crate::note_fields::{role_fields, ActionLink, SourceLink, Votes};
+use crate::note_keys::{self, OnNote};
 use crate::notes::NoteHandle;
 use crate::store::Store;
 use crate::toast;
@@ -331,6 +332,49 @@ pub fn Note(id: NoteId) -> impl IntoView {
         crate::list::note_name(&title, author.get().as_deref(), votes, &gist.get())
     });
 
+    // Keys on the note: arrows move it (a selection moves as a whole, see `selection`),
+    // Delete deletes it and puts the focus on the next note.
+    let on_key = {
+        let (id, store) = (id.clone(), store.clone());
+        move |ev: web_sys::KeyboardEvent| {
+            let Some(action) = note_keys::keydown(&ev) else {
+                return;
+            };
+            let alone = selection.selected.with_untracked(|s| !s.contains(&id));
+            if store.read_only || !alone {
+                return;
+            }
+            ev.prevent_default();
+            ev.stop_propagation();
+            match action {
+                OnNote::Delete => {
+                    if let Some(group) = ev
+                        .current_target()
+                        .and_then(|t| t.dyn_into::<Element>().ok())
+                    {
+                        let _ = note_keys::focus_neighbour(&group, note_keys::CANVAS_NOTES, true)
+                            || note_keys::focus_neighbour(&group, note_keys::CANVAS_NOTES, false);
+                    }
+                    store.delete_note(&id);
+                }
+                OnNote::Arrow(dx, dy, far) => {
+                    let step = if far {
+                        crate::selection::NUDGE_FAR
+                    } else {
+                        crate::selection::NUDGE
+                    };
+                    let one = [id.clone()].into();
+                    crate::selection::nudge(
+                        &store,
+                        &one,
+                        f64::from(dx) * step,
+                        f64::from(dy) * step,
+                    );
+                }
+            }
+        }
+    };
+
     view! {
         <div
             class="note"
@@ -369,7 +413,14 @@ pub fn Note(id: NoteId) -> impl IntoView {
         >
             // The element itself has as many attributes as the view library takes; the
             // note's name goes on the wrapper of its parts.
-            <div class="note-content" role="group" aria-label=move || name.get()>
+            <div
+                class="note-content"
+                role="group"
+                tabindex="0"
+                aria-label=move || name.get()
+                aria-describedby="note-keys"
+                on:keydown=on_key
+            >
             {let id = id.clone(); move || {
                 if overview.get() && !detailed.get() {
                     return view! { <div class="note-gist">{move || gist.get()}</div> }.into_any();
@@ -379,6 +430,7 @@ pub fn Note(id: NoteId) -> impl IntoView {
                         <Votes id=id.clone() note=note />
                         <button
                             class="note-delete"
+                            tabindex="-1"
                             title="Delete note"
                             aria-label="Delete note"
                             on:click=on_delete.clone()
@@ -598,6 +650,7 @@ pub fn NoteText(id: NoteId, note: NoteHandle) -> impl IntoView {
             view! {
                 <textarea
                     class="note-text"
+                    tabindex="-1"
                     node_ref=textarea
                     placeholder="Write something…"
                     aria-label="Note text"
@@ -611,7 +664,7 @@ pub fn NoteText(id: NoteId, note: NoteHandle) -> impl IntoView {
             view! {
                 <div
                     class="note-text shown"
-                    tabindex="0"
+                    tabindex="-1"
                     role="textbox"
                     aria-multiline="true"
                     aria-readonly=read_only.then_some("true")
@@ -692,6 +745,7 @@ fn ColorPicker(id: NoteId, color: Memo<NoteColor>) -> impl IntoView {
                     view! {
                         <button
                             class="note-color"
+                            tabindex="-1"
                             data-color=c.as_str()
                             class:selected=move || color.get() == c
                             title=format!("Make it {}", c.as_str())
@@ -710,6 +764,7 @@ fn ColorPicker(id: NoteId, color: Memo<NoteColor>) -> impl IntoView {
         <div class="note-colors" class:open=move || open.get() role="group" aria-label="Note colour">
             <button
                 class="note-color-current"
+                tabindex="-1"
                 data-color=move || color.get().as_str()
                 title="Change the colour"
                 aria-label=move || format!("Colour: {}", color.get().as_str())

@@ -98,11 +98,12 @@ pub fn TimelineFields(id: NoteId, note: NoteHandle) -> impl IntoView {
                 live=false
                 placeholder="14:03"
                 label="When it happened"
+                in_note=true
                 title="A time like 14:03, 14:03:22 or 2026-11-20 14:03"
                 maxlength=40
                 disabled=read_only
             />
-            <select class="note-kind" aria-label="Kind of entry" on:change=on_kind prop:disabled=read_only>
+            <select class="note-kind" tabindex="-1" aria-label="Kind of entry" on:change=on_kind prop:disabled=read_only>
                 {kinds}
             </select>
         </div>
@@ -139,12 +140,14 @@ pub fn ActionFields(id: NoteId, note: NoteHandle) -> impl IntoView {
                 commit=commit_owner
                 placeholder="Owner"
                 label="Owner"
+                in_note=true
                 maxlength=100
                 disabled=read_only
             />
             <input
                 prop:disabled=read_only
                 class="note-due"
+                tabindex="-1"
                 type="date"
                 aria-label="Due date"
                 prop:value=move || due.get().map(|d| d.to_string()).unwrap_or_default()
@@ -175,6 +178,7 @@ pub fn SourceLink(source: NoteId) -> impl IntoView {
     view! {
         <button
             class="note-source"
+            tabindex="-1"
             title="Show the idea this action came from"
             on:click=move |_| pan_to(&store, view_ctx, toasts, &source)
         >
@@ -192,6 +196,7 @@ pub fn ActionLink(action: NoteId) -> impl IntoView {
     view! {
         <button
             class="note-action-link"
+            tabindex="-1"
             title="This idea is an action now; show it"
             on:click=move |_| pan_to(&store, view_ctx, toasts, &action)
         >
@@ -234,12 +239,13 @@ pub fn Votes(id: NoteId, note: NoteHandle) -> impl IntoView {
             >
                 {total}
             </span>
-            <button class="note-vote" title="Vote for this note" aria-label="Vote" on:click=vote>
+            <button class="note-vote" tabindex="-1" title="Vote for this note" aria-label="Vote" on:click=vote>
                 "+"
             </button>
             <Show when={move || mine() > 0}>
                 <button
                     class="note-unvote"
+                    tabindex="-1"
                     title="Take one of your votes back"
                     aria-label="Take a vote back"
                     on:click=unvote.clone()

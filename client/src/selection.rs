@@ -17,9 +17,9 @@ use crate::notes::Marks;
 use crate::store::Store;
 
 /// One arrow key press moves the selection this far, in canvas pixels...
-const NUDGE: f64 = 10.0;
+pub const NUDGE: f64 = 10.0;
 /// ...or this far with Shift.
-const NUDGE_FAR: f64 = 50.0;
+pub const NUDGE_FAR: f64 = 50.0;
 
 /// The rectangle spanned by two corners, in any order.
 /// Mirrors the selection into the notes' own marks: each change sets the marks of the
@@ -93,8 +93,8 @@ pub fn nudge(store: &Store, selected: &HashSet<NoteId>, dx: f64, dy: f64) {
     });
 }
 
-/// Leaves the text field being typed in, keeping the focus on its note: the card in the
-/// list, the note's first control on the canvas (its text would open the field again).
+/// Leaves the text field being typed in, keeping the focus on its note (the card in the
+/// list, the note's group on the canvas) when it is one of a note's.
 fn leave_field() {
     use wasm_bindgen::JsCast;
     let active = document().active_element();
@@ -110,7 +110,7 @@ fn leave_field() {
             .query_selector(".list-card-body")
             .ok()
             .flatten()
-            .or_else(|| note.query_selector(".note-vote").ok().flatten())
+            .or_else(|| note.query_selector(".note-content").ok().flatten())
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
         if let Some(el) = target {
             let _ = el.focus();

@@ -166,6 +166,7 @@ pub fn TimelineImport(open: RwSignal<bool>) -> impl IntoView {
                 crate::dom::trap_tab_here(&ev);
             }>
                 <div class="modal wide" role="dialog" aria-modal="true" aria-labelledby="paste-title">
+                    <crate::dom::FocusReturn />
                     <h2 id="paste-title">"Import timeline"</h2>
                     <p>
                         "Paste lines from a chat channel, an alerting tool or a status page "

@@ -297,9 +297,15 @@ impl Meeting {
     /// Someone opens `url` (another link to the board) in a new browser and joins as
     /// `name`.
     pub async fn open(&self, url: &str, name: &str) -> Session {
+        let session = self.visit(url).await;
+        session.join_as(name).await;
+        session
+    }
+
+    /// Someone opens `url` in a new browser and has not answered the name prompt yet.
+    pub async fn visit(&self, url: &str) -> Session {
         let session = self.driver.session().await;
         session.goto(url).await;
-        session.join_as(name).await;
         session
     }
 

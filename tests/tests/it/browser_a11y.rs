@@ -7,7 +7,7 @@
 
 use hindsight_shared::NoteColor;
 use hindsight_tests::browser::{Meeting, Session};
-use hindsight_tests::fixtures::{id, note_in, seed_incident};
+use hindsight_tests::fixtures::{id, note_at, note_in, seed_incident};
 use hindsight_tests::node::interop_dir;
 use hindsight_tests::YClient;
 use serde_json::{json, Value};
@@ -287,6 +287,9 @@ fn card(id: &str) -> String {
 async fn the_list_view_does_everything_without_dragging_and_says_what_others_do() {
     let (meeting, ada) = Meeting::start("Ada").await;
     let bo = meeting.join("Bo").await;
+    for page in [&ada, &bo] {
+        page.js(LISTEN_TO_ANNOUNCER, vec![]).await;
+    }
     ada.click("#view-list").await;
 
     // Add a note to Detect and write it, without a pointer on the canvas.
@@ -306,6 +309,20 @@ async fn the_list_view_does_everything_without_dragging_and_says_what_others_do(
     ada.type_keys("Checkout alerts fired late").await;
     bo.wait_for_note_text("Bo", &id, "Checkout alerts fired late")
         .await;
+    // Bo hears of the note once; nobody hears of the typing, Ada not of her own note.
+    bo.wait_js(
+        "the announcement of Ada's note on Bo's page",
+        "return window.said.length > 0;",
+        vec![],
+    )
+    .await;
+    ada.type_keys(", twelve minutes after the errors").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2 * 2000 + 500)).await;
+    assert_eq!(
+        bo.js("return window.said;", vec![]).await,
+        json!(["Ada added a note in Detect."])
+    );
+    assert_eq!(ada.js("return window.said;", vec![]).await, json!([]));
     let name = ada
         .js(
             "return document.querySelector(arguments[0] + ' .list-card-body').getAttribute('aria-label');",
@@ -314,7 +331,7 @@ async fn the_list_view_does_everything_without_dragging_and_says_what_others_do(
         .await;
     assert_eq!(
         name,
-        json!("Sticky note in Detect by Ada, 0 votes: Checkout alerts fired late")
+        json!("Sticky note in Detect by Ada, 0 votes: Checkout alerts fired late,…")
     );
 
     // Move it to React through its menu: Bo's canvas has it there.
@@ -401,6 +418,13 @@ async fn the_list_view_does_everything_without_dragging_and_says_what_others_do(
     .await;
     meeting.end().await;
 }
+
+/// Keeps what the page's live region says, in `window.said`.
+const LISTEN_TO_ANNOUNCER: &str = "window.said = [];
+     const live = document.querySelector('#announcer');
+     new MutationObserver(() => { if (live.textContent) window.said.push(live.textContent); })
+         .observe(live, { childList: true, characterData: true, subtree: true });
+     return true;";
 
 const TAB: char = '\u{E004}';
 const ESCAPE: char = '\u{E00C}';
@@ -517,5 +541,361 @@ async fn the_keyboard_always_has_a_place_and_the_view_follows_it() {
     )
     .await;
     ada.screenshot("a11y/focus-followed.png").await;
+    meeting.end().await;
+}
+
+const ENTER: char = '\u{E007}';
+const SHIFT: char = '\u{E008}';
+
+/// Presses Tab (Shift+Tab when `back`) until the focused element matches `css`, at most
+/// `most` times; returns how many presses it took.
+async fn tab_to(session: &Session, css: &str, back: bool, most: usize) -> usize {
+    for presses in 1..=most {
+        if back {
+            session.press(&[SHIFT, TAB]).await;
+        } else {
+            session.press(&[TAB]).await;
+        }
+        let here = session
+            .js(
+                "return !!document.activeElement?.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await;
+        if here == json!(true) {
+            return presses;
+        }
+    }
+    let at = session.js(FOCUSED, vec![]).await;
+    panic!("{most} presses of Tab did not reach {css}; the focus is on {at}");
+}
+
+/// The note whose card (or whose control) has the focus, if one has.
+const FOCUSED_CARD: &str =
+    "return document.activeElement?.closest('.list-card')?.dataset.noteId ?? null;";
+
+/// Whether the focus is on a card itself (not inside it) and which.
+const ON_CARD: &str = "const a = document.activeElement;
+     return a?.classList.contains('list-card-body') ? a.closest('.list-card').dataset.noteId : null;";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_postmortem_by_keyboard_alone() {
+    let (meeting, bo) = Meeting::start("Bo").await;
+    // Two notes in React already, to go from one to the next.
+    let client = YClient::connect(&meeting.server().ws_base(), &meeting.board()).await;
+    client.edit(|b, txn| {
+        b.add_note(txn, &id("r1"), note_in("react", "Paged the wrong team"));
+        b.add_note(
+            txn,
+            &id("r2"),
+            note_at("react", (20.0, 260.0), "Rollback took 20 minutes"),
+        );
+    });
+
+    // Ada opens the shared link; from here on, only keys.
+    let ada = meeting.visit(&meeting.url).await;
+    ada.wait_js(
+        "the name prompt focused",
+        "return document.activeElement?.id === 'name-input';",
+        vec![],
+    )
+    .await;
+    ada.type_keys("Ada").await;
+    ada.press(&[ENTER]).await;
+    ada.wait_js(
+        "the board live and focused",
+        "return document.querySelector('#connection')?.dataset.state === 'connected'
+             && !!document.activeElement?.closest('.board');",
+        vec![],
+    )
+    .await;
+
+    // On the canvas a note is one Tab stop: the next note is one press away.
+    tab_to(&ada, ".note-content", false, 60).await;
+    let first = ada
+        .js(
+            "return document.activeElement.closest('.note').dataset.noteId;",
+            vec![],
+        )
+        .await;
+    ada.press(&[TAB]).await;
+    let next = ada
+        .js(
+            "const a = document.activeElement;
+             return a?.classList.contains('note-content') ? a.closest('.note').dataset.noteId : null;",
+            vec![],
+        )
+        .await;
+    assert!(
+        next.is_string() && next != first,
+        "one Tab goes from note {first} to another note, not to {next}"
+    );
+
+    // The list: back up to the view switch.
+    tab_to(&ada, "#view-list", true, 60).await;
+    ada.press(&[ENTER]).await;
+    ada.wait_js(
+        "the list view",
+        "return document.querySelectorAll('.list-region').length === 8;",
+        vec![],
+    )
+    .await;
+
+    // In React, from one card to the next: one press from the card, two from inside it.
+    tab_to(
+        &ada,
+        ".list-region[data-region=\"react\"] .list-card-body",
+        false,
+        60,
+    )
+    .await;
+    let r1 = ada.js(ON_CARD, vec![]).await;
+    ada.press(&[TAB]).await;
+    let r2 = ada.js(ON_CARD, vec![]).await;
+    assert!(
+        r2.is_string() && r2 != r1,
+        "one Tab from card {r1} reaches the next card: {r2}"
+    );
+    ada.press(&[SHIFT, TAB]).await;
+    assert_eq!(ada.js(ON_CARD, vec![]).await, r1);
+    ada.press(&[ENTER]).await;
+    let inside = ada.js(FOCUSED, vec![]).await;
+    assert!(
+        inside.as_str().is_some_and(|c| c.contains("note-text")),
+        "Enter goes into the note, to its text: {inside}"
+    );
+    ada.press(&[TAB]).await;
+    assert_eq!(
+        ada.js(FOCUSED_CARD, vec![]).await,
+        r1,
+        "Tab goes round the note's own controls"
+    );
+    let mut presses = 0;
+    for key in [ESCAPE, TAB] {
+        ada.press(&[key]).await;
+        presses += 1;
+        if ada.js(ON_CARD, vec![]).await == r2 {
+            break;
+        }
+    }
+    assert_eq!(ada.js(ON_CARD, vec![]).await, r2);
+    assert!(presses <= 2, "{presses} presses to reach the next note");
+
+    // Add a note in Detect and write it.
+    tab_to(
+        &ada,
+        ".list-region[data-region=\"detect\"] .list-add",
+        true,
+        60,
+    )
+    .await;
+    ada.press(&[ENTER]).await;
+    let idea = ada
+        .wait_js(
+            "the new card's text focused",
+            "const t = document.activeElement;
+             return t?.tagName === 'TEXTAREA' ? t.closest('.list-card')?.dataset.noteId : null;",
+            vec![],
+        )
+        .await;
+    let idea = idea.as_str().expect("a note id").to_owned();
+    ada.type_keys("Checkout alerts fired late").await;
+    bo.wait_for_note_text("Bo", &idea, "Checkout alerts fired late")
+        .await;
+    ada.press(&[ESCAPE]).await;
+    assert_eq!(
+        ada.js(ON_CARD, vec![]).await,
+        json!(idea),
+        "Escape leaves the text, on its card"
+    );
+
+    // Move it to Prevent with its menu, choosing by the region's first letter.
+    ada.press(&[ENTER]).await;
+    tab_to(&ada, ".list-move", false, 12).await;
+    ada.type_keys("P").await;
+    ada.wait_js(
+        "the card in Prevent, focused",
+        "const a = document.activeElement;
+         return a?.classList.contains('list-card-body')
+             && a.closest('.list-region')?.dataset.region === 'prevent'
+             && a.closest('.list-card').dataset.noteId === arguments[0];",
+        vec![json!(idea)],
+    )
+    .await;
+    bo.wait_js(
+        "Bo to see the note in Prevent",
+        "return document.querySelector(`.note[data-note-id=\"${arguments[0]}\"]`)?.dataset.region === 'prevent';",
+        vec![json!(idea)],
+    )
+    .await;
+
+    // Make it an action: the focus goes to the action, which says where it came from.
+    ada.press(&[ENTER]).await;
+    tab_to(&ada, ".list-promote", false, 12).await;
+    ada.press(&[ENTER]).await;
+    let action = ada
+        .wait_js(
+            "the new action focused",
+            "const a = document.activeElement;
+             return a?.classList.contains('list-card-body')
+                 && a.closest('.list-region')?.dataset.region === 'actions'
+                 ? a.closest('.list-card').dataset.noteId : null;",
+            vec![],
+        )
+        .await;
+    let action = action.as_str().expect("an action id").to_owned();
+    let links = ada
+        .js(
+            "return [document.querySelector(arguments[0] + ' .note-source')?.textContent,
+                     document.querySelector(arguments[1] + ' .note-action-link')?.textContent];",
+            vec![json!(card(&action)), json!(card(&idea))],
+        )
+        .await;
+    assert_eq!(
+        links,
+        json!(["From: Checkout alerts fired late", "→ Action"])
+    );
+
+    // Its owner and due date, and a vote.
+    ada.press(&[ENTER]).await;
+    tab_to(&ada, ".note-owner", false, 12).await;
+    ada.type_keys("Ada").await;
+    tab_to(&ada, ".note-due", false, 4).await;
+    ada.type_keys("12152026").await;
+    tab_to(&ada, ".note-vote", false, 12).await;
+    ada.press(&[ENTER]).await;
+    bo.wait_js(
+        "Bo to see the action's owner, due date and vote",
+        "const n = document.querySelector(`.note[data-note-id=\"${arguments[0]}\"]`);
+         return n?.querySelector('.note-owner')?.value === 'Ada'
+             && n.querySelector('.note-due')?.value === '2026-12-15'
+             && n.querySelector('.note-votes')?.textContent === '1';",
+        vec![json!(action)],
+    )
+    .await;
+
+    // A fact in the header.
+    ada.press(&[ESCAPE]).await;
+    tab_to(&ada, "#fact-impact", true, 80).await;
+    ada.type_keys("Checkout failed for 40 minutes").await;
+    ada.press(&[TAB]).await;
+    bo.wait_js(
+        "Bo to see the impact",
+        "return document.querySelector('#fact-impact')?.value === 'Checkout failed for 40 minutes';",
+        vec![],
+    )
+    .await;
+
+    // And the Markdown export, from its link.
+    tab_to(&ada, "#export-md", false, 12).await;
+    ada.press(&[ENTER]).await;
+    let href = ada
+        .js("return document.activeElement.href;", vec![])
+        .await
+        .as_str()
+        .expect("the export's address")
+        .to_owned();
+    let path = &href[href.find("/api/").expect("an API address")..];
+    let reply = hindsight_tests::http::get(meeting.server().addr(), path, &[]).await;
+    let markdown = reply.text();
+    for expected in [
+        "Checkout failed for 40 minutes",
+        "Checkout alerts fired late",
+        "Ada",
+        "2026-12-15",
+    ] {
+        assert!(
+            markdown.contains(expected),
+            "the export holds {expected:?}:\n{markdown}"
+        );
+    }
+    resize(&ada, DESKTOP).await;
+    ada.screenshot("list-view.png").await;
+    drop(client);
+    meeting.end().await;
+}
+
+/// What on the page reaches past the window's sides, or makes a box scroll sideways:
+/// each as its id or class.
+const OVERFLOWS: &str = "const name = (el) => el.id || el.className || el.tagName;
+     const wide = document.documentElement.scrollWidth > innerWidth ? ['the page'] : [];
+     for (const el of document.querySelectorAll('body *')) {
+         if (el.offsetParent === null) continue;
+         const r = el.getBoundingClientRect();
+         if (r.width > 0 && (r.right > innerWidth + 1 || r.left < -1)) wide.push(name(el));
+         const x = getComputedStyle(el).overflowX;
+         if ((x === 'auto' || x === 'scroll') && el.scrollWidth > el.clientWidth + 1) wide.push(name(el) + ' scrolls sideways');
+     }
+     return wide;";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_a_shared_link_is_a_list_to_take_part_in() {
+    let (meeting, ada) = Meeting::start("Ada").await;
+    let _peer = seed(&meeting).await;
+    // Bo opens the link Ada shared, on a phone.
+    let bo = meeting.visit(&meeting.url).await;
+    resize(&bo, PHONE).await;
+    bo.goto(&meeting.url).await;
+    bo.join_as("Bo").await;
+    bo.wait_js(
+        "the list, every region in it",
+        "return !!document.querySelector('#list-view')
+             && document.querySelectorAll('.list-region').length === 8
+             && document.querySelectorAll('.list-card').length >= 7;",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        bo.js(OVERFLOWS, vec![]).await,
+        json!([]),
+        "the list fits the phone"
+    );
+
+    // A note, and a vote on it: Ada sees both.
+    bo.click(".list-region[data-region=\"react\"] .list-add")
+        .await;
+    let note = bo
+        .wait_js(
+            "the new card, its text field focused",
+            "const t = document.activeElement;
+             return t?.tagName === 'TEXTAREA' ? t.closest('.list-card')?.dataset.noteId : null;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .expect("a note id")
+        .to_owned();
+    bo.type_keys("The runbook was out of date").await;
+    bo.click(&format!("{} .note-vote", card(&note))).await;
+    // (Ada reads the list too: the canvas draws only the notes near her view.)
+    ada.click("#view-list").await;
+    ada.wait_js(
+        "Ada to see Bo's note with its vote",
+        "const n = document.querySelector(`.list-card[data-note-id=\"${arguments[0]}\"]`);
+         return n?.querySelector('.note-votes')?.textContent === '1'
+             && n.textContent.includes('The runbook was out of date');",
+        vec![json!(note)],
+    )
+    .await;
+
+    // The edit link, copied from the top bar, which is on screen.
+    bo.click("#copy-link").await;
+    bo.wait_js(
+        "the link copied",
+        "return document.querySelector('#copy-link')?.textContent === 'Copied';",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        bo.js(OVERFLOWS, vec![]).await,
+        json!([]),
+        "nothing reaches off the side"
+    );
+    bo.js(
+        "document.activeElement?.blur(); window.scrollTo(0, 0); return true;",
+        vec![],
+    )
+    .await;
+    bo.screenshot("list-view-phone.png").await;
     meeting.end().await;
 }
