@@ -48,14 +48,24 @@ fn voter_token(id: BoardId) -> String {
         })
 }
 
-fn socket_url(id: BoardId, link: &Link) -> String {
+/// The board's WebSocket URL: the link's token, and the facilitator key this browser
+/// holds (the server lets only a connection that presents it change the step, timer,
+/// follow me and the board's settings). Keys are letters and digits (`load_key`).
+fn socket_url(id: BoardId, link: &Link, facilitator_key: &str) -> String {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
         Ok("https:") => "wss",
         _ => "ws",
     };
     let host = location.host().unwrap_or_default();
-    format!("{scheme}://{host}/ws/{id}{}", link.query())
+    let query = link.query();
+    let key = if facilitator_key.is_empty() {
+        String::new()
+    } else {
+        let joiner = if query.is_empty() { '?' } else { '&' };
+        format!("{joiner}facilitator={facilitator_key}")
+    };
+    format!("{scheme}://{host}/ws/{id}{query}{key}")
 }
 
 #[component]
@@ -82,11 +92,16 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
         offline::restore(&doc, id)
     };
     let store = Store::new(doc.clone(), read_only, voter_token(id));
-    let provider = Provider::start(doc.clone(), socket_url(id, &link), unsaved);
+    let facilitator_key = facilitation::load_key(id);
+    let provider = Provider::start(
+        doc.clone(),
+        socket_url(id, &link, &facilitator_key),
+        unsaved,
+    );
     if !read_only {
         offline::keep(doc, id, provider.pending());
     }
-    store.set_facilitator_key(&facilitation::load_key(id));
+    store.set_facilitator_key(&facilitator_key);
 
     provide_context(id);
     provide_context(link);

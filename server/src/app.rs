@@ -159,7 +159,9 @@ async fn websocket(
         // few hundred bytes, and the buffer still grows for the rare large one.
         .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| {
-            tracker.track_future(connect(state, id, link.token, socket).instrument(span))
+            let facilitator = link.facilitator_hash();
+            tracker
+                .track_future(connect(state, id, link.token, facilitator, socket).instrument(span))
         })
 }
 
@@ -282,7 +284,13 @@ async fn new_board_limits(
 ///
 /// The refusals happen after the upgrade, as close codes, because a browser page cannot
 /// see why an upgrade failed.
-async fn connect(state: AppState, id: String, token: Option<String>, socket: WebSocket) {
+async fn connect(
+    state: AppState,
+    id: String,
+    token: Option<String>,
+    facilitator: Option<String>,
+    socket: WebSocket,
+) {
     let (mut sink, mut stream) = socket.split();
     let board = match id.parse::<BoardId>() {
         Ok(board) => board,
@@ -316,7 +324,7 @@ async fn connect(state: AppState, id: String, token: Option<String>, socket: Web
         )
         .await;
     };
-    let joined = state.rooms.join(board, access).await;
+    let joined = state.rooms.join_with(board, access, facilitator).await;
     // A refused connection gives its permit back before its closing handshake.
     let permit = joined.is_ok().then_some(permit);
     match joined {

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod commit;
 pub mod config;
 pub mod edit;
+pub mod guard;
 pub mod health;
 pub mod limits;
 pub mod links;

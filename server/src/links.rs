@@ -14,6 +14,21 @@ use crate::store::{self, Links, Store};
 #[derive(serde::Deserialize)]
 pub struct LinkQuery {
     pub token: Option<String>,
+    /// On a WebSocket URL, the facilitator key of the page that holds it.
+    pub facilitator: Option<String>,
+}
+
+/// Longest facilitator key worth hashing; the page's keys are 32 hex digits.
+const MAX_KEY_CHARS: usize = 128;
+
+impl LinkQuery {
+    /// The hash of the facilitator key the URL carries (the key itself is not kept).
+    pub fn facilitator_hash(&self) -> Option<String> {
+        self.facilitator
+            .as_deref()
+            .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_CHARS)
+            .map(hindsight_shared::facilitation::key_hash)
+    }
 }
 
 /// Why a link grants nothing.

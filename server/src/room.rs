@@ -21,6 +21,7 @@ use yrs::{ClientID, DeepObservable, Doc, Observable, ReadTxn, StateVector, Trans
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::{close, export, protocol, Access, Board, NoteId};
 
+use crate::guard::Guarded;
 use crate::limits::{DocumentLimits, MAX_PRESENCE_CLIENTS};
 use crate::store::StoredBoard;
 use crate::vocabulary;
@@ -62,6 +63,10 @@ pub enum ProtocolError {
     /// before it was applied.
     #[error("a string of {0} characters")]
     StringTooLong(usize),
+    /// The update reaches into the facilitator's part of the board (`guard.rs`) and its
+    /// connection did not prove the facilitator key; refused before it was applied.
+    #[error("only the facilitator may change that")]
+    FacilitatorOnly,
     /// yrs panicked while integrating the update. The document may be half-changed, so
     /// the room must be reloaded from storage (nothing of it was persisted or relayed).
     #[error("the update broke the document: {0}")]
@@ -78,6 +83,7 @@ impl ProtocolError {
             ProtocolError::TooLarge(_) => (close::BOARD_TOO_LARGE, "board size limit reached"),
             ProtocolError::TooManyNotes(_) => (close::TOO_MANY_NOTES, "note limit reached"),
             ProtocolError::ReadOnly => (close::READ_ONLY, "read-only link"),
+            ProtocolError::FacilitatorOnly => (close::FACILITATOR_ONLY, "facilitator only"),
             ProtocolError::Presence(_) => (close::PRESENCE_REFUSED, "presence refused"),
             ProtocolError::FieldTooLong(_) | ProtocolError::StringTooLong(_) => {
                 (close::FIELD_TOO_LONG, "field limit reached")
@@ -142,6 +148,8 @@ pub struct Room {
     touched: Arc<Mutex<Touched>>,
     /// The document's root types.
     board: Board,
+    /// The items of the facilitator's part of the board, by id.
+    guarded: Guarded,
 }
 
 #[derive(Default)]
@@ -162,6 +170,9 @@ struct Peer {
     tracks_saves: bool,
     /// Document messages received from it so far; what `protocol::SAVED` counts.
     changes: u64,
+    /// The hash of the facilitator key it presented when it connected, if any. It may
+    /// change the facilitator's part while that is the board's key (a hand-over ends it).
+    proof: Option<String>,
 }
 
 impl Room {
@@ -189,7 +200,16 @@ impl Room {
                 )))
             }),
             touched: Arc::default(),
+            guarded: Guarded::default(),
         };
+        // Which items are the facilitator's, read from the stored encodings themselves
+        // (checked when they were stored, so they read).
+        for bytes in std::iter::once(&stored.snapshot).chain(&stored.updates) {
+            match vocabulary::places(bytes) {
+                Ok((_, places)) => room.guarded.record(&places),
+                Err(e) => tracing::warn!(error = %e, "a stored update outside the vocabulary"),
+            }
+        }
         room.count_notes();
         room.watch_fields();
         Ok(room)
@@ -298,6 +318,7 @@ impl Room {
                 clients: HashSet::new(),
                 tracks_saves: false,
                 changes: 0,
+                proof: None,
             },
         );
         let mut greeting = Vec::new();
@@ -309,6 +330,30 @@ impl Room {
             greeting.push(presence);
         }
         greeting
+    }
+
+    /// Records that connection `conn` presented the facilitator key whose hash is
+    /// `key_hash` (checked against the board's whenever it changes the facilitator's
+    /// part, so a key handed over since is worth nothing).
+    pub fn prove_facilitator(&mut self, conn: ConnId, key_hash: String) {
+        if let Some(peer) = self.conns.get_mut(&conn) {
+            peer.proof = Some(key_hash);
+        }
+    }
+
+    /// Whether `conn` may change the facilitator's part: it presented the board's key,
+    /// or the board has none (made before boards had facilitators; anyone may then).
+    fn may_facilitate(&self, conn: ConnId) -> bool {
+        let stored = self
+            .board
+            .facilitator_key_hash(&self.awareness.doc().transact());
+        match stored {
+            None => true,
+            Some(hash) => self
+                .conns
+                .get(&conn)
+                .is_some_and(|peer| peer.proof.as_deref() == Some(hash.as_str())),
+        }
     }
 
     /// Handles one binary frame from a connection.
@@ -327,7 +372,7 @@ impl Room {
                         return Err(ProtocolError::ReadOnly);
                     }
                 } else {
-                    let applied = self.apply(&update)?;
+                    let applied = self.apply(conn, &update)?;
                     if let Some(delta) = applied.delta {
                         out.broadcast
                             .push(encode(Message::Sync(SyncMessage::Update(delta.clone()))));
@@ -455,8 +500,11 @@ impl Room {
     /// more), the note count against the most notes the update could add (maps it puts
     /// in `notes`, from `vocabulary.rs`: none for typing or moving), and only when that
     /// could cross the limit, by applying it to a scratch copy first.
-    fn apply(&mut self, bytes: &[u8]) -> Result<Applied, ProtocolError> {
-        let (update, shape) = decode_update(bytes)?;
+    fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<Applied, ProtocolError> {
+        let (update, shape, places) = decode_placed_update(bytes)?;
+        if self.guarded.reached_by(&places) && !self.may_facilitate(conn) {
+            return Err(ProtocolError::FacilitatorOnly);
+        }
         // Longer than a whole note may be: no need to apply it to know (and no reload).
         if shape.longest_string > LONGEST_STRING {
             return Err(ProtocolError::StringTooLong(shape.longest_string));
@@ -486,6 +534,8 @@ impl Room {
             (changed.then(|| txn.encode_update_v1()), failed)
         })
         .map_err(ProtocolError::Poisoned)?;
+        // What it added to the facilitator's part is guarded from now on.
+        self.guarded.record(&places);
         // Checked on what the change made of the notes and fields it touched, with the
         // limits an import checks: a stock client is held to what our page enforces.
         self.check_fields()?;
@@ -619,14 +669,26 @@ pub fn load_doc(stored: &StoredBoard) -> Result<Doc, LoadError> {
 /// harmlessly (the server builds yrs with overflow checks) and the update is refused.
 fn decode_update(bytes: &[u8]) -> Result<(Update, vocabulary::Shape), ProtocolError> {
     let shape = vocabulary::check(bytes).map_err(ProtocolError::BadUpdate)?;
-    let update = guard(|| {
+    Ok((decode_checked(bytes)?, shape))
+}
+
+/// [`decode_update`], with where the update's items go (for the facilitator's guard).
+fn decode_placed_update(
+    bytes: &[u8],
+) -> Result<(Update, vocabulary::Shape, vocabulary::Places), ProtocolError> {
+    let (shape, places) = vocabulary::places(bytes).map_err(ProtocolError::BadUpdate)?;
+    Ok((decode_checked(bytes)?, shape, places))
+}
+
+/// Decodes an update `vocabulary` has read (see [`decode_update`]).
+fn decode_checked(bytes: &[u8]) -> Result<Update, ProtocolError> {
+    guard(|| {
         let update = Update::decode_v1(bytes).map_err(|e| e.to_string())?;
         let _ = update.insertions(true);
         Ok(update)
     })
     .and_then(|r| r)
-    .map_err(ProtocolError::BadUpdate)?;
-    Ok((update, shape))
+    .map_err(ProtocolError::BadUpdate)
 }
 
 fn encode(message: Message) -> Bytes {

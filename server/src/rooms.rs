@@ -142,6 +142,8 @@ enum Command {
     Join {
         conn: ConnId,
         access: Access,
+        /// The hash of the facilitator key the connection presented, if any.
+        facilitator: Option<String>,
         outbox: mpsc::Sender<Outgoing>,
         queued: Arc<AtomicUsize>,
         kicked: CancellationToken,
@@ -208,6 +210,17 @@ impl Rooms {
         board: BoardId,
         access: Access,
     ) -> Result<Membership, JoinError> {
+        self.join_with(board, access, None).await
+    }
+
+    /// [`Rooms::join`] for a connection that presented a facilitator key (its hash): it
+    /// may change the facilitator's part of the board while that is the board's key.
+    pub async fn join_with(
+        self: &Arc<Self>,
+        board: BoardId,
+        access: Access,
+        facilitator: Option<String>,
+    ) -> Result<Membership, JoinError> {
         let conn = self.next_id.fetch_add(1, Ordering::Relaxed);
         // A room that is unloading refuses joins by closing its channel; the retry then
         // finds the entry gone and starts a fresh room. Two attempts always suffice unless
@@ -223,6 +236,7 @@ impl Rooms {
                 .send(Command::Join {
                     conn,
                     access,
+                    facilitator: facilitator.clone(),
                     outbox: tx,
                     queued: queued.clone(),
                     kicked: kicked.clone(),
@@ -470,6 +484,7 @@ impl RoomTask {
                 Command::Join {
                     conn,
                     access,
+                    facilitator,
                     outbox,
                     queued,
                     kicked,
@@ -485,6 +500,9 @@ impl RoomTask {
                     }
                     for frame in self.room.join(conn, access) {
                         out.to.push((conn, frame));
+                    }
+                    if let Some(hash) = facilitator {
+                        self.room.prove_facilitator(conn, hash);
                     }
                     self.members.insert(
                         conn,

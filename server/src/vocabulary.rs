@@ -55,18 +55,72 @@ pub struct Shape {
     pub longest_string: usize,
 }
 
+/// A block's id: the client that wrote it and its clock.
+pub type Id = (u64, u64);
+
+/// Where an item of an update says it goes: what a guard on part of the document needs
+/// to tell whether the update reaches into that part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub id: Id,
+    /// Clock units it covers, from `id`.
+    pub len: u64,
+    /// The items it was inserted between; an item with either has the same parent (and,
+    /// in a map, the same key) as they have, and states neither.
+    pub origin: Option<Id>,
+    pub right: Option<Id>,
+    pub parent: Parent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parent {
+    /// Not stated: the same as its origin's.
+    Unstated,
+    /// A root type by name, and the map key if it has one.
+    Root(&'static str, Option<String>),
+    /// A nested type, by the id of the item that holds it, and the map key.
+    Type(Id, Option<String>),
+}
+
+/// The items of an update and the ranges it deletes, as `(client, clock, len)`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Places {
+    pub items: Vec<Placed>,
+    pub deleted: Vec<(u64, u64, u64)>,
+}
+
 /// Checks that `update` (v1) is well formed and uses only the board's vocabulary; the
 /// error says what is wrong.
 pub fn check(update: &[u8]) -> Result<Shape, String> {
+    read(update, None)
+}
+
+/// [`check`], and where each of the update's items goes.
+pub fn places(update: &[u8]) -> Result<(Shape, Places), String> {
+    let mut places = Places::default();
+    let shape = read(update, Some(&mut places))?;
+    Ok((shape, places))
+}
+
+fn read(update: &[u8], mut places: Option<&mut Places>) -> Result<Shape, String> {
     let mut r = Reader { bytes: update };
     let mut shape = Shape::default();
     let clients = r.varuint()?;
     for _ in 0..clients {
         let structs = r.varuint()?;
-        let _client = r.varuint()?;
+        let client = r.varuint()?;
         let mut clock = r.clock()?;
         for _ in 0..structs {
-            let len = item_or_gap(&mut r, &mut shape)?;
+            let (len, placed) = item_or_gap(&mut r, &mut shape, places.is_some())?;
+            if let (Some(places), Some((origin, right, parent))) = (places.as_deref_mut(), placed) {
+                places.items.push(Placed {
+                    id: (client, clock),
+                    len,
+                    origin,
+                    right,
+                    parent,
+                });
+            }
             clock = clock
                 .checked_add(len)
                 .filter(|c| *c <= u64::from(u32::MAX))
@@ -75,7 +129,7 @@ pub fn check(update: &[u8]) -> Result<Shape, String> {
     }
     let clients = r.varuint()?;
     for _ in 0..clients {
-        let _client = r.varuint()?;
+        let client = r.varuint()?;
         let ranges = r.varuint()?;
         for _ in 0..ranges {
             let start = r.clock()?;
@@ -84,6 +138,9 @@ pub fn check(update: &[u8]) -> Result<Shape, String> {
                 .checked_add(len)
                 .filter(|c| *c <= u64::from(u32::MAX))
                 .ok_or("a deleted range overflows")?;
+            if let Some(places) = places.as_deref_mut() {
+                places.deleted.push((client, start, len));
+            }
         }
     }
     if !r.bytes.is_empty() {
@@ -92,43 +149,73 @@ pub fn check(update: &[u8]) -> Result<Shape, String> {
     Ok(shape)
 }
 
-/// Reads one struct; returns its length in clock units.
-fn item_or_gap(r: &mut Reader, shape: &mut Shape) -> Result<u64, String> {
+/// Where an item goes, as read: origin, right origin, parent.
+type Place = (Option<Id>, Option<Id>, Parent);
+
+/// Reads one struct; returns its length in clock units and, for an item when `place` is
+/// asked for, where it goes.
+fn item_or_gap(
+    r: &mut Reader,
+    shape: &mut Shape,
+    place: bool,
+) -> Result<(u64, Option<Place>), String> {
     let info = r.byte()?;
     match info & 0x1f {
-        STRUCT_GC | STRUCT_SKIP if info & 0xe0 == 0 => return r.varuint(),
+        STRUCT_GC | STRUCT_SKIP if info & 0xe0 == 0 => return Ok((r.varuint()?, None)),
         STRUCT_GC | STRUCT_SKIP => return Err("a gap with item flags".into()),
         _ => {}
     }
     let has_origin = info & 0x80 != 0;
     let has_right = info & 0x40 != 0;
-    if has_origin {
-        r.id()?;
-    }
-    if has_right {
-        r.id()?;
-    }
+    let origin = if has_origin { Some(r.id()?) } else { None };
+    let right = if has_right { Some(r.id()?) } else { None };
     // Whether this item may sit directly in `notes` (unknown when it has an origin).
     let mut maybe_in_notes = true;
+    let mut parent = Parent::Unstated;
     if !has_origin && !has_right {
-        match r.varuint()? {
+        enum Of {
+            Root(&'static str),
+            Type(Id),
+        }
+        let of = match r.varuint()? {
             1 => {
-                let root = r.string()?;
-                if !ROOTS.contains(&root) {
-                    return Err(format!("{root:?} is not part of a board"));
-                }
+                let name = r.string()?;
+                let Some(&root) = ROOTS.iter().find(|&&root| root == name) else {
+                    return Err(format!("{name:?} is not part of a board"));
+                };
                 maybe_in_notes = root == NOTES;
+                Of::Root(root)
             }
             0 => {
-                r.id()?;
                 maybe_in_notes = false;
+                Of::Type(r.id()?)
             }
             _ => return Err("bad parent marker".into()),
-        }
-        if info & 0x20 != 0 {
-            r.string()?;
+        };
+        let key = if info & 0x20 != 0 {
+            Some(r.string()?)
+        } else {
+            None
+        };
+        if place {
+            let key = key.map(str::to_owned);
+            parent = match of {
+                Of::Root(root) => Parent::Root(root, key),
+                Of::Type(id) => Parent::Type(id, key),
+            };
         }
     }
+    let len = item_content(r, info, shape, maybe_in_notes)?;
+    Ok((len, place.then_some((origin, right, parent))))
+}
+
+/// Reads an item's content; returns its length in clock units.
+fn item_content(
+    r: &mut Reader,
+    info: u8,
+    shape: &mut Shape,
+    maybe_in_notes: bool,
+) -> Result<u64, String> {
     match info & 0x1f {
         CONTENT_DELETED => r.varuint(),
         CONTENT_STRING => {
@@ -266,10 +353,8 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.take(n)?).map_err(|_| "a string that is not UTF-8".to_string())
     }
 
-    fn id(&mut self) -> Result<(), String> {
-        self.varuint()?;
-        self.clock()?;
-        Ok(())
+    fn id(&mut self) -> Result<Id, String> {
+        Ok((self.varuint()?, self.clock()?))
     }
 }
 

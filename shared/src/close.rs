@@ -36,6 +36,9 @@ pub const TOKEN_MISSING: u16 = 4401;
 pub const TOKEN_REFUSED: u16 = 4403;
 /// A read-only link tried to change the board; the change was refused.
 pub const READ_ONLY: u16 = 4405;
+/// A change to the facilitator's part of the board (the step, the timer, follow me, or a
+/// board setting) from a connection that did not prove the facilitator key; refused.
+pub const FACILITATOR_ONLY: u16 = 4406;
 /// A presence the server refuses: not a JSON object, over the size limit, or more
 /// participants than one connection may announce.
 pub const PRESENCE_REFUSED: u16 = 4422;
@@ -65,6 +68,7 @@ pub fn describe(code: u16) -> &'static str {
         TOKEN_MISSING => "This link is incomplete: ask for the board's full link.",
         TOKEN_REFUSED => "This link is not valid for this board any more: ask for a new one.",
         READ_ONLY => "This is a read-only link; changes are not saved.",
+        FACILITATOR_ONLY => "Only the facilitator can change the meeting's step, timer, follow me or the board's settings; that change was not saved.",
         PRESENCE_REFUSED => "The server refused this page's presence (who is here and where).",
         _ => "The connection was lost.",
     }

@@ -65,6 +65,11 @@ impl Board {
         self.meta.insert(txn, "facilitatorKeyHash", key_hash(key));
     }
 
+    /// The stored hash of the facilitator's key; `None` on a board made without one.
+    pub fn facilitator_key_hash<T: ReadTxn>(&self, txn: &T) -> Option<String> {
+        string_field(&self.meta, txn, "facilitatorKeyHash")
+    }
+
     pub fn is_facilitator<T: ReadTxn>(&self, txn: &T, key: &str) -> bool {
         !key.is_empty()
             && string_field(&self.meta, txn, "facilitatorKeyHash")

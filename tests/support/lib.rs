@@ -246,6 +246,13 @@ impl YClient {
         YClient::connect_with(ws_base, board, &board.edit_query()).await
     }
 
+    /// Connects with the board's edit link and the facilitator key `key`, as the
+    /// facilitator's page does, and waits until it holds the board.
+    pub async fn connect_facilitating(ws_base: &str, board: &TestBoard, key: &str) -> YClient {
+        let query = format!("{}&facilitator={key}", board.edit_query());
+        YClient::connect_with(ws_base, board, &query).await
+    }
+
     /// Connects with the board's read-only link and waits until it holds the board.
     pub async fn connect_read_only(ws_base: &str, board: &TestBoard) -> YClient {
         YClient::connect_with(ws_base, board, &board.read_query()).await

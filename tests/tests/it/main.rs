@@ -17,6 +17,7 @@ mod browser_workflow;
 mod crash;
 mod durability;
 mod export;
+mod facilitation;
 mod interop;
 mod limits;
 mod operations;
