@@ -238,3 +238,47 @@ pub fn FocusReturn() -> impl leptos::IntoView {
         });
     });
 }
+
+/// What the API answers when it refuses: `{"error": "…"}`.
+#[derive(serde::Deserialize)]
+struct ApiFailure {
+    error: String,
+}
+
+/// Calls the server's API: `method` on `path` with `headers` and `body`; the answer's
+/// text, or what to tell the person (the server's own `error` when it refused).
+pub async fn call_api(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<String, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let sent = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    for (name, value) in headers {
+        let _ = sent.set(name, value);
+    }
+    init.set_headers(&sent);
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|_| "The server could not be reached.".to_string())?
+        .unchecked_into();
+    let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .as_string()
+        .unwrap_or_default();
+    if !response.ok() {
+        return Err(serde_json::from_str::<ApiFailure>(&text)
+            .map(|f| f.error)
+            .unwrap_or_else(|_| format!("The server said {}.", response.status())));
+    }
+    Ok(text)
+}

@@ -22,6 +22,7 @@ use crate::dom;
 use crate::link::Link;
 use crate::store::Store;
 use crate::toast;
+use crate::versions::BoardHistory;
 
 const FRAGMENT_PREFIX: &str = "#facilitator=";
 const DEFAULT_TIMER_MINUTES: u32 = 5;
@@ -193,6 +194,7 @@ pub fn FacilitatorPanel() -> impl IntoView {
         });
         s_follow.write(|board, txn| board.set_follow(txn, view));
     };
+    let history_open = RwSignal::new(false);
     let hand_over = move |_| {
         let key = dom::random_hex::<16>();
         s_hand.write(|board, txn| board.set_facilitator_key(txn, &key));
@@ -317,9 +319,20 @@ pub fn FacilitatorPanel() -> impl IntoView {
                         "Hand over…"
                     </button>
                 </div>
+                <div class="panel-row">
+                    <button
+                        id="board-history"
+                        class="button small"
+                        title="Bring the board back to how it was earlier"
+                        on:click=move |_| history_open.set(true)
+                    >
+                        "Board history…"
+                    </button>
+                </div>
             </aside>
         </Show>
         {move || handed_over.get().map(|link| view! { <HandoverDialog link=link done=handed_over /> })}
+        <BoardHistory open=history_open />
     }
 }
 

@@ -36,6 +36,7 @@ mod store;
 mod sync;
 mod timeline_import;
 mod toast;
+mod versions;
 
 use hindsight_shared::{close, BoardId};
 use leptos::prelude::*;

@@ -8,9 +8,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Deserialize;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, Response};
 
 use hindsight_shared::template::builtins;
 use hindsight_shared::Template;
@@ -26,35 +25,16 @@ struct Created {
     facilitator_key: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Failure {
-    error: String,
-}
-
 /// Posts `body` to `path`, which creates a board, and returns the board's edit link
 /// (a path) after storing its facilitator key.
 async fn post_board(path: &str, body: &str) -> Result<String, String> {
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
-    let _ = headers.set("content-type", "application/json");
-    init.set_headers(&headers);
-    let promise = window().fetch_with_str_and_init(path, &init);
-    let response: Response = JsFuture::from(promise)
-        .await
-        .map_err(|_| "The server could not be reached.".to_string())?
-        .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .as_string()
-        .unwrap_or_default();
-    if !response.ok() {
-        return Err(serde_json::from_str::<Failure>(&text)
-            .map(|f| f.error)
-            .unwrap_or_else(|_| format!("The server said {}.", response.status())));
-    }
+    let text = dom::call_api(
+        "POST",
+        path,
+        &[("content-type", "application/json")],
+        Some(body),
+    )
+    .await?;
     let created = serde_json::from_str::<Created>(&text)
         .map_err(|_| "The server sent an unexpected answer.".to_string())?;
     if let Some(key) = created.facilitator_key.filter(|k| !k.is_empty()) {

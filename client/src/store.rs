@@ -719,6 +719,12 @@ impl Store {
         lock(&self.model).announcing = true;
     }
 
+    /// This browser's facilitator key for the board (empty for none), for the API calls
+    /// only the facilitator may make.
+    pub fn facilitator_key(&self) -> String {
+        self.facilitator_key.get_untracked()
+    }
+
     /// Takes `key` as this browser's facilitator key (empty for none) and re-checks it
     /// against the document.
     pub fn set_facilitator_key(&self, key: &str) {

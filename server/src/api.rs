@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hindsight_shared::export::{self, BoardExport};
@@ -35,6 +35,10 @@ pub enum ApiError {
     /// The link is valid but only for reading, and the request writes.
     #[error("the read-only link cannot change the board")]
     ReadOnly,
+    /// The request is the facilitator's to make, and did not carry the board's
+    /// facilitator key (`X-Hindsight-Facilitator`).
+    #[error("only the board's facilitator can do that")]
+    NotFacilitator,
     #[error("internal server error")]
     Internal,
 }
@@ -45,7 +49,9 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::ReadOnly => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::ReadOnly | ApiError::NotFacilitator => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (
@@ -63,6 +69,12 @@ impl From<LinkError> for ApiError {
             LinkError::Refused => ApiError::Forbidden(e),
             LinkError::Unavailable => ApiError::Internal,
         }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        BoardError::Store(e).into()
     }
 }
 
@@ -361,6 +373,153 @@ pub async fn import_timeline(
             .collect(),
         unparsed: parsed.unparsed,
     }))
+}
+
+/// The header a request carries the facilitator key in (headers stay out of logs and
+/// out of browser history, where a query string would not).
+pub const FACILITATOR_HEADER: &str = "x-hindsight-facilitator";
+
+/// A kept version of a board, as `GET …/history` lists it.
+#[derive(Serialize)]
+pub struct Version {
+    /// When it was kept, UTC ms; what `…/history/{at}/restore` takes.
+    pub at: u64,
+    pub notes: usize,
+    pub bytes: u64,
+}
+
+/// What a restore did.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreAnswer {
+    pub restored: u64,
+    pub written: usize,
+    pub removed: usize,
+    /// The version kept of the board as it was just before, to undo the restore with.
+    pub kept_before: u64,
+}
+
+/// The board, checked to be asked for with its edit link and its facilitator key; and
+/// the board's document as stored.
+async fn as_facilitator(
+    state: &AppState,
+    id: &str,
+    link: LinkQuery,
+    headers: &HeaderMap,
+) -> Result<(BoardId, Doc), ApiError> {
+    let (board_id, access) = authorized(state, id, link).await?;
+    if access != Access::Edit {
+        return Err(ApiError::ReadOnly);
+    }
+    let doc = read_stored(state, board_id).await?;
+    let key = headers
+        .get(FACILITATOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let allowed = {
+        let board = Board::new(&doc);
+        let txn = doc.transact();
+        // A board made without a facilitator is anyone's with the edit link.
+        board.facilitator_key_hash(&txn).is_none() || board.is_facilitator(&txn, key)
+    };
+    if !allowed {
+        stats::error(ErrorKind::Access);
+        return Err(ApiError::NotFacilitator);
+    }
+    Ok((board_id, doc))
+}
+
+/// `GET /api/boards/{id}/history?token=<edit token>`, with the facilitator key in
+/// `X-Hindsight-Facilitator`: the versions kept of the board (`history.rs`), newest
+/// first, each with its note count.
+pub async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(link): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Version>>, ApiError> {
+    let (board_id, _) = as_facilitator(&state, &id, link, &headers).await?;
+    let versions = store::blocking(state.rooms.store(), move |s| {
+        let mut listed = Vec::new();
+        for (at, bytes) in s.versions(&board_id)?.into_iter().rev() {
+            let notes = s
+                .version(&board_id, at)?
+                .and_then(|state| doc_of(&state).ok())
+                .map_or(0, |doc| {
+                    Board::new(&doc).note_count(&doc.transact()) as usize
+                });
+            listed.push(Version { at, notes, bytes });
+        }
+        Ok::<_, crate::store::StoreError>(listed)
+    })
+    .await?;
+    Ok(Json(versions))
+}
+
+/// `POST /api/boards/{id}/history/{at}/restore?token=<edit token>`, with the facilitator
+/// key in `X-Hindsight-Facilitator`: brings the board back to its version kept at `at`
+/// (`export::restore`), live for everyone, after keeping the board as it is now as a
+/// version of its own, so the restore can be undone the same way.
+pub async fn restore_version(
+    State(state): State<AppState>,
+    Path((id, at)): Path<(String, u64)>,
+    Query(link): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Json<RestoreAnswer>, ApiError> {
+    let (board_id, doc) = as_facilitator(&state, &id, link, &headers).await?;
+    let old = store::blocking(state.rooms.store(), move |s| s.version(&board_id, at))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let old = doc_of(&old).map_err(|e| {
+        tracing::error!(board = %board_id, at, error = %e, "a kept version does not load");
+        ApiError::Internal
+    })?;
+    let old = export::export(&Board::new(&old), &old.transact());
+    // The board as it is, kept first.
+    let now = crate::history::now_ms().max(at + 1);
+    let current = doc.transact().encode_diff_v1(&StateVector::default());
+    store::blocking(state.rooms.store(), move |s| {
+        s.keep_version(&board_id, now, &current)?;
+        s.flush()
+    })
+    .await?;
+    // The restore as a change to the board as stored, sent through its room.
+    let board = Board::new(&doc);
+    let before = doc.transact().state_vector();
+    let done = export::restore(&board, &mut doc.transact_mut(), &old)
+        .map_err(|e| ApiError::BadRequest(format!("the version cannot be restored: {e}")))?;
+    let update = doc.transact().encode_diff_v1(&before);
+    if done != Default::default() {
+        edit::apply(&state.rooms, board_id, update)
+            .await
+            .map_err(|e| match e {
+                EditError::Refused(reason) => {
+                    ApiError::BadRequest(format!("the board refused the restore: {reason}"))
+                }
+                e => {
+                    tracing::error!(board = %board_id, error = %e, "cannot restore a version");
+                    ApiError::Internal
+                }
+            })?;
+    }
+    tracing::info!(board = %board_id, at, written = done.written, removed = done.removed, "version restored");
+    Ok(Json(RestoreAnswer {
+        restored: at,
+        written: done.written,
+        removed: done.removed,
+        kept_before: now,
+    }))
+}
+
+/// A document from one stored update (a kept version).
+fn doc_of(state: &[u8]) -> Result<Doc, String> {
+    use yrs::updates::decoder::Decode;
+    let doc = schema::new_doc(None);
+    let update = yrs::Update::decode_v1(state).map_err(|e| e.to_string())?;
+    doc.transact_mut()
+        .apply_update(update)
+        .map_err(|e| e.to_string())?;
+    Ok(doc)
 }
 
 /// The board named by the path and what the link grants on it.

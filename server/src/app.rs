@@ -80,6 +80,11 @@ pub fn app(state: AppState) -> Router {
             "/api/boards/{id}/timeline",
             post(api::import_timeline).layer(own_pages_only()),
         )
+        .route("/api/boards/{id}/history", get(api::history))
+        .route(
+            "/api/boards/{id}/history/{at}/restore",
+            post(api::restore_version).layer(own_pages_only()),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::http::Uri;
 use clap::Parser;
 
+use crate::history::{self, HistoryConfig};
 use crate::limits::{self, Limits};
 use crate::logging::LogFormat;
 use crate::rooms::{self, RoomConfig};
@@ -74,6 +75,18 @@ pub struct Config {
     #[arg(long, env = "HINDSIGHT_COMPACT_EVERY", default_value_t = rooms::DEFAULT_COMPACT_EVERY,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub compact_every: u64,
+
+    /// Seconds between two versions of a board kept for its history while it is worked
+    /// on (a facilitator can bring a board back to any of them).
+    #[arg(long, env = "HINDSIGHT_HISTORY_EVERY_SECS", default_value_t = history::DEFAULT_EVERY_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub history_every_secs: u64,
+
+    /// Days a board's versions are kept (all of them for a day, then one an hour); 0
+    /// keeps no history.
+    #[arg(long, env = "HINDSIGHT_HISTORY_DAYS", default_value_t = history::DEFAULT_DAYS,
+          value_parser = clap::value_parser!(u64).range(0..=3650))]
+    pub history_days: u64,
 
     /// Largest WebSocket message accepted, in bytes.
     #[arg(long, env = "HINDSIGHT_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES,
@@ -172,6 +185,10 @@ impl Config {
             outbox_bytes: self.outbox_bytes,
             queue: self.room_queue,
             limits: self.limits(),
+            history: HistoryConfig {
+                every: Duration::from_secs(self.history_every_secs),
+                days: self.history_days,
+            },
         }
     }
 

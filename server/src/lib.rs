@@ -19,6 +19,7 @@ pub mod config;
 pub mod edit;
 pub mod guard;
 pub mod health;
+pub mod history;
 pub mod limits;
 pub mod links;
 pub mod logging;

@@ -454,6 +454,11 @@ impl Room {
         Some(state)
     }
 
+    /// What the document holds, as a state vector: whether it changed since.
+    pub fn state_vector(&self) -> StateVector {
+        self.awareness.doc().transact().state_vector()
+    }
+
     /// The whole document as one update.
     ///
     /// Only what is integrated: blocks still waiting for a missing predecessor (yrs'

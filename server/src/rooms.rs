@@ -21,8 +21,10 @@ use hindsight_shared::{close, Access, BoardId};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use yrs::StateVector;
 
 use crate::commit::GroupCommit;
+use crate::history::{self, HistoryConfig};
 use crate::limits::Limits;
 use crate::room::{ConnId, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
@@ -44,6 +46,8 @@ pub struct RoomConfig {
     pub queue: usize,
     /// Document size, notes and connections per board (the others are not the rooms').
     pub limits: Limits,
+    /// How often versions of a board are kept, and for how long.
+    pub history: HistoryConfig,
 }
 
 /// Seconds a board stays loaded after its last connection leaves (`--room-idle-secs`).
@@ -71,6 +75,7 @@ impl Default for RoomConfig {
             outbox_bytes: DEFAULT_OUTBOX_BYTES,
             queue: DEFAULT_ROOM_QUEUE,
             limits: Limits::default(),
+            history: HistoryConfig::default(),
         }
     }
 }
@@ -351,6 +356,10 @@ struct RoomTask {
     /// An update made yrs panic half-way: this document is not to be trusted, used or
     /// snapshotted; the room closes after the current batch and the board reloads.
     poisoned: bool,
+    /// When the newest version of the board was kept (`history.rs`), and what the
+    /// document held then, if this room kept it.
+    newest_version: Option<u64>,
+    kept_state: Option<StateVector>,
 }
 
 /// Messages to deliver once the batch they belong to is durable.
@@ -379,6 +388,11 @@ impl RoomTask {
             Ok(None) => Err(JoinError::NotFound),
             Err(e) => Err(JoinError::Unavailable(e.to_string())),
         };
+        let newest_version = rooms
+            .blocking(move |s| s.versions(&board))
+            .await
+            .ok()
+            .and_then(|v| v.last().map(|(at, _)| *at));
         let (room, next_seq, since_snapshot) = match loaded {
             Ok(loaded) => loaded,
             Err(e) => {
@@ -411,6 +425,8 @@ impl RoomTask {
             next_seq,
             since_snapshot,
             poisoned: false,
+            newest_version,
+            kept_state: None,
         };
         let reason = task.serve(&mut commands).await;
         // The last snapshot is written while this room is still registered, so joiners
@@ -477,6 +493,10 @@ impl RoomTask {
     }
 
     async fn handle_batch(&mut self, batch: Vec<Command>) -> Result<(), StoreError> {
+        // The board as it stands before this batch's changes, when a version is due.
+        if batch.iter().any(|c| matches!(c, Command::Frame { .. })) && !self.poisoned {
+            self.keep_version_if_due().await;
+        }
         let mut updates = Vec::new();
         let mut out = Deliveries::default();
         for cmd in batch {
@@ -562,6 +582,40 @@ impl RoomTask {
         self.next_seq += count;
         self.since_snapshot += count;
         Ok(())
+    }
+
+    /// Keeps the board as it is now as a version, if one is due and it changed since the
+    /// last this room kept, and forgets the versions that have aged out. Failing only
+    /// costs a version: the board itself is not at stake.
+    async fn keep_version_if_due(&mut self) {
+        let config = self.rooms.config.history;
+        let now = history::now_ms();
+        if !config.due(self.newest_version, now) {
+            return;
+        }
+        let state_vector = self.room.state_vector();
+        if self.kept_state.as_ref() == Some(&state_vector) {
+            return;
+        }
+        let (board, state) = (self.board, self.room.encode_state());
+        let kept = self
+            .rooms
+            .blocking(move |s| {
+                s.keep_version(&board, now, &state)?;
+                let kept: Vec<u64> = s.versions(&board)?.into_iter().map(|(at, _)| at).collect();
+                s.forget_versions(&board, &config.to_forget(&kept, now))
+            })
+            .await;
+        match kept {
+            Ok(()) => {
+                self.newest_version = Some(now);
+                self.kept_state = Some(state_vector);
+            }
+            Err(e) => {
+                stats::error(ErrorKind::Storage);
+                tracing::warn!(%board, error = %e, "could not keep a version of the board");
+            }
+        }
     }
 
     async fn compact(&mut self) -> Result<(), StoreError> {

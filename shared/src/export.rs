@@ -448,39 +448,125 @@ pub fn import(
     board.set_vote_budget(txn, data.vote_budget);
     board.set_step(txn, data.step);
     for (n, c) in data.notes.iter().zip(checked) {
-        board.add_note(
-            txn,
-            &c.id,
-            NewNote {
-                x: n.x,
-                y: n.y,
-                text: n.text.clone(),
-                color: c.color,
-                created_at: n.created_at,
-                author: n.author.clone(),
-                region: None,
-            },
-        );
-        board.resize_note(txn, &c.id, n.w, n.h);
-        let map = board.note_map(txn, &c.id).expect("just added");
-        set_or_remove(&map, txn, "region", c.region);
-        board.set_note_time(txn, &c.id, c.time);
-        board.set_note_kind(txn, &c.id, c.kind);
-        board.set_owner(txn, &c.id, n.owner.as_deref().unwrap_or(""));
-        board.set_due(txn, &c.id, c.due);
-        for (key, id) in [("sourceId", &c.source_id), ("actionId", &c.action_id)] {
-            if let Some(id) = id {
-                map.insert(txn, key, id.as_str());
-            }
-        }
-        if !n.votes.is_empty() {
-            let votes = map.insert(txn, "votes", MapPrelim::default());
-            for (voter, count) in &n.votes {
-                votes.insert(txn, voter.as_str(), f64::from(*count));
-            }
-        }
+        write_note(board, txn, n, c);
     }
     Ok(())
+}
+
+/// Writes one checked note of an export into the board, as it was exported.
+fn write_note(board: &Board, txn: &mut TransactionMut, n: &NoteExport, c: CheckedNote) {
+    board.add_note(
+        txn,
+        &c.id,
+        NewNote {
+            x: n.x,
+            y: n.y,
+            text: n.text.clone(),
+            color: c.color,
+            created_at: n.created_at,
+            author: n.author.clone(),
+            region: None,
+        },
+    );
+    board.resize_note(txn, &c.id, n.w, n.h);
+    let map = board.note_map(txn, &c.id).expect("just added");
+    set_or_remove(&map, txn, "region", c.region);
+    board.set_note_time(txn, &c.id, c.time);
+    board.set_note_kind(txn, &c.id, c.kind);
+    board.set_owner(txn, &c.id, n.owner.as_deref().unwrap_or(""));
+    board.set_due(txn, &c.id, c.due);
+    for (key, id) in [("sourceId", &c.source_id), ("actionId", &c.action_id)] {
+        if let Some(id) = id {
+            map.insert(txn, key, id.as_str());
+        }
+    }
+    if !n.votes.is_empty() {
+        let votes = map.insert(txn, "votes", MapPrelim::default());
+        for (voter, count) in &n.votes {
+            votes.insert(txn, voter.as_str(), f64::from(*count));
+        }
+    }
+}
+
+/// What restoring an earlier version changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Restored {
+    /// Notes brought back or written back as they were.
+    pub written: usize,
+    /// Notes added since, removed.
+    pub removed: usize,
+}
+
+/// Brings `board` back to `old`, an export of the same board at an earlier time, as one
+/// change on top of what it holds now (so it can itself be undone by restoring the
+/// version kept before it): notes added since are removed, notes removed or changed
+/// since are written as they were, and the incident facts are set as they were. Notes
+/// unchanged since are not touched. The meeting's state and the board's settings are
+/// the facilitator's and are left alone. `old` is checked as an import is; a bad one
+/// changes nothing.
+pub fn restore(
+    board: &Board,
+    txn: &mut TransactionMut,
+    old: &BoardExport,
+) -> Result<Restored, ImportError> {
+    let template = old.template.clone().unwrap_or_else(|| board.template(txn));
+    let checked: Vec<CheckedNote> = old
+        .notes
+        .iter()
+        .enumerate()
+        .map(|(index, n)| {
+            check_note(n, &template).map_err(|problem| ImportError::Note { index, problem })
+        })
+        .collect::<Result<_, _>>()?;
+    let bad = |m: &str| ImportError::Board(m.to_owned());
+    check_board_fields(&old.title, old.severity.as_deref(), old.impact.as_deref())
+        .map_err(|e| bad(&e))?;
+    let date = old
+        .incident_date
+        .as_deref()
+        .map(Date::parse)
+        .transpose()
+        .map_err(|e| bad(&format!("incident date: {e}")))?;
+
+    let now: BTreeMap<String, NoteExport> = board
+        .notes(txn)
+        .into_iter()
+        .map(|n| (n.id.to_string(), note_export(n)))
+        .collect();
+    let kept: std::collections::HashSet<&str> = old.notes.iter().map(|n| n.id.as_str()).collect();
+    let mut restored = Restored::default();
+    for id in now.keys().filter(|id| !kept.contains(id.as_str())) {
+        if let Ok(id) = id.parse::<NoteId>() {
+            board.delete_note(txn, &id);
+            restored.removed += 1;
+        }
+    }
+    for (n, c) in old.notes.iter().zip(checked) {
+        if now.get(&n.id) == Some(n) {
+            continue;
+        }
+        // Written whole, as an import writes it: a note's map replaced by the old one.
+        board.delete_note(txn, &c.id);
+        write_note(board, txn, n, c);
+        restored.written += 1;
+    }
+    let facts = board.facts(txn);
+    if facts.title != old.title {
+        board.set_title(txn, &old.title);
+    }
+    if facts.date != date {
+        board.set_incident_date(txn, date);
+    }
+    if facts.severity != old.severity {
+        board.set_severity(txn, old.severity.as_deref().unwrap_or(""));
+    }
+    if facts.impact != old.impact {
+        board.set_impact(txn, old.impact.as_deref().unwrap_or(""));
+    }
+    if facts.utc_offset != old.utc_offset && !board.set_utc_offset(txn, old.utc_offset) {
+        return Err(bad("timezone offset is out of range"));
+    }
+    Ok(restored)
 }
 
 struct CheckedNote {

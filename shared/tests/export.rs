@@ -458,3 +458,63 @@ fn a_backup_with_a_broken_template_is_refused_naming_the_field() {
         |e| e.to_string() == "template: regions[1].rect: overlaps regions[0]",
     );
 }
+
+#[test]
+fn restoring_an_earlier_version_brings_back_its_notes_and_facts_and_nothing_else() {
+    let (doc, board) = finished_board();
+    let before = export(&board, &doc.transact());
+    assert!(before.notes.len() >= 3, "a board worth restoring");
+    let kept = id(&before.notes[0].id);
+    let changed = id(&before.notes[1].id);
+    // Afterwards: one note deleted, one rewritten, one added, the title and a fact
+    // changed, and the meeting moved on.
+    {
+        let mut txn = doc.transact_mut();
+        board.delete_note(&mut txn, &kept);
+        board.edit_text(&mut txn, &changed, "rewritten");
+        board.add_note(
+            &mut txn,
+            &id("later"),
+            NewNote::at(40.0, 40.0, "added later"),
+        );
+        board.set_title(&mut txn, "Renamed");
+        board.set_severity(&mut txn, "SEV3");
+        board.set_step(&mut txn, Some(2));
+    }
+    let restored = {
+        let mut txn = doc.transact_mut();
+        hindsight_shared::export::restore(&board, &mut txn, &before).expect("restores")
+    };
+    assert_eq!(restored.removed, 1, "the note added since");
+    assert_eq!(
+        restored.written, 2,
+        "the deleted note and the rewritten one"
+    );
+    let after = export(&board, &doc.transact());
+    assert_eq!(after.notes, before.notes);
+    assert_eq!(
+        (
+            &after.title,
+            &after.severity,
+            &after.impact,
+            after.incident_date.as_deref()
+        ),
+        (
+            &before.title,
+            &before.severity,
+            &before.impact,
+            before.incident_date.as_deref()
+        )
+    );
+    assert_eq!(
+        after.step,
+        Some(2),
+        "the meeting's state is the facilitator's"
+    );
+
+    // Restoring what is already there changes nothing.
+    let mut txn = doc.transact_mut();
+    let again = hindsight_shared::export::restore(&board, &mut txn, &before).unwrap();
+    assert_eq!(again, Default::default());
+    assert!(txn.delete_set().is_empty() && txn.insert_set().is_empty());
+}

@@ -273,8 +273,17 @@ impl Meeting {
     /// Like [`Meeting::start`], but the board is made by the start page's button `button`
     /// (a template's card, say).
     pub async fn start_from(creator: &str, button: &str) -> (Meeting, Session) {
+        Meeting::start_configured(creator, button, |_| {}).await
+    }
+
+    /// Like [`Meeting::start_from`], on a server whose configuration `tweak` changes.
+    pub async fn start_configured(
+        creator: &str,
+        button: &str,
+        tweak: impl FnOnce(&mut hindsight_server::Config),
+    ) -> (Meeting, Session) {
         let data = tempfile::tempdir().expect("data dir");
-        let server = TestServer::start(data.path()).await;
+        let server = TestServer::start_with(data.path(), tweak).await;
         let driver = Driver::start().await;
         let first = driver.session().await;
         let url = first.start_board_with(&server.http_base(), button).await;

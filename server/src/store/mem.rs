@@ -20,6 +20,7 @@ struct MemBoard {
     upto: u64,
     updates: BTreeMap<u64, Vec<u8>>,
     links: Option<AccessHashes>,
+    versions: BTreeMap<u64, Vec<u8>>,
 }
 
 impl Store for MemStore {
@@ -123,7 +124,44 @@ impl Store for MemStore {
         let boards = self.boards.lock().expect("store lock");
         Ok(boards
             .values()
-            .map(|b| b.snapshot.len() + b.updates.values().map(Vec::len).sum::<usize>())
+            .map(|b| {
+                b.snapshot.len()
+                    + b.updates.values().map(Vec::len).sum::<usize>()
+                    + b.versions.values().map(Vec::len).sum::<usize>()
+            })
             .sum::<usize>() as u64)
+    }
+
+    fn keep_version(&self, board: &BoardId, at: u64, state: &[u8]) -> Result<(), StoreError> {
+        let mut boards = self.boards.lock().expect("store lock");
+        if let Some(b) = boards.get_mut(board) {
+            b.versions.insert(at, state.to_vec());
+        }
+        Ok(())
+    }
+
+    fn versions(&self, board: &BoardId) -> Result<Vec<(u64, u64)>, StoreError> {
+        let boards = self.boards.lock().expect("store lock");
+        Ok(boards.get(board).map_or_else(Vec::new, |b| {
+            b.versions
+                .iter()
+                .map(|(at, v)| (*at, v.len() as u64))
+                .collect()
+        }))
+    }
+
+    fn version(&self, board: &BoardId, at: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let boards = self.boards.lock().expect("store lock");
+        Ok(boards.get(board).and_then(|b| b.versions.get(&at).cloned()))
+    }
+
+    fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {
+        let mut boards = self.boards.lock().expect("store lock");
+        if let Some(b) = boards.get_mut(board) {
+            for at in ats {
+                b.versions.remove(at);
+            }
+        }
+        Ok(())
     }
 }

@@ -117,6 +117,16 @@ pub trait Store: Send + Sync + 'static {
     fn probe(&self) -> Result<(), StoreError>;
     /// Bytes the store takes on disk (or in memory), for `--max-data-bytes`.
     fn data_bytes(&self) -> Result<u64, StoreError>;
+    /// Keeps `state` (the whole document as one update) as the board's version at `at`
+    /// (UTC ms), replacing one kept at the same ms; the board's history (`history.rs`).
+    /// Written as [`Store::write`] writes: durable once a later flush returns.
+    fn keep_version(&self, board: &BoardId, at: u64, state: &[u8]) -> Result<(), StoreError>;
+    /// The versions kept of a board, oldest first: when, and their size in bytes.
+    fn versions(&self, board: &BoardId) -> Result<Vec<(u64, u64)>, StoreError>;
+    /// One kept version of a board.
+    fn version(&self, board: &BoardId, at: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Removes the versions kept at `ats`.
+    fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError>;
 }
 
 /// Runs `f` against `store` on tokio's blocking pool, so a slow disk never stalls the
@@ -210,7 +220,26 @@ mod tests {
         assert_eq!(other.snapshot, b"other");
         assert!(other.updates.is_empty());
 
-        // Listing is in id order; deleting takes the updates along.
+        // Versions: kept per board, listed oldest first, read back, forgotten.
+        store.keep_version(&a, 2_000, b"at two").unwrap();
+        store.keep_version(&a, 1_000, b"at one").unwrap();
+        store.keep_version(&a, 3_000, b"at three!").unwrap();
+        store.keep_version(&b, 1_000, b"b's").unwrap();
+        store.flush().unwrap();
+        assert_eq!(
+            store.versions(&a).unwrap(),
+            [(1_000, 6), (2_000, 6), (3_000, 9)]
+        );
+        assert_eq!(
+            store.version(&a, 3_000).unwrap().as_deref(),
+            Some(&b"at three!"[..])
+        );
+        assert_eq!(store.version(&a, 4_000).unwrap(), None);
+        store.forget_versions(&a, &[1_000, 3_000]).unwrap();
+        assert_eq!(store.versions(&a).unwrap(), [(2_000, 6)]);
+        assert_eq!(store.versions(&b).unwrap(), [(1_000, 3)]);
+
+        // Listing is in id order; deleting takes the updates and versions along.
         assert_eq!(store.list().unwrap(), [a, b]);
         store.append(&b, 0, &[b"b0".to_vec()]).unwrap();
         assert!(store.delete(&b).unwrap());
@@ -229,6 +258,10 @@ mod tests {
             "no update of the deleted board survives"
         );
         assert_eq!(fresh.next_seq, 0);
+        assert!(
+            store.versions(&b).unwrap().is_empty(),
+            "no version of it either"
+        );
         assert_eq!(
             store.links(&b).unwrap(),
             Links::Unlinked,

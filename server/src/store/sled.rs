@@ -1,7 +1,9 @@
 //! The real store: boards in one sled tree.
 //!
 //! Keys: `S` + board id → `upto` (u64 BE) + snapshot; `U` + board id + seq (u64 BE) → one
-//! update; `K` + board id → the link hashes; `P` → the readiness probe's record. Snapshot
+//! update; `K` + board id → the link hashes; `V` + board id + time (u64 BE, UTC ms) → a
+//! kept version (`history.rs`), and `v` + the same → its size (u64 BE), so listing the
+//! history reads no document; `P` → the readiness probe's record. Snapshot
 //! and update records share a tree so that compaction and deletion are single atomic
 //! batches. Durable means flushed: sled otherwise writes to disk every 500 ms.
 
@@ -20,6 +22,8 @@ impl From<::sled::Error> for StoreError {
 const SNAPSHOT: u8 = b'S';
 const UPDATE: u8 = b'U';
 const LINKS: u8 = b'K';
+const VERSION: u8 = b'V';
+const VERSION_SIZE: u8 = b'v';
 /// The readiness probe's record; one key, overwritten each time.
 const PROBE: &[u8] = b"P";
 
@@ -37,13 +41,26 @@ fn links_key(board: &BoardId) -> [u8; 17] {
     key
 }
 
-fn update_key(board: &BoardId, seq: u64) -> [u8; 25] {
+/// A board's key with a big-endian number after it (an update's sequence number, a
+/// version's time), so that sled's byte order is number order.
+fn numbered_key(kind: u8, board: &BoardId, n: u64) -> [u8; 25] {
     let mut key = [0u8; 25];
-    key[0] = UPDATE;
+    key[0] = kind;
     key[1..17].copy_from_slice(board.as_bytes());
-    // Big-endian so that sled's byte order is sequence order.
-    key[17..].copy_from_slice(&seq.to_be_bytes());
+    key[17..].copy_from_slice(&n.to_be_bytes());
     key
+}
+
+fn number_of(board: &BoardId, key: &[u8]) -> Result<u64, StoreError> {
+    Ok(u64::from_be_bytes(
+        key.get(17..25)
+            .and_then(|k| k.try_into().ok())
+            .ok_or(StoreError::Corrupt(*board))?,
+    ))
+}
+
+fn update_key(board: &BoardId, seq: u64) -> [u8; 25] {
+    numbered_key(UPDATE, board, seq)
 }
 
 /// The snapshot record: `upto` as 8 big-endian bytes, then the encoded document.
@@ -226,12 +243,14 @@ impl Store for SledStore {
         let mut batch = ::sled::Batch::default();
         batch.remove(&snapshot_key(board)[..]);
         batch.remove(&links_key(board)[..]);
-        for entry in self
-            .boards
-            .range(update_key(board, 0)..=update_key(board, u64::MAX))
-        {
-            let (key, _) = entry?;
-            batch.remove(key);
+        for kind in [UPDATE, VERSION, VERSION_SIZE] {
+            for entry in self
+                .boards
+                .range(numbered_key(kind, board, 0)..=numbered_key(kind, board, u64::MAX))
+            {
+                let (key, _) = entry?;
+                batch.remove(key);
+            }
         }
         self.boards.apply_batch(batch)?;
         self.durable()?;
@@ -248,6 +267,49 @@ impl Store for SledStore {
 
     fn data_bytes(&self) -> Result<u64, StoreError> {
         Ok(self.db.size_on_disk()?)
+    }
+
+    fn keep_version(&self, board: &BoardId, at: u64, state: &[u8]) -> Result<(), StoreError> {
+        let mut batch = ::sled::Batch::default();
+        batch.insert(&numbered_key(VERSION, board, at)[..], state);
+        batch.insert(
+            &numbered_key(VERSION_SIZE, board, at)[..],
+            &(state.len() as u64).to_be_bytes()[..],
+        );
+        self.boards.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn versions(&self, board: &BoardId) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.boards
+            .range(
+                numbered_key(VERSION_SIZE, board, 0)..=numbered_key(VERSION_SIZE, board, u64::MAX),
+            )
+            .map(|entry| {
+                let (key, value) = entry?;
+                let size: [u8; 8] = value[..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt(*board))?;
+                Ok((number_of(board, &key)?, u64::from_be_bytes(size)))
+            })
+            .collect()
+    }
+
+    fn version(&self, board: &BoardId, at: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .boards
+            .get(numbered_key(VERSION, board, at))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {
+        let mut batch = ::sled::Batch::default();
+        for &at in ats {
+            batch.remove(&numbered_key(VERSION, board, at)[..]);
+            batch.remove(&numbered_key(VERSION_SIZE, board, at)[..]);
+        }
+        self.boards.apply_batch(batch)?;
+        Ok(())
     }
 }
 

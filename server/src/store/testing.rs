@@ -215,4 +215,22 @@ impl<S: Store> Store for Faulty<S> {
     fn data_bytes(&self) -> Result<u64, StoreError> {
         self.inner.data_bytes()
     }
+
+    fn keep_version(&self, board: &BoardId, at: u64, state: &[u8]) -> Result<(), StoreError> {
+        self.enter(Kind::Write, Some(board))?;
+        self.inner.keep_version(board, at, state)
+    }
+
+    fn versions(&self, board: &BoardId) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.inner.versions(board)
+    }
+
+    fn version(&self, board: &BoardId, at: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.version(board, at)
+    }
+
+    fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {
+        self.enter(Kind::Write, Some(board))?;
+        self.inner.forget_versions(board, ats)
+    }
 }

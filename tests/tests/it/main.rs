@@ -18,6 +18,7 @@ mod crash;
 mod durability;
 mod export;
 mod facilitation;
+mod history;
 mod interop;
 mod limits;
 mod operations;

@@ -1,0 +1,229 @@
+//! A board's history over a real server and a real sled directory: versions are kept as
+//! the board is worked on, the facilitator lists them and brings the board back to one
+//! after every note was deleted, live for everyone, and the restore itself can be
+//! undone. Nobody else may list or restore.
+
+use hindsight_tests::fixtures::{id, note_in};
+use hindsight_tests::http::request;
+use hindsight_tests::{http, TestBoard, TestServer, YClient};
+use serde_json::Value;
+
+async fn create(server: &TestServer) -> (TestBoard, String) {
+    let (status, body) = http(
+        server.addr(),
+        "POST",
+        "/api/boards",
+        r#"{"title":"Outage"}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    (
+        TestBoard::from_answer(&body),
+        json["facilitatorKey"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `GET …/history` with the facilitator key `key` (or none): status and JSON.
+async fn history(server: &TestServer, board: &TestBoard, key: Option<&str>) -> (u16, Value) {
+    let path = format!("/api/boards/{}/history{}", board.id, board.edit_query());
+    let headers: Vec<(&str, &str)> = key
+        .map(|k| ("x-hindsight-facilitator", k))
+        .into_iter()
+        .collect();
+    let reply = request(server.addr(), "GET", &path, &headers, "").await;
+    let text = reply.text();
+    (
+        reply.status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn restore(server: &TestServer, board: &TestBoard, at: u64, key: &str) -> (u16, Value) {
+    let path = format!(
+        "/api/boards/{}/history/{at}/restore{}",
+        board.id,
+        board.edit_query()
+    );
+    let reply = request(
+        server.addr(),
+        "POST",
+        &path,
+        &[("x-hindsight-facilitator", key)],
+        "",
+    )
+    .await;
+    let text = reply.text();
+    (
+        reply.status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn texts(client: &YClient) -> Vec<String> {
+    let mut texts: Vec<String> = client.notes().into_iter().map(|n| n.text).collect();
+    texts.sort();
+    texts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.history_every_secs = 1).await;
+    let (board, key) = create(&server).await;
+    let ws = server.ws_base();
+
+    let ada = YClient::connect(&ws, &board).await;
+    let written = [
+        "Alert fired late",
+        "Paged the wrong team",
+        "Rollback took 20 minutes",
+    ];
+    ada.edit(|b, txn| {
+        for (i, text) in written.iter().enumerate() {
+            b.add_note(txn, &id(&format!("n{i}")), note_in("detect", *text));
+        }
+    });
+    let watcher = YClient::connect(&ws, &board).await;
+    watcher
+        .wait_until("the notes", |b, t| b.note_count(t) == 3)
+        .await;
+
+    // A moment later every note is deleted, in one change.
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    ada.edit(|b, txn| {
+        for i in 0..3 {
+            b.delete_note(txn, &id(&format!("n{i}")));
+        }
+    });
+    watcher
+        .wait_until("every note gone", |b, t| b.note_count(t) == 0)
+        .await;
+
+    // Only the facilitator may see the history.
+    assert_eq!(history(&server, &board, None).await.0, 403);
+    assert_eq!(history(&server, &board, Some("not-the-key")).await.0, 403);
+    let (status, versions) = history(&server, &board, Some(&key)).await;
+    assert_eq!(status, 200, "{versions}");
+    let versions = versions.as_array().expect("a list").clone();
+    let with_notes = versions
+        .iter()
+        .find(|v| v["notes"] == 3)
+        .unwrap_or_else(|| panic!("a version with the three notes: {versions:?}"));
+    let at = with_notes["at"].as_u64().unwrap();
+    assert!(
+        versions
+            .windows(2)
+            .all(|w| w[0]["at"].as_u64() > w[1]["at"].as_u64()),
+        "newest first: {versions:?}"
+    );
+
+    // Restoring it brings them back, live.
+    assert_eq!(restore(&server, &board, at, "not-the-key").await.0, 403);
+    let (status, done) = restore(&server, &board, at, &key).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (done["written"].as_u64(), done["removed"].as_u64()),
+        (Some(3), Some(0))
+    );
+    watcher
+        .wait_until("the notes back", |b, t| b.note_count(t) == 3)
+        .await;
+    assert_eq!(texts(&watcher), written.map(str::to_owned));
+    assert!(ada.closed().is_none() && watcher.closed().is_none());
+
+    // The board as it was just before is a version too: the restore can be undone.
+    let before = done["keptBefore"].as_u64().unwrap();
+    let (_, versions) = history(&server, &board, Some(&key)).await;
+    let kept = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["at"].as_u64() == Some(before))
+        .expect("the version kept before the restore");
+    assert_eq!(kept["notes"], 0);
+    let (status, undone) = restore(&server, &board, before, &key).await;
+    assert_eq!(status, 200, "{undone}");
+    assert_eq!(undone["removed"].as_u64(), Some(3));
+    watcher
+        .wait_until("the notes gone again", |b, t| b.note_count(t) == 0)
+        .await;
+
+    // The history is on disk: after a restart it is all there.
+    drop((ada, watcher));
+    server.stop().await;
+    let server = TestServer::start(dir.path()).await;
+    let (_, after) = history(&server, &board, Some(&key)).await;
+    assert!(after.as_array().unwrap().len() >= 3, "{after}");
+    let (status, _) = restore(&server, &board, at, &key).await;
+    assert_eq!(status, 200);
+    let reader = YClient::connect(&server.ws_base(), &board).await;
+    assert_eq!(texts(&reader), written.map(str::to_owned));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_facilitator_restores_a_version_from_the_page_and_everyone_sees_it() {
+    use hindsight_tests::browser::Meeting;
+    let (meeting, ada) =
+        Meeting::start_configured("Ada", "#new-board", |c| c.history_every_secs = 1).await;
+    let bo = meeting.join("Bo").await;
+    let first = ada.add_note("detect", "Alert fired late").await;
+    let second = ada.add_note("react", "Paged the wrong team").await;
+    bo.wait_for_note_text("Bo", &second, "Paged the wrong team")
+        .await;
+
+    // A little later Bo deletes both, from the list.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    bo.click("#view-list").await;
+    for id in [&first, &second] {
+        bo.click(&format!(".list-card[data-note-id=\"{id}\"] .list-delete"))
+            .await;
+    }
+    ada.wait_js(
+        "both notes gone on Ada's page",
+        "return document.querySelectorAll('.note').length === 0;",
+        vec![],
+    )
+    .await;
+
+    // Ada, facilitating, brings them back from the board's history.
+    ada.click("#board-history").await;
+    ada.wait_js(
+        "the history listed",
+        "return [...document.querySelectorAll('.version .version-notes')].some((n) => n.textContent === '2 notes');",
+        vec![],
+    )
+    .await;
+    ada.screenshot("board-history.png").await;
+    ada.js(
+        "const row = [...document.querySelectorAll('.version')].find((r) => r.querySelector('.version-notes').textContent === '2 notes');
+         row.querySelector('.version-restore').click();
+         return true;",
+        vec![],
+    )
+    .await;
+    ada.wait_for_note_text("Ada", &first, "Alert fired late")
+        .await;
+    ada.wait_for_note_text("Ada", &second, "Paged the wrong team")
+        .await;
+    bo.wait_js(
+        "both cards back on Bo's list",
+        "return arguments[0].every((id) => !!document.querySelector(`.list-card[data-note-id=\"${id}\"]`));",
+        vec![serde_json::json!([first, second])],
+    )
+    .await;
+    ada.wait_js(
+        "the dialog closed, the focus back on its button",
+        "return !document.querySelector('#history-title') && document.activeElement?.id === 'board-history';",
+        vec![],
+    )
+    .await;
+
+    // Bo, not facilitating, has no such button.
+    assert_eq!(
+        bo.js("return !!document.querySelector('#board-history');", vec![])
+            .await,
+        serde_json::json!(false)
+    );
+    meeting.end().await;
+}
