@@ -296,6 +296,11 @@ pub struct NoteExport {
 
 pub fn export<T: ReadTxn>(board: &Board, txn: &T) -> BoardExport {
     let facts = board.facts(txn);
+    let template = board.template(txn);
+    // A step the board's regions do not have (written by another client) is no step.
+    let step = board
+        .step(txn)
+        .filter(|s| (1..=template.steps()).contains(s));
     BoardExport {
         format: FORMAT.into(),
         version: VERSION,
@@ -307,8 +312,8 @@ pub fn export<T: ReadTxn>(board: &Board, txn: &T) -> BoardExport {
         utc_offset: facts.utc_offset,
         anonymous: board.anonymous(txn),
         vote_budget: board.vote_budget(txn),
-        step: board.step(txn),
-        template: Some(board.template(txn)),
+        step,
+        template: Some(template),
         notes: board.notes(txn).into_iter().map(note_export).collect(),
     }
 }
@@ -439,8 +444,8 @@ pub fn import(
 
     board.create(txn, &data.title, data.created_at, template);
     board.set_incident_date(txn, date);
-    board.set_severity(txn, data.severity.as_deref().unwrap_or(""));
-    board.set_impact(txn, data.impact.as_deref().unwrap_or(""));
+    board.restore_fact(txn, "severity", data.severity.as_deref());
+    board.restore_fact(txn, "impact", data.impact.as_deref());
     if !board.set_utc_offset(txn, data.utc_offset) {
         return Err(bad("timezone offset is out of range"));
     }
@@ -464,16 +469,22 @@ fn write_note(board: &Board, txn: &mut TransactionMut, n: &NoteExport, c: Checke
             text: n.text.clone(),
             color: c.color,
             created_at: n.created_at,
-            author: n.author.clone(),
+            author: None,
             region: None,
         },
     );
     board.resize_note(txn, &c.id, n.w, n.h);
     let map = board.note_map(txn, &c.id).expect("just added");
+    // As exported: the page's own writers tidy what people type, a backup is kept as is.
+    if let Some(author) = &n.author {
+        map.insert(txn, "author", author.as_str());
+    }
     set_or_remove(&map, txn, "region", c.region);
     board.set_note_time(txn, &c.id, c.time);
     board.set_note_kind(txn, &c.id, c.kind);
-    board.set_owner(txn, &c.id, n.owner.as_deref().unwrap_or(""));
+    if let Some(owner) = &n.owner {
+        map.insert(txn, "owner", owner.as_str());
+    }
     board.set_due(txn, &c.id, c.due);
     for (key, id) in [("sourceId", &c.source_id), ("actionId", &c.action_id)] {
         if let Some(id) = id {
@@ -558,10 +569,10 @@ pub fn restore(
         board.set_incident_date(txn, date);
     }
     if facts.severity != old.severity {
-        board.set_severity(txn, old.severity.as_deref().unwrap_or(""));
+        board.restore_fact(txn, "severity", old.severity.as_deref());
     }
     if facts.impact != old.impact {
-        board.set_impact(txn, old.impact.as_deref().unwrap_or(""));
+        board.restore_fact(txn, "impact", old.impact.as_deref());
     }
     if facts.utc_offset != old.utc_offset && !board.set_utc_offset(txn, old.utc_offset) {
         return Err(bad("timezone offset is out of range"));

@@ -89,6 +89,12 @@ impl Board {
         true
     }
 
+    /// Writes a fact (`severity`, `impact`) exactly as a backup holds it: the setters
+    /// above tidy what people type, a restore brings back what was there.
+    pub(crate) fn restore_fact(&self, txn: &mut TransactionMut, key: &str, value: Option<&str>) {
+        set_or_remove(&self.meta, txn, key, value.map(str::to_owned));
+    }
+
     fn set_fact(&self, txn: &mut TransactionMut, key: &str, value: &str) {
         let value: String = value.trim().chars().take(FACT_MAX_CHARS).collect();
         set_or_remove(&self.meta, txn, key, Some(value).filter(|v| !v.is_empty()));
