@@ -25,6 +25,7 @@ use crate::assets::Assets;
 use crate::health;
 use crate::limits::{CreationLimit, Limits, TokenBucket};
 use crate::links::{self, LinkQuery};
+use crate::online;
 use crate::rooms::{JoinError, Rooms};
 use crate::security;
 use crate::stats::{self, ErrorKind};
@@ -53,6 +54,8 @@ pub struct AppState {
     pub creations: Arc<CreationLimit>,
     /// New boards are refused once the store is this large (`--max-data-bytes`).
     pub max_data_bytes: Option<u64>,
+    /// The SHA-256 of the admin token (`--admin-token-file`); no admin API without it.
+    pub admin_token: Option<[u8; 32]>,
 }
 
 pub fn app(state: AppState) -> Router {
@@ -80,6 +83,8 @@ pub fn app(state: AppState) -> Router {
             "/api/boards/{id}/timeline",
             post(api::import_timeline).layer(own_pages_only()),
         )
+        .route("/api/admin/boards", get(online::list))
+        .route("/api/admin/backup", get(online::backup))
         .route("/api/boards/{id}/history", get(api::history))
         .route(
             "/api/boards/{id}/history/{at}/restore",

@@ -76,6 +76,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub compact_every: u64,
 
+    /// A file holding the admin token (at least 16 characters): it opens the admin API
+    /// (`/api/admin/boards`, `/api/admin/backup`) to requests that send it as
+    /// `Authorization: Bearer <token>` [default: no admin API]
+    #[arg(long, env = "HINDSIGHT_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+
     /// Seconds between two versions of a board kept for its history while it is worked
     /// on (a facilitator can bring a board back to any of them).
     #[arg(long, env = "HINDSIGHT_HISTORY_EVERY_SECS", default_value_t = history::DEFAULT_EVERY_SECS,
@@ -168,6 +174,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// The admin token's hash, read from `--admin-token-file`; `None` without one.
+    pub fn admin_token(&self) -> Result<Option<[u8; 32]>, String> {
+        let Some(path) = &self.admin_token_file else {
+            return Ok(None);
+        };
+        let contents = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the admin token file {}: {e}", path.display()))?;
+        crate::online::token_hash(&contents)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     /// The base of the links the admin commands print: the public URL, or the address
     /// the server listens on.
     pub fn base_url(&self) -> String {

@@ -82,6 +82,7 @@ mod tests {
             tracker,
             creations: Arc::new(crate::limits::CreationLimit::new(30)),
             max_data_bytes: None,
+            admin_token: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod history;
 pub mod limits;
 pub mod links;
 pub mod logging;
+pub mod online;
 pub mod replay;
 pub mod room;
 pub mod rooms;
@@ -83,6 +84,7 @@ pub fn start(
         tracker: tracker.clone(),
         creations: Arc::new(limits::CreationLimit::new(config.creates_per_minute)),
         max_data_bytes: config.max_data_bytes,
+        admin_token: config.admin_token().map_err(std::io::Error::other)?,
     };
     let router = app(state);
     let stop = shutdown.clone();

@@ -90,6 +90,28 @@ pub struct SledStore {
 }
 
 impl SledStore {
+    /// The board whose snapshot record is `value`, with the updates stored after it.
+    fn load_from(&self, board: &BoardId, value: &[u8]) -> Result<StoredBoard, StoreError> {
+        let (upto, snapshot) = parse_snapshot(board, value)?;
+        let mut stored = StoredBoard {
+            snapshot,
+            updates: Vec::new(),
+            next_seq: upto,
+        };
+        // Updates below `upto` are folded into the snapshot; any left by an interrupted
+        // compaction are skipped by starting the range at `upto`.
+        for entry in self
+            .boards
+            .range(update_key(board, upto)..=update_key(board, u64::MAX))
+        {
+            let (key, value) = entry?;
+            let seq = number_of(board, &key)?;
+            stored.updates.push(value.to_vec());
+            stored.next_seq = seq + 1;
+        }
+        Ok(stored)
+    }
+
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         let db = ::sled::Config::new().path(dir).open()?;
         let boards = db.open_tree("boards")?;
@@ -161,32 +183,20 @@ impl Store for SledStore {
         Ok(set)
     }
 
+    /// Read while the board may be live (an online backup): a compaction between reading
+    /// the snapshot and its updates would leave out the updates it folded in, so the
+    /// snapshot is read again afterwards, and the read repeated if it moved on.
     fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
-        let Some(value) = self.boards.get(snapshot_key(board))? else {
-            return Ok(None);
-        };
-        let (upto, snapshot) = parse_snapshot(board, &value)?;
-        let mut stored = StoredBoard {
-            snapshot,
-            updates: Vec::new(),
-            next_seq: upto,
-        };
-        // Updates below `upto` are folded into the snapshot; any left by an interrupted
-        // compaction are skipped by starting the range at `upto`.
-        for entry in self
-            .boards
-            .range(update_key(board, upto)..=update_key(board, u64::MAX))
-        {
-            let (key, value) = entry?;
-            let seq = u64::from_be_bytes(
-                key[17..]
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt(*board))?,
-            );
-            stored.updates.push(value.to_vec());
-            stored.next_seq = seq + 1;
+        loop {
+            let Some(value) = self.boards.get(snapshot_key(board))? else {
+                return Ok(None);
+            };
+            let stored = self.load_from(board, &value)?;
+            let again = self.boards.get(snapshot_key(board))?;
+            if again.as_deref() == Some(&value[..]) {
+                return Ok(Some(stored));
+            }
         }
-        Ok(Some(stored))
     }
 
     fn write(

@@ -6,12 +6,14 @@
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use hindsight_shared::{NewNote, NoteColor};
 use hindsight_tests::binary::{server_binary, spawn};
 use hindsight_tests::fixtures::{id, note_at};
 use hindsight_tests::http::get;
-use hindsight_tests::{eventually, http, TestBoard, TestServer, YClient, DEADLINE};
+use hindsight_tests::{create_board, eventually, http, TestBoard, TestServer, YClient, DEADLINE};
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -650,4 +652,129 @@ async fn bad_configuration_is_refused_with_a_clear_message_before_binding() {
         "cannot create data directory",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_backup_taken_while_people_write_restores_everything_they_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "b4ckup-t0ken-for-operat0rs-0nly";
+    std::fs::write(dir.path().join("admin-token"), format!("{token}\n")).unwrap();
+    let server = spawn(
+        dir.path(),
+        &[
+            "--data-dir",
+            "data",
+            "--log-format",
+            "json",
+            "--admin-token-file",
+            "admin-token",
+        ],
+    )
+    .await;
+    let ws = format!("ws://{}/ws", server.addr);
+    let boards = [
+        create_board(server.addr).await,
+        create_board(server.addr).await,
+    ];
+
+    // The admin API wants the token: none is 401, a wrong one 403.
+    let backup_path = "/api/admin/backup";
+    assert_eq!(get(server.addr, backup_path, &[]).await.status, 401);
+    let wrong = [("authorization", "Bearer not-the-admin-token-at-all")];
+    assert_eq!(get(server.addr, backup_path, &wrong).await.status, 403);
+    assert_eq!(
+        get(server.addr, "/api/admin/boards", &wrong).await.status,
+        403
+    );
+    let bearer = format!("Bearer {token}");
+    let auth = [("authorization", bearer.as_str())];
+    let listed: serde_json::Value =
+        serde_json::from_str(&get(server.addr, "/api/admin/boards", &auth).await.text()).unwrap();
+    let mut ids: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let mut expected: Vec<String> = boards.iter().map(|b| b.id.to_string()).collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+
+    // Two people keep adding notes, one a change, each change acknowledged once stored.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (mut writers, mut clients, mut before) = (Vec::new(), Vec::new(), Vec::new());
+    for (who, board) in boards.iter().enumerate() {
+        let client = Arc::new(YClient::connect(&ws, board).await);
+        client.track_saves();
+        // Its sync messages so far are counted too; the notes are the changes after.
+        before.push(client.sent_changes());
+        clients.push(Arc::clone(&client));
+        let stop = Arc::clone(&stop);
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                client.edit(|b, txn| {
+                    let note = note_at("detect", (10.0, 10.0), format!("note {n}"));
+                    b.add_note(txn, &id(&format!("a{who}b{n:014}")), note);
+                });
+                n += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    eventually("both writers saving", || async {
+        clients.iter().all(|c| c.saved() > 20).then_some(())
+    })
+    .await;
+
+    // What each had acknowledged when the backup began must be in it; they go on
+    // writing while it streams.
+    let acknowledged: Vec<u64> = clients
+        .iter()
+        .zip(&before)
+        .map(|(c, before)| c.saved().saturating_sub(*before))
+        .collect();
+    let backup = get(server.addr, backup_path, &auth).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert_eq!(backup.status, 200, "{}", backup.text());
+    let file = dir.path().join("online.backup");
+    std::fs::write(&file, &backup.body).unwrap();
+
+    // Restored into an empty directory, with the offline tool.
+    let empty = dir.path().join("restored");
+    admin(&empty, &["restore", file.to_str().unwrap()]).await;
+    for (who, (board, saved)) in boards.iter().zip(&acknowledged).enumerate() {
+        let json = admin(
+            &empty,
+            &[
+                "boards",
+                "export",
+                &board.id.to_string(),
+                "--format",
+                "json",
+            ],
+        )
+        .await;
+        let export: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let held: std::collections::HashSet<&str> = export["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap())
+            .collect();
+        for n in 0..*saved {
+            let note = format!("a{who}b{n:014}");
+            assert!(
+                held.contains(note.as_str()),
+                "acknowledged note {note} is missing from the backup"
+            );
+        }
+    }
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("online backup written"), "{log}");
+    assert!(!log.contains(token), "the admin token is never logged");
 }
