@@ -163,6 +163,127 @@ fn clocks(doc: &Doc) -> BTreeMap<ClientID, u32> {
         .collect()
 }
 
+/// Replays presence from [`CONNECTIONS`] connections into a room and checks what the
+/// room relays and keeps: every relayed entry belongs to a participant its sender
+/// announced first (nobody moves, renames or withdraws someone else), every state is a
+/// JSON object (or `null`, leaving) within the size limit, no connection holds more than
+/// [`MAX_PRESENCE_CLIENTS`] participants, and what a joiner is given holds only such
+/// states. The `presence` fuzz target drives it; the room's unit tests replay findings.
+///
+/// Input, repeated: `[connection][op]`, then for op 0 a presence update
+/// (`[entries]`, each `[client][clock][length][JSON bytes]`), for op 1 the connection
+/// leaving and joining again, for op 2 someone joining to look.
+pub fn replay_presence(mut input: &[u8]) {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    use yrs::sync::Message;
+    use yrs::updates::decoder::Decode;
+    use yrs::updates::encoder::Encode;
+
+    let limit = crate::limits::DEFAULT_MAX_PRESENCE_BYTES;
+    let mut room = Room::load(&fresh_board()).expect("a fresh board loads");
+    for conn in 0..CONNECTIONS {
+        room.join(conn, Access::Edit);
+    }
+    // Who announced each participant, as the room must see it.
+    let mut owner: HashMap<ClientID, ConnId> = HashMap::new();
+    let mut next_observer = CONNECTIONS;
+    let check_states = |update: &AwarenessUpdate, what: &str| {
+        for (client, entry) in &update.clients {
+            assert!(
+                entry.json.len() <= limit,
+                "{what}: {client}'s state is over the limit"
+            );
+            if &*entry.json != "null" {
+                let value: serde_json::Value = serde_json::from_str(&entry.json)
+                    .unwrap_or_else(|e| panic!("{what}: {client}'s state is not JSON: {e}"));
+                assert!(
+                    value.is_object(),
+                    "{what}: {client}'s state is not an object"
+                );
+            }
+        }
+    };
+    let presence_in = |frames: &[bytes::Bytes]| -> Vec<AwarenessUpdate> {
+        frames
+            .iter()
+            .filter_map(|f| match Message::decode_v1(f) {
+                Ok(Message::Awareness(update)) => Some(update),
+                _ => None,
+            })
+            .collect()
+    };
+    let take = |input: &mut &[u8]| -> Option<u8> {
+        let (&b, rest) = input.split_first()?;
+        *input = rest;
+        Some(b)
+    };
+    while let (Some(conn), Some(op)) = (take(&mut input), take(&mut input)) {
+        let conn = u64::from(conn) % CONNECTIONS;
+        match op % 3 {
+            0 => {
+                let mut update = AwarenessUpdate {
+                    clients: HashMap::new(),
+                };
+                for _ in 0..take(&mut input).unwrap_or(0) % 7 {
+                    let (Some(client), Some(clock), Some(len)) =
+                        (take(&mut input), take(&mut input), take(&mut input))
+                    else {
+                        break;
+                    };
+                    let len = usize::from(len).min(input.len());
+                    let (json, rest) = input.split_at(len);
+                    input = rest;
+                    update.clients.insert(
+                        ClientID::new(u64::from(client % 8)),
+                        AwarenessUpdateEntry {
+                            clock: u32::from(clock),
+                            json: Arc::from(String::from_utf8_lossy(json).as_ref()),
+                        },
+                    );
+                }
+                let frame = Message::Awareness(update).encode_v1();
+                let Ok(out) = room.receive(conn, &frame) else {
+                    continue;
+                };
+                for relayed in presence_in(&out.broadcast) {
+                    check_states(&relayed, "relayed");
+                    for (client, entry) in &relayed.clients {
+                        let first = *owner.entry(*client).or_insert(conn);
+                        assert_eq!(
+                            first, conn,
+                            "connection {conn} changed {client}, announced by {first}"
+                        );
+                        // Leaving gives the participant up: anyone may announce it next.
+                        if &*entry.json == "null" {
+                            owner.remove(client);
+                        }
+                    }
+                }
+                let held = owner.values().filter(|c| **c == conn).count();
+                assert!(
+                    held <= crate::limits::MAX_PRESENCE_CLIENTS,
+                    "connection {conn} holds {held} participants"
+                );
+            }
+            1 => {
+                room.leave(conn);
+                owner.retain(|_, c| *c != conn);
+                room.join(conn, Access::Edit);
+            }
+            _ => {
+                let greeting = room.join(next_observer, Access::Read);
+                for update in presence_in(&greeting) {
+                    check_states(&update, "a joiner's greeting");
+                }
+                room.leave(next_observer);
+                next_observer += 1;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -819,6 +819,33 @@ mod tests {
 
     /// Replays a recording of the `receive` fuzz target and checks, besides what the
     /// target checks, that the persisted document encodes to exactly the room's state.
+    #[test]
+    fn presence_replays_keep_each_participant_with_its_connection() {
+        // Two connections announcing the same participant, one state not an object, one
+        // too many participants, leaving and joining again, a joiner looking on.
+        let entry = |client: u8, json: &str| {
+            let mut e = vec![client, 1, json.len() as u8];
+            e.extend_from_slice(json.as_bytes());
+            e
+        };
+        let mut input = vec![0, 0, 2];
+        input.extend(entry(1, r#"{"name":"Ada"}"#));
+        input.extend(entry(2, r#"{"name":"Ada2"}"#));
+        input.extend([1, 0, 1]);
+        input.extend(entry(1, r#"{"name":"Not Ada"}"#));
+        input.extend([2, 0, 1]);
+        input.extend(entry(5, "[1,2]"));
+        input.extend([2, 0, 6]);
+        for c in 3..9 {
+            input.extend(entry(c, "{}"));
+        }
+        input.extend([0, 1, 1, 2]);
+        input.extend([1, 0, 1]);
+        input.extend(entry(1, r#"{"name":"Bo"}"#));
+        input.extend([2, 2]);
+        crate::replay::replay_presence(&input);
+    }
+
     fn replay_fuzz_input(input: &[u8], read_only: Option<ConnId>) {
         let replay = crate::replay::replay(input, read_only);
         assert_eq!(

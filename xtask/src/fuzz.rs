@@ -10,7 +10,14 @@ use std::process::Command;
 use crate::cmd::{self, Result};
 use crate::workspace::Workspace;
 
-const TARGETS: [&str; 2] = ["decode", "receive"];
+pub const TARGETS: [&str; 4] = ["decode", "receive", "presence", "import"];
+/// How `cargo xtask test` names the step that fuzzes each of [`TARGETS`].
+pub const STEP_NAMES: [&str; 4] = [
+    "fuzz decode",
+    "fuzz receive",
+    "fuzz presence",
+    "fuzz import",
+];
 
 /// How long `cargo xtask test` fuzzes each target: enough to replay the seed corpus and
 /// explore around it, short enough for every run.

@@ -41,10 +41,20 @@ fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("CHROMIUM", &browser.chromium)
         .env("HINDSIGHT_INTEROP_DIR", ws.interop());
-    let fuzz_decode = fuzz::run(ws, "decode", fuzz::SHORT_RUN_SECONDS)?;
-    let fuzz_receive = fuzz::run(ws, "receive", fuzz::SHORT_RUN_SECONDS)?;
+    let fuzzing = fuzz::TARGETS
+        .into_iter()
+        .zip(fuzz::STEP_NAMES)
+        .map(|(target, name)| {
+            Ok(Step {
+                name,
+                hint: FUZZ_HINT,
+                command: fuzz::run(ws, target, fuzz::SHORT_RUN_SECONDS)?,
+                runs_tests: false,
+            })
+        })
+        .collect::<Result<Vec<Step>>>()?;
 
-    Ok(vec![
+    Ok([
         Step {
             name: "rustfmt",
             hint: "run `cargo fmt --all` to fix the formatting",
@@ -98,19 +108,10 @@ fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
             command: tests,
             runs_tests: true,
         },
-        Step {
-            name: "fuzz decode",
-            hint: FUZZ_HINT,
-            command: fuzz_decode,
-            runs_tests: false,
-        },
-        Step {
-            name: "fuzz receive",
-            hint: FUZZ_HINT,
-            command: fuzz_receive,
-            runs_tests: false,
-        },
-    ])
+    ]
+    .into_iter()
+    .chain(fuzzing)
+    .collect())
 }
 
 const FUZZ_HINT: &str = "the input that failed is in fuzz/artifacts/; replay it with \
