@@ -83,27 +83,37 @@ fn list(dir: &Path) -> Result<(), AdminError> {
         let board = Board::new(&doc);
         let txn = doc.transact();
         let facts = board.facts(&txn);
-        rows.push(format!(
-            "{id}  {:>5}  {:<22}  {:<10}  {}",
+        rows.push(list_row(
+            &id.to_string(),
             board.note_count(&txn),
-            board.template(&txn).key,
-            facts.date.map(|d| d.to_string()).unwrap_or_default(),
-            facts.shown_title()
+            &board.template(&txn).key,
+            &facts.date.map(|d| d.to_string()).unwrap_or_default(),
+            facts.shown_title(),
         ));
         bar.inc(1);
     }
     bar.finish_and_clear();
     let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "{:<32}  {:>5}  {:<22}  {:<10}  TITLE",
-        "ID", "NOTES", "TEMPLATE", "INCIDENT"
-    )?;
+    write_list_header(&mut out)?;
     for row in rows {
         writeln!(out, "{row}")?;
     }
     eprintln!("{} board(s) in {}", ids.len(), dir.display());
     Ok(())
+}
+
+/// The header of `boards list`, offline or from a server.
+pub fn write_list_header(out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<32}  {:>5}  {:<22}  {:<10}  TITLE",
+        "ID", "NOTES", "TEMPLATE", "INCIDENT"
+    )
+}
+
+/// One board's line in `boards list`.
+pub fn list_row(id: &str, notes: u32, template: &str, incident: &str, title: &str) -> String {
+    format!("{id}  {notes:>5}  {template:<22}  {incident:<10}  {title}")
 }
 
 fn export_board(
@@ -301,7 +311,7 @@ fn open(dir: &Path) -> Result<SledStore, AdminError> {
     })
 }
 
-fn partial_path(file: &Path) -> PathBuf {
+pub fn partial_path(file: &Path) -> PathBuf {
     let mut name = file.file_name().unwrap_or_default().to_owned();
     name.push(".partial");
     file.with_file_name(name)

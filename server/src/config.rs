@@ -79,7 +79,12 @@ pub struct Config {
     /// A file holding the admin token (at least 16 characters): it opens the admin API
     /// (`/api/admin/boards`, `/api/admin/backup`) to requests that send it as
     /// `Authorization: Bearer <token>` [default: no admin API]
-    #[arg(long, env = "HINDSIGHT_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "HINDSIGHT_ADMIN_TOKEN_FILE",
+        value_name = "FILE",
+        global = true
+    )]
     pub admin_token_file: Option<PathBuf>,
 
     /// Seconds between two versions of a board kept for its history while it is worked

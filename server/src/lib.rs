@@ -24,6 +24,7 @@ pub mod limits;
 pub mod links;
 pub mod logging;
 pub mod online;
+pub mod remote;
 pub mod replay;
 pub mod room;
 pub mod rooms;

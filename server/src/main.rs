@@ -8,20 +8,30 @@ use std::sync::Arc;
 use clap::Parser;
 use hindsight_server::assets::Assets;
 use hindsight_server::cli::Cli;
-use hindsight_server::{admin, logging, start, Config, SledStore};
+use hindsight_server::{admin, logging, remote, start, Config, SledStore};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.config.log_format);
     match cli.command {
         None => serve(cli.config),
-        Some(command) => match admin::run(&cli.config.data_dir, &cli.config.base_url(), command) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
+        Some(command) => {
+            let done = match &cli.server {
+                Some(server) => {
+                    remote::run(server, cli.config.admin_token_file.as_deref(), command)
+                        .map_err(|e| e.to_string())
+                }
+                None => admin::run(&cli.config.data_dir, &cli.config.base_url(), command)
+                    .map_err(|e| e.to_string()),
+            };
+            match done {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
     }
 }
 

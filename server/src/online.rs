@@ -20,7 +20,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hindsight_shared::facts::UNTITLED;
 use hindsight_shared::Board;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -93,17 +92,19 @@ fn admitted(state: &AppState, headers: &HeaderMap) -> Result<(), Refusal> {
 }
 
 /// One board as `GET /api/admin/boards` lists it.
-#[derive(Serialize)]
+#[derive(Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Listed {
     pub id: String,
     pub title: String,
     pub notes: u32,
+    /// The key of the template the board was made from.
+    pub template: String,
     pub incident_date: Option<String>,
 }
 
-/// `GET /api/admin/boards`: every board, in id order, with its title, note count and
-/// incident date.
+/// `GET /api/admin/boards`: every board, in id order, with its title, note count,
+/// template and incident date.
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(refused) = admitted(&state, &headers) {
         return refused.into_response();
@@ -119,12 +120,9 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
             let facts = board.facts(&txn);
             listed.push(Listed {
                 id: id.to_string(),
-                title: if facts.title.is_empty() {
-                    UNTITLED.to_owned()
-                } else {
-                    facts.title
-                },
+                title: facts.shown_title().to_owned(),
                 notes: board.note_count(&txn),
+                template: board.template(&txn).key,
                 incident_date: facts.date.map(|d| d.to_string()),
             });
         }

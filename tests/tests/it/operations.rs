@@ -774,6 +774,65 @@ async fn an_online_backup_taken_while_people_write_restores_everything_they_save
             );
         }
     }
+
+    // The same from the command line, against the running server.
+    let url = format!("http://{}", server.addr);
+    let token_file = dir.path().join("admin-token");
+    let token_file = token_file.to_str().unwrap();
+    let remote = |args: &[&str]| {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string())
+            .chain([
+                "--server".into(),
+                url.clone(),
+                "--admin-token-file".into(),
+                token_file.into(),
+            ])
+            .collect();
+        hindsight(args)
+    };
+    let listed = remote(&["boards", "list"]).await;
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    for board in &boards {
+        assert!(listed.contains(&board.id.to_string()), "{listed}");
+    }
+    let second = dir.path().join("from-the-cli.backup");
+    let done = remote(&["backup", second.to_str().unwrap()]).await;
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let elsewhere = dir.path().join("restored-again");
+    admin(&elsewhere, &["restore", second.to_str().unwrap()]).await;
+    let boards_there = admin(&elsewhere, &["boards", "list"]).await;
+    for board in &boards {
+        assert!(
+            boards_there.contains(&board.id.to_string()),
+            "{boards_there}"
+        );
+    }
+    let wrong_file = dir.path().join("wrong-token");
+    std::fs::write(&wrong_file, "not-the-admin-token-at-all").unwrap();
+    let refused = hindsight([
+        "boards",
+        "list",
+        "--server",
+        &url,
+        "--admin-token-file",
+        wrong_file.to_str().unwrap(),
+    ])
+    .await;
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("403"), "{said}");
+
     let log = server.log.lock().unwrap().clone();
     assert!(log.contains("online backup written"), "{log}");
     assert!(!log.contains(token), "the admin token is never logged");
