@@ -82,6 +82,7 @@ impl From<BoardError> for ApiError {
     fn from(e: BoardError) -> ApiError {
         match e {
             BoardError::Import(e) => ApiError::BadRequest(e.to_string()),
+            BoardError::TooLarge(..) => ApiError::BadRequest(e.to_string()),
             BoardError::Store(_) | BoardError::Unreadable(..) => {
                 stats::error(ErrorKind::Storage);
                 tracing::error!(error = %e, "storage error");
@@ -193,8 +194,9 @@ pub async fn import_board(
             data.notes.len()
         )));
     }
+    let max_bytes = state.limits.max_document_bytes;
     store_new_board(&state, move |store| {
-        boards::create_from_export(store, &data)
+        boards::create_from_export(store, &data, max_bytes)
     })
     .await
 }

@@ -23,7 +23,7 @@ use tracing::Instrument;
 use crate::api::{self, ApiError};
 use crate::assets::Assets;
 use crate::health;
-use crate::limits::{CreationLimit, Limits, TokenBucket};
+use crate::limits::{CreationLimit, Limits, Rates};
 use crate::links::{self, LinkQuery};
 use crate::online;
 use crate::rooms::{JoinError, Rooms};
@@ -340,7 +340,7 @@ async fn connect(
     match joined {
         Ok(member) => {
             tracing::Span::current().record("conn", member.conn);
-            let rate = TokenBucket::new(state.limits.messages_per_sec, state.limits.message_burst);
+            let rate = Rates::new(&state.limits);
             ws::serve(sink, stream, member, rate, state.shutdown.clone()).await;
             drop(permit);
         }

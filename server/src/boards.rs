@@ -23,6 +23,9 @@ pub enum BoardError {
     Store(#[from] StoreError),
     #[error("board {0}: {1}")]
     Unreadable(BoardId, LoadError),
+    /// The board would be larger than a live board may grow (`--max-document-bytes`).
+    #[error("the board would take {0} bytes; boards here hold at most {1}")]
+    TooLarge(usize, usize),
 }
 
 /// A board that was just stored. Its edit token and facilitator key exist only here: the
@@ -49,14 +52,31 @@ pub fn create_blank(
 }
 
 /// Stores an export as a new board. An export that does not check out is refused whole.
-pub fn create_from_export(store: &dyn Store, data: &BoardExport) -> Result<NewBoard, BoardError> {
-    create(store, |board, txn| Ok(export::import(board, txn, data)?))
+/// A board from an export, refused if its document would take more than `max_bytes`
+/// (an import is held to what a live board may grow to).
+pub fn create_from_export(
+    store: &dyn Store,
+    data: &BoardExport,
+    max_bytes: usize,
+) -> Result<NewBoard, BoardError> {
+    create_within(store, max_bytes, |board, txn| {
+        Ok(export::import(board, txn, data)?)
+    })
 }
 
 /// Builds a document with `fill`, gives it a facilitator key and stores it under a fresh
 /// id; nothing is stored if `fill` fails.
 fn create(
     store: &dyn Store,
+    fill: impl FnOnce(&Board, &mut TransactionMut) -> Result<(), BoardError>,
+) -> Result<NewBoard, BoardError> {
+    create_within(store, usize::MAX, fill)
+}
+
+/// [`create`], refusing a document larger than `max_bytes`.
+fn create_within(
+    store: &dyn Store,
+    max_bytes: usize,
     fill: impl FnOnce(&Board, &mut TransactionMut) -> Result<(), BoardError>,
 ) -> Result<NewBoard, BoardError> {
     let id = BoardId::from_random(random()?);
@@ -69,9 +89,13 @@ fn create(
         fill(&board, &mut txn)?;
         board.set_facilitator_key(&mut txn, &facilitator_key);
     }
+    let encoded = encode(&doc);
+    if encoded.len() > max_bytes {
+        return Err(BoardError::TooLarge(encoded.len(), max_bytes));
+    }
     store.create(
         &id,
-        &encode(&doc),
+        &encoded,
         Some(&AccessHashes::for_edit_token(&edit_token)),
     )?;
     Ok(NewBoard {
@@ -151,7 +175,7 @@ mod tests {
         let doc = read(&store, &original.id).unwrap().unwrap();
         let data = export::export(&Board::new(&doc), &doc.transact());
 
-        let copy = create_from_export(&store, &data).unwrap();
+        let copy = create_from_export(&store, &data, usize::MAX).unwrap();
         assert_ne!(copy.id, original.id);
         assert_ne!(copy.facilitator_key, original.facilitator_key);
         assert_ne!(
@@ -164,7 +188,7 @@ mod tests {
         let mut bad = data;
         bad.version = 99;
         assert!(matches!(
-            create_from_export(&store, &bad),
+            create_from_export(&store, &bad, usize::MAX),
             Err(BoardError::Import(_))
         ));
         assert_eq!(store.list().unwrap().len(), 2);

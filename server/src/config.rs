@@ -172,6 +172,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_data_bytes: Option<u64>,
 
+    /// Presence messages (cursor moves) per second one connection may send, twice that
+    /// at once; past it the connection is closed (4029).
+    #[arg(long, env = "HINDSIGHT_PRESENCE_PER_SEC", default_value_t = limits::DEFAULT_PRESENCE_PER_SEC,
+          value_parser = within::<1, 100_000>)]
+    pub presence_per_sec: usize,
+
     /// Messages one connection may send at once above that rate (e.g. on reconnect).
     #[arg(long, env = "HINDSIGHT_MESSAGE_BURST", default_value_t = limits::DEFAULT_MESSAGE_BURST,
           value_parser = within::<1, 1_000_000>)]
@@ -225,6 +231,7 @@ impl Config {
             max_connections: self.max_connections,
             messages_per_sec: small(self.messages_per_sec),
             message_burst: small(self.message_burst),
+            presence_per_sec: small(self.presence_per_sec),
             max_presence_bytes: self.max_presence_bytes,
         }
     }
@@ -333,6 +340,7 @@ mod tests {
         assert_eq!(limits.messages_per_sec, documented.messages_per_sec);
         assert_eq!(limits.message_burst, documented.message_burst);
         assert_eq!(limits.max_presence_bytes, documented.max_presence_bytes);
+        assert_eq!(limits.presence_per_sec, documented.presence_per_sec);
     }
 
     #[test]

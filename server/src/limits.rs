@@ -27,6 +27,8 @@ pub struct Limits {
     pub message_burst: u32,
     /// Largest presence state one participant may announce, in bytes of its JSON.
     pub max_presence_bytes: usize,
+    /// Presence messages per second one connection may send (twice that at once).
+    pub presence_per_sec: u32,
 }
 
 // The documented defaults (`hindsight --help`, README): far above what a postmortem
@@ -39,6 +41,9 @@ pub const DEFAULT_MESSAGES_PER_SEC: usize = 100;
 pub const DEFAULT_MESSAGE_BURST: usize = 1_000;
 /// A name, a colour, a cursor and what is being edited take a few hundred bytes.
 pub const DEFAULT_MAX_PRESENCE_BYTES: usize = 8 * 1024;
+/// Presence messages per second per connection: the page sends at most 20 (a cursor
+/// every 50 ms).
+pub const DEFAULT_PRESENCE_PER_SEC: usize = 30;
 /// Boards one client address may create or import per minute (`--creates-per-minute`),
 /// all at once if it likes: a facilitator preparing a week of retrospectives is well
 /// inside it, a script filling the disk is not.
@@ -60,6 +65,7 @@ impl Default for Limits {
             messages_per_sec: DEFAULT_MESSAGES_PER_SEC as u32,
             message_burst: DEFAULT_MESSAGE_BURST as u32,
             max_presence_bytes: DEFAULT_MAX_PRESENCE_BYTES,
+            presence_per_sec: DEFAULT_PRESENCE_PER_SEC as u32,
         }
     }
 }
@@ -91,6 +97,42 @@ impl Limits {
             max_notes: self.max_notes,
             max_presence_bytes: self.max_presence_bytes,
         }
+    }
+}
+
+/// What one connection may send: messages of every kind at one rate, and presence
+/// (cursor moves, mostly) at a rate of its own, so a connection within the overall rate
+/// still cannot make the room relay a torrent of presence to everyone.
+#[derive(Debug)]
+pub struct Rates {
+    pub messages: TokenBucket,
+    pub presence: TokenBucket,
+}
+
+/// The y-protocol's message type for presence (`MSG_AWARENESS`), the first byte of
+/// such a frame.
+const PRESENCE_MESSAGE: u8 = 1;
+
+impl Rates {
+    pub fn new(limits: &Limits) -> Rates {
+        Rates {
+            messages: TokenBucket::new(limits.messages_per_sec, limits.message_burst),
+            presence: TokenBucket::new(
+                limits.presence_per_sec,
+                limits.presence_per_sec.saturating_mul(2),
+            ),
+        }
+    }
+
+    /// Takes what `frame` costs; `Err` says which rate it is over.
+    pub fn admit(&mut self, frame: &[u8]) -> Result<(), &'static str> {
+        if !self.messages.take() {
+            return Err("too many messages");
+        }
+        if frame.first() == Some(&PRESENCE_MESSAGE) && !self.presence.take() {
+            return Err("too much presence");
+        }
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use hindsight_shared::close;
 use tokio_util::sync::CancellationToken;
 
-use crate::limits::TokenBucket;
+use crate::limits::Rates;
 use crate::rooms::{Membership, Outgoing};
 use crate::stats::{self, ErrorKind};
 
@@ -22,7 +22,7 @@ pub async fn serve<S, R, E>(
     mut sink: S,
     mut stream: R,
     mut member: Membership,
-    mut rate: TokenBucket,
+    mut rate: Rates,
     shutdown: CancellationToken,
 ) where
     S: Sink<Message> + Unpin,
@@ -66,7 +66,7 @@ async fn run<S, R, E>(
     sink: &mut S,
     stream: &mut R,
     member: &mut Membership,
-    rate: &mut TokenBucket,
+    rate: &mut Rates,
     shutdown: &CancellationToken,
 ) -> (Option<u16>, &'static str)
 where
@@ -99,9 +99,9 @@ where
                 Some(Ok(Message::Binary(frame))) => {
                     metrics::counter!(stats::BYTES_IN).increment(frame.len() as u64);
                     // Checked before the room sees it: a flood costs the room nothing.
-                    if !rate.take() {
+                    if let Err(over) = rate.admit(&frame) {
                         stats::error(ErrorKind::Limit);
-                        break (close::RATE_LIMITED, "too many messages");
+                        break (close::RATE_LIMITED, over);
                     }
                     if member.send(frame).await.is_err() {
                         break (close::GOING_AWAY, "room closed");
@@ -169,6 +169,7 @@ mod tests {
 
     use super::*;
     use crate::boards;
+    use crate::limits::TokenBucket;
     use crate::rooms::{RoomConfig, Rooms};
     use crate::store::{MemStore, Store};
 
@@ -207,7 +208,7 @@ mod tests {
         }
     }
 
-    async fn connect(rate: TokenBucket) -> Socket {
+    async fn connect(rate: Rates) -> Socket {
         let store: Arc<dyn Store> = Arc::new(MemStore::default());
         let board: BoardId =
             boards::create_blank(store.as_ref(), "Incident", 1.0, Template::postmortem())
@@ -243,8 +244,11 @@ mod tests {
         }
     }
 
-    fn generous() -> TokenBucket {
-        TokenBucket::new(1000, 1000)
+    fn generous() -> Rates {
+        Rates {
+            messages: TokenBucket::new(1000, 1000),
+            presence: TokenBucket::new(1000, 1000),
+        }
     }
 
     #[tokio::test]
@@ -297,8 +301,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_flood_of_presence_closes_with_4029_within_the_overall_rate() {
+        let mut socket = connect(Rates {
+            messages: TokenBucket::new(1000, 1000),
+            presence: TokenBucket::new(1, 2),
+        })
+        .await;
+        let moved = YMessage::Awareness(yrs::sync::AwarenessUpdate {
+            clients: Default::default(),
+        })
+        .encode_v1();
+        // Other messages pass; the third presence message in a row is one too many.
+        let hello = YMessage::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        for _ in 0..5 {
+            socket.send(Message::Binary(hello.clone().into()));
+        }
+        for _ in 0..3 {
+            socket.send(Message::Binary(moved.clone().into()));
+        }
+        assert_eq!(socket.closed_with().await, close::RATE_LIMITED);
+        socket.served.await.unwrap();
+    }
+
+    #[tokio::test]
     async fn a_flood_closes_with_4029() {
-        let mut socket = connect(TokenBucket::new(1, 2)).await;
+        let mut socket = connect(Rates {
+            messages: TokenBucket::new(1, 2),
+            presence: TokenBucket::new(1, 2),
+        })
+        .await;
         let hello = YMessage::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
         for _ in 0..3 {
             socket.send(Message::Binary(hello.clone().into()));

@@ -291,24 +291,51 @@ async fn presence_is_ones_own_bounded_and_readable_or_the_connection_is_closed()
     assert!(ada.closed().is_none() && watcher.closed().is_none());
 }
 
+/// A backup of `notes` notes, each saying `text` and its number.
+fn backup_of(notes: usize, text: &str) -> String {
+    let notes: Vec<_> = (0..notes)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("n{i}"), "text": format!("{text} {i}"), "x": 20.0 * i as f64,
+                "y": 700.0, "w": 200.0, "h": 140.0, "color": "yellow", "createdAt": i as f64,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format": "hindsight-board", "version": 1, "title": "Imported", "createdAt": 1.0,
+        "voteBudget": 5, "notes": notes,
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_is_held_to_the_live_size_limit() {
+    let (_dir, server) = server_with(|c| c.max_document_bytes = 64 * 1024).await;
+    let long = "x".repeat(3_000);
+    // Within every field limit, but 40 such notes make a board past the size limit.
+    let (status, body) = hindsight_tests::http(
+        server.addr(),
+        "POST",
+        "/api/boards/import",
+        &backup_of(40, &long),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("at most 65536"), "{body}");
+    let (status, body) = hindsight_tests::http(
+        server.addr(),
+        "POST",
+        "/api/boards/import",
+        &backup_of(10, &long),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_is_held_to_the_live_note_limit() {
     let (_dir, server) = server_with(|c| c.max_notes = 3).await;
-    let backup = |notes: usize| {
-        let notes: Vec<_> = (0..notes)
-            .map(|i| {
-                serde_json::json!({
-                    "id": format!("n{i}"), "text": format!("idea {i}"), "x": 20.0 * i as f64,
-                    "y": 700.0, "w": 200.0, "h": 140.0, "color": "yellow", "createdAt": i as f64,
-                })
-            })
-            .collect();
-        serde_json::json!({
-            "format": "hindsight-board", "version": 1, "title": "Imported", "createdAt": 1.0,
-            "voteBudget": 5, "notes": notes,
-        })
-        .to_string()
-    };
+    let backup = |notes: usize| backup_of(notes, "idea");
     let (status, body) =
         hindsight_tests::http(server.addr(), "POST", "/api/boards/import", &backup(3)).await;
     assert_eq!(status, 201, "{body}");
