@@ -1,8 +1,10 @@
 //! `hindsight-bench`: the benchmark behind `cargo xtask bench`, which builds everything
 //! and passes the paths here. Starts each server on 127.0.0.1, drives it with the same
-//! load generator, and prints one table. Also the null relay (`hindsight-bench relay`).
+//! load generator, and prints one table. Also the null relay (`hindsight-bench relay`)
+//! and the soak behind `cargo xtask soak` (`hindsight-bench soak`, `soak.rs`).
 //!
-//! Progress goes to stderr, the table to stdout. Nothing here asserts a timing.
+//! Progress goes to stderr, the table (and every line of the soak) to stdout. Nothing
+//! here asserts a timing.
 
 mod client;
 mod load;
@@ -10,6 +12,7 @@ mod peers;
 mod relay;
 mod report;
 mod scenarios;
+mod soak;
 mod updates;
 mod wire;
 
@@ -50,6 +53,21 @@ fn main() -> ExitCode {
                 }
             }
         }),
+        Some("soak") => match soak::parse(&args[1..]) {
+            Ok(options) => runtime(None).block_on(async {
+                tokio::select! {
+                    code = soak::run(options) => code,
+                    _ = tokio::signal::ctrl_c() => {
+                        eprintln!("interrupted; stopping the server");
+                        ExitCode::FAILURE
+                    }
+                }
+            }),
+            Err(e) => {
+                eprintln!("{e}\nusage: {}", soak::USAGE);
+                ExitCode::FAILURE
+            }
+        },
         Some("run") => match parse(&args[1..]) {
             Ok(options) => {
                 let pinned = pin_self(&options.setup);
@@ -69,7 +87,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("{USAGE}");
+            eprintln!("{USAGE}\n       {}", soak::USAGE);
             ExitCode::FAILURE
         }
     }

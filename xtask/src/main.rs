@@ -10,6 +10,7 @@ mod crash;
 mod fuzz;
 mod lockfile;
 mod run;
+mod soak;
 mod test;
 mod tools;
 mod workspace;
@@ -43,6 +44,11 @@ USAGE:
         packages in bench/peers, y-sweet into bench/.tools), start each on 127.0.0.1, drive
         them with the same load generator and print one table of figures and targets.
         --quick shortens every scenario (a minute or two after the builds). See BENCHMARKS.md.
+    cargo xtask soak [--minutes N]
+        Build the release server, start it on 127.0.0.1 with a fresh data directory, keep
+        2,000 WebSockets on 200 boards (most idle, some typing, some dragging) for N
+        minutes (10 by default), print its memory, open files and fan-out latency every
+        10 s and a summary; fails if the server drops a connection or dies.
     cargo xtask tools
         Only make sure the toolchain is installed (both commands above do this first).
     cargo xtask help
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
         Some("crash") => crash::crash(&ws, rest),
         Some("fuzz") => fuzz::fuzz(&ws, rest),
         Some("bench") => bench::bench(&ws, rest),
+        Some("soak") => soak::soak(&ws, rest),
         Some("tools") if rest.is_empty() => tools::ensure_build_tools(&ws)
             .and_then(|()| tools::ensure_test_tools(&ws))
             .map(|_| ()),
