@@ -115,6 +115,20 @@ impl TestServer {
         create_board(self.addr()).await
     }
 
+    /// Creates a board titled `title` through the public API; returns it and the
+    /// facilitator key the answer carries (only its creator ever sees it).
+    pub async fn create_facilitated(&self, title: &str) -> (TestBoard, String) {
+        let body = serde_json::json!({ "title": title }).to_string();
+        let (status, answer) = http(self.addr(), "POST", "/api/boards", &body).await;
+        assert_eq!(status, 201, "create board: {answer}");
+        let json: serde_json::Value = serde_json::from_str(&answer).expect("JSON answer");
+        let key = json["facilitatorKey"]
+            .as_str()
+            .expect("a facilitator key")
+            .to_owned();
+        (TestBoard::from_answer(&answer), key)
+    }
+
     /// Creates a board with the `POST /api/boards` body `body` (a title, a template).
     pub async fn create_board_with(&self, body: &serde_json::Value) -> TestBoard {
         let (status, answer) = http(self.addr(), "POST", "/api/boards", &body.to_string()).await;

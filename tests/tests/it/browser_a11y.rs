@@ -271,6 +271,29 @@ async fn choose(session: &Session, css: &str, value: &str) {
         .await;
 }
 
+/// The note whose new card has its text field focused, once it has.
+async fn focused_card(session: &Session) -> String {
+    session
+        .wait_js(
+            "the new card, its text field focused",
+            "const t = document.activeElement;
+             return t?.tagName === 'TEXTAREA' ? t.closest('.list-card')?.dataset.noteId : null;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .expect("a note id")
+        .to_owned()
+}
+
+/// Adds a card to `region` of the list with its "+ Note" button; returns the note's id.
+async fn add_card(session: &Session, region: &str) -> String {
+    session
+        .click(&format!(".list-region[data-region=\"{region}\"] .list-add"))
+        .await;
+    focused_card(session).await
+}
+
 fn card(id: &str) -> String {
     format!(".list-card[data-note-id=\"{id}\"]")
 }
@@ -285,19 +308,7 @@ async fn the_list_view_does_everything_without_dragging_and_says_what_others_do(
     ada.click("#view-list").await;
 
     // Add a note to Detect and write it, without a pointer on the canvas.
-    ada.click(".list-region[data-region=\"detect\"] .list-add")
-        .await;
-    let id = ada
-        .wait_js(
-            "the new card, its text field focused",
-            "const t = document.activeElement;
-             return t?.tagName === 'TEXTAREA' ? t.closest('.list-card')?.dataset.noteId : null;",
-            vec![],
-        )
-        .await
-        .as_str()
-        .expect("a note id")
-        .to_owned();
+    let id = add_card(&ada, "detect").await;
     ada.type_keys("Checkout alerts fired late").await;
     bo.wait_for_note_text("Bo", &id, "Checkout alerts fired late")
         .await;
@@ -682,15 +693,7 @@ async fn a_whole_postmortem_by_keyboard_alone() {
     )
     .await;
     ada.press(&[ENTER]).await;
-    let idea = ada
-        .wait_js(
-            "the new card's text focused",
-            "const t = document.activeElement;
-             return t?.tagName === 'TEXTAREA' ? t.closest('.list-card')?.dataset.noteId : null;",
-            vec![],
-        )
-        .await;
-    let idea = idea.as_str().expect("a note id").to_owned();
+    let idea = focused_card(&ada).await;
     ada.type_keys("Checkout alerts fired late").await;
     bo.wait_for_note_text("Bo", &idea, "Checkout alerts fired late")
         .await;
@@ -844,19 +847,7 @@ async fn on_a_phone_a_shared_link_is_a_list_to_take_part_in() {
     );
 
     // A note, and a vote on it: Ada sees both.
-    bo.click(".list-region[data-region=\"react\"] .list-add")
-        .await;
-    let note = bo
-        .wait_js(
-            "the new card, its text field focused",
-            "const t = document.activeElement;
-             return t?.tagName === 'TEXTAREA' ? t.closest('.list-card')?.dataset.noteId : null;",
-            vec![],
-        )
-        .await
-        .as_str()
-        .expect("a note id")
-        .to_owned();
+    let note = add_card(&bo, "react").await;
     bo.type_keys("The runbook was out of date").await;
     bo.click(&format!("{} .note-vote", card(&note))).await;
     // (Ada reads the list too: the canvas draws only the notes near her view.)

@@ -5,28 +5,11 @@ use hindsight_tests::fixtures::{id, seed_incident};
 use hindsight_tests::{http, markdown_export, TestBoard, TestServer, YClient};
 use serde_json::Value;
 
-/// Creates a board over HTTP; returns it and the facilitator key.
-async fn create(server: &TestServer) -> (TestBoard, String) {
-    let (status, body) = http(
-        server.addr(),
-        "POST",
-        "/api/boards",
-        r#"{"title":"Payments outage"}"#,
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let json: Value = serde_json::from_str(&body).unwrap();
-    (
-        TestBoard::from_answer(&body),
-        json["facilitatorKey"].as_str().unwrap().to_owned(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_show_what_clients_wrote_and_a_backup_restores_identically() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let (board, key) = create(&server).await;
+    let (board, key) = server.create_facilitated("Payments outage").await;
     assert_eq!(key.len(), 32);
 
     let ada = YClient::connect(&server.ws_base(), &board).await;
@@ -123,7 +106,7 @@ async fn bad_export_and_import_requests_get_clear_errors() {
         assert_eq!((status, body), (known_status, known_body), "{path}");
     }
     // A board's export needs one of its links.
-    let (board, _) = create(&server).await;
+    let (board, _) = server.create_facilitated("Payments outage").await;
     let other = server.create_board().await;
     for (query, expected) in [
         (String::new(), 401),

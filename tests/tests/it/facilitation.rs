@@ -5,27 +5,10 @@
 //! worthless.
 
 use hindsight_shared::close;
-use hindsight_tests::{http, TestBoard, TestServer, YClient};
-use serde_json::Value;
+use hindsight_tests::{TestServer, YClient};
 use yrs::TransactionMut;
 
 use hindsight_shared::Board;
-
-async fn create(server: &TestServer) -> (TestBoard, String) {
-    let (status, body) = http(
-        server.addr(),
-        "POST",
-        "/api/boards",
-        r#"{"title":"Outage"}"#,
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let json: Value = serde_json::from_str(&body).unwrap();
-    (
-        TestBoard::from_answer(&body),
-        json["facilitatorKey"].as_str().unwrap().to_owned(),
-    )
-}
 
 /// The board's facilitation and settings as a client sees them.
 fn settings(client: &YClient) -> (Option<u8>, bool, u32, bool, Option<String>) {
@@ -59,7 +42,7 @@ const CHANGES: [(&str, Change); 7] = [
 async fn only_the_facilitators_connection_changes_the_meeting_and_settings() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let (board, key) = create(&server).await;
+    let (board, key) = server.create_facilitated("Outage").await;
     let ws = server.ws_base();
 
     // The facilitator sets the meeting up: a step and a timer.

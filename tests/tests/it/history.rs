@@ -5,24 +5,8 @@
 
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::http::request;
-use hindsight_tests::{http, TestBoard, TestServer, YClient};
+use hindsight_tests::{TestBoard, TestServer, YClient};
 use serde_json::Value;
-
-async fn create(server: &TestServer) -> (TestBoard, String) {
-    let (status, body) = http(
-        server.addr(),
-        "POST",
-        "/api/boards",
-        r#"{"title":"Outage"}"#,
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let json: Value = serde_json::from_str(&body).unwrap();
-    (
-        TestBoard::from_answer(&body),
-        json["facilitatorKey"].as_str().unwrap().to_owned(),
-    )
-}
 
 /// `GET …/history` with the facilitator key `key` (or none): status and JSON.
 async fn history(server: &TestServer, board: &TestBoard, key: Option<&str>) -> (u16, Value) {
@@ -70,7 +54,7 @@ fn texts(client: &YClient) -> Vec<String> {
 async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(dir.path(), |c| c.history_every_secs = 1).await;
-    let (board, key) = create(&server).await;
+    let (board, key) = server.create_facilitated("Outage").await;
     let ws = server.ws_base();
 
     let ada = YClient::connect(&ws, &board).await;
