@@ -26,15 +26,8 @@ pub fn bench(ws: &Workspace, args: Vec<String>) -> Result {
     // y-sweet takes many minutes to build; without it the table says why.
     let y_sweet = y_sweet(ws);
 
-    let hindsight = run::build_release(ws)?;
-    cmd::run(
-        cmd::cargo()
-            .args(["build", "--release", "-p", "hindsight-bench"])
-            .current_dir(&ws.root),
-    )?;
-
-    let release = ws.target_dir().join("release");
-    let mut run = cmd::cmd(release.join("hindsight-bench"));
+    let (hindsight, harness) = build_harness(ws)?;
+    let mut run = cmd::cmd(harness);
     run.arg("run")
         .arg("--hindsight")
         .arg(&hindsight)
@@ -125,4 +118,19 @@ fn y_sweet(ws: &Workspace) -> std::result::Result<PathBuf, String> {
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Builds the release server (with its client) and the bench harness; returns both
+/// binaries, for `bench` and `soak`.
+pub fn build_harness(ws: &Workspace) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let hindsight = run::build_release(ws)?;
+    cmd::run(
+        cmd::cargo()
+            .args(["build", "--release", "-p", "hindsight-bench"])
+            .current_dir(&ws.root),
+    )?;
+    Ok((
+        hindsight,
+        ws.target_dir().join("release").join("hindsight-bench"),
+    ))
 }

@@ -5,20 +5,13 @@
 //! prints what the server holds every ten seconds. Owns the builds; the soak is `bench/`'s.
 
 use crate::cmd::{self, Result};
-use crate::run;
 use crate::tools;
 use crate::workspace::Workspace;
 
 pub fn soak(ws: &Workspace, args: Vec<String>) -> Result {
     let args: Vec<String> = args.into_iter().filter(|a| a != "--").collect();
     tools::ensure_build_tools(ws)?;
-    let hindsight = run::build_release(ws)?;
-    cmd::run(
-        cmd::cargo()
-            .args(["build", "--release", "-p", "hindsight-bench"])
-            .current_dir(&ws.root),
-    )?;
-    let harness = ws.target_dir().join("release").join("hindsight-bench");
+    let (hindsight, harness) = crate::bench::build_harness(ws)?;
     cmd::run(
         cmd::cmd(harness)
             .arg("soak")
