@@ -10,7 +10,7 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use futures_util::StreamExt;
 use hindsight_shared::{close, BoardId};
@@ -85,6 +85,9 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/admin/boards", get(online::list))
         .route("/api/admin/backup", get(online::backup))
+        .route("/api/admin/boards/{id}/export", get(online::export))
+        .route("/api/admin/boards/{id}/links", post(online::relink))
+        .route("/api/admin/boards/{id}", delete(online::delete))
         .route("/api/boards/{id}/history", get(api::history))
         .route(
             "/api/boards/{id}/history/{at}/restore",

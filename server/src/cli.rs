@@ -1,6 +1,6 @@
 //! The `hindsight` command line: with no command it serves (flags in [`Config`]); the
-//! commands administer the data directory offline (see `admin.rs`), or, for `backup` and
-//! `boards list` with `--server`, a running server (`remote.rs`). Only parsing lives
+//! commands administer the data directory offline (see `admin.rs`), or, with `--server`,
+//! a running server (`remote.rs`: all but `restore` and `boards import`). Only parsing lives
 //! here.
 
 use std::path::PathBuf;
@@ -17,8 +17,8 @@ use crate::config::Config;
     long_about = "Real-time whiteboard for blameless postmortems.\n\n\
         Without a command, serves the boards in --data-dir. The commands work on the data \
         directory directly and need the server stopped (the database is locked while it \
-        runs); `backup` and `boards list` also work against a running server with \
-        --server and --admin-token-file."
+        runs); all but `restore` and `boards import` also work against a running server \
+        with --server and --admin-token-file."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -27,7 +27,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Run `backup` or `boards list` against this running server (`http://host:port`)
+    /// Run the command against this running server (`http://host:port`)
     /// through its admin API, with the token from --admin-token-file, instead of on the
     /// data directory: no need to stop it.
     #[arg(long, env = "HINDSIGHT_SERVER", global = true, value_name = "URL")]

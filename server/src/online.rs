@@ -1,8 +1,11 @@
-//! Administration over HTTP, while the server runs: the list of boards and a backup of
-//! all of them, consistent while people write, in the same file format as the offline
-//! `hindsight backup` (`backup.rs`), so `hindsight restore` reads either.
+//! Administration over HTTP, while the server runs: the list of boards, a backup of all
+//! of them, consistent while people write, in the same file format as the offline
+//! `hindsight backup` (`backup.rs`), so `hindsight restore` reads either; and one board's
+//! export, new links or deletion. New links and deletion go through the board's room
+//! (`Rooms::administer`), which disconnects whoever is on it: after new links nobody keeps
+//! working through the old ones, after a deletion nobody writes to a board that is gone.
 //!
-//! Both need the admin token (`--admin-token-file`), sent as `Authorization: Bearer …`.
+//! All of them need the admin token (`--admin-token-file`), sent as `Authorization: Bearer …`.
 //! Without a configured token they do not exist (404); a missing token answers 401 and
 //! a wrong one 403. Only the token's SHA-256 is kept, and requests are never logged with
 //! their headers, so the token appears in no log.
@@ -16,11 +19,11 @@
 use std::io::{self, Write};
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hindsight_shared::Board;
+use hindsight_shared::{export, AccessHashes, Board, BoardId, Token};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -29,6 +32,7 @@ use yrs::Transact;
 use crate::app::AppState;
 use crate::backup::BackupWriter;
 use crate::boards;
+use crate::rooms::AdminOp;
 use crate::stats::{self, ErrorKind};
 use crate::store::{Links, Store};
 
@@ -48,7 +52,7 @@ pub fn token_hash(contents: &str) -> Result<[u8; 32], String> {
 
 /// Why an admin request is refused.
 #[derive(Debug, PartialEq, Eq)]
-enum Refusal {
+pub enum Refusal {
     NotConfigured,
     Missing,
     Wrong,
@@ -137,6 +141,152 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// Why an admin request about one board failed.
+pub enum Failure {
+    Refused(Refusal),
+    BadId(String),
+    NoBoard(BoardId),
+    /// Logged where it happened; the answer says only that it failed.
+    Internal,
+}
+
+impl From<Refusal> for Failure {
+    fn from(refused: Refusal) -> Failure {
+        Failure::Refused(refused)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let (status, error) = match self {
+            Failure::Refused(refused) => return refused.into_response(),
+            Failure::BadId(e) => (StatusCode::BAD_REQUEST, format!("invalid board id: {e}")),
+            Failure::NoBoard(id) => (StatusCode::NOT_FOUND, format!("there is no board {id}")),
+            Failure::Internal => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+        (status, Json(serde_json::json!({ "error": error }))).into_response()
+    }
+}
+
+/// Logs an operation that failed on the server's side.
+fn failed(what: &str, e: &dyn std::fmt::Display) -> Failure {
+    stats::error(ErrorKind::Storage);
+    tracing::error!(error = %e, "{what}");
+    Failure::Internal
+}
+
+/// The board named in an admin path, once the token checks out.
+fn admitted_board(state: &AppState, headers: &HeaderMap, id: &str) -> Result<BoardId, Failure> {
+    admitted(state, headers)?;
+    id.parse()
+        .map_err(|e: hindsight_shared::IdError| Failure::BadId(e.to_string()))
+}
+
+/// How `GET /api/admin/boards/{id}/export` writes the board.
+#[derive(serde::Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: ExportFormat,
+}
+
+#[derive(serde::Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum ExportFormat {
+    #[default]
+    Json,
+    Md,
+}
+
+/// `GET /api/admin/boards/{id}/export?format=json|md`: the board as stored now, as the
+/// board's own export links give it (`json` by default).
+pub async fn export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let id = admitted_board(&state, &headers, &id)?;
+    let doc = crate::store::blocking(state.rooms.store(), move |s| boards::read(s, &id))
+        .await
+        .map_err(|e| failed("cannot read a board to export", &e))?
+        .ok_or(Failure::NoBoard(id))?;
+    let board = Board::new(&doc);
+    let txn = doc.transact();
+    let (content_type, body) = match query.format {
+        ExportFormat::Json => (
+            "application/json",
+            serde_json::to_string_pretty(&export::export(&board, &txn))
+                .map_err(|e| failed("cannot serialise an export", &e))?,
+        ),
+        ExportFormat::Md => (
+            "text/markdown; charset=utf-8",
+            export::to_markdown(&board, &txn),
+        ),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// What `POST /api/admin/boards/{id}/links` answers: the board's new links, shown once.
+#[derive(Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relinked {
+    pub edit_url: String,
+    pub read_url: String,
+}
+
+/// `POST /api/admin/boards/{id}/links`: new edit and read-only links for the board; the
+/// old ones stop working, and everyone connected through them is disconnected.
+pub async fn relink(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Relinked>, Failure> {
+    let id = admitted_board(&state, &headers, &id)?;
+    let edit = Token::edit_from_random(
+        boards::random().map_err(|e| failed("no randomness for new links", &e))?,
+    );
+    let links = AccessHashes::for_edit_token(&edit);
+    let existed = state
+        .rooms
+        .administer(id, AdminOp::Relink(links))
+        .await
+        .map_err(|e| failed("cannot replace a board's links", &e))?;
+    if !existed {
+        return Err(Failure::NoBoard(id));
+    }
+    let base = crate::api::base_url(&state);
+    Ok(Json(Relinked {
+        edit_url: format!("{base}/b/{id}?token={}", edit.as_str()),
+        read_url: format!("{base}/b/{id}?token={}", edit.read_token().as_str()),
+    }))
+}
+
+/// `DELETE /api/admin/boards/{id}`: deletes the board and its history for good; whoever
+/// is on it is told the board is gone (4404).
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Failure> {
+    let id = admitted_board(&state, &headers, &id)?;
+    let existed = state
+        .rooms
+        .administer(id, AdminOp::Delete)
+        .await
+        .map_err(|e| failed("cannot delete a board", &e))?;
+    if !existed {
+        return Err(Failure::NoBoard(id));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/admin/backup`: a backup of every board (`backup.rs`'s format), streamed.

@@ -1,10 +1,12 @@
 //! The admin commands that also work against a running server, over its admin API
-//! (`online.rs`): `hindsight backup FILE --server URL` and `hindsight boards list
-//! --server URL`, with the token from `--admin-token-file`. Backups then need no
-//! downtime. Plain HTTP only, meant for the server's own host or a private network (put
-//! TLS in front for anything else, as for the pages).
+//! (`online.rs`): `hindsight backup FILE`, `boards list`, `boards export ID`,
+//! `boards links ID` and `boards delete ID`, each with `--server URL` and the token from
+//! `--admin-token-file`, so none of them needs downtime. Plain HTTP only, meant for the
+//! server's own host or a private network (put TLS in front for anything else, as for
+//! the pages).
 //!
-//! The other commands change boards a live room holds in memory, so they stay offline.
+//! `restore` and `boards import` stay offline: a restore replaces boards wholesale, and
+//! the API's own `POST /api/boards/import` already imports into a running server.
 
 use std::fs;
 use std::io::{self, Write};
@@ -12,12 +14,12 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use hyper::{Request, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use tokio::io::AsyncWriteExt;
 
 use crate::admin::{self, AdminError};
 use crate::backup;
-use crate::cli::{BoardsCommand, Command};
+use crate::cli::{BoardsCommand, Command, ExportFormat};
 
 /// Why a command against a running server failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +40,7 @@ pub enum RemoteError {
     },
     #[error("the connection to the server broke: {0}")]
     Http(#[from] hyper::Error),
-    #[error("only `backup` and `boards list` work with --server; the others change boards, so stop the server and run them on its data directory")]
+    #[error("`restore` and `boards import` do not work with --server: stop the server and run them on its data directory (or import through the start page)")]
     Offline,
     #[error(transparent)]
     Admin(#[from] AdminError),
@@ -72,7 +74,14 @@ pub fn run(server: &str, token_file: Option<&Path>, command: Command) -> Result<
         match command {
             Command::Backup { file } => client.backup(&file).await,
             Command::Boards(BoardsCommand::List) => client.list().await,
-            _ => Err(RemoteError::Offline),
+            Command::Boards(BoardsCommand::Export { id, format, output }) => {
+                client.export(&id, format, output.as_deref()).await
+            }
+            Command::Boards(BoardsCommand::Links { id }) => client.relink(&id).await,
+            Command::Boards(BoardsCommand::Delete { id }) => client.delete(&id).await,
+            Command::Restore { .. } | Command::Boards(BoardsCommand::Import { .. }) => {
+                Err(RemoteError::Offline)
+            }
         }
     })
 }
@@ -83,8 +92,16 @@ struct Client {
 }
 
 impl Client {
-    /// Sends `GET path` and returns the response once its status is a success.
     async fn get(&self, path: &str) -> Result<hyper::Response<hyper::body::Incoming>, RemoteError> {
+        self.send(Method::GET, path).await
+    }
+
+    /// Sends `method path` and returns the response once its status is a success.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, RemoteError> {
         let unreachable = |source| RemoteError::Unreachable {
             server: self.authority.clone(),
             source,
@@ -95,7 +112,9 @@ impl Client {
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp)).await?;
         tokio::spawn(connection);
-        let request = Request::get(path)
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
             .header(hyper::header::HOST, &self.authority)
             .header(
                 hyper::header::AUTHORIZATION,
@@ -187,6 +206,80 @@ impl Client {
             .map_err(AdminError::Output)?;
         }
         eprintln!("{} board(s) on {}", boards.len(), self.authority);
+        Ok(())
+    }
+
+    async fn body(
+        &self,
+        response: hyper::Response<hyper::body::Incoming>,
+    ) -> Result<Bytes, RemoteError> {
+        Ok(response.into_body().collect().await?.to_bytes())
+    }
+
+    /// The board as `boards export` prints it offline, read from the running server.
+    async fn export(
+        &self,
+        id: &str,
+        format: ExportFormat,
+        output: Option<&Path>,
+    ) -> Result<(), RemoteError> {
+        let format = match format {
+            ExportFormat::Md => "md",
+            ExportFormat::Json => "json",
+        };
+        let response = self
+            .get(&format!("/api/admin/boards/{id}/export?format={format}"))
+            .await?;
+        let body = self.body(response).await?;
+        match output {
+            Some(path) => fs::write(path, &body).map_err(|source| AdminError::File {
+                path: path.to_owned(),
+                source,
+            })?,
+            None => io::stdout()
+                .lock()
+                .write_all(&body)
+                .map_err(AdminError::Output)?,
+        }
+        Ok(())
+    }
+
+    /// New links for a board, as `boards links` prints them offline.
+    async fn relink(&self, id: &str) -> Result<(), RemoteError> {
+        let response = self
+            .send(Method::POST, &format!("/api/admin/boards/{id}/links"))
+            .await?;
+        let body = self.body(response).await?;
+        let links: crate::online::Relinked =
+            serde_json::from_slice(&body).map_err(|e| RemoteError::Refused {
+                server: self.authority.clone(),
+                status: StatusCode::OK,
+                message: format!("an answer that is not a pair of links ({e})"),
+            })?;
+        // Relative unless the server has --public-url: against the server called.
+        let absolute = |url: &str| {
+            if url.starts_with('/') {
+                format!("http://{}{url}", self.authority)
+            } else {
+                url.to_owned()
+            }
+        };
+        let mut out = io::stdout().lock();
+        writeln!(out, "edit link: {}", absolute(&links.edit_url)).map_err(AdminError::Output)?;
+        writeln!(out, "read-only link: {}", absolute(&links.read_url))
+            .map_err(AdminError::Output)?;
+        eprintln!(
+            "The board's previous links no longer work (whoever was on the board through \
+             them was disconnected). The edit link is shown only once."
+        );
+        Ok(())
+    }
+
+    /// Deletes a board on the running server; whoever is on it is told it is gone.
+    async fn delete(&self, id: &str) -> Result<(), RemoteError> {
+        self.send(Method::DELETE, &format!("/api/admin/boards/{id}"))
+            .await?;
+        writeln!(io::stdout().lock(), "deleted board {id}").map_err(AdminError::Output)?;
         Ok(())
     }
 }

@@ -4,8 +4,8 @@
 //!
 //! Ownership: the registry maps board ids to the command channel of each room task. A
 //! room task owns its `Room` exclusively, so the document needs no lock. It stops when
-//! it has been idle for `idle` (after writing a snapshot), when the store fails, or on
-//! shutdown; all room tasks are spawned on the server's `TaskTracker`, so shutdown waits
+//! it has been idle for `idle` (after writing a snapshot), when the store fails, when an
+//! operator deletes its board (`Rooms::administer`), or on shutdown; all room tasks are spawned on the server's `TaskTracker`, so shutdown waits
 //! for their last flush.
 //!
 //! Rooms report what they do to `/metrics` (`stats.rs`): boards loaded, updates stored and
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use hindsight_shared::{close, Access, BoardId};
+use hindsight_shared::{close, Access, AccessHashes, BoardId};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -161,6 +161,32 @@ enum Command {
     Leave {
         conn: ConnId,
     },
+    /// An operator's change to the board as a whole, made by the room so that nobody
+    /// keeps working on a board that is gone or through links that no longer hold.
+    Admin {
+        op: AdminOp,
+        done: oneshot::Sender<Result<bool, StoreError>>,
+    },
+}
+
+/// What an operator does to a live board (`online.rs`).
+#[derive(Clone, Copy, Debug)]
+pub enum AdminOp {
+    /// Deletes the board with its history; everyone connected is told it is gone.
+    Delete,
+    /// Replaces the board's links; everyone connected came in through the old ones, so
+    /// they are disconnected and can come back only with the new.
+    Relink(AccessHashes),
+}
+
+impl AdminOp {
+    /// Performs the operation on the store; whether the board existed.
+    fn apply(self, store: &dyn Store, board: &BoardId) -> Result<bool, StoreError> {
+        match self {
+            AdminOp::Delete => store.delete(board),
+            AdminOp::Relink(links) => store.set_links(board, &links),
+        }
+    }
 }
 
 struct Entry {
@@ -268,6 +294,29 @@ impl Rooms {
         Err(last)
     }
 
+    /// Deletes or relinks `board` through its room (loading it if needed), so that its
+    /// connections end with it; whether the board existed. A board that fails to load
+    /// is still deleted or relinked in the store.
+    pub async fn administer(
+        self: &Arc<Self>,
+        board: BoardId,
+        op: AdminOp,
+    ) -> Result<bool, StoreError> {
+        // As for joins: a room that is unloading drops the command, and the next attempt
+        // finds a fresh room.
+        for _ in 0..3 {
+            let (commands, generation) = self.room_for(board);
+            let (done, answer) = oneshot::channel();
+            if commands.send(Command::Admin { op, done }).await.is_ok() {
+                if let Ok(result) = answer.await {
+                    return result;
+                }
+            }
+            self.forget(board, generation);
+        }
+        Err(StoreError::backend("the board's room kept closing"))
+    }
+
     fn room_for(self: &Arc<Self>, board: BoardId) -> (mpsc::Sender<Command>, u64) {
         let mut live = self.live.lock().expect("rooms lock");
         if let Some(entry) = live.get(&board) {
@@ -356,6 +405,8 @@ struct RoomTask {
     /// An update made yrs panic half-way: this document is not to be trusted, used or
     /// snapshotted; the room closes after the current batch and the board reloads.
     poisoned: bool,
+    /// An operator deleted the board: the room ends without writing anything more.
+    deleted: bool,
     /// When the newest version of the board was kept (`history.rs`), and what the
     /// document held then, if this room kept it.
     newest_version: Option<u64>,
@@ -403,12 +454,20 @@ impl RoomTask {
                 rooms.forget(board, generation);
                 commands.close();
                 while let Some(cmd) = commands.recv().await {
-                    if let Command::Join { joined, .. } = cmd {
-                        let _ = joined.send(Err(match &e {
-                            JoinError::NotFound => JoinError::NotFound,
-                            JoinError::Full => JoinError::Full,
-                            JoinError::Unavailable(m) => JoinError::Unavailable(m.clone()),
-                        }));
+                    match cmd {
+                        Command::Join { joined, .. } => {
+                            let _ = joined.send(Err(match &e {
+                                JoinError::NotFound => JoinError::NotFound,
+                                JoinError::Full => JoinError::Full,
+                                JoinError::Unavailable(m) => JoinError::Unavailable(m.clone()),
+                            }));
+                        }
+                        // Nobody is connected to a board that does not load; what is
+                        // stored of it can still go or be relinked.
+                        Command::Admin { op, done } => {
+                            let _ = done.send(rooms.blocking(move |s| op.apply(s, &board)).await);
+                        }
+                        Command::Frame { .. } | Command::Leave { .. } => {}
                     }
                 }
                 return;
@@ -425,6 +484,7 @@ impl RoomTask {
             next_seq,
             since_snapshot,
             poisoned: false,
+            deleted: false,
             newest_version,
             kept_state: None,
         };
@@ -434,7 +494,11 @@ impl RoomTask {
         // which loads the snapshot. No load ever races with this write.
         // Neither a board that failed to store nor a poisoned document is snapshotted:
         // the stored updates are the truth.
-        if reason.0 != close::SERVER_ERROR && !task.poisoned && task.since_snapshot > 0 {
+        if reason.0 != close::SERVER_ERROR
+            && !task.poisoned
+            && !task.deleted
+            && task.since_snapshot > 0
+        {
             if let Err(e) = task.compact().await {
                 stats::error(ErrorKind::Storage);
                 tracing::warn!(%board, error = %e, "snapshot on unload failed; the update log is kept");
@@ -489,6 +553,9 @@ impl RoomTask {
             if self.poisoned {
                 return (close::GOING_AWAY, "board reloading");
             }
+            if self.deleted {
+                return (close::BOARD_NOT_FOUND, "board deleted");
+            }
         }
     }
 
@@ -499,6 +566,7 @@ impl RoomTask {
         }
         let mut updates = Vec::new();
         let mut out = Deliveries::default();
+        let mut admin = Vec::new();
         for cmd in batch {
             match cmd {
                 Command::Join {
@@ -558,12 +626,21 @@ impl RoomTask {
                 Command::Leave { conn } => {
                     self.drop_member(conn, close::GOING_AWAY, "left", &mut out);
                 }
+                Command::Admin { op, done } => admin.push((op, done)),
             }
         }
         if !updates.is_empty() {
             self.persist(updates).await?;
         }
         self.deliver(out);
+        // After the batch's own changes are stored and delivered, as if the operator's
+        // command had come last.
+        for (op, done) in admin {
+            self.administer(op, done).await;
+        }
+        if self.deleted {
+            return Ok(());
+        }
         if self.since_snapshot >= self.rooms.config.compact_every {
             self.compact().await?;
         }
@@ -616,6 +693,33 @@ impl RoomTask {
                 tracing::warn!(%board, error = %e, "could not keep a version of the board");
             }
         }
+    }
+
+    async fn administer(&mut self, op: AdminOp, done: oneshot::Sender<Result<bool, StoreError>>) {
+        if self.deleted {
+            let _ = done.send(Ok(false));
+            return;
+        }
+        let board = self.board;
+        let result = self.rooms.blocking(move |s| op.apply(s, &board)).await;
+        if let Ok(true) = result {
+            match op {
+                AdminOp::Delete => {
+                    tracing::info!(%board, "board deleted by an operator");
+                    // `run` closes every member with the code `serve` returns.
+                    self.deleted = true;
+                }
+                AdminOp::Relink(_) => {
+                    tracing::info!(%board, "links replaced by an operator");
+                    let mut out = Deliveries::default();
+                    let conns: Vec<ConnId> = self.members.keys().copied().collect();
+                    for conn in conns {
+                        self.drop_member(conn, close::TOKEN_REFUSED, "links replaced", &mut out);
+                    }
+                }
+            }
+        }
+        let _ = done.send(result);
     }
 
     async fn compact(&mut self) -> Result<(), StoreError> {

@@ -837,3 +837,135 @@ async fn an_online_backup_taken_while_people_write_restores_everything_they_save
     assert!(log.contains("online backup written"), "{log}");
     assert!(!log.contains(token), "the admin token is never logged");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_board_is_exported_relinked_and_deleted_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "0perat0r-t0ken-for-live-b0ards";
+    let token_file = dir.path().join("admin-token");
+    std::fs::write(&token_file, token).unwrap();
+    let server = spawn(
+        dir.path(),
+        &["--data-dir", "data", "--admin-token-file", "admin-token"],
+    )
+    .await;
+    // Each command is run as an operator would: the binary, with --server.
+    let ws = format!("ws://{}/ws", server.addr);
+    let url = format!("http://{}", server.addr);
+    let remote = |args: &[&str]| {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string())
+            .chain([
+                "--server".into(),
+                url.clone(),
+                "--admin-token-file".into(),
+                token_file.to_str().unwrap().into(),
+            ])
+            .collect();
+        async move {
+            let output = hindsight(&args).await;
+            assert!(
+                output.status.success(),
+                "hindsight {args:?} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).expect("UTF-8 output")
+        }
+    };
+    let board = create_board(server.addr).await;
+    let other = create_board(server.addr).await;
+    let ada = YClient::connect(&ws, &board).await;
+    ada.track_saves();
+    ada.edit(|b, txn| b.add_note(txn, &id("said-live"), note(0, "seen while live")));
+    ada.wait_saved(ada.sent_changes()).await;
+
+    // Export, while Ada is on the board: what she saved is in it.
+    let json = remote(&[
+        "boards",
+        "export",
+        &board.id.to_string(),
+        "--format",
+        "json",
+    ])
+    .await;
+    let export: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(json.contains("seen while live"), "{json}");
+    assert_eq!(export["notes"].as_array().unwrap().len(), 1, "{json}");
+    let markdown = dir.path().join("board.md");
+    remote(&[
+        "boards",
+        "export",
+        &board.id.to_string(),
+        "-o",
+        markdown.to_str().unwrap(),
+    ])
+    .await;
+    let markdown = std::fs::read_to_string(markdown).unwrap();
+    assert!(markdown.contains("seen while live"), "{markdown}");
+
+    // New links: Ada, who came in through the old ones, is disconnected; the old link
+    // no longer opens the board, the new one does, and nothing she saved is lost.
+    let printed = remote(&["boards", "links", &board.id.to_string()]).await;
+    let edit_link = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("edit link: "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(edit_link.starts_with(&url), "{edit_link}");
+    let closed = ada.wait_closed().await;
+    assert_eq!(closed.code, Some(hindsight_shared::close::TOKEN_REFUSED));
+    let old = YClient::connect_unsynced(&format!("{ws}/{}{}", board.id, board.edit_query())).await;
+    assert_eq!(
+        old.wait_closed().await.code,
+        Some(hindsight_shared::close::TOKEN_REFUSED)
+    );
+    let relinked = TestBoard::from_url(edit_link);
+    let bo = YClient::connect(&ws, &relinked).await;
+    assert_eq!(bo.notes().len(), 1, "the board kept its note");
+
+    // Deletion: Bo, on the board, is told it is gone; the board is not listed, does not
+    // open, and does not come back when its room would have unloaded; the other board
+    // is untouched.
+    remote(&["boards", "delete", &board.id.to_string()]).await;
+    assert_eq!(
+        bo.wait_closed().await.code,
+        Some(hindsight_shared::close::BOARD_NOT_FOUND)
+    );
+    let listed = remote(&["boards", "list"]).await;
+    assert!(!listed.contains(&board.id.to_string()), "{listed}");
+    assert!(listed.contains(&other.id.to_string()), "{listed}");
+    let again =
+        YClient::connect_unsynced(&format!("{ws}/{}{}", relinked.id, relinked.edit_query())).await;
+    assert!(matches!(
+        again.wait_closed().await.code,
+        Some(hindsight_shared::close::TOKEN_REFUSED | hindsight_shared::close::BOARD_NOT_FOUND)
+    ));
+    let output = hindsight([
+        "boards",
+        "delete",
+        &board.id.to_string(),
+        "--server",
+        &url,
+        "--admin-token-file",
+        token_file.to_str().unwrap(),
+    ])
+    .await;
+    assert!(!output.status.success(), "a second delete finds no board");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("404"));
+    let refused = hindsight([
+        "restore",
+        "any.backup",
+        "--server",
+        &url,
+        "--admin-token-file",
+        token_file.to_str().unwrap(),
+    ])
+    .await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("stop the server"));
+    let mut server = server;
+    server.child.kill().await.unwrap();
+    let data = dir.path().join("data");
+    let offline = admin(&data, &["boards", "list"]).await;
+    assert!(!offline.contains(&board.id.to_string()), "{offline}");
+}
