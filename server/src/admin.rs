@@ -1,6 +1,7 @@
-//! Offline administration of a data directory: list, export, import and delete boards,
-//! back up and restore all of them. Each command opens the database itself, so it needs
-//! the server stopped (sled locks the directory). Boards are made and read through
+//! Offline administration of a data directory or a PostgreSQL database (`--database`):
+//! list, export, import and delete boards, back up and restore all of them. Each command
+//! opens the store itself, so it needs the server stopped (sled locks the directory; a
+//! server on PostgreSQL would keep serving the boards it has loaded as they were). Boards are made and read through
 //! `boards.rs`, the same code the HTTP API uses; the backup file is `backup.rs`.
 //!
 //! Results go to standard output; progress bars go to standard error, and only when it
@@ -9,6 +10,7 @@
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hindsight_shared::export::{self, BoardExport};
 use hindsight_shared::facts::UNTITLED;
@@ -19,7 +21,7 @@ use yrs::Transact;
 use crate::backup::{self, BackupError, BackupWriter};
 use crate::boards::{self, BoardError};
 use crate::cli::{BoardsCommand, Command, ExportFormat};
-use crate::store::{Links, SledStore, Store, StoreError};
+use crate::store::{Links, Location, OpenError, SledStore, Store, StoreError};
 
 /// What went wrong in an admin command, in words for the person who ran it.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,8 @@ pub enum AdminError {
          (these commands work offline: stop the server that uses this directory first)"
     )]
     Open { dir: PathBuf, source: StoreError },
+    #[error(transparent)]
+    OpenDatabase(OpenError),
     #[error("`{0}` is not a board id: {1}")]
     BadId(String, String),
     #[error("there is no board {0}")]
@@ -49,37 +53,37 @@ pub enum AdminError {
     #[error("{}: {source}", path.display())]
     Backup { path: PathBuf, source: BackupError },
     #[error(
-        "the data directory {} already holds {count} boards; restore into an empty one, \
-         or pass --force to replace the boards the backup holds", dir.display()
+        "the {at} already holds {count} boards; restore into an empty one, \
+         or pass --force to replace the boards the backup holds"
     )]
-    NotEmpty { dir: PathBuf, count: usize },
+    NotEmpty { at: Location, count: usize },
     #[error("cannot write the output: {0}")]
     Output(#[from] io::Error),
 }
 
-/// Runs one admin command against the data directory `dir`; links it prints start with
-/// `base` (scheme, host and port).
-pub fn run(dir: &Path, base: &str, command: Command) -> Result<(), AdminError> {
+/// Runs one admin command against the data directory or database `at`; links it prints
+/// start with `base` (scheme, host and port).
+pub fn run(at: &Location, base: &str, command: Command) -> Result<(), AdminError> {
     match command {
-        Command::Boards(BoardsCommand::List) => list(dir),
+        Command::Boards(BoardsCommand::List) => list(at),
         Command::Boards(BoardsCommand::Export { id, format, output }) => {
-            export_board(dir, &id, format, output.as_deref())
+            export_board(at, &id, format, output.as_deref())
         }
-        Command::Boards(BoardsCommand::Import { file }) => import(dir, base, &file),
-        Command::Boards(BoardsCommand::Links { id }) => relink(dir, base, &id),
-        Command::Boards(BoardsCommand::Delete { id }) => delete(dir, &id),
-        Command::Backup { file } => backup(dir, &file),
-        Command::Restore { file, force } => restore(dir, &file, force),
+        Command::Boards(BoardsCommand::Import { file }) => import(at, base, &file),
+        Command::Boards(BoardsCommand::Links { id }) => relink(at, base, &id),
+        Command::Boards(BoardsCommand::Delete { id }) => delete(at, &id),
+        Command::Backup { file } => backup(at, &file),
+        Command::Restore { file, force } => restore(at, &file, force),
     }
 }
 
-fn list(dir: &Path) -> Result<(), AdminError> {
-    let store = open_existing(dir)?;
+fn list(at: &Location) -> Result<(), AdminError> {
+    let store = open_existing(at)?;
     let ids = store.list()?;
     let bar = progress(ids.len(), "reading boards");
     let mut rows = Vec::with_capacity(ids.len());
     for id in &ids {
-        let doc = boards::read(&store, id)?.ok_or(AdminError::NotFound(*id))?;
+        let doc = boards::read(&*store, id)?.ok_or(AdminError::NotFound(*id))?;
         let board = Board::new(&doc);
         let txn = doc.transact();
         let facts = board.facts(&txn);
@@ -98,7 +102,7 @@ fn list(dir: &Path) -> Result<(), AdminError> {
     for row in rows {
         writeln!(out, "{row}")?;
     }
-    eprintln!("{} board(s) in {}", ids.len(), dir.display());
+    eprintln!("{} board(s) in {at}", ids.len());
     Ok(())
 }
 
@@ -117,14 +121,14 @@ pub fn list_row(id: &str, notes: u32, template: &str, incident: &str, title: &st
 }
 
 fn export_board(
-    dir: &Path,
+    at: &Location,
     id: &str,
     format: ExportFormat,
     output: Option<&Path>,
 ) -> Result<(), AdminError> {
     let id = parse_id(id)?;
-    let store = open_existing(dir)?;
-    let doc = boards::read(&store, &id)?.ok_or(AdminError::NotFound(id))?;
+    let store = open_existing(at)?;
+    let doc = boards::read(&*store, &id)?.ok_or(AdminError::NotFound(id))?;
     let board = Board::new(&doc);
     let text = match format {
         ExportFormat::Md => export::to_markdown(&board, &doc.transact()),
@@ -142,7 +146,7 @@ fn export_board(
     }
 }
 
-fn import(dir: &Path, base: &str, file: &Path) -> Result<(), AdminError> {
+fn import(at: &Location, base: &str, file: &Path) -> Result<(), AdminError> {
     let bytes = fs::read(file).map_err(|source| AdminError::File {
         path: file.to_owned(),
         source,
@@ -152,9 +156,9 @@ fn import(dir: &Path, base: &str, file: &Path) -> Result<(), AdminError> {
             path: file.to_owned(),
             source,
         })?;
-    let store = open_or_create(dir)?;
+    let store = open_or_create(at)?;
     // The operator's own import: only the backup format's ceilings apply.
-    let made = boards::create_from_export(&store, &data, usize::MAX)?;
+    let made = boards::create_from_export(&*store, &data, usize::MAX)?;
     let mut out = io::stdout().lock();
     writeln!(out, "board: {}", made.id)?;
     print_links(&mut out, base, &made.id, &made.edit_token)?;
@@ -170,10 +174,10 @@ fn import(dir: &Path, base: &str, file: &Path) -> Result<(), AdminError> {
     Ok(())
 }
 
-fn relink(dir: &Path, base: &str, id: &str) -> Result<(), AdminError> {
+fn relink(at: &Location, base: &str, id: &str) -> Result<(), AdminError> {
     let id = parse_id(id)?;
-    let store = open_existing(dir)?;
-    let edit = boards::relink(&store, &id)?.ok_or(AdminError::NotFound(id))?;
+    let store = open_existing(at)?;
+    let edit = boards::relink(&*store, &id)?.ok_or(AdminError::NotFound(id))?;
     print_links(&mut io::stdout().lock(), base, &id, &edit)?;
     eprintln!("The board's previous links no longer work. The edit link is shown only once.");
     Ok(())
@@ -188,9 +192,9 @@ fn print_links(out: &mut impl Write, base: &str, id: &BoardId, edit: &Token) -> 
     )
 }
 
-fn delete(dir: &Path, id: &str) -> Result<(), AdminError> {
+fn delete(at: &Location, id: &str) -> Result<(), AdminError> {
     let id = parse_id(id)?;
-    let store = open_existing(dir)?;
+    let store = open_existing(at)?;
     if !store.delete(&id)? {
         return Err(AdminError::NotFound(id));
     }
@@ -200,8 +204,8 @@ fn delete(dir: &Path, id: &str) -> Result<(), AdminError> {
 
 /// Writes every board, compacted, to a temporary file beside `file`, then renames it into
 /// place: a failed backup never leaves a half-written file under the real name.
-fn backup(dir: &Path, file: &Path) -> Result<(), AdminError> {
-    let store = open_existing(dir)?;
+fn backup(at: &Location, file: &Path) -> Result<(), AdminError> {
+    let store = open_existing(at)?;
     let ids = store.list()?;
     let partial = partial_path(file);
     let file_error = |source| AdminError::File {
@@ -213,7 +217,7 @@ fn backup(dir: &Path, file: &Path) -> Result<(), AdminError> {
         let mut writer = BackupWriter::new(BufWriter::new(out)).map_err(file_error)?;
         let bar = progress(ids.len(), "backing up");
         for id in &ids {
-            let doc = boards::read(&store, id)?.ok_or(AdminError::NotFound(*id))?;
+            let doc = boards::read(&*store, id)?.ok_or(AdminError::NotFound(*id))?;
             let links = match store.links(id)? {
                 Links::Hashes(links) => Some(links),
                 Links::Unlinked | Links::NoBoard => None,
@@ -247,7 +251,7 @@ fn backup(dir: &Path, file: &Path) -> Result<(), AdminError> {
 }
 
 /// Checks the whole backup before writing anything, then stores every board.
-fn restore(dir: &Path, file: &Path, force: bool) -> Result<(), AdminError> {
+fn restore(at: &Location, file: &Path, force: bool) -> Result<(), AdminError> {
     let bytes = fs::read(file).map_err(|source| AdminError::File {
         path: file.to_owned(),
         source,
@@ -256,11 +260,11 @@ fn restore(dir: &Path, file: &Path, force: bool) -> Result<(), AdminError> {
         path: file.to_owned(),
         source,
     })?;
-    let store = open_or_create(dir)?;
+    let store = open_or_create(at)?;
     let existing = store.list()?.len();
     if existing > 0 && !force {
         return Err(AdminError::NotEmpty {
-            dir: dir.to_owned(),
+            at: at.clone(),
             count: existing,
         });
     }
@@ -288,28 +292,36 @@ fn parse_id(id: &str) -> Result<BoardId, AdminError> {
         .map_err(|e: hindsight_shared::id::IdError| AdminError::BadId(id.to_owned(), e.to_string()))
 }
 
-/// The database of a data directory that must already exist (reading commands must not
+/// The store at `at`. A data directory must already exist (reading commands must not
 /// create an empty one at a mistyped path).
-fn open_existing(dir: &Path) -> Result<SledStore, AdminError> {
-    if !dir.is_dir() {
-        return Err(AdminError::NoDataDir(dir.to_owned()));
+fn open_existing(at: &Location) -> Result<Arc<dyn Store>, AdminError> {
+    match at {
+        Location::Dir(dir) if !dir.is_dir() => Err(AdminError::NoDataDir(dir.to_owned())),
+        _ => open(at),
     }
-    open(dir)
 }
 
-fn open_or_create(dir: &Path) -> Result<SledStore, AdminError> {
-    fs::create_dir_all(dir).map_err(|source| AdminError::File {
-        path: dir.to_owned(),
-        source,
-    })?;
-    open(dir)
+fn open_or_create(at: &Location) -> Result<Arc<dyn Store>, AdminError> {
+    if let Location::Dir(dir) = at {
+        fs::create_dir_all(dir).map_err(|source| AdminError::File {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    open(at)
 }
 
-fn open(dir: &Path) -> Result<SledStore, AdminError> {
-    SledStore::open(dir).map_err(|source| AdminError::Open {
-        dir: dir.to_owned(),
-        source,
-    })
+fn open(at: &Location) -> Result<Arc<dyn Store>, AdminError> {
+    match at {
+        Location::Dir(dir) => match SledStore::open(dir) {
+            Ok(store) => Ok(Arc::new(store)),
+            Err(source) => Err(AdminError::Open {
+                dir: dir.to_owned(),
+                source,
+            }),
+        },
+        Location::Database(_) => at.open().map_err(AdminError::OpenDatabase),
+    }
 }
 
 pub fn partial_path(file: &Path) -> PathBuf {

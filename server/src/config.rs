@@ -14,6 +14,7 @@ use crate::history::{self, HistoryConfig};
 use crate::limits::{self, Limits};
 use crate::logging::LogFormat;
 use crate::rooms::{self, RoomConfig};
+use crate::store::{DatabaseUrl, Location};
 
 /// Largest WebSocket message accepted (`--max-message-bytes`).
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
@@ -41,6 +42,13 @@ pub struct Config {
         global = true
     )]
     pub data_dir: PathBuf,
+
+    /// Keep the boards in this PostgreSQL database instead of the data directory, e.g.
+    /// postgres://hindsight:PASSWORD@db.internal:5432/hindsight; its schema is created or
+    /// migrated at start [default: none, the embedded database in --data-dir]
+    #[arg(long, env = "HINDSIGHT_DATABASE", value_name = "URL",
+          value_parser = DatabaseUrl::parse, global = true)]
+    pub database: Option<DatabaseUrl>,
 
     /// Serve the web client from this directory (Trunk's `dist`), for development
     /// [default: the client built into this binary]
@@ -185,6 +193,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where the boards are kept: `--database` when given, else `--data-dir`.
+    pub fn location(&self) -> Location {
+        match &self.database {
+            Some(url) => Location::Database(url.clone()),
+            None => Location::Dir(self.data_dir.clone()),
+        }
+    }
+
     /// The admin token's hash, read from `--admin-token-file`; `None` without one.
     pub fn admin_token(&self) -> Result<Option<[u8; 32]>, String> {
         let Some(path) = &self.admin_token_file else {
@@ -316,6 +332,7 @@ mod tests {
         let c = parse(&[]).unwrap();
         assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
         assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert!(matches!(c.location(), Location::Dir(_)), "sled by default");
         assert_eq!(c.assets, None);
         assert_eq!(c.log_format, LogFormat::Human);
         assert_eq!(c.websocket_origins(), None, "no origin rules by default");
@@ -399,5 +416,16 @@ mod tests {
                 "https://hindsight.example.com"
             ]
         );
+    }
+
+    #[test]
+    fn a_database_url_selects_postgres_and_a_wrong_one_stops_the_parse() {
+        let c = parse(&["--database", "postgres://hs:pw@db:5433/boards"]).unwrap();
+        assert_eq!(
+            c.location().to_string(),
+            "database postgres://hs@db:5433/boards"
+        );
+        let wrong = parse(&["--database", "postgres://db:port/boards"]).unwrap_err();
+        assert!(wrong.contains("--database"), "{wrong}");
     }
 }

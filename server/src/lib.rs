@@ -44,7 +44,7 @@ use tokio_util::task::TaskTracker;
 
 pub use app::{app, AppState};
 pub use config::Config;
-pub use store::{MemStore, SledStore, Store, StoreError};
+pub use store::{DatabaseUrl, Location, MemStore, PgStore, SledStore, Store, StoreError};
 
 /// A server that is accepting connections.
 pub struct Running {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::Parser;
 use hindsight_server::assets::Assets;
 use hindsight_server::cli::Cli;
-use hindsight_server::{admin, logging, remote, start, Config, SledStore};
+use hindsight_server::{admin, logging, remote, start, Config, Store};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
                     remote::run(server, cli.config.admin_token_file.as_deref(), command)
                         .map_err(|e| e.to_string())
                 }
-                None => admin::run(&cli.config.data_dir, &cli.config.base_url(), command)
+                None => admin::run(&cli.config.location(), &cli.config.base_url(), command)
                     .map_err(|e| e.to_string()),
             };
             match done {
@@ -36,6 +36,15 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
+    // Opened before the runtime starts: the PostgreSQL client blocks, and may not be
+    // called from an async worker.
+    let store = match config.location().open() {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -43,27 +52,10 @@ fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve_until_stopped(config))
+    runtime.block_on(serve_until_stopped(config, store))
 }
 
-async fn serve_until_stopped(config: Config) -> ExitCode {
-    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-        eprintln!(
-            "error: cannot create data directory {}: {e}",
-            config.data_dir.display()
-        );
-        return ExitCode::FAILURE;
-    }
-    let store = match SledStore::open(&config.data_dir) {
-        Ok(store) => Arc::new(store),
-        Err(e) => {
-            eprintln!(
-                "error: cannot open database in {}: {e}",
-                config.data_dir.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    };
+async fn serve_until_stopped(config: Config, store: Arc<dyn Store>) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -89,7 +81,10 @@ async fn serve_until_stopped(config: Config) -> ExitCode {
         format!("http://{addr}/")
     };
     println!("Hindsight is running at {shown}");
-    println!("Data directory: {}", config.data_dir.display());
+    match &config.database {
+        Some(url) => println!("Database: {url}"),
+        None => println!("Data directory: {}", config.data_dir.display()),
+    }
 
     wait_for_signal().await;
     tracing::info!("shutting down");

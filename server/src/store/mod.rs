@@ -11,19 +11,26 @@
 //! durable, so that many rooms can share one flush (`commit.rs`). Callers acknowledge and
 //! broadcast only after that flush.
 //!
-//! [`SledStore`] (`sled.rs`) is the real store; [`MemStore`] (`mem.rs`) keeps boards in
-//! memory for tests of the room machinery; [`testing::Faulty`] wraps either to make
-//! writes and flushes fail or wait, for tests of what happens when storage breaks.
+//! [`SledStore`] (`sled.rs`) is the embedded store and the default; [`PgStore`]
+//! (`postgres.rs`) keeps boards in PostgreSQL (`--database`), for several nodes on one
+//! database; [`MemStore`] (`mem.rs`) keeps boards in memory for tests of the room
+//! machinery; [`testing::Faulty`] wraps any of them to make writes and flushes fail or
+//! wait, for tests of what happens when storage breaks, and [`testing::contract`] is the
+//! test every store passes.
 
 mod mem;
+mod postgres;
 mod sled;
 pub mod testing;
 
+use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use hindsight_shared::{AccessHashes, BoardId};
 
 pub use self::mem::MemStore;
+pub use self::postgres::{DatabaseUrl, NewerSchema, PgStore, MAX_CONNECTIONS, SCHEMA_VERSION};
 pub use self::sled::SledStore;
 
 /// The error of the storage engine underneath, kept whole as the source of
@@ -36,6 +43,10 @@ pub enum StoreError {
     AlreadyExists,
     #[error("stored record for board {0} is malformed")]
     Corrupt(BoardId),
+    /// Another writer of the board already stored an update under one of the batch's
+    /// sequence numbers (several nodes on one database); nothing of the batch was stored.
+    #[error("board {0} already has an update with one of these sequence numbers")]
+    Conflict(BoardId),
     /// The engine failed. The message repeats the engine's own, because logs and the
     /// command line print an error's `Display` alone; the error itself stays reachable
     /// through `source()`.
@@ -129,6 +140,65 @@ pub trait Store: Send + Sync + 'static {
     fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError>;
 }
 
+/// Where the boards are kept: `--database`, or else the embedded store in `--data-dir`.
+#[derive(Debug, Clone)]
+pub enum Location {
+    Dir(PathBuf),
+    Database(DatabaseUrl),
+}
+
+impl Location {
+    /// Opens the store; a data directory is created if missing, a database's schema
+    /// created or migrated.
+    pub fn open(&self) -> Result<Arc<dyn Store>, OpenError> {
+        Ok(match self {
+            Location::Dir(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+                    dir: dir.clone(),
+                    source,
+                })?;
+                Arc::new(SledStore::open(dir).map_err(|source| OpenError::Dir {
+                    dir: dir.clone(),
+                    source,
+                })?)
+            }
+            Location::Database(url) => {
+                Arc::new(PgStore::open(url).map_err(|source| OpenError::Database {
+                    url: url.clone(),
+                    source,
+                })?)
+            }
+        })
+    }
+}
+
+/// Why the store could not be opened at start, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create data directory {}: {source}", dir.display())]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open database in {}: {source}", dir.display())]
+    Dir { dir: PathBuf, source: StoreError },
+    #[error("cannot open the database {url}: {source}")]
+    Database {
+        url: DatabaseUrl,
+        source: StoreError,
+    },
+}
+
+impl fmt::Display for Location {
+    /// `data directory ./data`, `database postgres://host:5432/db` (never a password).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Dir(dir) => write!(f, "data directory {}", dir.display()),
+            Location::Database(url) => write!(f, "database {url}"),
+        }
+    }
+}
+
 /// Runs `f` against `store` on tokio's blocking pool, so a slow disk never stalls the
 /// async workers. A task that panicked or was cancelled comes back as a storage error.
 pub async fn blocking<T, E>(
@@ -147,7 +217,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{Calls, Faulty};
+    use super::testing::{self, Calls, Faulty};
     use super::*;
 
     pub(crate) fn board(n: u8) -> BoardId {
@@ -158,128 +228,14 @@ mod tests {
         AccessHashes::for_edit_token(&hindsight_shared::Token::edit_from_random([n; 16]))
     }
 
-    /// The contract every store must keep, run against every implementation.
-    fn contract(store: &dyn Store) {
-        let a = board(1);
-        let b = board(2);
-        assert!(store.load(&a).unwrap().is_none());
-        assert_eq!(store.links(&a).unwrap(), Links::NoBoard);
-        assert!(
-            !store.set_links(&a, &links(1)).unwrap(),
-            "no links without a board"
-        );
-        assert_eq!(store.links(&a).unwrap(), Links::NoBoard);
-        store.create(&a, b"snap0", Some(&links(1))).unwrap();
-        assert_eq!(store.links(&a).unwrap(), Links::Hashes(links(1)));
-        store.create(&b, b"other", None).unwrap();
-        assert!(matches!(
-            store.create(&a, b"again", Some(&links(9))),
-            Err(StoreError::AlreadyExists)
-        ));
-        assert_eq!(
-            store.links(&a).unwrap(),
-            Links::Hashes(links(1)),
-            "a refused create leaves the links alone"
-        );
-        assert_eq!(store.links(&b).unwrap(), Links::Unlinked);
-        assert!(store.set_links(&b, &links(2)).unwrap());
-        assert_eq!(store.links(&b).unwrap(), Links::Hashes(links(2)));
-        assert!(
-            store.set_links(&b, &links(3)).unwrap(),
-            "links can be replaced"
-        );
-        assert_eq!(store.links(&b).unwrap(), Links::Hashes(links(3)));
-        store
-            .append(&a, 0, &[b"u0".to_vec(), b"u1".to_vec()])
-            .unwrap();
-        store.append(&a, 2, &[b"u2".to_vec()]).unwrap();
-        let loaded = store.load(&a).unwrap().unwrap();
-        assert_eq!(loaded.snapshot, b"snap0");
-        assert_eq!(
-            loaded.updates,
-            [b"u0".to_vec(), b"u1".to_vec(), b"u2".to_vec()]
-        );
-        assert_eq!(loaded.next_seq, 3);
-
-        store.compact(&a, b"snap2", 2).unwrap();
-        let loaded = store.load(&a).unwrap().unwrap();
-        assert_eq!(loaded.snapshot, b"snap2");
-        assert_eq!(loaded.updates, [b"u2".to_vec()]);
-        assert_eq!(loaded.next_seq, 3);
-
-        store.compact(&a, b"snap3", 3).unwrap();
-        let loaded = store.load(&a).unwrap().unwrap();
-        assert!(loaded.updates.is_empty());
-        assert_eq!(
-            loaded.next_seq, 3,
-            "numbering continues after a full compaction"
-        );
-
-        // Other boards are untouched.
-        let other = store.load(&b).unwrap().unwrap();
-        assert_eq!(other.snapshot, b"other");
-        assert!(other.updates.is_empty());
-
-        // Versions: kept per board, listed oldest first, read back, forgotten.
-        store.keep_version(&a, 2_000, b"at two").unwrap();
-        store.keep_version(&a, 1_000, b"at one").unwrap();
-        store.keep_version(&a, 3_000, b"at three!").unwrap();
-        store.keep_version(&b, 1_000, b"b's").unwrap();
-        store.flush().unwrap();
-        assert_eq!(
-            store.versions(&a).unwrap(),
-            [(1_000, 6), (2_000, 6), (3_000, 9)]
-        );
-        assert_eq!(
-            store.version(&a, 3_000).unwrap().as_deref(),
-            Some(&b"at three!"[..])
-        );
-        assert_eq!(store.version(&a, 4_000).unwrap(), None);
-        store.forget_versions(&a, &[1_000, 3_000]).unwrap();
-        assert_eq!(store.versions(&a).unwrap(), [(2_000, 6)]);
-        assert_eq!(store.versions(&b).unwrap(), [(1_000, 3)]);
-
-        // Listing is in id order; deleting takes the updates and versions along.
-        assert_eq!(store.list().unwrap(), [a, b]);
-        store.append(&b, 0, &[b"b0".to_vec()]).unwrap();
-        assert!(store.delete(&b).unwrap());
-        assert!(!store.delete(&b).unwrap(), "a second delete finds nothing");
-        assert!(store.load(&b).unwrap().is_none());
-        assert_eq!(
-            store.links(&b).unwrap(),
-            Links::NoBoard,
-            "links go with the board"
-        );
-        assert_eq!(store.list().unwrap(), [a]);
-        store.create(&b, b"fresh", None).unwrap();
-        let fresh = store.load(&b).unwrap().unwrap();
-        assert!(
-            fresh.updates.is_empty(),
-            "no update of the deleted board survives"
-        );
-        assert_eq!(fresh.next_seq, 0);
-        assert!(
-            store.versions(&b).unwrap().is_empty(),
-            "no version of it either"
-        );
-        assert_eq!(
-            store.links(&b).unwrap(),
-            Links::Unlinked,
-            "no old links either"
-        );
-        assert_eq!(store.load(&a).unwrap().unwrap().snapshot, b"snap3");
-        store.probe().unwrap();
-        assert_eq!(store.list().unwrap(), [a, b], "the probe is not a board");
-    }
-
     #[test]
     fn mem_store_keeps_the_contract() {
-        contract(&MemStore::default());
+        testing::contract(&MemStore::default());
     }
 
     #[test]
     fn a_faulty_store_without_faults_keeps_the_contract() {
-        contract(&Faulty::new(MemStore::default()));
+        testing::contract(&Faulty::new(MemStore::default()));
     }
 
     #[test]
@@ -287,7 +243,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = SledStore::open(dir.path()).unwrap();
-            contract(&store);
+            testing::contract(&store);
             store.append(&board(1), 3, &[b"after".to_vec()]).unwrap();
         }
         let store = SledStore::open(dir.path()).unwrap();

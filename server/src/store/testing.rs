@@ -5,6 +5,9 @@
 //! Reads (`load`, `links`, `list`) are never faulted: what is stored stays readable, so
 //! a test can check that nothing unsaved was acknowledged. This is the only store double
 //! the tests use; each test says which calls to break instead of writing its own wrapper.
+//!
+//! [`contract`] is the behaviour every store must show, as one test any implementation
+//! can be run through (the server's unit tests, and `tests/` against PostgreSQL).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -233,4 +236,129 @@ impl<S: Store> Store for Faulty<S> {
         self.enter(Kind::Write, Some(board))?;
         self.inner.forget_versions(board, ats)
     }
+}
+
+fn board(n: u8) -> BoardId {
+    BoardId::from_random([n; 16])
+}
+
+fn links(n: u8) -> AccessHashes {
+    AccessHashes::for_edit_token(&hindsight_shared::Token::edit_from_random([n; 16]))
+}
+
+/// The contract every store must keep, run against every implementation: the server's
+/// unit tests run it on `MemStore`, `SledStore` and `Faulty`, the integration tests on
+/// `PgStore` against a real PostgreSQL. `store` must hold no boards yet; the test uses
+/// the boards numbered 1 and 2 (`BoardId::from_random([n; 16])`).
+pub fn contract(store: &dyn Store) {
+    let a = board(1);
+    let b = board(2);
+    assert!(store.load(&a).unwrap().is_none());
+    assert_eq!(store.links(&a).unwrap(), Links::NoBoard);
+    assert!(
+        !store.set_links(&a, &links(1)).unwrap(),
+        "no links without a board"
+    );
+    assert_eq!(store.links(&a).unwrap(), Links::NoBoard);
+    store.create(&a, b"snap0", Some(&links(1))).unwrap();
+    assert_eq!(store.links(&a).unwrap(), Links::Hashes(links(1)));
+    store.create(&b, b"other", None).unwrap();
+    assert!(matches!(
+        store.create(&a, b"again", Some(&links(9))),
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store.links(&a).unwrap(),
+        Links::Hashes(links(1)),
+        "a refused create leaves the links alone"
+    );
+    assert_eq!(store.links(&b).unwrap(), Links::Unlinked);
+    assert!(store.set_links(&b, &links(2)).unwrap());
+    assert_eq!(store.links(&b).unwrap(), Links::Hashes(links(2)));
+    assert!(
+        store.set_links(&b, &links(3)).unwrap(),
+        "links can be replaced"
+    );
+    assert_eq!(store.links(&b).unwrap(), Links::Hashes(links(3)));
+    store
+        .append(&a, 0, &[b"u0".to_vec(), b"u1".to_vec()])
+        .unwrap();
+    store.append(&a, 2, &[b"u2".to_vec()]).unwrap();
+    let loaded = store.load(&a).unwrap().unwrap();
+    assert_eq!(loaded.snapshot, b"snap0");
+    assert_eq!(
+        loaded.updates,
+        [b"u0".to_vec(), b"u1".to_vec(), b"u2".to_vec()]
+    );
+    assert_eq!(loaded.next_seq, 3);
+
+    store.compact(&a, b"snap2", 2).unwrap();
+    let loaded = store.load(&a).unwrap().unwrap();
+    assert_eq!(loaded.snapshot, b"snap2");
+    assert_eq!(loaded.updates, [b"u2".to_vec()]);
+    assert_eq!(loaded.next_seq, 3);
+
+    store.compact(&a, b"snap3", 3).unwrap();
+    let loaded = store.load(&a).unwrap().unwrap();
+    assert!(loaded.updates.is_empty());
+    assert_eq!(
+        loaded.next_seq, 3,
+        "numbering continues after a full compaction"
+    );
+
+    // Other boards are untouched.
+    let other = store.load(&b).unwrap().unwrap();
+    assert_eq!(other.snapshot, b"other");
+    assert!(other.updates.is_empty());
+
+    // Versions: kept per board, listed oldest first, read back, forgotten.
+    store.keep_version(&a, 2_000, b"at two").unwrap();
+    store.keep_version(&a, 1_000, b"at one").unwrap();
+    store.keep_version(&a, 3_000, b"at three!").unwrap();
+    store.keep_version(&b, 1_000, b"b's").unwrap();
+    store.flush().unwrap();
+    assert_eq!(
+        store.versions(&a).unwrap(),
+        [(1_000, 6), (2_000, 6), (3_000, 9)]
+    );
+    assert_eq!(
+        store.version(&a, 3_000).unwrap().as_deref(),
+        Some(&b"at three!"[..])
+    );
+    assert_eq!(store.version(&a, 4_000).unwrap(), None);
+    store.forget_versions(&a, &[1_000, 3_000]).unwrap();
+    assert_eq!(store.versions(&a).unwrap(), [(2_000, 6)]);
+    assert_eq!(store.versions(&b).unwrap(), [(1_000, 3)]);
+
+    // Listing is in id order; deleting takes the updates and versions along.
+    assert_eq!(store.list().unwrap(), [a, b]);
+    store.append(&b, 0, &[b"b0".to_vec()]).unwrap();
+    assert!(store.delete(&b).unwrap());
+    assert!(!store.delete(&b).unwrap(), "a second delete finds nothing");
+    assert!(store.load(&b).unwrap().is_none());
+    assert_eq!(
+        store.links(&b).unwrap(),
+        Links::NoBoard,
+        "links go with the board"
+    );
+    assert_eq!(store.list().unwrap(), [a]);
+    store.create(&b, b"fresh", None).unwrap();
+    let fresh = store.load(&b).unwrap().unwrap();
+    assert!(
+        fresh.updates.is_empty(),
+        "no update of the deleted board survives"
+    );
+    assert_eq!(fresh.next_seq, 0);
+    assert!(
+        store.versions(&b).unwrap().is_empty(),
+        "no version of it either"
+    );
+    assert_eq!(
+        store.links(&b).unwrap(),
+        Links::Unlinked,
+        "no old links either"
+    );
+    assert_eq!(store.load(&a).unwrap().unwrap().snapshot, b"snap3");
+    store.probe().unwrap();
+    assert_eq!(store.list().unwrap(), [a, b], "the probe is not a board");
 }

@@ -1,0 +1,296 @@
+//! The PostgreSQL store, for several nodes on one database (`--database`).
+//!
+//! Tables (`schema.rs`, migrated by the binary at start): `boards` (id → snapshot,
+//! `upto`, link hashes), `updates` (board, seq → one update), `versions` (board, time →
+//! a kept version and its size), `probe` (the readiness probe's row). Updates and
+//! versions go with their board (`ON DELETE CASCADE`), so deleting a board is one
+//! statement, and no update or version is stored for a board that does not exist.
+//!
+//! Durable means committed: every connection runs with `synchronous_commit = on`
+//! (`pool.rs`), so a call that changes what is stored returns after PostgreSQL has
+//! flushed its commit to disk. [`Store::write`] and [`Store::keep_version`] are therefore
+//! durable on return already, and [`Store::flush`] has nothing left to do — which keeps
+//! the contract, since every write that returned before a flush is durable.
+//!
+//! This store must be called from blocking threads (`store::blocking`, the offline
+//! commands), never from an async worker: the `postgres` client runs a small runtime of
+//! its own per connection, which tokio refuses to start inside another.
+
+mod pool;
+mod schema;
+
+use ::postgres::error::SqlState;
+use ::postgres::types::FromSql;
+use ::postgres::{IsolationLevel, Row};
+use hindsight_shared::{AccessHashes, BoardId};
+
+use self::pool::Pool;
+pub use self::pool::{DatabaseUrl, MAX_CONNECTIONS};
+pub use self::schema::{NewerSchema, SCHEMA_VERSION};
+use super::{Links, Store, StoreError, StoredBoard};
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> StoreError {
+        StoreError::backend(e)
+    }
+}
+
+/// Boards in a PostgreSQL database, reached through a few pooled connections.
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connects, and creates or migrates the schema (`schema.rs`); a database the
+    /// binary cannot reach, or migrated by a newer binary, is an error here.
+    pub fn open(url: &DatabaseUrl) -> Result<PgStore, StoreError> {
+        let pool = Pool::new(url);
+        schema::migrate(&mut *pool.get()?)?;
+        Ok(PgStore { pool })
+    }
+}
+
+impl Drop for PgStore {
+    /// The last handle on a store may go in an async task (the server's shutdown);
+    /// closing a `postgres` connection there would start its runtime inside tokio's, so
+    /// the connections are closed on a thread of their own.
+    fn drop(&mut self) {
+        let idle = self.pool.drain();
+        std::thread::scope(|s| {
+            s.spawn(move || drop(idle));
+        });
+    }
+}
+
+/// A sequence number or time as PostgreSQL's `bigint`.
+fn bigint(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::backend(format!("{n} is out of bigint's range")))
+}
+
+/// Column `i` of a row of `board`'s; a value of the wrong type or sign is corrupt.
+fn column<'a, T: FromSql<'a>>(board: &BoardId, row: &'a Row, i: usize) -> Result<T, StoreError> {
+    row.try_get(i).map_err(|_| StoreError::Corrupt(*board))
+}
+
+fn unsigned(board: &BoardId, row: &Row, i: usize) -> Result<u64, StoreError> {
+    u64::try_from(column::<i64>(board, row, i)?).map_err(|_| StoreError::Corrupt(*board))
+}
+
+impl Store for PgStore {
+    fn create(
+        &self,
+        board: &BoardId,
+        snapshot: &[u8],
+        links: Option<&AccessHashes>,
+    ) -> Result<(), StoreError> {
+        let links = links.map(|l| l.to_bytes().to_vec());
+        let created = self.pool.get()?.execute(
+            "INSERT INTO boards (id, snapshot, upto, links) VALUES ($1, $2, 0, $3)
+             ON CONFLICT (id) DO NOTHING",
+            &[&&board.as_bytes()[..], &snapshot, &links],
+        )?;
+        match created {
+            0 => Err(StoreError::AlreadyExists),
+            _ => Ok(()),
+        }
+    }
+
+    /// One repeatable-read transaction sees the snapshot and the updates after it as of
+    /// one moment, so a compaction committed meanwhile (by this node or another) is
+    /// either wholly seen or not at all.
+    fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
+        let id = &board.as_bytes()[..];
+        let mut conn = self.pool.get()?;
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let Some(row) = tx.query_opt("SELECT snapshot, upto FROM boards WHERE id = $1", &[&id])?
+        else {
+            return Ok(None);
+        };
+        let upto = unsigned(board, &row, 1)?;
+        let mut stored = StoredBoard {
+            snapshot: column(board, &row, 0)?,
+            updates: Vec::new(),
+            next_seq: upto,
+        };
+        for row in tx.query(
+            "SELECT seq, data FROM updates WHERE board = $1 AND seq >= $2 ORDER BY seq",
+            &[&id, &bigint(upto)?],
+        )? {
+            stored.next_seq = unsigned(board, &row, 0)? + 1;
+            stored.updates.push(column(board, &row, 1)?);
+        }
+        tx.commit()?;
+        Ok(Some(stored))
+    }
+
+    fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
+        let row = self.pool.get()?.query_opt(
+            "SELECT links FROM boards WHERE id = $1",
+            &[&&board.as_bytes()[..]],
+        )?;
+        let Some(row) = row else {
+            return Ok(Links::NoBoard);
+        };
+        match column::<Option<&[u8]>>(board, &row, 0)? {
+            None => Ok(Links::Unlinked),
+            Some(bytes) => AccessHashes::from_bytes(bytes)
+                .map(Links::Hashes)
+                .ok_or(StoreError::Corrupt(*board)),
+        }
+    }
+
+    fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
+        let set = self.pool.get()?.execute(
+            "UPDATE boards SET links = $2 WHERE id = $1",
+            &[&&board.as_bytes()[..], &&links.to_bytes()[..]],
+        )?;
+        Ok(set > 0)
+    }
+
+    /// One statement, so the batch is stored whole or not at all. A sequence number
+    /// another writer already took is refused by the primary key: [`StoreError::Conflict`].
+    fn write(
+        &self,
+        board: &BoardId,
+        first_seq: u64,
+        updates: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let data: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
+        let written = self.pool.get()?.execute(
+            "INSERT INTO updates (board, seq, data)
+             SELECT $1, $2 + n - 1, d FROM unnest($3::bytea[]) WITH ORDINALITY AS u (d, n)",
+            &[&&board.as_bytes()[..], &bigint(first_seq)?, &data],
+        );
+        match written {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Err(StoreError::Conflict(*board))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One transaction. A snapshot older than the stored one (`upto` below it, from a
+    /// compaction that lost a race) changes nothing.
+    fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
+        let (id, upto) = (&board.as_bytes()[..], bigint(upto)?);
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.transaction()?;
+        let moved = tx.execute(
+            "UPDATE boards SET snapshot = $2, upto = $3 WHERE id = $1 AND upto <= $3",
+            &[&id, &snapshot, &upto],
+        )?;
+        if moved > 0 {
+            tx.execute(
+                "DELETE FROM updates WHERE board = $1 AND seq < $2",
+                &[&id, &upto],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every write committed durably before it returned (see the module's comment).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn list(&self) -> Result<Vec<BoardId>, StoreError> {
+        self.pool
+            .get()?
+            .query("SELECT id FROM boards ORDER BY id", &[])?
+            .iter()
+            .map(|row| {
+                let id: &[u8] = row.try_get(0)?;
+                let id: [u8; 16] = id
+                    .try_into()
+                    .map_err(|_| StoreError::backend("malformed board id"))?;
+                Ok(BoardId::from_bytes(id))
+            })
+            .collect()
+    }
+
+    /// One statement: the board's updates and versions go with it.
+    fn delete(&self, board: &BoardId) -> Result<bool, StoreError> {
+        let deleted = self.pool.get()?.execute(
+            "DELETE FROM boards WHERE id = $1",
+            &[&&board.as_bytes()[..]],
+        )?;
+        Ok(deleted > 0)
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        self.pool.get()?.execute(
+            "INSERT INTO probe (at) VALUES (now()) ON CONFLICT (one) DO UPDATE SET at = now()",
+            &[],
+        )?;
+        Ok(())
+    }
+
+    /// The tables with their indexes and TOAST data, not the rest of the database.
+    fn data_bytes(&self) -> Result<u64, StoreError> {
+        let row = self.pool.get()?.query_one(
+            "SELECT pg_total_relation_size('boards') + pg_total_relation_size('updates')
+                  + pg_total_relation_size('versions')",
+            &[],
+        )?;
+        let bytes: i64 = row.try_get(0)?;
+        Ok(bytes.max(0) as u64)
+    }
+
+    fn keep_version(&self, board: &BoardId, at: u64, state: &[u8]) -> Result<(), StoreError> {
+        self.pool.get()?.execute(
+            "INSERT INTO versions (board, at, state, bytes) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (board, at) DO UPDATE SET state = excluded.state, bytes = excluded.bytes",
+            &[
+                &&board.as_bytes()[..],
+                &bigint(at)?,
+                &state,
+                &bigint(state.len() as u64)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn versions(&self, board: &BoardId) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.pool
+            .get()?
+            .query(
+                "SELECT at, bytes FROM versions WHERE board = $1 ORDER BY at",
+                &[&&board.as_bytes()[..]],
+            )?
+            .iter()
+            .map(|row| Ok((unsigned(board, row, 0)?, unsigned(board, row, 1)?)))
+            .collect()
+    }
+
+    fn version(&self, board: &BoardId, at: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.pool
+            .get()?
+            .query_opt(
+                "SELECT state FROM versions WHERE board = $1 AND at = $2",
+                &[&&board.as_bytes()[..], &bigint(at)?],
+            )?
+            .map(|row| column(board, &row, 0))
+            .transpose()
+    }
+
+    fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {
+        let ats = ats
+            .iter()
+            .map(|&at| bigint(at))
+            .collect::<Result<Vec<i64>, _>>()?;
+        self.pool.get()?.execute(
+            "DELETE FROM versions WHERE board = $1 AND at = ANY($2)",
+            &[&&board.as_bytes()[..], &ats],
+        )?;
+        Ok(())
+    }
+}
