@@ -8,6 +8,7 @@ pub mod chaos;
 pub mod fixtures;
 pub mod http;
 pub mod node;
+pub mod postgres;
 
 pub use http::{http, http_with_headers};
 

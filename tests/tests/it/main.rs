@@ -24,6 +24,7 @@ mod limits;
 mod operations;
 mod saved;
 mod security;
+mod store_postgres;
 mod sync;
 mod templates;
 mod timeline_paste;

@@ -1,0 +1,171 @@
+//! A real PostgreSQL for the tests of the PostgreSQL store: started once per test process
+//! (`initdb` and `pg_ctl start` into a fresh temporary directory, on 127.0.0.1 and a free
+//! port, its socket inside that directory, `fsync` on as in production), and stopped when
+//! the process exits. Each test takes a database of its own ([`database`]), so tests run
+//! in parallel without seeing each other's boards.
+//!
+//! `initdb` and `pg_ctl` refuse to run as root; as root (CI, this project's machines) they
+//! run as the `postgres` system user, which owns the directory. The binaries come from
+//! `HINDSIGHT_PG_BIN` (set by `cargo xtask test`), else the newest
+//! `/usr/lib/postgresql/*/bin` (Debian's `postgresql` package), else `PATH`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+/// The server this process started; lives until `stop_at_exit` stops it.
+struct Server {
+    /// Removed by `stop_at_exit` once the server has stopped.
+    dir: PathBuf,
+    port: u16,
+    bin: PathBuf,
+    /// Whether `initdb` and `pg_ctl` run as the `postgres` user (the tests run as root).
+    as_postgres: bool,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+/// A new, empty database on the test server, as a connection URL (user `postgres`,
+/// trusted on loopback).
+pub fn database() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let server = SERVER.get_or_init(Server::start);
+    let name = format!(
+        "hindsight_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = server.url("postgres");
+    let create = format!("CREATE DATABASE {name}");
+    // On a thread of its own: the blocking client may not run inside an async test's
+    // runtime.
+    std::thread::spawn(move || {
+        let mut client = ::postgres::Client::connect(&admin, ::postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to the test PostgreSQL: {e}"));
+        client
+            .batch_execute(&create)
+            .unwrap_or_else(|e| panic!("{create}: {e}"));
+    })
+    .join()
+    .expect("create a test database");
+    server.url(&name)
+}
+
+impl Server {
+    fn start() -> Server {
+        let bin = bin_dir();
+        let as_postgres = is_root();
+        let dir = tempfile::Builder::new()
+            .prefix("hindsight-pg-")
+            .tempdir()
+            .expect("a temporary directory for PostgreSQL")
+            .keep();
+        if as_postgres {
+            run(Command::new("chown").arg("postgres:").arg(&dir));
+        }
+        let server = Server {
+            port: free_port(),
+            dir,
+            bin,
+            as_postgres,
+        };
+        let data = server.dir.join("data");
+        run(server
+            .command("initdb")
+            .args(["--username=postgres", "--auth=trust", "--encoding=UTF8"])
+            // initdb's own files need no fsync for a throwaway cluster; the server keeps
+            // fsync on.
+            .args(["--no-sync", "--no-instructions", "-D"])
+            .arg(&data));
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} \
+             -c fsync=on -c synchronous_commit=on",
+            server.port,
+            server.dir.display()
+        );
+        run(server
+            .command("pg_ctl")
+            .args(["start", "--wait", "--silent", "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(server.dir.join("log"))
+            .args(["-o", &options]));
+        // SAFETY: registering a plain `extern "C"` function with no arguments.
+        unsafe { libc::atexit(stop_at_exit) };
+        server
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// One of the server's programs, run as the `postgres` user when the tests are root.
+    fn command(&self, program: &str) -> Command {
+        let program = self.bin.join(program);
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+}
+
+/// Stops the server when the test process exits (pass or fail), then removes its
+/// directory, so no PostgreSQL outlives `cargo test`.
+extern "C" fn stop_at_exit() {
+    let Some(server) = SERVER.get() else { return };
+    let _ = server
+        .command("pg_ctl")
+        .args(["stop", "--wait", "--silent", "-m", "fast", "-D"])
+        .arg(server.dir.join("data"))
+        .status();
+    let _ = std::fs::remove_dir_all(&server.dir);
+}
+
+/// `HINDSIGHT_PG_BIN`, else the newest `/usr/lib/postgresql/N/bin`, else `PATH` (empty).
+fn bin_dir() -> PathBuf {
+    if let Some(bin) = std::env::var_os("HINDSIGHT_PG_BIN") {
+        return bin.into();
+    }
+    let newest = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .max();
+    newest.map(|(_, bin)| bin).unwrap_or_default()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A port nothing listens on now (the server takes it a moment later).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn run(command: &mut Command) {
+    let shown = format!("{command:?}");
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{shown}: {e} (is PostgreSQL installed? set HINDSIGHT_PG_BIN)"));
+    assert!(
+        output.status.success(),
+        "{shown} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

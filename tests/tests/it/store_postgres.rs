@@ -1,0 +1,258 @@
+//! The PostgreSQL store against a real PostgreSQL (`support/postgres.rs`, a database per
+//! test): the store contract every store keeps, the schema the binary migrates, what
+//! several writers of one board meet, and the `hindsight` binary serving from it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use hindsight_server::store::testing;
+use hindsight_server::store::{NewerSchema, SCHEMA_VERSION};
+use hindsight_server::{DatabaseUrl, PgStore, Store, StoreError};
+use hindsight_shared::{BoardId, NewNote, NoteColor};
+use hindsight_tests::binary::{server_binary, spawn};
+use hindsight_tests::fixtures::id;
+use hindsight_tests::postgres::database;
+use hindsight_tests::{create_board, YClient};
+use postgres::{Client, NoTls};
+
+fn open(url: &str) -> Result<PgStore, StoreError> {
+    PgStore::open(&url.parse::<DatabaseUrl>().unwrap())
+}
+
+/// A plain connection for looking into (or breaking) what the store wrote.
+fn sql(url: &str) -> Client {
+    Client::connect(url, NoTls).unwrap()
+}
+
+fn board(n: u8) -> BoardId {
+    BoardId::from_random([n; 16])
+}
+
+#[test]
+fn the_postgres_store_keeps_the_contract_and_survives_reopen() {
+    let url = database();
+    {
+        let store = open(&url).unwrap();
+        testing::contract(&store);
+        store.write(&board(1), 3, &[b"after".to_vec()]).unwrap();
+        // No flush: a write is committed before it returns.
+    }
+    let store = open(&url).unwrap();
+    let loaded = store.load(&board(1)).unwrap().unwrap();
+    assert_eq!(loaded.snapshot, b"snap3");
+    assert_eq!(loaded.updates, [b"after".to_vec()]);
+    assert_eq!(loaded.next_seq, 4);
+    assert!(store.data_bytes().unwrap() > 0);
+}
+
+#[test]
+fn the_schema_is_migrated_once_kept_on_restart_and_a_newer_one_is_refused() {
+    let url = database();
+    let version = |db: &mut Client| -> Vec<i32> {
+        db.query("SELECT version FROM hindsight_schema", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let store = open(&url).unwrap();
+    let mut db = sql(&url);
+    assert_eq!(
+        version(&mut db),
+        [SCHEMA_VERSION],
+        "one row, the binary's version"
+    );
+    store.create(&board(1), b"kept", None).unwrap();
+    drop(store);
+
+    let store = open(&url).expect("a second start finds the schema in place");
+    assert_eq!(version(&mut db), [SCHEMA_VERSION]);
+    assert_eq!(store.load(&board(1)).unwrap().unwrap().snapshot, b"kept");
+    drop(store);
+
+    db.execute("UPDATE hindsight_schema SET version = version + 1", &[])
+        .unwrap();
+    let refused = open(&url).err().expect("a newer schema is refused");
+    let message = refused.to_string();
+    assert!(
+        message.contains(&format!("version {}", SCHEMA_VERSION + 1)) && message.contains("newer"),
+        "{message}"
+    );
+    let StoreError::Backend(source) = refused else {
+        panic!("{message}")
+    };
+    assert_eq!(
+        source.downcast_ref::<NewerSchema>().map(|e| e.found),
+        Some(SCHEMA_VERSION + 1)
+    );
+    assert_eq!(
+        version(&mut db),
+        [SCHEMA_VERSION + 1],
+        "the refusal leaves the database alone"
+    );
+}
+
+#[test]
+fn two_writers_of_one_board_cannot_take_one_sequence_number() {
+    let url = database();
+    let (one, two) = (open(&url).unwrap(), open(&url).unwrap());
+    let a = board(1);
+    one.create(&a, b"s", None).unwrap();
+    one.append(&a, 0, &[b"one's 0".to_vec()]).unwrap();
+    assert!(matches!(
+        two.append(&a, 0, &[b"two's 0".to_vec()]),
+        Err(StoreError::Conflict(b)) if b == a
+    ));
+    one.append(&a, 1, &[b"one's 1".to_vec(), b"one's 2".to_vec()])
+        .unwrap();
+    assert!(
+        matches!(
+            two.append(&a, 2, &[b"two's 2".to_vec(), b"two's 3".to_vec()]),
+            Err(StoreError::Conflict(_))
+        ),
+        "a batch overlapping by one is refused whole"
+    );
+    let loaded = two.load(&a).unwrap().unwrap();
+    assert_eq!(
+        loaded.updates,
+        [
+            b"one's 0".to_vec(),
+            b"one's 1".to_vec(),
+            b"one's 2".to_vec()
+        ]
+    );
+    assert_eq!(loaded.next_seq, 3);
+    assert!(
+        two.write(&board(9), 0, &[b"x".to_vec()]).is_err(),
+        "no update is stored for a board that does not exist"
+    );
+}
+
+/// Snapshots name the sequence number they cover up to; a load that read the snapshot
+/// and the updates at different moments would miss the updates a compaction folded in
+/// between (or see them twice).
+#[test]
+fn a_load_while_another_node_compacts_never_misses_an_update() {
+    const UPDATES: u64 = 200;
+    let url = database();
+    let (reader, compactor) = (open(&url).unwrap(), open(&url).unwrap());
+    let a = board(1);
+    reader.create(&a, b"0", None).unwrap();
+    let updates: Vec<Vec<u8>> = (0..UPDATES).map(|s| s.to_string().into_bytes()).collect();
+    reader.append(&a, 0, &updates).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let compacting = std::thread::spawn({
+        let done = Arc::clone(&done);
+        move || {
+            for upto in 1..=UPDATES {
+                compactor
+                    .compact(&a, upto.to_string().as_bytes(), upto)
+                    .unwrap();
+            }
+            done.store(true, Ordering::SeqCst);
+        }
+    });
+    let mut loads = 0;
+    while !done.load(Ordering::SeqCst) || loads == 0 {
+        let loaded = reader.load(&a).unwrap().unwrap();
+        let upto: u64 = String::from_utf8(loaded.snapshot).unwrap().parse().unwrap();
+        let expected: Vec<Vec<u8>> = (upto..UPDATES)
+            .map(|s| s.to_string().into_bytes())
+            .collect();
+        assert_eq!(loaded.updates, expected, "after a snapshot up to {upto}");
+        assert_eq!(loaded.next_seq, UPDATES);
+        loads += 1;
+    }
+    compacting.join().unwrap();
+}
+
+#[test]
+fn bad_stored_data_is_corrupt_not_a_panic() {
+    let url = database();
+    let store = open(&url).unwrap();
+    let a = board(1);
+    store.create(&a, b"s", None).unwrap();
+    store.keep_version(&a, 1_000, b"v").unwrap();
+    let mut db = sql(&url);
+    db.batch_execute(
+        "ALTER TABLE boards DROP CONSTRAINT boards_upto_check;
+         UPDATE boards SET links = '\\x0102', upto = -1;
+         UPDATE versions SET bytes = -5;",
+    )
+    .unwrap();
+    let corrupt = |r: Result<_, StoreError>| matches!(r, Err(StoreError::Corrupt(b)) if b == a);
+    assert!(
+        corrupt(store.links(&a).map(drop)),
+        "links of the wrong length"
+    );
+    assert!(corrupt(store.load(&a).map(drop)), "a negative upto");
+    assert!(corrupt(store.versions(&a).map(drop)), "a negative size");
+}
+
+#[test]
+fn an_unreachable_database_is_a_backend_error_with_the_engines_message() {
+    let refused = open("postgres://postgres@127.0.0.1:1/nothing")
+        .err()
+        .unwrap();
+    assert!(matches!(refused, StoreError::Backend(_)), "{refused}");
+    assert!(
+        refused.to_string().contains("connect"),
+        "the engine's message: {refused}"
+    );
+}
+
+#[test]
+fn the_binary_refuses_an_unreachable_database_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(server_binary())
+        .args(["--addr", "127.0.0.1:0"])
+        .args(["--database", "postgres://hs:s3cret@127.0.0.1:1/boards"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "nothing served");
+    assert!(
+        stderr.starts_with("error: cannot open the database postgres://hs@127.0.0.1:1/boards: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_on_postgres_keeps_saved_notes_across_kill_9() {
+    let url = database();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = spawn(dir.path(), &["--database", &url]).await;
+    let board = create_board(server.addr).await;
+    let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
+    client.track_saves();
+    let note = id("kept-in-postgres");
+    client.edit(|b, txn| {
+        b.add_note(
+            txn,
+            &note,
+            NewNote::at(10.0, 10.0, "saved before the kill")
+                .color(NoteColor::Green)
+                .created_at(1.0),
+        )
+    });
+    client.wait_saved(client.sent_changes()).await;
+    server.child.kill().await.unwrap();
+    drop(client);
+
+    let restarted = spawn(dir.path(), &["--database", &url]).await;
+    let after = YClient::connect(&format!("ws://{}/ws", restarted.addr), &board).await;
+    after
+        .wait_until("the saved note after a restart", |b, txn| {
+            b.note(txn, &note)
+                .is_some_and(|n| n.text == "saved before the kill")
+        })
+        .await;
+    assert!(
+        !dir.path().join("data").exists(),
+        "no embedded database beside it"
+    );
+}
