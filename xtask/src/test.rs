@@ -41,6 +41,9 @@ fn steps(ws: &Workspace, browser: &Browser) -> Result<Vec<Step>> {
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("CHROMIUM", &browser.chromium)
         .env("HINDSIGHT_INTEROP_DIR", ws.interop());
+    if let Some(bin) = tools::postgres_bin() {
+        tests.env("HINDSIGHT_PG_BIN", bin);
+    }
     let fuzzing = fuzz::TARGETS
         .into_iter()
         .zip(fuzz::STEP_NAMES)

@@ -1,6 +1,7 @@
 //! Making sure the tools the build and tests need are installed, and installing what is
 //! missing: the wasm32 target, Trunk 0.21, wasm-bindgen-cli at the version in Cargo.lock,
-//! Chromium with ChromeDriver, and the Node interop peer's packages.
+//! Chromium with ChromeDriver, PostgreSQL (for the PostgreSQL store's tests), and the Node
+//! interop peer's packages.
 //!
 //! Every check is quick and idempotent, and prints one line per tool: `ok`, or what it
 //! installs. This module never builds or tests the project itself.
@@ -18,6 +19,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TRUNK_SERIES: &str = "0.21";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Where Debian's `postgresql` package puts each major version's `bin`.
+const POSTGRESQL_LIB: &str = "/usr/lib/postgresql";
 
 /// The browser the end-to-end tests drive.
 pub struct Browser {
@@ -35,6 +38,7 @@ pub fn ensure_build_tools(ws: &Workspace) -> Result {
 /// What `cargo test --workspace` needs beyond the build tools.
 pub fn ensure_test_tools(ws: &Workspace) -> Result<Browser> {
     let browser = browser()?;
+    postgresql()?;
     interop_packages(ws)?;
     Ok(browser)
 }
@@ -180,7 +184,60 @@ fn browser() -> Result<Browser> {
         "chromium, chromedriver",
         "installing chromium and chromium-driver (apt-get)",
     );
-    let packages = ["install", "-y", "chromium", "chromium-driver"];
+    apt_install(&["chromium", "chromium-driver"]).map_err(|e| {
+        format!(
+            "{e}\nThe browser tests need {CHROMIUM} and {CHROMEDRIVER}; install them with \
+             `sudo apt-get install -y chromium chromium-driver`"
+        )
+    })?;
+    if present() {
+        Ok(browser)
+    } else {
+        Err(format!(
+            "apt-get finished but {CHROMIUM} or {CHROMEDRIVER} is still missing"
+        ))
+    }
+}
+
+/// The Debian `postgresql` package, whose `initdb` and `pg_ctl` the tests of the
+/// PostgreSQL store start a server with (`tests/support/postgres.rs`).
+fn postgresql() -> Result {
+    if postgres_bin().is_some() {
+        report("postgresql", "ok");
+        return Ok(());
+    }
+    report("postgresql", "installing postgresql (apt-get)");
+    apt_install(&["postgresql"]).map_err(|e| {
+        format!(
+            "{e}\nThe PostgreSQL store's tests need initdb and pg_ctl; install them with \
+             `sudo apt-get install -y postgresql`"
+        )
+    })?;
+    match postgres_bin() {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "apt-get finished but no {POSTGRESQL_LIB}/*/bin/initdb is there"
+        )),
+    }
+}
+
+/// The `bin` of the newest PostgreSQL installed (`/usr/lib/postgresql/N/bin`), for the
+/// tests' `HINDSIGHT_PG_BIN`.
+pub fn postgres_bin() -> Option<PathBuf> {
+    fs::read_dir(POSTGRESQL_LIB)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            cmd::is_executable(&bin.join("initdb")).then_some((version, bin))
+        })
+        .max()
+        .map(|(_, bin)| bin)
+}
+
+/// `apt-get update`, then `apt-get install -y` the packages, as root or through sudo.
+fn apt_install(packages: &[&str]) -> Result {
     let apt = |args: &[&str]| -> Result {
         // `env` carries the setting through sudo, which resets the environment.
         let mut command = match privilege()? {
@@ -196,21 +253,8 @@ fn browser() -> Result<Browser> {
             .args(args);
         cmd::run(&mut command)
     };
-    apt(&["update"])
-        .and_then(|()| apt(&packages))
-        .map_err(|e| {
-            format!(
-                "{e}\nThe browser tests need {CHROMIUM} and {CHROMEDRIVER}; install them with \
-                 `sudo apt-get install -y chromium chromium-driver`"
-            )
-        })?;
-    if present() {
-        Ok(browser)
-    } else {
-        Err(format!(
-            "apt-get finished but {CHROMIUM} or {CHROMEDRIVER} is still missing"
-        ))
-    }
+    apt(&["update"])?;
+    apt(&[&["install", "-y"][..], packages].concat())
 }
 
 enum Privilege {
