@@ -19,6 +19,9 @@
 mod pool;
 mod schema;
 
+use std::error::Error;
+use std::fmt;
+
 use ::postgres::error::SqlState;
 use ::postgres::types::FromSql;
 use ::postgres::{IsolationLevel, Row};
@@ -31,7 +34,31 @@ use super::{Links, Store, StoreError, StoredBoard};
 
 impl From<::postgres::Error> for StoreError {
     fn from(e: ::postgres::Error) -> StoreError {
-        StoreError::backend(e)
+        StoreError::backend(Engine(e))
+    }
+}
+
+/// A `postgres` error shown with its causes: the client's own message names only the
+/// kind of failure ("error connecting to server", "db error"), and logs and the command
+/// line print an error's `Display` alone.
+#[derive(Debug)]
+struct Engine(::postgres::Error);
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
+impl Error for Engine {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.0)
     }
 }
 

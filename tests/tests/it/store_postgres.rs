@@ -12,7 +12,7 @@ use hindsight_shared::{BoardId, NewNote, NoteColor};
 use hindsight_tests::binary::{server_binary, spawn};
 use hindsight_tests::fixtures::id;
 use hindsight_tests::postgres::database;
-use hindsight_tests::{create_board, YClient};
+use hindsight_tests::{create_board, YClient, DEADLINE};
 use postgres::{Client, NoTls};
 
 fn open(url: &str) -> Result<PgStore, StoreError> {
@@ -196,7 +196,9 @@ fn an_unreachable_database_is_a_backend_error_with_the_engines_message() {
         .unwrap();
     assert!(matches!(refused, StoreError::Backend(_)), "{refused}");
     assert!(
-        refused.to_string().contains("connect"),
+        refused
+            .to_string()
+            .contains("error connecting to server: Connection refused"),
         "the engine's message: {refused}"
     );
 }
@@ -222,7 +224,7 @@ fn the_binary_refuses_an_unreachable_database_before_it_listens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_on_postgres_keeps_saved_notes_across_kill_9() {
+async fn the_binary_on_postgres_keeps_saved_notes_across_kill_9_and_stops_cleanly() {
     let url = database();
     let dir = tempfile::tempdir().unwrap();
     let mut server = spawn(dir.path(), &["--database", &url]).await;
@@ -243,7 +245,7 @@ async fn the_binary_on_postgres_keeps_saved_notes_across_kill_9() {
     server.child.kill().await.unwrap();
     drop(client);
 
-    let restarted = spawn(dir.path(), &["--database", &url]).await;
+    let mut restarted = spawn(dir.path(), &["--database", &url]).await;
     let after = YClient::connect(&format!("ws://{}/ws", restarted.addr), &board).await;
     after
         .wait_until("the saved note after a restart", |b, txn| {
@@ -251,8 +253,26 @@ async fn the_binary_on_postgres_keeps_saved_notes_across_kill_9() {
                 .is_some_and(|n| n.text == "saved before the kill")
         })
         .await;
+    drop(after);
     assert!(
         !dir.path().join("data").exists(),
         "no embedded database beside it"
+    );
+
+    // A clean stop closes the store's connections from the shutting-down runtime.
+    let pid = restarted.child.id().expect("running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let exit = tokio::time::timeout(DEADLINE, restarted.child.wait())
+        .await
+        .expect("exit after SIGTERM")
+        .unwrap();
+    assert!(
+        exit.success(),
+        "exit status {exit}; log:\n{}",
+        restarted.log.lock().unwrap()
     );
 }
