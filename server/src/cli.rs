@@ -15,9 +15,9 @@ use crate::config::Config;
     version,
     about = "Real-time whiteboard for blameless postmortems",
     long_about = "Real-time whiteboard for blameless postmortems.\n\n\
-        Without a command, serves the boards in --data-dir. The commands work on the data \
-        directory directly and need the server stopped (the database is locked while it \
-        runs); all but `restore` and `boards import` also work against a running server \
+        Without a command, serves the boards in --data-dir (or --database). The commands \
+        work on the data directory (or database) directly and need the server stopped (the \
+        data directory is locked while it runs); all but `restore` and `boards import` also work against a running server \
         with --server and --admin-token-file."
 )]
 pub struct Cli {
