@@ -26,6 +26,7 @@ use crate::health;
 use crate::limits::{CreationLimit, Limits, Rates};
 use crate::links::{self, LinkQuery};
 use crate::online;
+use crate::proxies::TrustedProxies;
 use crate::rooms::{JoinError, Rooms};
 use crate::security;
 use crate::stats::{self, ErrorKind};
@@ -52,6 +53,8 @@ pub struct AppState {
     pub tracker: TaskTracker,
     /// Boards each client address may still create or import (`--creates-per-minute`).
     pub creations: Arc<CreationLimit>,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`).
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// New boards are refused once the store is this large (`--max-data-bytes`).
     pub max_data_bytes: Option<u64>,
     /// The SHA-256 of the admin token (`--admin-token-file`); no admin API without it.
@@ -255,7 +258,14 @@ async fn new_board_limits(
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| {
+            let forwarded = request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok());
+            state.trusted_proxies.client(c.0.ip(), forwarded)
+        });
     if let Some(Err(wait)) = peer.map(|ip| state.creations.take(ip)) {
         stats::error(ErrorKind::Limit);
         tracing::warn!(peer = ?peer, "board creations over the rate refused");

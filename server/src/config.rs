@@ -69,6 +69,13 @@ pub struct Config {
           value_parser = parse_origin, value_name = "ORIGINS")]
     pub allowed_origins: Vec<String>,
 
+    /// Comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies whose
+    /// `X-Forwarded-For` tells the client's address, for the limits per address;
+    /// requests from anyone else count as their own address [default: none]
+    #[arg(long, env = "HINDSIGHT_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = crate::proxies::parse, value_name = "NETWORKS")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Log output: `human` for people, `json` (one object per line) for log shippers.
     #[arg(long, env = "HINDSIGHT_LOG_FORMAT", value_enum,
           default_value_t = LogFormat::Human, global = true)]

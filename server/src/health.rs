@@ -81,6 +81,7 @@ mod tests {
             shutdown,
             tracker,
             creations: Arc::new(crate::limits::CreationLimit::new(30)),
+            trusted_proxies: Default::default(),
             max_data_bytes: None,
             admin_token: None,
         }

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod links;
 pub mod logging;
 pub mod online;
+pub mod proxies;
 pub mod remote;
 pub mod replay;
 pub mod room;
@@ -84,6 +85,7 @@ pub fn start(
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
         creations: Arc::new(limits::CreationLimit::new(config.creates_per_minute)),
+        trusted_proxies: Arc::new(proxies::TrustedProxies::new(config.trusted_proxies.clone())),
         max_data_bytes: config.max_data_bytes,
         admin_token: config.admin_token().map_err(std::io::Error::other)?,
     };

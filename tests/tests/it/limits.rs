@@ -576,3 +576,50 @@ async fn bursts_of_new_boards_get_429_and_a_full_store_refuses_new_boards_only()
     writer.wait_saved(writer.sent_changes()).await;
     assert!(writer.closed().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget_of_new_boards() {
+    let post = |addr, forwarded: &'static str| async move {
+        hindsight_tests::http::request(
+            addr,
+            "POST",
+            "/api/boards",
+            &[("x-forwarded-for", forwarded)],
+            "{}",
+        )
+        .await
+        .status
+    };
+    // The tests' requests come from 127.0.0.1, here the proxy.
+    let (_dir, server) = server_with(|c| {
+        c.creates_per_minute = 2;
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(post(server.addr(), "198.51.100.1").await, 201);
+    }
+    assert_eq!(
+        post(server.addr(), "198.51.100.1").await,
+        429,
+        "Ann's budget is spent"
+    );
+    // A client cannot pass for another by writing the header itself: the proxy appends
+    // the address it saw, and only that last hop counts.
+    assert_eq!(
+        post(server.addr(), "198.51.100.2, 198.51.100.1").await,
+        429,
+        "still Ann"
+    );
+    assert_eq!(
+        post(server.addr(), "198.51.100.2").await,
+        201,
+        "Bo has his own"
+    );
+
+    // Without trusted proxies the header means nothing: everyone here is 127.0.0.1.
+    let (_dir, server) = server_with(|c| c.creates_per_minute = 2).await;
+    assert_eq!(post(server.addr(), "198.51.100.1").await, 201);
+    assert_eq!(post(server.addr(), "198.51.100.2").await, 201);
+    assert_eq!(post(server.addr(), "198.51.100.3").await, 429);
+}
