@@ -16,7 +16,7 @@ use hindsight_shared::export::{self, BoardExport};
 use hindsight_shared::facts::UNTITLED;
 use hindsight_shared::{Board, BoardId, Token};
 use indicatif::{ProgressBar, ProgressStyle};
-use yrs::Transact;
+use yrs::{ReadTxn, Transact};
 
 use crate::backup::{self, BackupError, BackupWriter};
 use crate::boards::{self, BoardError};
@@ -53,10 +53,12 @@ pub enum AdminError {
     #[error("{}: {source}", path.display())]
     Backup { path: PathBuf, source: BackupError },
     #[error(
-        "the {at} already holds {count} boards; restore into an empty one, \
-         or pass --force to replace the boards the backup holds"
+        "the {at} already holds {count} boards; use an empty one, or pass --force to \
+         replace the boards with the same ids (the others are kept)"
     )]
     NotEmpty { at: Location, count: usize },
+    #[error("the copy of board {0} does not read back as the original: {1}; nothing was removed from the source")]
+    CopyDiffers(BoardId, String),
     #[error("cannot write the output: {0}")]
     Output(#[from] io::Error),
 }
@@ -74,6 +76,15 @@ pub fn run(at: &Location, base: &str, command: Command) -> Result<(), AdminError
         Command::Boards(BoardsCommand::Delete { id }) => delete(at, &id),
         Command::Backup { file } => backup(at, &file),
         Command::Restore { file, force } => restore(at, &file, force),
+        Command::Migrate {
+            from_data_dir,
+            to_database,
+            force,
+        } => migrate(
+            &Location::Dir(from_data_dir),
+            &Location::Database(to_database),
+            force,
+        ),
     }
 }
 
@@ -251,6 +262,88 @@ fn backup(at: &Location, file: &Path) -> Result<(), AdminError> {
 }
 
 /// Checks the whole backup before writing anything, then stores every board.
+/// Copies every board of `from` into `to` — its document (compacted), links and kept
+/// versions — then reads each back from `to` and compares it with the original, so a
+/// copy that went wrong is reported rather than discovered later. `from` is only read.
+fn migrate(from: &Location, to: &Location, force: bool) -> Result<(), AdminError> {
+    let source = open_existing(from)?;
+    let target = open_or_create(to)?;
+    let existing = target.list()?.len();
+    if existing > 0 && !force {
+        return Err(AdminError::NotEmpty {
+            at: to.clone(),
+            count: existing,
+        });
+    }
+    let ids = source.list()?;
+    let bar = progress(ids.len(), "copying boards");
+    let mut versions = 0;
+    for id in &ids {
+        let doc = boards::read(&*source, id)?.ok_or(AdminError::NotFound(*id))?;
+        let links = match source.links(id)? {
+            Links::Hashes(links) => Some(links),
+            Links::Unlinked | Links::NoBoard => None,
+        };
+        if force {
+            target.delete(id)?;
+        }
+        target.create(id, &boards::encode(&doc), links.as_ref())?;
+        for (at, _) in source.versions(id)? {
+            if let Some(state) = source.version(id, at)? {
+                target.keep_version(id, at, &state)?;
+                versions += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    target.flush()?;
+    bar.finish_and_clear();
+    let bar = progress(ids.len(), "checking the copy");
+    for id in &ids {
+        check_copy(&*source, &*target, id)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    writeln!(
+        io::stdout().lock(),
+        "copied {} board(s) and {versions} kept version(s) from {from} to {to}; \
+         every board read back the same",
+        ids.len()
+    )?;
+    Ok(())
+}
+
+/// Whether board `id` reads back from `target` as it is in `source`: the same document
+/// (state vector and export), the same links and the same kept versions.
+fn check_copy(source: &dyn Store, target: &dyn Store, id: &BoardId) -> Result<(), AdminError> {
+    let differs = |what: &str| AdminError::CopyDiffers(*id, what.to_owned());
+    let original = boards::read(source, id)?.ok_or(AdminError::NotFound(*id))?;
+    let copy = boards::read(target, id)?.ok_or_else(|| differs("the board is missing"))?;
+    if original.transact().state_vector() != copy.transact().state_vector() {
+        return Err(differs("its document holds other changes"));
+    }
+    let export_of = |doc: &yrs::Doc| export::export(&Board::new(doc), &doc.transact());
+    if export_of(&original) != export_of(&copy) {
+        return Err(differs("its document reads differently"));
+    }
+    if source.links(id)? != target.links(id)? {
+        return Err(differs("its links differ"));
+    }
+    // Each version's time and state.
+    type Kept = Vec<(u64, Option<Vec<u8>>)>;
+    let kept = |store: &dyn Store| -> Result<Kept, StoreError> {
+        store
+            .versions(id)?
+            .into_iter()
+            .map(|(at, _)| Ok((at, store.version(id, at)?)))
+            .collect()
+    };
+    if kept(source)? != kept(target)? {
+        return Err(differs("its kept versions differ"));
+    }
+    Ok(())
+}
+
 fn restore(at: &Location, file: &Path, force: bool) -> Result<(), AdminError> {
     let bytes = fs::read(file).map_err(|source| AdminError::File {
         path: file.to_owned(),

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
+use crate::store::DatabaseUrl;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -43,6 +44,20 @@ pub enum Command {
     Backup {
         /// Where to write the backup; replaced if it exists.
         file: PathBuf,
+    },
+    /// Copy every board (document, links and history) from a data directory into a
+    /// PostgreSQL database, then read each back and check it is the same.
+    Migrate {
+        /// The data directory to copy from (left as it is).
+        #[arg(long, value_name = "DIR")]
+        from_data_dir: PathBuf,
+        /// The database to copy into; its schema is created if needed.
+        #[arg(long, value_name = "URL", value_parser = DatabaseUrl::parse)]
+        to_database: DatabaseUrl,
+        /// Copy into a database that already holds boards; boards with the same id are
+        /// replaced, others are kept.
+        #[arg(long)]
+        force: bool,
     },
     /// Restore every board from a backup file, after checking all of it.
     Restore {

@@ -5,8 +5,9 @@
 //! server's own host or a private network (put TLS in front for anything else, as for
 //! the pages).
 //!
-//! `restore` and `boards import` stay offline: a restore replaces boards wholesale, and
-//! the API's own `POST /api/boards/import` already imports into a running server.
+//! `restore`, `migrate` and `boards import` stay offline: a restore or a migration
+//! replaces boards wholesale, and the API's own `POST /api/boards/import` already imports
+//! into a running server.
 
 use std::fs;
 use std::io::{self, Write};
@@ -40,7 +41,7 @@ pub enum RemoteError {
     },
     #[error("the connection to the server broke: {0}")]
     Http(#[from] hyper::Error),
-    #[error("`restore` and `boards import` do not work with --server: stop the server and run them on its data directory (or import through the start page)")]
+    #[error("`restore`, `migrate` and `boards import` do not work with --server: stop the server and run them on its store (or import through the start page)")]
     Offline,
     #[error(transparent)]
     Admin(#[from] AdminError),
@@ -79,9 +80,9 @@ pub fn run(server: &str, token_file: Option<&Path>, command: Command) -> Result<
             }
             Command::Boards(BoardsCommand::Links { id }) => client.relink(&id).await,
             Command::Boards(BoardsCommand::Delete { id }) => client.delete(&id).await,
-            Command::Restore { .. } | Command::Boards(BoardsCommand::Import { .. }) => {
-                Err(RemoteError::Offline)
-            }
+            Command::Restore { .. }
+            | Command::Migrate { .. }
+            | Command::Boards(BoardsCommand::Import { .. }) => Err(RemoteError::Offline),
         }
     })
 }

@@ -21,6 +21,7 @@ mod facilitation;
 mod history;
 mod interop;
 mod limits;
+mod migrate;
 mod operations;
 mod saved;
 mod security;
