@@ -288,6 +288,28 @@ impl YClient {
         client
     }
 
+    /// Connects again as a page does after losing its connection: a new connection that
+    /// holds this client's document and sends the server whatever it lacks (the page's
+    /// own changes it was never told were saved). It asks for acknowledgements first, as
+    /// the page does, so `wait_saved(sent_changes())` waits for those changes.
+    pub async fn reconnect(&self, ws_base: &str, board: &TestBoard) -> YClient {
+        use yrs::updates::decoder::Decode;
+        let again = YClient::connect(ws_base, board).await;
+        again.track_saves();
+        let missing = self
+            .doc
+            .transact()
+            .encode_diff_v1(&again.doc.transact().state_vector());
+        let update = yrs::Update::decode_v1(&missing).expect("our own state decodes");
+        // A local transaction: the observer sends it as this client's change.
+        again
+            .doc
+            .transact_mut()
+            .apply_update(update)
+            .expect("our own state applies");
+        again
+    }
+
     /// Connects to a full WebSocket URL without waiting for anything.
     pub async fn connect_unsynced(url: &str) -> YClient {
         let (socket, _) = tokio_tungstenite::connect_async(url)

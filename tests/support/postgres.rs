@@ -53,8 +53,63 @@ pub fn database() -> String {
     server.url(&name)
 }
 
+/// A PostgreSQL of one test's own, for tests that stop and start it under a running
+/// server (an outage). Stopped and removed when dropped.
+pub struct OwnServer(Server);
+
+impl OwnServer {
+    /// Starts a fresh cluster with an empty database `hindsight`.
+    pub fn start() -> OwnServer {
+        let server = Server::launch();
+        let admin = server.url("postgres");
+        std::thread::spawn(move || {
+            let mut client = ::postgres::Client::connect(&admin, ::postgres::NoTls)
+                .unwrap_or_else(|e| panic!("connect to the test PostgreSQL: {e}"));
+            client
+                .batch_execute("CREATE DATABASE hindsight")
+                .expect("create the database");
+        })
+        .join()
+        .expect("create a test database");
+        OwnServer(server)
+    }
+
+    pub fn url(&self) -> String {
+        self.0.url("hindsight")
+    }
+
+    /// Stops the server at once, cutting every connection (`pg_ctl stop -m immediate`,
+    /// as a crash or a lost network would).
+    pub fn stop(&self) {
+        run(self
+            .0
+            .command("pg_ctl")
+            .args(["stop", "--wait", "--silent", "-m", "immediate", "-D"])
+            .arg(self.0.dir.join("data")));
+    }
+
+    /// Starts it again on the same port after [`OwnServer::stop`].
+    pub fn start_again(&self) {
+        self.0.pg_ctl_start();
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.0.stop_and_remove();
+    }
+}
+
 impl Server {
+    /// The server every test of this process shares, stopped at exit.
     fn start() -> Server {
+        let server = Server::launch();
+        // SAFETY: registering a plain `extern "C"` function with no arguments.
+        unsafe { libc::atexit(stop_at_exit) };
+        server
+    }
+
+    fn launch() -> Server {
         let bin = bin_dir();
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -79,22 +134,34 @@ impl Server {
             // fsync on.
             .args(["--no-sync", "--no-instructions", "-D"])
             .arg(&data));
+        server.pg_ctl_start();
+        server
+    }
+
+    fn pg_ctl_start(&self) {
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} \
              -c fsync=on -c synchronous_commit=on",
-            server.port,
-            server.dir.display()
+            self.port,
+            self.dir.display()
         );
-        run(server
+        run(self
             .command("pg_ctl")
             .args(["start", "--wait", "--silent", "-D"])
-            .arg(&data)
+            .arg(self.dir.join("data"))
             .arg("-l")
-            .arg(server.dir.join("log"))
+            .arg(self.dir.join("log"))
             .args(["-o", &options]));
-        // SAFETY: registering a plain `extern "C"` function with no arguments.
-        unsafe { libc::atexit(stop_at_exit) };
-        server
+    }
+
+    /// Stops the server if it runs, and removes its directory.
+    fn stop_and_remove(&self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["stop", "--wait", "--silent", "-m", "fast", "-D"])
+            .arg(self.dir.join("data"))
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 
     fn url(&self, database: &str) -> String {
@@ -117,13 +184,9 @@ impl Server {
 /// Stops the server when the test process exits (pass or fail), then removes its
 /// directory, so no PostgreSQL outlives `cargo test`.
 extern "C" fn stop_at_exit() {
-    let Some(server) = SERVER.get() else { return };
-    let _ = server
-        .command("pg_ctl")
-        .args(["stop", "--wait", "--silent", "-m", "fast", "-D"])
-        .arg(server.dir.join("data"))
-        .status();
-    let _ = std::fs::remove_dir_all(&server.dir);
+    if let Some(server) = SERVER.get() {
+        server.stop_and_remove();
+    }
 }
 
 /// `HINDSIGHT_PG_BIN`, else the newest `/usr/lib/postgresql/N/bin`, else `PATH` (empty).

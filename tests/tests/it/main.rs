@@ -23,6 +23,7 @@ mod interop;
 mod limits;
 mod migrate;
 mod operations;
+mod outage;
 mod saved;
 mod security;
 mod store_postgres;
