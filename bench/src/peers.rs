@@ -282,6 +282,11 @@ impl Server {
         rss_kib(pid)
     }
 
+    /// CPU time the server process has used so far, user and system (`/proc/PID/stat`).
+    pub fn cpu_time(&self) -> Option<Duration> {
+        cpu_time(self.child.id()?)
+    }
+
     /// A new room. Hindsight boards are made through its API; the others make rooms on
     /// first use.
     pub async fn room(&mut self) -> Result<Room, String> {
@@ -327,6 +332,20 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|n| n.parse().ok())
+}
+
+/// User plus system CPU time of process `pid` (its own threads, not children).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces; fields 14 and 15
+    // (utime, stime) are the 12th and 13th after it.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let per_sec = u64::try_from(per_sec).ok().filter(|&t| t > 0)?;
+    Some(Duration::from_micros(ticks * 1_000_000 / per_sec))
 }
 
 fn free_addr() -> Result<SocketAddr, String> {
@@ -378,4 +397,25 @@ pub async fn create_board(addr: SocketAddr) -> Result<Created, String> {
         token: text("editToken"),
         page: text("editUrl").or_else(|| text("url")),
     })
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_reads_this_process_and_grows_with_work() {
+        let pid = std::process::id();
+        let before = cpu_time(pid).expect("our own stat");
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let after = cpu_time(pid).expect("our own stat");
+        assert!(
+            after >= before + Duration::from_millis(100),
+            "{before:?} → {after:?}"
+        );
+    }
 }

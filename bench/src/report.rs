@@ -90,6 +90,13 @@ fn rows() -> Vec<Row> {
             check: None,
         },
         Row {
+            figure: "P1 server CPU per relayed update",
+            unit: "µs",
+            target: "≤ 1/3 of each Node peer",
+            get: |r| cell(&r.p1, |f| Some(f.cpu_us_per_update)),
+            check: Some(|h, all| within_node_share(h, all, 1.0 / 3.0)),
+        },
+        Row {
             figure: "P2 sustained, 1 board",
             unit: "upd/s",
             target: "≥ 3× Hocuspocus",

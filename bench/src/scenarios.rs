@@ -64,6 +64,9 @@ pub struct FanOut {
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub delivered: f64,
+    /// The server's CPU time (user and system) over the load, divided by the updates it
+    /// relayed: independent of how fast the load generator is.
+    pub cpu_us_per_update: f64,
 }
 
 /// P1: many clients on one board, each sending at 10 updates/s; fan-out latency.
@@ -72,6 +75,7 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
     for run in 0..size.runs {
         let mut server = Server::start(kind, setup).await?;
         let room = server.room().await?;
+        let cpu_before = server.cpu_time();
         let outcome = load::drive(&Load {
             rooms: vec![room],
             clients_per_room: size.p1_clients,
@@ -81,6 +85,9 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
             syncs: kind.is_crdt(),
         })
         .await;
+        let cpu_used = cpu_before
+            .zip(server.cpu_time())
+            .map(|(b, a)| a.saturating_sub(b));
         let alive = server.alive();
         let log = server.log_tail();
         server.stop().await;
@@ -100,6 +107,10 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
             p99_ms: outcome.percentile_ms(99.0).ok_or("nothing received")?,
             p999_ms: outcome.percentile_ms(99.9).ok_or("nothing received")?,
             delivered: outcome.delivered(),
+            cpu_us_per_update: cpu_used
+                .filter(|_| outcome.sent > 0)
+                .map(|cpu| cpu.as_micros() as f64 / outcome.sent as f64)
+                .ok_or("the server's CPU time could not be read")?,
         });
     }
     Ok(FanOut {
@@ -107,6 +118,7 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
         p99_ms: median(runs.iter().map(|r| r.p99_ms)),
         p999_ms: median(runs.iter().map(|r| r.p999_ms)),
         delivered: median(runs.iter().map(|r| r.delivered)),
+        cpu_us_per_update: median(runs.iter().map(|r| r.cpu_us_per_update)),
     })
 }
 
