@@ -11,6 +11,10 @@
 //! durable, so that many rooms can share one flush (`commit.rs`). Callers acknowledge and
 //! broadcast only after that flush.
 //!
+//! Several nodes may share one store ([`PgStore`]): then [`Store::watch`] tells a node
+//! which boards the others appended to, and [`Store::changes_since`] reads what they
+//! appended. The stores only this process writes answer `None` and never change under it.
+//!
 //! [`SledStore`] (`sled.rs`) is the embedded store and the default; [`PgStore`]
 //! (`postgres.rs`) keeps boards in PostgreSQL (`--database`), for several nodes on one
 //! database; [`MemStore`] (`mem.rs`) keeps boards in memory for tests of the room
@@ -68,6 +72,46 @@ pub struct StoredBoard {
     pub updates: Vec<Vec<u8>>,
     /// The sequence number the next appended update must carry.
     pub next_seq: u64,
+}
+
+/// What a board holds from a sequence number on: what a node that applied the updates
+/// below it lacks (several nodes on one database).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// The stored snapshot, when another node compacted away some of the updates asked
+    /// for; applying a whole state to a document that holds most of it is harmless.
+    pub snapshot: Option<Vec<u8>>,
+    /// The updates from the number asked for (or from the snapshot's `upto`) on, in order.
+    pub updates: Vec<Vec<u8>>,
+    /// The sequence number the next appended update must carry.
+    pub next_seq: u64,
+}
+
+impl Changes {
+    /// What of a whole board is numbered `seq` and up.
+    pub fn of(stored: StoredBoard, seq: u64) -> Changes {
+        let upto = stored.next_seq - stored.updates.len() as u64;
+        if seq < upto {
+            return Changes {
+                snapshot: Some(stored.snapshot),
+                updates: stored.updates,
+                next_seq: stored.next_seq,
+            };
+        }
+        let skip = usize::try_from(seq - upto).unwrap_or(usize::MAX);
+        Changes {
+            snapshot: None,
+            updates: stored.updates.into_iter().skip(skip).collect(),
+            next_seq: stored.next_seq.max(seq),
+        }
+    }
+}
+
+/// Another node stored updates of `board`, numbered below `upto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub board: BoardId,
+    pub upto: u64,
 }
 
 /// What the store holds about a board's links (see `hindsight_shared::access`).
@@ -138,6 +182,18 @@ pub trait Store: Send + Sync + 'static {
     fn version(&self, board: &BoardId, at: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Removes the versions kept at `ats`.
     fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError>;
+    /// What `board` holds from update `seq` on (see [`Changes`]), as of one moment;
+    /// `None` if there is no such board (any more).
+    fn changes_since(&self, board: &BoardId, seq: u64) -> Result<Option<Changes>, StoreError> {
+        Ok(self.load(board)?.map(|stored| Changes::of(stored, seq)))
+    }
+    /// `Some` when other processes write these boards too: a stream of what they append,
+    /// fed until the receiver is dropped. It may miss some (a lost connection), so it
+    /// says when to look, not what is there. `None` (the default): only this process
+    /// writes the store, and a board changes only through its room here.
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Appended>> {
+        None
+    }
 }
 
 /// Where the boards are kept: `--database`, or else the embedded store in `--data-dir`.
@@ -252,6 +308,32 @@ mod tests {
         assert_eq!(loaded.updates, [b"after".to_vec()]);
         assert_eq!(loaded.next_seq, 4);
         assert_eq!(store.links(&board(1)).unwrap(), Links::Hashes(links(1)));
+    }
+
+    #[test]
+    fn changes_since_a_number_are_the_later_updates_or_the_snapshot_too() {
+        let store = MemStore::default();
+        let a = board(2);
+        store.create(&a, b"s0", None).unwrap();
+        store
+            .append(&a, 0, &[b"u0".to_vec(), b"u1".to_vec(), b"u2".to_vec()])
+            .unwrap();
+        let changes = store.changes_since(&a, 1).unwrap().unwrap();
+        assert_eq!(changes.snapshot, None);
+        assert_eq!(changes.updates, [b"u1".to_vec(), b"u2".to_vec()]);
+        assert_eq!(changes.next_seq, 3);
+        store.compact(&a, b"s2", 2).unwrap();
+        let changes = store.changes_since(&a, 1).unwrap().unwrap();
+        assert_eq!(
+            changes.snapshot.as_deref(),
+            Some(&b"s2"[..]),
+            "u1 is in it now"
+        );
+        assert_eq!(changes.updates, [b"u2".to_vec()]);
+        let current = store.changes_since(&a, 3).unwrap().unwrap();
+        assert_eq!((current.updates.len(), current.next_seq), (0, 3));
+        assert!(store.changes_since(&board(99), 0).unwrap().is_none());
+        assert!(store.watch().is_none(), "only this process writes it");
     }
 
     #[test]

@@ -12,10 +12,19 @@
 //! durable on return already, and [`Store::flush`] has nothing left to do — which keeps
 //! the contract, since every write that returned before a flush is durable.
 //!
+//! Several nodes: each store has a random node id. A write NOTIFYs `hindsight_updates`
+//! in the statement that inserts (`<board hex>:<first seq>:<count>:<node id>`), so the
+//! notification goes out only with the commit; [`Store::watch`] LISTENs on a connection
+//! of its own, on a thread of its own (`listen.rs`), and reports the other nodes'
+//! writes. A write never lands below the board's `upto`, where a compaction would
+//! already have dropped it; and [`Store::compact`] runs for one node at a time per
+//! board, under a transaction-scoped advisory lock (another node's is skipped).
+//!
 //! This store must be called from blocking threads (`store::blocking`, the offline
 //! commands), never from an async worker: the `postgres` client runs a small runtime of
 //! its own per connection, which tokio refuses to start inside another.
 
+mod listen;
 mod pool;
 mod schema;
 
@@ -30,7 +39,7 @@ use hindsight_shared::{AccessHashes, BoardId};
 use self::pool::Pool;
 pub use self::pool::{DatabaseUrl, MAX_CONNECTIONS};
 pub use self::schema::{NewerSchema, SCHEMA_VERSION};
-use super::{Links, Store, StoreError, StoredBoard};
+use super::{Appended, Changes, Links, Store, StoreError, StoredBoard};
 
 impl From<::postgres::Error> for StoreError {
     fn from(e: ::postgres::Error) -> StoreError {
@@ -65,6 +74,8 @@ impl Error for Engine {
 /// Boards in a PostgreSQL database, reached through a few pooled connections.
 pub struct PgStore {
     pool: Pool,
+    /// Random, per process: the writes this node's listener ignores as its own.
+    node: u64,
 }
 
 impl PgStore {
@@ -73,7 +84,12 @@ impl PgStore {
     pub fn open(url: &DatabaseUrl) -> Result<PgStore, StoreError> {
         let pool = Pool::new(url);
         schema::migrate(&mut *pool.get()?)?;
-        Ok(PgStore { pool })
+        let mut node = [0; 8];
+        getrandom::fill(&mut node).map_err(|e| StoreError::backend(e.to_string()))?;
+        Ok(PgStore {
+            pool,
+            node: u64::from_le_bytes(node),
+        })
     }
 }
 
@@ -92,6 +108,14 @@ impl Drop for PgStore {
 /// A sequence number or time as PostgreSQL's `bigint`.
 fn bigint(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::backend(format!("{n} is out of bigint's range")))
+}
+
+/// The key of the advisory lock a board's compaction holds: its id's first eight bytes,
+/// which are random (a clash with another board only makes one compaction wait a turn).
+fn compaction_lock(board: &BoardId) -> i64 {
+    let mut key = [0; 8];
+    key.copy_from_slice(&board.as_bytes()[..8]);
+    i64::from_be_bytes(key)
 }
 
 /// Column `i` of a row of `board`'s; a value of the wrong type or sign is corrupt.
@@ -178,8 +202,13 @@ impl Store for PgStore {
         Ok(set > 0)
     }
 
-    /// One statement, so the batch is stored whole or not at all. A sequence number
-    /// another writer already took is refused by the primary key: [`StoreError::Conflict`].
+    /// One statement, so the batch is stored whole or not at all, with its notification
+    /// (sent on commit). A sequence number another writer already took is refused by the
+    /// primary key, and one below the board's `upto` (a compaction by another node
+    /// dropped the updates there) by the check against it: both [`StoreError::Conflict`],
+    /// after which the writer catches up and writes at its new `next_seq`. `FOR SHARE`
+    /// makes a compaction that moves `upto` wait for this write, or this write see its
+    /// `upto`.
     fn write(
         &self,
         board: &BoardId,
@@ -189,13 +218,30 @@ impl Store for PgStore {
         if updates.is_empty() {
             return Ok(());
         }
+        let id = &board.as_bytes()[..];
         let data: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
-        let written = self.pool.get()?.execute(
-            "INSERT INTO updates (board, seq, data)
-             SELECT $1, $2 + n - 1, d FROM unnest($3::bytea[]) WITH ORDINALITY AS u (d, n)",
-            &[&&board.as_bytes()[..], &bigint(first_seq)?, &data],
+        let note = listen::payload(board, first_seq, updates.len(), self.node);
+        let mut conn = self.pool.get()?;
+        let written = conn.execute(
+            "WITH b AS (SELECT upto FROM boards WHERE id = $1 FOR SHARE),
+                  written AS (
+                      INSERT INTO updates (board, seq, data)
+                      SELECT $1, $2 + n - 1, d
+                      FROM b, unnest($3::bytea[]) WITH ORDINALITY AS u (d, n)
+                      WHERE $2 >= b.upto
+                      RETURNING 1)
+             SELECT pg_notify('hindsight_updates', $4)
+             FROM (SELECT count(*) AS n FROM written) AS w WHERE w.n > 0",
+            &[&id, &bigint(first_seq)?, &data, &note],
         );
         match written {
+            Ok(0) => {
+                let exists = conn.query_opt("SELECT 1 FROM boards WHERE id = $1", &[&id])?;
+                match exists {
+                    Some(_) => Err(StoreError::Conflict(*board)),
+                    None => Err(StoreError::backend(format!("no board {board} to write to"))),
+                }
+            }
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                 Err(StoreError::Conflict(*board))
@@ -204,12 +250,25 @@ impl Store for PgStore {
         }
     }
 
-    /// One transaction. A snapshot older than the stored one (`upto` below it, from a
-    /// compaction that lost a race) changes nothing.
+    /// One transaction, for one node at a time: another node compacting the board holds
+    /// its advisory lock, and this compaction is skipped (the next one will do). A
+    /// snapshot older than the stored one (`upto` below it, from a compaction that lost a
+    /// race) changes nothing; the updates dropped are those below `upto` only, so
+    /// whatever other nodes appended after what this snapshot covers stays.
     fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError> {
         let (id, upto) = (&board.as_bytes()[..], bigint(upto)?);
         let mut conn = self.pool.get()?;
         let mut tx = conn.transaction()?;
+        let locked: bool = tx
+            .query_one(
+                "SELECT pg_try_advisory_xact_lock($1)",
+                &[&compaction_lock(board)],
+            )?
+            .try_get(0)?;
+        if !locked {
+            tracing::debug!(%board, "another node is compacting the board; skipped");
+            return Ok(());
+        }
         let moved = tx.execute(
             "UPDATE boards SET snapshot = $2, upto = $3 WHERE id = $1 AND upto <= $3",
             &[&id, &snapshot, &upto],
@@ -307,6 +366,47 @@ impl Store for PgStore {
             )?
             .map(|row| column(board, &row, 0))
             .transpose()
+    }
+
+    /// Like [`Store::load`], one repeatable-read transaction: a compaction by another
+    /// node is seen wholly or not at all. The snapshot is read only when it covers
+    /// updates asked for.
+    fn changes_since(&self, board: &BoardId, seq: u64) -> Result<Option<Changes>, StoreError> {
+        let (id, seq) = (&board.as_bytes()[..], bigint(seq)?);
+        let mut conn = self.pool.get()?;
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let Some(row) = tx.query_opt(
+            "SELECT upto, CASE WHEN upto > $2 THEN snapshot END FROM boards WHERE id = $1",
+            &[&id, &seq],
+        )?
+        else {
+            return Ok(None);
+        };
+        let upto = unsigned(board, &row, 0)?;
+        let snapshot: Option<Vec<u8>> = column(board, &row, 1)?;
+        let from = upto.max(seq as u64);
+        let mut changes = Changes {
+            snapshot,
+            updates: Vec::new(),
+            next_seq: from,
+        };
+        for row in tx.query(
+            "SELECT seq, data FROM updates WHERE board = $1 AND seq >= $2 ORDER BY seq",
+            &[&id, &bigint(from)?],
+        )? {
+            changes.next_seq = unsigned(board, &row, 0)? + 1;
+            changes.updates.push(column(board, &row, 1)?);
+        }
+        tx.commit()?;
+        Ok(Some(changes))
+    }
+
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Appended>> {
+        Some(listen::spawn(self.pool.config().clone(), self.node))
     }
 
     fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use hindsight_shared::{AccessHashes, BoardId};
 
-use super::{Links, Store, StoreError, StoredBoard};
+use super::{Appended, Changes, Links, Store, StoreError, StoredBoard};
 
 /// Which calls a fault applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,6 +235,14 @@ impl<S: Store> Store for Faulty<S> {
     fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {
         self.enter(Kind::Write, Some(board))?;
         self.inner.forget_versions(board, ats)
+    }
+
+    fn changes_since(&self, board: &BoardId, seq: u64) -> Result<Option<Changes>, StoreError> {
+        self.inner.changes_since(board, seq)
+    }
+
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Appended>> {
+        self.inner.watch()
     }
 }
 

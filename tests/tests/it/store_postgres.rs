@@ -4,9 +4,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use hindsight_server::store::testing;
-use hindsight_server::store::{NewerSchema, SCHEMA_VERSION};
+use hindsight_server::store::{Appended, NewerSchema, SCHEMA_VERSION};
 use hindsight_server::{DatabaseUrl, PgStore, Store, StoreError};
 use hindsight_shared::{BoardId, NewNote, NoteColor};
 use hindsight_tests::binary::{server_binary, spawn};
@@ -14,6 +15,8 @@ use hindsight_tests::fixtures::id;
 use hindsight_tests::postgres::database;
 use hindsight_tests::{create_board, YClient, DEADLINE};
 use postgres::{Client, NoTls};
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 fn open(url: &str) -> Result<PgStore, StoreError> {
     PgStore::open(&url.parse::<DatabaseUrl>().unwrap())
@@ -164,6 +167,118 @@ fn a_load_while_another_node_compacts_never_misses_an_update() {
         loads += 1;
     }
     compacting.join().unwrap();
+}
+
+/// The next write another node reports, waiting up to `within`.
+fn heard(rx: &mut UnboundedReceiver<Appended>, within: Duration) -> Option<Appended> {
+    let deadline = Instant::now() + within;
+    loop {
+        match rx.try_recv() {
+            Ok(appended) => return Some(appended),
+            Err(TryRecvError::Empty) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// A node hears what another appends (never its own writes), reads what it lacks from
+/// its own next number, with the snapshot when another node compacted part of that, and
+/// cannot write where a compaction already dropped the updates.
+#[test]
+fn a_node_hears_what_another_appends_and_catches_up_from_where_it_stands() {
+    let url = database();
+    let (one, two) = (open(&url).unwrap(), open(&url).unwrap());
+    let mut rx = two.watch().expect("a shared store says what others write");
+    let a = board(1);
+    one.create(&a, b"s", None).unwrap();
+    // The listener starts on a thread of its own: append until it hears.
+    let mut seq = 0;
+    loop {
+        one.append(&a, seq, &[b"one's".to_vec()]).unwrap();
+        seq += 1;
+        if let Some(appended) = heard(&mut rx, Duration::from_millis(200)) {
+            assert_eq!(
+                appended,
+                Appended {
+                    board: a,
+                    upto: seq
+                }
+            );
+            break;
+        }
+        assert!(seq < 50, "the listener never heard a write");
+    }
+    while heard(&mut rx, Duration::from_millis(100)).is_some() {}
+
+    two.append(&a, seq, &[b"two's".to_vec()]).unwrap();
+    one.append(
+        &a,
+        seq + 1,
+        &[b"one's last".to_vec(), b"one's very last".to_vec()],
+    )
+    .unwrap();
+    assert_eq!(
+        heard(&mut rx, DEADLINE),
+        Some(Appended {
+            board: a,
+            upto: seq + 3
+        }),
+        "its own write is not reported"
+    );
+    let changes = two.changes_since(&a, seq + 1).unwrap().unwrap();
+    assert_eq!(changes.snapshot, None);
+    assert_eq!(
+        changes.updates,
+        [b"one's last".to_vec(), b"one's very last".to_vec()]
+    );
+    assert_eq!(changes.next_seq, seq + 3);
+
+    one.compact(&a, b"snapshot", seq + 2).unwrap();
+    let changes = two.changes_since(&a, seq + 1).unwrap().unwrap();
+    assert_eq!(changes.snapshot.as_deref(), Some(&b"snapshot"[..]));
+    assert_eq!(changes.updates, [b"one's very last".to_vec()]);
+    assert_eq!(changes.next_seq, seq + 3);
+    assert!(
+        matches!(
+            two.append(&a, seq + 1, &[b"late".to_vec()]),
+            Err(StoreError::Conflict(_))
+        ),
+        "a number below the snapshot's is taken, though its update is gone"
+    );
+    assert!(two.changes_since(&board(9), 0).unwrap().is_none());
+}
+
+#[test]
+fn a_compaction_while_another_node_compacts_the_board_is_skipped() {
+    let url = database();
+    let store = open(&url).unwrap();
+    let a = board(1);
+    store.create(&a, b"s", None).unwrap();
+    store.append(&a, 0, &[b"u0".to_vec()]).unwrap();
+    let mut other = sql(&url);
+    // The lock a compaction of the board holds: its id's first eight bytes.
+    let key = i64::from_be_bytes([1; 8]);
+    other
+        .execute("SELECT pg_advisory_lock($1)", &[&key])
+        .unwrap();
+    store.compact(&a, b"s1", 1).unwrap();
+    let loaded = store.load(&a).unwrap().unwrap();
+    assert_eq!(
+        (loaded.snapshot.as_slice(), loaded.updates.len()),
+        (&b"s"[..], 1),
+        "skipped, not waited for"
+    );
+    other
+        .execute("SELECT pg_advisory_unlock($1)", &[&key])
+        .unwrap();
+    store.compact(&a, b"s1", 1).unwrap();
+    let loaded = store.load(&a).unwrap().unwrap();
+    assert_eq!(
+        (loaded.snapshot.as_slice(), loaded.updates.len()),
+        (&b"s1"[..], 0)
+    );
 }
 
 #[test]

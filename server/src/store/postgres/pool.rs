@@ -165,6 +165,11 @@ impl Pool {
         }
     }
 
+    /// What connections are opened with (the listener opens its own).
+    pub fn config(&self) -> &postgres::Config {
+        &self.config
+    }
+
     fn connect(&self) -> Result<Client, StoreError> {
         let mut client = self.config.connect(NoTls)?;
         client.batch_execute("SET synchronous_commit = on")?;

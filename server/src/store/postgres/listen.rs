@@ -1,0 +1,109 @@
+//! The other nodes' writes, as PostgreSQL notifications: a thread that LISTENs on a
+//! connection of its own and forwards what it hears into a tokio channel.
+//!
+//! The thread owns its connection and nothing else; it stops within [`POLL`] of its
+//! receiver being dropped. A connection that breaks is opened again after [`RETRY`];
+//! what was written meanwhile is not reported (nor is anything that fills no
+//! notification), which is why rooms also look for changes on a timer and whenever a
+//! write of theirs conflicts. It must not run on an async worker (the client runs a
+//! runtime of its own), hence a plain thread.
+
+use std::time::Duration;
+
+use hindsight_shared::BoardId;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, Config, NoTls};
+use tokio::sync::mpsc;
+
+use crate::store::Appended;
+
+/// The channel writes notify.
+pub const CHANNEL: &str = "hindsight_updates";
+/// How long the thread waits for a notification before it checks its receiver.
+const POLL: Duration = Duration::from_millis(500);
+/// How long it waits before opening a broken connection again.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What a write of `count` updates of `board` from `first` on, by `node`, notifies.
+pub fn payload(board: &BoardId, first: u64, count: usize, node: u64) -> String {
+    format!("{board}:{first}:{count}:{node:x}")
+}
+
+/// Reads a payload; `None` for one this node wrote, or one it cannot read.
+fn parse(payload: &str, node: u64) -> Option<Appended> {
+    let mut parts = payload.split(':');
+    let board: BoardId = parts.next()?.parse().ok()?;
+    let first: u64 = parts.next()?.parse().ok()?;
+    let count: u64 = parts.next()?.parse().ok()?;
+    let writer = u64::from_str_radix(parts.next()?, 16).ok()?;
+    (writer != node && parts.next().is_none()).then_some(Appended {
+        board,
+        upto: first.checked_add(count)?,
+    })
+}
+
+/// Starts the thread; its writes reported on the receiver.
+pub fn spawn(config: Config, node: u64) -> mpsc::UnboundedReceiver<Appended> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::Builder::new()
+        .name("hindsight-listen".into())
+        .spawn(move || run(&config, node, &tx))
+        .expect("start the notification listener");
+    rx
+}
+
+fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Appended>) {
+    while !tx.is_closed() {
+        let mut client = match connect(config) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other nodes' writes; retrying");
+                std::thread::sleep(RETRY);
+                continue;
+            }
+        };
+        tracing::debug!("listening for other nodes' writes");
+        while !tx.is_closed() {
+            let next = client.notifications().timeout_iter(POLL).next();
+            match next {
+                Ok(Some(n)) => {
+                    if let Some(appended) = parse(n.payload(), node) {
+                        let _ = tx.send(appended);
+                    }
+                }
+                Ok(None) if !client.is_closed() => {}
+                Ok(None) | Err(_) => {
+                    tracing::warn!("the connection listening for other nodes' writes broke");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn connect(config: &Config) -> Result<Client, postgres::Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_names_the_board_and_where_its_updates_end_unless_it_is_ours() {
+        let board = BoardId::from_random([7; 16]);
+        let written = payload(&board, 40, 3, 0xfeed);
+        assert_eq!(parse(&written, 0xbeef), Some(Appended { board, upto: 43 }));
+        assert_eq!(parse(&written, 0xfeed), None, "our own write");
+        for wrong in [
+            "",
+            "x:1:1:1",
+            &format!("{board}:1:1"),
+            &format!("{written}:9"),
+        ] {
+            assert_eq!(parse(wrong, 1), None, "{wrong}");
+        }
+    }
+}
