@@ -563,6 +563,39 @@ impl Room {
         Ok(Applied { delta, failed })
     }
 
+    /// Integrates an update another node stored (several nodes on one database) and
+    /// returns what it added as a sync update for the members. It is durable and was checked by the node
+    /// that took it, so no limit or access check applies; but its bytes come from outside
+    /// this process, so it is decoded and applied under the same guard as a client's: a
+    /// panic inside yrs is [`ProtocolError::Poisoned`], and the caller reloads the board.
+    pub fn apply_stored(&mut self, bytes: &[u8]) -> Result<Option<Bytes>, ProtocolError> {
+        let update = guard(|| Update::decode_v1(bytes))
+            .map_err(ProtocolError::Poisoned)?
+            .map_err(|e| ProtocolError::BadUpdate(e.to_string()))?;
+        let doc = self.awareness.doc();
+        let (delta, failed) = guard(|| {
+            let mut txn = doc.transact_mut();
+            let failed = txn.apply_update(update).err();
+            let changed = !(txn.insert_set().is_empty() && txn.delete_set().is_empty());
+            (changed.then(|| txn.encode_update_v1()), failed)
+        })
+        .map_err(ProtocolError::Poisoned)?;
+        if let Some(e) = failed {
+            tracing::warn!(error = %e, "a stored update from another node applied in part");
+        }
+        // Its fields were checked where it was taken; nothing to check here.
+        std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        match vocabulary::places(bytes) {
+            Ok((_, places)) => self.guarded.record(&places),
+            Err(e) => tracing::warn!(error = %e, "a stored update outside the vocabulary"),
+        }
+        Ok(delta.map(|delta| {
+            self.size += delta.len();
+            self.full_state = None;
+            encode(Message::Sync(SyncMessage::Update(delta)))
+        }))
+    }
+
     /// How many notes the document would hold with `update` applied, found on a copy.
     fn notes_after(&self, update: Update) -> Result<usize, ProtocolError> {
         let copy = load_doc(&StoredBoard {
@@ -1124,6 +1157,35 @@ mod tests {
         })
         .unwrap();
         assert_eq!(reloaded.note_count(), room.note_count());
+    }
+
+    #[test]
+    fn an_update_stored_by_another_node_joins_the_document_once() {
+        let mut here = empty_room();
+        let mut there = Room::load(&StoredBoard {
+            snapshot: here.encode_state(),
+            ..Default::default()
+        })
+        .unwrap();
+        here.join(1, Access::Edit);
+        there.join(1, Access::Edit);
+        let writer = Peer::new(9);
+        let frame = writer.add_note("n1", "from the other node");
+        let stored = there.receive(1, &frame).unwrap().update.expect("a delta");
+
+        let relayed = here
+            .apply_stored(&stored)
+            .unwrap()
+            .expect("new to this node");
+        let reader = Peer::new(10);
+        reader.receive(&relayed);
+        assert_eq!(reader.text("n1").as_deref(), Some("from the other node"));
+        assert_eq!(here.note_count(), 1);
+        assert_eq!(here.apply_stored(&stored).unwrap(), None, "already applied");
+        // The whole state, as after another node compacted: only what is new comes out.
+        assert_eq!(here.apply_stored(&there.encode_state()).unwrap(), None);
+        assert!(here.apply_stored(b"\xff\xff not an update").is_err());
+        assert_eq!(here.note_count(), 1);
     }
 
     #[test]

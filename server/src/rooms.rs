@@ -8,12 +8,20 @@
 //! operator deletes its board (`Rooms::administer`), or on shutdown; all room tasks are spawned on the server's `TaskTracker`, so shutdown waits
 //! for their last flush.
 //!
+//! Several nodes on one database (`Store::watch` is `Some`): a node-level task hears
+//! which boards other nodes appended to and tells the rooms loaded here
+//! (`Command::Remote`); a room then reads what it lacks (`Store::changes_since`),
+//! applies it and relays it at once (it is durable already). It also catches up every
+//! [`CATCH_UP_EVERY`] while it has members, and whenever its own write conflicts with
+//! another node's, after which it writes again under the next free numbers; nothing of
+//! the batch is delivered before that write commits.
+//!
 //! Rooms report what they do to `/metrics` (`stats.rs`): boards loaded, updates stored and
 //! relayed, persist latency, and errors by kind.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,7 +36,7 @@ use crate::history::{self, HistoryConfig};
 use crate::limits::Limits;
 use crate::room::{ConnId, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, Appended, Store, StoreError};
 
 /// Tunables for room tasks.
 #[derive(Clone, Debug)]
@@ -65,6 +73,15 @@ pub const DEFAULT_ROOM_QUEUE: usize = 256;
 /// Most commands a room applies before it stores them and delivers: enough to share one
 /// flush among many writers, few enough that the first of them does not wait long.
 pub const MAX_BATCH: usize = 256;
+/// How often a room with members looks for what other nodes stored, in case a
+/// notification was missed (several nodes on one database).
+pub const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
+/// Writes of one batch refused because other nodes took their numbers, before the room
+/// gives up: each refusal means another node's write went in, so this is contention no
+/// board sees in a meeting.
+const MAX_CONFLICTS: usize = 100;
+/// No connection: the sender of what came from another node, so it goes to everyone.
+const NOBODY: ConnId = 0;
 
 impl Default for RoomConfig {
     fn default() -> RoomConfig {
@@ -167,6 +184,10 @@ enum Command {
         op: AdminOp,
         done: oneshot::Sender<Result<bool, StoreError>>,
     },
+    /// Another node stored the board's updates below `upto`.
+    Remote {
+        upto: u64,
+    },
 }
 
 /// What an operator does to a live board (`online.rs`).
@@ -200,6 +221,8 @@ pub struct Rooms {
     /// The flusher every room's writes share.
     commit: GroupCommit,
     config: RoomConfig,
+    /// Other nodes write these boards too (`Store::watch`): rooms catch up with them.
+    shared: bool,
     /// Held only to look up or replace an entry, never across an await.
     live: Mutex<HashMap<BoardId, Entry>>,
     next_id: AtomicU64,
@@ -214,15 +237,21 @@ impl Rooms {
         tracker: TaskTracker,
         shutdown: CancellationToken,
     ) -> Arc<Rooms> {
-        Arc::new(Rooms {
+        let watch = store.watch();
+        let rooms = Arc::new(Rooms {
             commit: GroupCommit::default(),
             store,
             config,
+            shared: watch.is_some(),
             live: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
-            tracker,
-            shutdown,
-        })
+            tracker: tracker.clone(),
+            shutdown: shutdown.clone(),
+        });
+        if let Some(appended) = watch {
+            tracker.spawn(relay_appended(Arc::downgrade(&rooms), appended, shutdown));
+        }
+        rooms
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -348,11 +377,44 @@ impl Rooms {
         }
     }
 
+    /// Tells the room of `board`, if it is loaded here, that another node appended to
+    /// it. A room whose queue is full is busy and not told: its next catch-up (on its
+    /// timer, or when its write conflicts) finds the updates anyway.
+    fn remote(&self, appended: Appended) {
+        let live = self.live.lock().expect("rooms lock");
+        if let Some(entry) = live.get(&appended.board) {
+            let _ = entry.commands.try_send(Command::Remote {
+                upto: appended.upto,
+            });
+        }
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         store::blocking(&self.store, f).await
+    }
+}
+
+/// The node-level task that passes other nodes' writes to the rooms loaded here. Owned
+/// by the server's tracker; it stops on shutdown, when the registry is gone, or when the
+/// store stops watching, and its end drops the receiver, which stops the store's
+/// listener.
+async fn relay_appended(
+    rooms: Weak<Rooms>,
+    mut appended: mpsc::UnboundedReceiver<Appended>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let next = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            next = appended.recv() => next,
+        };
+        let (Some(next), Some(rooms)) = (next, rooms.upgrade()) else {
+            return;
+        };
+        rooms.remote(next);
     }
 }
 
@@ -467,7 +529,7 @@ impl RoomTask {
                         Command::Admin { op, done } => {
                             let _ = done.send(rooms.blocking(move |s| op.apply(s, &board)).await);
                         }
-                        Command::Frame { .. } | Command::Leave { .. } => {}
+                        Command::Frame { .. } | Command::Leave { .. } | Command::Remote { .. } => {}
                     }
                 }
                 return;
@@ -519,6 +581,9 @@ impl RoomTask {
     async fn serve(&mut self, commands: &mut mpsc::Receiver<Command>) -> (u16, &'static str) {
         let shutdown = self.rooms.shutdown.clone();
         let idle = self.rooms.config.idle;
+        let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
+        catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let shared = self.rooms.shared;
         loop {
             // In this order: shutting down ends the room whatever is queued, and a queued
             // command (a join, say) always goes before the idle timer, so an empty room
@@ -530,6 +595,10 @@ impl RoomTask {
                     Some(cmd) => cmd,
                     None => return (close::GOING_AWAY, "room closed"),
                 },
+                // In case a notification from another node was missed.
+                _ = catch_up.tick(), if shared && !self.members.is_empty() => {
+                    Command::Remote { upto: u64::MAX }
+                }
                 _ = tokio::time::sleep(idle), if self.members.is_empty() => {
                     return (close::GOING_AWAY, "room unloaded");
                 }
@@ -567,6 +636,7 @@ impl RoomTask {
         let mut updates = Vec::new();
         let mut out = Deliveries::default();
         let mut admin = Vec::new();
+        let mut behind = false;
         for cmd in batch {
             match cmd {
                 Command::Join {
@@ -627,10 +697,23 @@ impl RoomTask {
                     self.drop_member(conn, close::GOING_AWAY, "left", &mut out);
                 }
                 Command::Admin { op, done } => admin.push((op, done)),
+                Command::Remote { upto } => behind |= upto > self.next_seq,
             }
         }
-        if !updates.is_empty() {
-            self.persist(updates).await?;
+        // Before this batch's write, which would only conflict with what is missing.
+        if behind {
+            if let Err(e) = self.catch_up(&mut out).await {
+                stats::error(ErrorKind::Storage);
+                tracing::warn!(board = %self.board, error = %e, "could not read other nodes' updates; trying again later");
+            }
+        }
+        if !updates.is_empty() && !self.deleted {
+            self.persist(updates, &mut out).await?;
+        }
+        // Deleted through another node: nothing of this batch was stored, so nothing of it
+        // is delivered; `serve` tells everyone the board is gone.
+        if self.deleted {
+            return Ok(());
         }
         self.deliver(out);
         // After the batch's own changes are stored and delivered, as if the operator's
@@ -641,23 +724,87 @@ impl RoomTask {
         if self.deleted {
             return Ok(());
         }
-        if self.since_snapshot >= self.rooms.config.compact_every {
+        // A poisoned document is never snapshotted: it may lack updates whose numbers
+        // it has passed.
+        if self.since_snapshot >= self.rooms.config.compact_every && !self.poisoned {
             self.compact().await?;
         }
         Ok(())
     }
 
-    async fn persist(&mut self, updates: Vec<Vec<u8>>) -> Result<(), StoreError> {
-        let (board, first, count) = (self.board, self.next_seq, updates.len() as u64);
+    /// Stores the batch's updates and waits until they are durable. When another node took
+    /// their numbers first, catches up (relaying what it stored, into `out`) and writes
+    /// again after it; a board deleted through another node meanwhile stores nothing
+    /// (`deleted` says so, and the caller delivers nothing).
+    async fn persist(
+        &mut self,
+        updates: Vec<Vec<u8>>,
+        out: &mut Deliveries,
+    ) -> Result<(), StoreError> {
+        let (board, count) = (self.board, updates.len() as u64);
         let started = std::time::Instant::now();
-        self.rooms
-            .blocking(move |s| s.write(&board, first, &updates))
-            .await?;
+        let updates = Arc::new(updates);
+        let mut conflicts = 0;
+        loop {
+            let (first, batch) = (self.next_seq, Arc::clone(&updates));
+            match self
+                .rooms
+                .blocking(move |s| s.write(&board, first, &batch))
+                .await
+            {
+                Ok(()) => break,
+                Err(StoreError::Conflict(_)) if conflicts < MAX_CONFLICTS => {
+                    conflicts += 1;
+                    tracing::debug!(%board, first, "another node took these numbers; catching up");
+                    self.catch_up(out).await?;
+                    if self.deleted {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
         self.rooms.commit.durable(&self.rooms.store).await?;
         metrics::histogram!(stats::PERSIST_SECONDS).record(started.elapsed().as_secs_f64());
         metrics::counter!(stats::UPDATES_RECEIVED).increment(count);
         self.next_seq += count;
         self.since_snapshot += count;
+        Ok(())
+    }
+
+    /// Applies what other nodes stored after `next_seq` and relays it to every member (it
+    /// is durable already). A board gone from the store was deleted through another node.
+    /// A stored update that breaks the document poisons it: nothing more is applied, the
+    /// numbers still advance (so the batch's own valid updates can be stored after them)
+    /// and the board reloads after the batch.
+    async fn catch_up(&mut self, out: &mut Deliveries) -> Result<(), StoreError> {
+        let (board, seq) = (self.board, self.next_seq);
+        let Some(changes) = self
+            .rooms
+            .blocking(move |s| s.changes_since(&board, seq))
+            .await?
+        else {
+            tracing::info!(%board, "board deleted through another node");
+            self.deleted = true;
+            return Ok(());
+        };
+        for bytes in changes.snapshot.iter().chain(&changes.updates) {
+            if self.poisoned {
+                break;
+            }
+            match self.room.apply_stored(bytes) {
+                Ok(Some(frame)) => out.all_but.push((NOBODY, frame, true)),
+                Ok(None) => {}
+                Err(e) => {
+                    stats::error(ErrorKind::Storage);
+                    tracing::error!(%board, error = %e, "another node's update breaks the document; reloading the board");
+                    self.poisoned = true;
+                }
+            }
+        }
+        let caught = changes.next_seq.saturating_sub(self.next_seq);
+        self.next_seq = self.next_seq.max(changes.next_seq);
+        self.since_snapshot += caught;
         Ok(())
     }
 
