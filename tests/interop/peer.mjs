@@ -17,6 +17,9 @@
 //       log: minutes apart, now and then an hour's pause, kinds in turn), ids
 //       <idPrefix>0, <idPrefix>1, ..., all at one stored spot as a careless client would
 //       write them; waits until a fresh peer sees the last one. Prints {"ok":true}.
+//   node peer.mjs <ws-base-url> <boardId> <token> notes <idPrefix> <timeoutMs>
+//       Joins, and once its first sync is done prints {"ids": [...]}: the ids of every
+//       note whose id starts with <idPrefix>, sorted.
 //
 // <token> is the board link's token, passed the way any y-websocket app passes it: as
 // the provider's `params`, which become the WebSocket URL's query.
@@ -36,10 +39,11 @@ const DEFAULT_DEADLINE_MS = 20000
 const usage = 'usage: node peer.mjs <ws-base-url> <boardId> <token> write <noteId> <text>\n' +
   '       node peer.mjs <ws-base-url> <boardId> <token> read <noteId> <timeoutMs>\n' +
   '       node peer.mjs <ws-base-url> <boardId> <token> layout - <timeoutMs>\n' +
-  '       node peer.mjs <ws-base-url> <boardId> <token> timeline <idPrefix> <count>'
+  '       node peer.mjs <ws-base-url> <boardId> <token> timeline <idPrefix> <count>\n' +
+  '       node peer.mjs <ws-base-url> <boardId> <token> notes <idPrefix> <timeoutMs>'
 
 const [base, boardId, token, command, noteId, arg] = process.argv.slice(2)
-if (!base || !boardId || !token || !noteId || arg === undefined || !['write', 'read', 'layout', 'timeline'].includes(command)) {
+if (!base || !boardId || !token || !noteId || arg === undefined || !['write', 'read', 'layout', 'timeline', 'notes'].includes(command)) {
   console.error(usage)
   process.exit(1)
 }
@@ -216,6 +220,14 @@ async function layout (timeoutMs) {
   finish(0, await when(doc, readLayout))
 }
 
+async function notes (timeoutMs) {
+  const { doc, provider } = connect('reader')
+  setTimeout(() => fail(`no first sync within ${timeoutMs} ms`), timeoutMs)
+  await synced(provider)
+  const ids = Array.from(doc.getMap('notes').keys()).filter((id) => id.startsWith(noteId))
+  finish(0, { ids: ids.sort() })
+}
+
 let deadlineMs = DEFAULT_DEADLINE_MS
 let run
 if (command === 'write') {
@@ -234,7 +246,7 @@ if (command === 'write') {
     process.exit(1)
   }
   deadlineMs = Math.max(deadlineMs, timeoutMs + 5000)
-  run = command === 'read' ? () => read(timeoutMs) : () => layout(timeoutMs)
+  run = { read, layout, notes }[command].bind(null, timeoutMs)
 }
 setTimeout(() => fail(`gave up after ${deadlineMs} ms`, 2), deadlineMs)
 run().catch((err) => fail(err?.stack ?? String(err)))

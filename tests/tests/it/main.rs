@@ -22,6 +22,7 @@ mod history;
 mod interop;
 mod limits;
 mod migrate;
+mod multinode;
 mod operations;
 mod outage;
 mod saved;

@@ -1,0 +1,101 @@
+//! Several nodes, one board: real `hindsight` binaries on one PostgreSQL database
+//! (`support/postgres.rs`), each with a data directory and port of its own, and clients
+//! of one board spread over them. What one node stores reaches the clients of the others
+//! through the database (LISTEN/NOTIFY, catch-up on conflicts and on a timer).
+
+use hindsight_shared::NewNote;
+use hindsight_tests::binary::{spawn, Spawned};
+use hindsight_tests::fixtures::id;
+use hindsight_tests::node::peer;
+use hindsight_tests::postgres::database;
+use hindsight_tests::{create_board, YClient, DEADLINE};
+use serde_json::Value;
+
+/// Notes written in all, spread over the clients.
+const EDITS: usize = 1_000;
+/// Clients writing, spread over the nodes in turn.
+const WRITERS: usize = 6;
+
+/// A node on the database at `url`, compacting often so that compactions by several
+/// writers happen while they write.
+async fn node(url: &str, dir: &tempfile::TempDir) -> Spawned {
+    spawn(dir.path(), &["--database", url, "--compact-every", "100"]).await
+}
+
+fn ws(node: &Spawned) -> String {
+    format!("ws://{}/ws", node.addr)
+}
+
+fn note_id(n: usize) -> String {
+    format!("mn-{n:04}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_of_one_board_on_three_nodes_converge_and_a_stock_peer_reads_it_all() {
+    let url = database();
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut nodes = Vec::new();
+    for dir in &dirs[..3] {
+        nodes.push(node(&url, dir).await);
+    }
+    let board = create_board(nodes[0].addr).await;
+    let mut clients = Vec::new();
+    for i in 0..WRITERS {
+        clients.push(YClient::connect(&ws(&nodes[i % nodes.len()]), &board).await);
+    }
+
+    // Every client sends its share at once, one message per note, so the nodes append
+    // to the board side by side and take each other's sequence numbers.
+    for (i, client) in clients.iter().enumerate() {
+        client.track_saves();
+        for n in (i..EDITS).step_by(WRITERS) {
+            let text = format!("note {n} through node {}", i % nodes.len() + 1);
+            client.edit(|b, txn| {
+                b.add_note(
+                    txn,
+                    &id(&note_id(n)),
+                    NewNote::at(n as f64, 10.0, text).created_at(1.0),
+                )
+            });
+        }
+    }
+    for client in &clients {
+        client.wait_saved(client.sent_changes()).await;
+    }
+    for (i, client) in clients.iter().enumerate() {
+        client
+            .wait_until(&format!("all {EDITS} notes at client {i}"), |b, txn| {
+                b.note_count(txn) as usize == EDITS
+            })
+            .await;
+    }
+
+    // A node that was not running loads the board from the database alone, and the
+    // stock Yjs peer reads it there.
+    let fresh = node(&url, &dirs[3]).await;
+    let reader = YClient::connect(&ws(&fresh), &board).await;
+    assert_eq!(reader.notes().len(), EDITS, "what the database holds");
+    let timeout_ms = DEADLINE.as_millis().to_string();
+    let out = peer(
+        &ws(&fresh),
+        &board.id,
+        &board.read_token,
+        &["notes", "mn-", &timeout_ms],
+    )
+    .await;
+    let read: Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("the peer printed {out:?}, not JSON: {e}"));
+    let expected: Vec<String> = (0..EDITS).map(note_id).collect();
+    let ids: Vec<String> = read["ids"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no ids in {read}"))
+        .iter()
+        .map(|v| v.as_str().expect("an id").to_owned())
+        .collect();
+    assert_eq!(ids, expected, "the stock peer reads every note");
+
+    for node in nodes.iter().chain([&fresh]) {
+        let log = node.log.lock().unwrap();
+        assert!(!log.contains("ERROR"), "a node logged an error:\n{log}");
+    }
+}
