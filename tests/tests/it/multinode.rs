@@ -99,3 +99,60 @@ async fn clients_of_one_board_on_three_nodes_converge_and_a_stock_peer_reads_it_
         assert!(!log.contains("ERROR"), "a node logged an error:\n{log}");
     }
 }
+
+/// A node killed while its clients write loses nothing it acknowledged: every note its
+/// client was told is saved reaches the clients of the other node and a fresh node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_way_loses_nothing_it_acknowledged() {
+    const CHUNK: usize = 20;
+    let url = database();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let survivor = node(&url, &dirs[0]).await;
+    let mut doomed = node(&url, &dirs[1]).await;
+    let board = create_board(survivor.addr).await;
+    let watcher = YClient::connect(&ws(&survivor), &board).await;
+    let writer = YClient::connect(&ws(&doomed), &board).await;
+    writer.track_saves();
+    // What `SAVED` counts besides the notes: the sync messages of the connection's start.
+    let before = writer.sent_changes();
+    let add = |n: usize| {
+        writer.edit(|b, txn| {
+            b.add_note(
+                txn,
+                &id(&note_id(n)),
+                NewNote::at(n as f64, 10.0, "written through the killed node").created_at(1.0),
+            )
+        })
+    };
+    for chunk in 0..5 {
+        for n in chunk * CHUNK..(chunk + 1) * CHUNK {
+            add(n);
+        }
+        writer.wait_saved(writer.sent_changes()).await;
+    }
+    // One more chunk in flight as the node dies: some of it may be stored, and only
+    // what was acknowledged has to be.
+    for n in 5 * CHUNK..6 * CHUNK {
+        add(n);
+    }
+    doomed.child.kill().await.unwrap();
+    writer.wait_closed().await;
+    let saved = (writer.saved() - before) as usize;
+    assert!(
+        saved >= 5 * CHUNK,
+        "notes acknowledged before the kill: {saved}"
+    );
+
+    let acknowledged = |b: &hindsight_shared::Board, txn: &yrs::Transaction| {
+        (0..saved).all(|n| b.note(txn, &id(&note_id(n))).is_some())
+    };
+    watcher
+        .wait_until("every acknowledged note on the other node", acknowledged)
+        .await;
+    let fresh = node(&url, &dirs[2]).await;
+    let reader = YClient::connect(&ws(&fresh), &board).await;
+    reader
+        .wait_until("every acknowledged note on a fresh node", acknowledged)
+        .await;
+    drop(fresh);
+}
