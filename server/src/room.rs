@@ -596,6 +596,25 @@ impl Room {
         }))
     }
 
+    /// Takes a presence message relayed by another node (several nodes on one database)
+    /// and returns it as it is to go to every member here, if anything of it is taken.
+    /// Participants announced by a connection of this node are that connection's to
+    /// change, and are left out; the rest was admitted by the node it came from.
+    pub fn apply_remote_presence(&mut self, message: &[u8]) -> Option<Bytes> {
+        let Ok(Message::Awareness(mut update)) = decode_message(message) else {
+            return None;
+        };
+        update
+            .clients
+            .retain(|client, _| !self.conns.values().any(|p| p.clients.contains(client)));
+        if update.clients.is_empty() {
+            return None;
+        }
+        let relay = encode(Message::Awareness(update.clone()));
+        self.awareness.apply_update(update).ok()?;
+        Some(relay)
+    }
+
     /// How many notes the document would hold with `update` applied, found on a copy.
     fn notes_after(&self, update: Update) -> Result<usize, ProtocolError> {
         let copy = load_doc(&StoredBoard {
@@ -1264,6 +1283,30 @@ mod tests {
             "nobody to withdraw for a silent connection"
         );
         assert_eq!(room.connection_count(), 1);
+    }
+
+    #[test]
+    fn presence_from_another_node_is_taken_except_for_participants_of_this_one() {
+        let mut room = empty_room();
+        room.join(1, Access::Edit);
+        room.receive(1, &presence(&[(42, r#"{"user":{"name":"Ada"}}"#)]))
+            .unwrap();
+        let relayed = room
+            .apply_remote_presence(&presence(&[
+                (7, r#"{"user":{"name":"Grace"}}"#),
+                (42, r#"{"user":{"name":"not Ada"}}"#),
+            ]))
+            .expect("Grace is new here");
+        let Message::Awareness(update) = Message::decode_v1(&relayed).unwrap() else {
+            panic!("expected awareness")
+        };
+        assert_eq!(
+            update.clients.keys().copied().collect::<Vec<_>>(),
+            [ClientID::new(7)],
+            "Ada is connection 1's to change"
+        );
+        assert_eq!(room.join(2, Access::Edit).len(), 2, "greeted with both");
+        assert_eq!(room.apply_remote_presence(b"\xff not a message"), None);
     }
 
     /// A presence message for `states`: `(client id, JSON)` each, as a stock client sends

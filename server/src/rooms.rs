@@ -14,7 +14,8 @@
 //! applies it and relays it at once (it is durable already). It also catches up every
 //! [`CATCH_UP_EVERY`] while it has members, and whenever its own write conflicts with
 //! another node's, after which it writes again under the next free numbers; nothing of
-//! the batch is delivered before that write commits.
+//! the batch is delivered before that write commits. Presence goes between nodes the
+//! same way (`Command::Presence`, `Store::publish_presence`), best effort and unstored.
 //!
 //! Rooms report what they do to `/metrics` (`stats.rs`): boards loaded, updates stored and
 //! relayed, persist latency, and errors by kind.
@@ -36,7 +37,7 @@ use crate::history::{self, HistoryConfig};
 use crate::limits::Limits;
 use crate::room::{ConnId, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
-use crate::store::{self, Appended, Store, StoreError};
+use crate::store::{self, Appended, Heard, Store, StoreError};
 
 /// Tunables for room tasks.
 #[derive(Clone, Debug)]
@@ -187,6 +188,10 @@ enum Command {
     /// Another node stored the board's updates below `upto`.
     Remote {
         upto: u64,
+    },
+    /// Presence changed on another node serving the board (an awareness message).
+    Presence {
+        message: Bytes,
     },
 }
 
@@ -377,15 +382,23 @@ impl Rooms {
         }
     }
 
-    /// Tells the room of `board`, if it is loaded here, that another node appended to
-    /// it. A room whose queue is full is busy and not told: its next catch-up (on its
-    /// timer, or when its write conflicts) finds the updates anyway.
-    fn remote(&self, appended: Appended) {
+    /// Tells the room of the board, if it is loaded here, what another node did to it.
+    /// A room whose queue is full is busy and not told: its next catch-up (on its timer,
+    /// or when its write conflicts) finds the updates anyway, and presence is refreshed
+    /// by the next message of the same participant.
+    fn remote(&self, heard: Heard) {
+        let (board, command) = match heard {
+            Heard::Appended(Appended { board, upto }) => (board, Command::Remote { upto }),
+            Heard::Presence { board, message } => (
+                board,
+                Command::Presence {
+                    message: Bytes::from(message),
+                },
+            ),
+        };
         let live = self.live.lock().expect("rooms lock");
-        if let Some(entry) = live.get(&appended.board) {
-            let _ = entry.commands.try_send(Command::Remote {
-                upto: appended.upto,
-            });
+        if let Some(entry) = live.get(&board) {
+            let _ = entry.commands.try_send(command);
         }
     }
 
@@ -403,7 +416,7 @@ impl Rooms {
 /// listener.
 async fn relay_appended(
     rooms: Weak<Rooms>,
-    mut appended: mpsc::UnboundedReceiver<Appended>,
+    mut appended: mpsc::UnboundedReceiver<Heard>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -529,7 +542,10 @@ impl RoomTask {
                         Command::Admin { op, done } => {
                             let _ = done.send(rooms.blocking(move |s| op.apply(s, &board)).await);
                         }
-                        Command::Frame { .. } | Command::Leave { .. } | Command::Remote { .. } => {}
+                        Command::Frame { .. }
+                        | Command::Leave { .. }
+                        | Command::Remote { .. }
+                        | Command::Presence { .. } => {}
                     }
                 }
                 return;
@@ -698,6 +714,11 @@ impl RoomTask {
                 }
                 Command::Admin { op, done } => admin.push((op, done)),
                 Command::Remote { upto } => behind |= upto > self.next_seq,
+                Command::Presence { message } => {
+                    if let Some(frame) = self.room.apply_remote_presence(&message) {
+                        out.all_but.push((NOBODY, frame, false));
+                    }
+                }
             }
         }
         // Before this batch's write, which would only conflict with what is missing.
@@ -715,6 +736,7 @@ impl RoomTask {
         if self.deleted {
             return Ok(());
         }
+        self.publish_presence(&out);
         self.deliver(out);
         // After the batch's own changes are stored and delivered, as if the operator's
         // command had come last.
@@ -806,6 +828,39 @@ impl RoomTask {
         self.next_seq = self.next_seq.max(changes.next_seq);
         self.since_snapshot += caught;
         Ok(())
+    }
+
+    /// Passes the presence of this node's connections in `out` (announcements and the
+    /// withdrawals of those who left) to the other nodes, without waiting: presence is
+    /// best effort, and never holds up the board. What came from other nodes is not
+    /// passed back.
+    fn publish_presence(&self, out: &Deliveries) {
+        if !self.rooms.shared {
+            return;
+        }
+        let messages: Vec<Bytes> = out
+            .all_but
+            .iter()
+            .filter(|(sender, _, is_update)| !is_update && *sender != NOBODY)
+            .map(|(_, frame, _)| frame.clone())
+            .collect();
+        if messages.is_empty() {
+            return;
+        }
+        let (rooms, board) = (Arc::clone(&self.rooms), self.board);
+        // Tracked, so shutdown waits for it; it ends when its few notifications are sent.
+        self.rooms.tracker.spawn(async move {
+            let sent = rooms
+                .blocking(move |s| {
+                    messages
+                        .iter()
+                        .try_for_each(|m| s.publish_presence(&board, m))
+                })
+                .await;
+            if let Err(e) = sent {
+                tracing::debug!(%board, error = %e, "presence not passed to the other nodes");
+            }
+        });
     }
 
     /// Keeps the board as it is now as a version, if one is due and it changed since the

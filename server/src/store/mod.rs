@@ -114,6 +114,17 @@ pub struct Appended {
     pub upto: u64,
 }
 
+/// What [`Store::watch`] reports of the other nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    Appended(Appended),
+    /// Presence changed on a board there: a y-protocols awareness message, never stored.
+    Presence {
+        board: BoardId,
+        message: Vec<u8>,
+    },
+}
+
 /// What the store holds about a board's links (see `hindsight_shared::access`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Links {
@@ -191,8 +202,14 @@ pub trait Store: Send + Sync + 'static {
     /// fed until the receiver is dropped. It may miss some (a lost connection), so it
     /// says when to look, not what is there. `None` (the default): only this process
     /// writes the store, and a board changes only through its room here.
-    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Appended>> {
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Heard>> {
         None
+    }
+    /// Passes a presence message (y-protocols awareness) of `board` to the other nodes
+    /// that watch, at most once and not durably; one too large for the channel is
+    /// dropped. The default has nobody to pass it to.
+    fn publish_presence(&self, _board: &BoardId, _message: &[u8]) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

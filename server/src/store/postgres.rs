@@ -19,6 +19,8 @@
 //! writes. A write never lands below the board's `upto`, where a compaction would
 //! already have dropped it; and [`Store::compact`] runs for one node at a time per
 //! board, under a transaction-scoped advisory lock (another node's is skipped).
+//! Presence goes to the other nodes as notifications too, on a channel of its own
+//! (`hindsight_presence`), never stored.
 //!
 //! This store must be called from blocking threads (`store::blocking`, the offline
 //! commands), never from an async worker: the `postgres` client runs a small runtime of
@@ -39,7 +41,7 @@ use hindsight_shared::{AccessHashes, BoardId};
 use self::pool::Pool;
 pub use self::pool::{DatabaseUrl, MAX_CONNECTIONS};
 pub use self::schema::{NewerSchema, SCHEMA_VERSION};
-use super::{Appended, Changes, Links, Store, StoreError, StoredBoard};
+use super::{Changes, Heard, Links, Store, StoreError, StoredBoard};
 
 impl From<::postgres::Error> for StoreError {
     fn from(e: ::postgres::Error) -> StoreError {
@@ -405,8 +407,18 @@ impl Store for PgStore {
         Ok(Some(changes))
     }
 
-    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Appended>> {
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Heard>> {
         Some(listen::spawn(self.pool.config().clone(), self.node))
+    }
+
+    fn publish_presence(&self, board: &BoardId, message: &[u8]) -> Result<(), StoreError> {
+        let Some(payload) = listen::presence_payload(board, self.node, message) else {
+            return Ok(());
+        };
+        self.pool
+            .get()?
+            .execute("SELECT pg_notify($1, $2)", &[&listen::PRESENCE, &payload])?;
+        Ok(())
     }
 
     fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use hindsight_shared::{AccessHashes, BoardId};
 
-use super::{Appended, Changes, Links, Store, StoreError, StoredBoard};
+use super::{Changes, Heard, Links, Store, StoreError, StoredBoard};
 
 /// Which calls a fault applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,8 +241,12 @@ impl<S: Store> Store for Faulty<S> {
         self.inner.changes_since(board, seq)
     }
 
-    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Appended>> {
+    fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Heard>> {
         self.inner.watch()
+    }
+
+    fn publish_presence(&self, board: &BoardId, message: &[u8]) -> Result<(), StoreError> {
+        self.inner.publish_presence(board, message)
     }
 }
 

@@ -156,3 +156,24 @@ async fn a_node_killed_mid_way_loses_nothing_it_acknowledged() {
         .await;
     drop(fresh);
 }
+
+/// Presence crosses nodes: who is on the board through one node shows to those on
+/// another, live and to those who join later, and goes when they leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_announced_on_one_node_shows_on_another() {
+    let url = database();
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (one, two) = (node(&url, &dirs[0]).await, node(&url, &dirs[1]).await);
+    let board = create_board(one.addr).await;
+    let there = YClient::connect(&ws(&two), &board).await;
+    let here = YClient::connect(&ws(&one), &board).await;
+    here.announce(r#"{"user":{"name":"Ada on node one"}}"#);
+    there.wait_presence("Ada on node one").await;
+    // Someone joining the other node later is greeted with who is there.
+    let later = YClient::connect(&ws(&two), &board).await;
+    later.wait_presence("Ada on node one").await;
+    // Leaving withdraws her there too.
+    assert!(!there.presence_seen("null"));
+    here.close();
+    there.wait_presence("null").await;
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hindsight_server::store::testing;
-use hindsight_server::store::{Appended, NewerSchema, SCHEMA_VERSION};
+use hindsight_server::store::{Appended, Heard, NewerSchema, SCHEMA_VERSION};
 use hindsight_server::{DatabaseUrl, PgStore, Store, StoreError};
 use hindsight_shared::{BoardId, NewNote, NoteColor};
 use hindsight_tests::binary::{server_binary, spawn};
@@ -170,11 +170,12 @@ fn a_load_while_another_node_compacts_never_misses_an_update() {
 }
 
 /// The next write another node reports, waiting up to `within`.
-fn heard(rx: &mut UnboundedReceiver<Appended>, within: Duration) -> Option<Appended> {
+fn heard(rx: &mut UnboundedReceiver<Heard>, within: Duration) -> Option<Appended> {
     let deadline = Instant::now() + within;
     loop {
         match rx.try_recv() {
-            Ok(appended) => return Some(appended),
+            Ok(Heard::Appended(appended)) => return Some(appended),
+            Ok(Heard::Presence { .. }) => {}
             Err(TryRecvError::Empty) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }

@@ -1,5 +1,7 @@
-//! The other nodes' writes, as PostgreSQL notifications: a thread that LISTENs on a
-//! connection of its own and forwards what it hears into a tokio channel.
+//! The other nodes' writes and presence, as PostgreSQL notifications: a thread that
+//! LISTENs on a connection of its own and forwards what it hears into a tokio channel.
+//! Presence payloads carry the awareness message in base64; one that would not fit a
+//! notification (8,000 bytes) is not sent.
 //!
 //! The thread owns its connection and nothing else; it stops within [`POLL`] of its
 //! receiver being dropped. A connection that breaks is opened again after [`RETRY`];
@@ -10,15 +12,20 @@
 
 use std::time::Duration;
 
+use base64::Engine;
 use hindsight_shared::BoardId;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Config, NoTls};
 use tokio::sync::mpsc;
 
-use crate::store::Appended;
+use crate::store::{Appended, Heard};
 
 /// The channel writes notify.
 pub const CHANNEL: &str = "hindsight_updates";
+/// The channel presence goes on.
+pub const PRESENCE: &str = "hindsight_presence";
+/// The longest presence payload sent, under PostgreSQL's 8,000 bytes.
+const MAX_PRESENCE_PAYLOAD: usize = 7_900;
 /// How long the thread waits for a notification before it checks its receiver.
 const POLL: Duration = Duration::from_millis(500);
 /// How long it waits before opening a broken connection again.
@@ -42,8 +49,26 @@ fn parse(payload: &str, node: u64) -> Option<Appended> {
     })
 }
 
-/// Starts the thread; its writes reported on the receiver.
-pub fn spawn(config: Config, node: u64) -> mpsc::UnboundedReceiver<Appended> {
+/// What a presence message of `board` from `node` notifies, unless it is too large.
+pub fn presence_payload(board: &BoardId, node: u64, message: &[u8]) -> Option<String> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(message);
+    let payload = format!("{board}:{node:x}:{encoded}");
+    (payload.len() <= MAX_PRESENCE_PAYLOAD).then_some(payload)
+}
+
+/// Reads a presence payload; `None` for one this node sent, or one it cannot read.
+fn parse_presence(payload: &str, node: u64) -> Option<Heard> {
+    let mut parts = payload.splitn(3, ':');
+    let board: BoardId = parts.next()?.parse().ok()?;
+    let sender = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let message = base64::engine::general_purpose::STANDARD
+        .decode(parts.next()?)
+        .ok()?;
+    (sender != node).then_some(Heard::Presence { board, message })
+}
+
+/// Starts the thread; what it hears reported on the receiver.
+pub fn spawn(config: Config, node: u64) -> mpsc::UnboundedReceiver<Heard> {
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("hindsight-listen".into())
@@ -52,7 +77,7 @@ pub fn spawn(config: Config, node: u64) -> mpsc::UnboundedReceiver<Appended> {
     rx
 }
 
-fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Appended>) {
+fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
     while !tx.is_closed() {
         let mut client = match connect(config) {
             Ok(client) => client,
@@ -67,8 +92,12 @@ fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Appended>) {
             let next = client.notifications().timeout_iter(POLL).next();
             match next {
                 Ok(Some(n)) => {
-                    if let Some(appended) = parse(n.payload(), node) {
-                        let _ = tx.send(appended);
+                    let heard = match n.channel() {
+                        PRESENCE => parse_presence(n.payload(), node),
+                        _ => parse(n.payload(), node).map(Heard::Appended),
+                    };
+                    if let Some(heard) = heard {
+                        let _ = tx.send(heard);
                     }
                 }
                 Ok(None) if !client.is_closed() => {}
@@ -83,7 +112,7 @@ fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Appended>) {
 
 fn connect(config: &Config) -> Result<Client, postgres::Error> {
     let mut client = config.connect(NoTls)?;
-    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {PRESENCE}"))?;
     Ok(client)
 }
 
@@ -105,5 +134,24 @@ mod tests {
         ] {
             assert_eq!(parse(wrong, 1), None, "{wrong}");
         }
+    }
+
+    #[test]
+    fn presence_travels_in_base64_unless_it_is_ours_or_too_large() {
+        let board = BoardId::from_random([7; 16]);
+        let sent = presence_payload(&board, 0xfeed, b"\x01\x02:state").unwrap();
+        assert_eq!(
+            parse_presence(&sent, 0xbeef),
+            Some(Heard::Presence {
+                board,
+                message: b"\x01\x02:state".to_vec()
+            })
+        );
+        assert_eq!(parse_presence(&sent, 0xfeed), None, "our own");
+        assert_eq!(
+            presence_payload(&board, 1, &[0; 6_000]),
+            None,
+            "over 7,900 bytes"
+        );
     }
 }
