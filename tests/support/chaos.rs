@@ -171,6 +171,167 @@ pub async fn run(plan: &Plan) -> Report {
     report
 }
 
+/// What a run on two nodes did, beyond [`Report`].
+#[derive(Debug, Default)]
+pub struct NodesReport {
+    pub report: Report,
+    /// Notes a writer had sent to the killed node unacknowledged, sent again through the
+    /// survivor after failing over, and stored there.
+    pub failed_over: usize,
+}
+
+/// [`run`] with two nodes on one PostgreSQL database (`database`): each cycle one of them,
+/// at random, is killed while a writer on each node adds notes and a watcher on the
+/// other node reads; the killed node's writer fails over to the survivor (as the page
+/// reconnects, sending what it was not told is saved), and the node is started again.
+/// Everything the watcher saw or a writer was told is saved must be in the database
+/// afterwards, read through either node.
+pub async fn run_nodes(plan: &Plan, database: &str) -> NodesReport {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut rng = SplitMix(plan.seed);
+    let mut out = NodesReport::default();
+    out.report.seed = plan.seed;
+    let mut required = BTreeSet::new();
+    let mut nodes = [
+        start_node(dir.path(), database, plan.compact_every).await,
+        start_node(dir.path(), database, plan.compact_every).await,
+    ];
+    let board = crate::create_board(nodes[0].addr).await;
+    let ws = |node: &Spawned| format!("ws://{}/ws", node.addr);
+    for cycle in 0..plan.cycles {
+        // What earlier cycles promised is there, through either node.
+        let check = YClient::connect(&ws(&nodes[cycle % 2]), &board).await;
+        assert_holds(&check, &required, plan.seed, &format!("cycle {cycle}"));
+        drop(check);
+
+        let victim = rng.below(2);
+        let survivor = 1 - victim;
+        let writers = [
+            YClient::connect(&ws(&nodes[0]), &board).await,
+            YClient::connect(&ws(&nodes[1]), &board).await,
+        ];
+        let watcher = YClient::connect(&ws(&nodes[survivor]), &board).await;
+        let mut bases = Vec::new();
+        for w in &writers {
+            w.track_saves();
+            bases.push(w.sent_changes());
+        }
+        let target = rng.below(plan.max_notes) + 1;
+        let extra = rng.below(4);
+        let prefix = format!("c{cycle}-");
+        let seen = |w: &YClient| {
+            w.notes()
+                .iter()
+                .filter(|n| n.id.as_str().starts_with(&prefix))
+                .count()
+        };
+        let mut sent = vec![Vec::new(); writers.len()];
+        let mut after_target = None;
+        for i in 0..plan.max_notes {
+            for (k, w) in writers.iter().enumerate() {
+                let id: NoteId = format!("c{cycle}-w{k}-{i}").parse().unwrap();
+                w.edit(|b, txn| b.add_note(txn, &id, note(i)));
+                sent[k].push(id);
+            }
+            tokio::task::yield_now().await;
+            if after_target.is_none() && seen(&watcher) >= target {
+                after_target = Some(i);
+            }
+            if after_target.is_some_and(|t| i >= t + extra) {
+                break;
+            }
+        }
+        if after_target.is_none() {
+            let want = target.min(writers.len() * plan.max_notes);
+            watcher
+                .wait_until("the watcher reaches the kill point", |b, txn| {
+                    b.note_ids(txn)
+                        .iter()
+                        .filter(|id| id.as_str().starts_with(&prefix))
+                        .count()
+                        >= want
+                })
+                .await;
+        }
+        let killed = &mut nodes[victim];
+        killed.child.kill().await.expect("SIGKILL a node");
+        let _ = killed.child.wait().await;
+
+        // Promised: what the watcher on the survivor has, and what either writer was
+        // told is saved (the victim's writer hears nothing more).
+        let mut promised: BTreeSet<NoteId> = watcher.notes().into_iter().map(|n| n.id).collect();
+        for ((w, base), ids) in writers.iter().zip(&bases).zip(&sent) {
+            let acknowledged = w.saved().saturating_sub(*base) as usize;
+            for id in ids.iter().take(acknowledged) {
+                if promised.insert(id.clone()) {
+                    out.report.acknowledged += 1;
+                }
+            }
+            out.report.written += ids.len();
+        }
+        // The victim's writer fails over: its unsaved notes go through the survivor.
+        let moved = writers[victim]
+            .reconnect(&ws(&nodes[survivor]), &board)
+            .await;
+        moved.wait_saved(moved.sent_changes()).await;
+        let mine = format!("c{cycle}-w{victim}-");
+        let held: BTreeSet<NoteId> = moved.notes().into_iter().map(|n| n.id).collect();
+        for id in &sent[victim] {
+            assert!(
+                held.contains(id),
+                "seed {}: cycle {cycle}: {id} did not land after failing over",
+                plan.seed
+            );
+        }
+        out.failed_over += sent[victim]
+            .iter()
+            .filter(|id| id.as_str().starts_with(&mine) && !promised.contains(*id))
+            .count();
+        required.extend(promised);
+        required.extend(sent[victim].iter().cloned());
+        drop((writers, watcher, moved));
+        nodes[victim] = start_node(dir.path(), database, plan.compact_every).await;
+        out.report.cycles += 1;
+    }
+    for node in &nodes {
+        let check = YClient::connect(&ws(node), &board).await;
+        assert_holds(&check, &required, plan.seed, "after the last kill");
+    }
+    out.report.required = required.len();
+    out
+}
+
+fn assert_holds(client: &YClient, required: &BTreeSet<NoteId>, seed: u64, when: &str) {
+    let present: BTreeSet<NoteId> = client.notes().into_iter().map(|n| n.id).collect();
+    let missing: Vec<_> = required.difference(&present).collect();
+    assert!(
+        missing.is_empty(),
+        "seed {seed}: {when}: lost {} of {} notes: {missing:?}",
+        missing.len(),
+        required.len()
+    );
+}
+
+async fn start_node(dir: &Path, database: &str, compact_every: u64) -> Spawned {
+    let every = compact_every.to_string();
+    spawn(
+        dir,
+        &[
+            "--database",
+            database,
+            "--compact-every",
+            &every,
+            "--max-notes",
+            "1000000",
+            "--messages-per-sec",
+            "1000000",
+            "--message-burst",
+            "1000000",
+        ],
+    )
+    .await
+}
+
 async fn start(dir: &Path, compact_every: u64) -> Spawned {
     let data = dir.to_str().expect("UTF-8 temporary path");
     let every = compact_every.to_string();

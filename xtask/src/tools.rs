@@ -201,7 +201,7 @@ fn browser() -> Result<Browser> {
 
 /// The Debian `postgresql` package, whose `initdb` and `pg_ctl` the tests of the
 /// PostgreSQL store start a server with (`tests/support/postgres.rs`).
-fn postgresql() -> Result {
+pub fn postgresql() -> Result {
     if postgres_bin().is_some() {
         report("postgresql", "ok");
         return Ok(());

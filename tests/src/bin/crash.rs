@@ -1,6 +1,7 @@
-//! `crash --cycles N [--seed S] [--compact-every K] [--max-notes M]`: kills the real
-//! server at random moments while clients write, restarts it, and checks that nothing
-//! seen or acknowledged was lost (`hindsight_tests::chaos`). Run by `cargo xtask crash`;
+//! `crash --cycles N [--seed S] [--compact-every K] [--max-notes M] [--database]`: kills
+//! the real server at random moments while clients write, restarts it, and checks that
+//! nothing seen or acknowledged was lost (`hindsight_tests::chaos`); with `--database`,
+//! one of two nodes on a PostgreSQL of its own, the killed node's writer failing over. Run by `cargo xtask crash`;
 //! needs the server binary (`HINDSIGHT_BIN`, or the debug build beside this one).
 
 use clap::Parser;
@@ -21,6 +22,10 @@ struct Args {
     /// Most notes each of the two writers sends per cycle.
     #[arg(long, default_value_t = 40)]
     max_notes: usize,
+    /// Two nodes on a PostgreSQL of the run's own, one of them killed each cycle, its
+    /// writer failing over to the other; without it, one server on a data directory.
+    #[arg(long)]
+    database: bool,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -33,6 +38,23 @@ async fn main() {
         "crash: {} cycles, seed {}, --compact-every {}",
         plan.cycles, plan.seed, plan.compact_every
     );
+    if args.database {
+        let database = hindsight_tests::postgres::OwnServer::start();
+        let run = chaos::run_nodes(&plan, &database.url()).await;
+        let report = run.report;
+        println!(
+            "crash --database: ok: {} cycles, one of two nodes killed in each; {} notes \
+             written, {} required to survive ({} only acknowledged, not seen), {} sent \
+             again through the survivor; all present (seed {})",
+            report.cycles,
+            report.written,
+            report.required,
+            report.acknowledged,
+            run.failed_over,
+            report.seed
+        );
+        return;
+    }
     let report = chaos::run(&plan).await;
     println!(
         "crash: ok: {} cycles, {} notes written, {} required to survive ({} only \
