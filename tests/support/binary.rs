@@ -28,6 +28,26 @@ pub fn server_binary() -> PathBuf {
     path
 }
 
+/// Runs the binary to completion (an admin command, or a start that must fail), with no
+/// data directory or database from the environment: only what `args` say.
+pub async fn run<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = Command::new(server_binary())
+        .args(args)
+        .env_remove("HINDSIGHT_DATA_DIR")
+        .env_remove("HINDSIGHT_DATABASE")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(DEADLINE, output)
+        .await
+        .expect("hindsight finished in time")
+        .expect("run hindsight")
+}
+
 /// A running binary, its address and everything it has logged so far.
 pub struct Spawned {
     /// Killed when dropped.

@@ -76,15 +76,7 @@ pub async fn run(plan: &Plan) -> Report {
 
         // What previous cycles promised must have survived their kill.
         let check = YClient::connect(&ws, &board).await;
-        let present: BTreeSet<NoteId> = check.notes().into_iter().map(|n| n.id).collect();
-        let missing: Vec<_> = required.difference(&present).collect();
-        assert!(
-            missing.is_empty(),
-            "seed {}: cycle {cycle}: lost {} of {} notes: {missing:?}",
-            plan.seed,
-            missing.len(),
-            required.len()
-        );
+        assert_holds(&check, &required, plan.seed, &format!("cycle {cycle}"));
         drop(check);
 
         let writers = [
@@ -97,61 +89,13 @@ pub async fn run(plan: &Plan) -> Report {
             w.track_saves();
             bases.push(w.sent_changes());
         }
-        // Kill once the watcher has seen `target` of this cycle's notes, plus a few more
-        // sent: the kill lands while writes are in flight and flushes run.
-        let target = rng.below(plan.max_notes) + 1;
-        let extra = rng.below(4);
-        let prefix = format!("c{cycle}-");
-        let seen = |w: &YClient| {
-            w.notes()
-                .iter()
-                .filter(|n| n.id.as_str().starts_with(&prefix))
-                .count()
-        };
-        let mut sent = vec![Vec::new(); writers.len()];
-        let mut after_target = None;
-        for i in 0..plan.max_notes {
-            for (k, w) in writers.iter().enumerate() {
-                let id: NoteId = format!("c{cycle}-w{k}-{i}").parse().unwrap();
-                w.edit(|b, txn| b.add_note(txn, &id, note(i)));
-                sent[k].push(id);
-            }
-            // Lets the readers and the server make progress between edits.
-            tokio::task::yield_now().await;
-            if after_target.is_none() && seen(&watcher) >= target {
-                after_target = Some(i);
-            }
-            if after_target.is_some_and(|t| i >= t + extra) {
-                break;
-            }
-        }
-        if after_target.is_none() {
-            let want = target.min(writers.len() * plan.max_notes);
-            watcher
-                .wait_until("the watcher reaches the kill point", |b, txn| {
-                    b.note_ids(txn)
-                        .iter()
-                        .filter(|id| id.as_str().starts_with(&prefix))
-                        .count()
-                        >= want
-                })
-                .await;
-        }
+        let sent = write_to_kill_point(&writers, &watcher, cycle, plan, &mut rng).await;
         server.child.kill().await.expect("SIGKILL the server");
 
         // Everything the watcher received was durable before it was sent; everything a
         // writer was told is saved is durable. Read after the kill: nothing more arrives.
         let _ = server.child.wait().await;
-        let mut promised: BTreeSet<NoteId> = watcher.notes().into_iter().map(|n| n.id).collect();
-        for ((w, base), ids) in writers.iter().zip(&bases).zip(&sent) {
-            let acknowledged = w.saved().saturating_sub(*base) as usize;
-            for id in ids.iter().take(acknowledged) {
-                if promised.insert(id.clone()) {
-                    report.acknowledged += 1;
-                }
-            }
-            report.written += ids.len();
-        }
+        let promised = promised(&watcher, &writers, &bases, &sent, &mut report);
         required.extend(promised);
         report.cycles += 1;
     }
@@ -159,13 +103,7 @@ pub async fn run(plan: &Plan) -> Report {
     let server = start(dir.path(), plan.compact_every).await;
     if let Some(board) = board {
         let check = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
-        let present: BTreeSet<NoteId> = check.notes().into_iter().map(|n| n.id).collect();
-        let missing: Vec<_> = required.difference(&present).collect();
-        assert!(
-            missing.is_empty(),
-            "seed {}: after the last kill: lost {missing:?}",
-            plan.seed
-        );
+        assert_holds(&check, &required, plan.seed, "after the last kill");
     }
     report.required = required.len();
     report
@@ -216,59 +154,14 @@ pub async fn run_nodes(plan: &Plan, database: &str) -> NodesReport {
             w.track_saves();
             bases.push(w.sent_changes());
         }
-        let target = rng.below(plan.max_notes) + 1;
-        let extra = rng.below(4);
-        let prefix = format!("c{cycle}-");
-        let seen = |w: &YClient| {
-            w.notes()
-                .iter()
-                .filter(|n| n.id.as_str().starts_with(&prefix))
-                .count()
-        };
-        let mut sent = vec![Vec::new(); writers.len()];
-        let mut after_target = None;
-        for i in 0..plan.max_notes {
-            for (k, w) in writers.iter().enumerate() {
-                let id: NoteId = format!("c{cycle}-w{k}-{i}").parse().unwrap();
-                w.edit(|b, txn| b.add_note(txn, &id, note(i)));
-                sent[k].push(id);
-            }
-            tokio::task::yield_now().await;
-            if after_target.is_none() && seen(&watcher) >= target {
-                after_target = Some(i);
-            }
-            if after_target.is_some_and(|t| i >= t + extra) {
-                break;
-            }
-        }
-        if after_target.is_none() {
-            let want = target.min(writers.len() * plan.max_notes);
-            watcher
-                .wait_until("the watcher reaches the kill point", |b, txn| {
-                    b.note_ids(txn)
-                        .iter()
-                        .filter(|id| id.as_str().starts_with(&prefix))
-                        .count()
-                        >= want
-                })
-                .await;
-        }
+        let sent = write_to_kill_point(&writers, &watcher, cycle, plan, &mut rng).await;
         let killed = &mut nodes[victim];
         killed.child.kill().await.expect("SIGKILL a node");
         let _ = killed.child.wait().await;
 
         // Promised: what the watcher on the survivor has, and what either writer was
         // told is saved (the victim's writer hears nothing more).
-        let mut promised: BTreeSet<NoteId> = watcher.notes().into_iter().map(|n| n.id).collect();
-        for ((w, base), ids) in writers.iter().zip(&bases).zip(&sent) {
-            let acknowledged = w.saved().saturating_sub(*base) as usize;
-            for id in ids.iter().take(acknowledged) {
-                if promised.insert(id.clone()) {
-                    out.report.acknowledged += 1;
-                }
-            }
-            out.report.written += ids.len();
-        }
+        let promised = promised(&watcher, &writers, &bases, &sent, &mut out.report);
         // The victim's writer fails over: its unsaved notes go through the survivor.
         let moved = writers[victim]
             .reconnect(&ws(&nodes[survivor]), &board)
@@ -299,6 +192,80 @@ pub async fn run_nodes(plan: &Plan, database: &str) -> NodesReport {
     }
     out.report.required = required.len();
     out
+}
+
+/// The writers add notes `c{cycle}-w{k}-{i}` in turn until the watcher has seen a random
+/// number of this cycle's notes and a few more were sent: the kill point, so that the kill
+/// lands while writes are in flight and flushes run. Returns what each writer sent.
+async fn write_to_kill_point(
+    writers: &[YClient],
+    watcher: &YClient,
+    cycle: usize,
+    plan: &Plan,
+    rng: &mut SplitMix,
+) -> Vec<Vec<NoteId>> {
+    let target = rng.below(plan.max_notes) + 1;
+    let extra = rng.below(4);
+    let prefix = format!("c{cycle}-");
+    let seen = |w: &YClient| {
+        w.notes()
+            .iter()
+            .filter(|n| n.id.as_str().starts_with(&prefix))
+            .count()
+    };
+    let mut sent = vec![Vec::new(); writers.len()];
+    let mut after_target = None;
+    for i in 0..plan.max_notes {
+        for (k, w) in writers.iter().enumerate() {
+            let id: NoteId = format!("c{cycle}-w{k}-{i}").parse().unwrap();
+            w.edit(|b, txn| b.add_note(txn, &id, note(i)));
+            sent[k].push(id);
+        }
+        // Lets the readers and the server make progress between edits.
+        tokio::task::yield_now().await;
+        if after_target.is_none() && seen(watcher) >= target {
+            after_target = Some(i);
+        }
+        if after_target.is_some_and(|t| i >= t + extra) {
+            break;
+        }
+    }
+    if after_target.is_none() {
+        let want = target.min(writers.len() * plan.max_notes);
+        watcher
+            .wait_until("the watcher reaches the kill point", |b, txn| {
+                b.note_ids(txn)
+                    .iter()
+                    .filter(|id| id.as_str().starts_with(&prefix))
+                    .count()
+                    >= want
+            })
+            .await;
+    }
+    sent
+}
+
+/// What must survive a kill, read after it (nothing more arrives): everything the watcher
+/// received, which was durable before it was sent, and everything a writer was told is
+/// saved. Counts the writes and the notes only acknowledged into `report`.
+fn promised(
+    watcher: &YClient,
+    writers: &[YClient],
+    bases: &[u64],
+    sent: &[Vec<NoteId>],
+    report: &mut Report,
+) -> BTreeSet<NoteId> {
+    let mut promised: BTreeSet<NoteId> = watcher.notes().into_iter().map(|n| n.id).collect();
+    for ((w, base), ids) in writers.iter().zip(bases).zip(sent) {
+        let acknowledged = w.saved().saturating_sub(*base) as usize;
+        for id in ids.iter().take(acknowledged) {
+            if promised.insert(id.clone()) {
+                report.acknowledged += 1;
+            }
+        }
+        report.written += ids.len();
+    }
+    promised
 }
 
 fn assert_holds(client: &YClient, required: &BTreeSet<NoteId>, seed: u64, when: &str) {

@@ -4,25 +4,11 @@
 //! boards on a server running on the database.
 
 use std::ffi::OsStr;
-use std::process::Output;
 
-use hindsight_tests::binary::{server_binary, spawn};
+use hindsight_tests::binary::{run as hindsight, spawn};
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::postgres::database;
-use hindsight_tests::{create_board, YClient, DEADLINE};
-
-async fn hindsight(args: &[&OsStr]) -> Output {
-    let output = tokio::process::Command::new(server_binary())
-        .args(args)
-        .env_remove("HINDSIGHT_DATA_DIR")
-        .env_remove("HINDSIGHT_DATABASE")
-        .kill_on_drop(true)
-        .output();
-    tokio::time::timeout(DEADLINE, output)
-        .await
-        .expect("hindsight finished in time")
-        .expect("run hindsight")
-}
+use hindsight_tests::{create_board, YClient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_directory_moves_to_postgres_with_its_links_and_history() {

@@ -10,29 +10,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use hindsight_shared::{NewNote, NoteColor};
-use hindsight_tests::binary::{server_binary, spawn};
+use hindsight_tests::binary::{run as hindsight, server_binary, spawn};
 use hindsight_tests::fixtures::{id, note_at};
 use hindsight_tests::http::get;
 use hindsight_tests::{create_board, eventually, http, TestBoard, TestServer, YClient, DEADLINE};
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-/// Runs the binary to completion (an admin command, or a start that must fail).
-async fn hindsight<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let output = Command::new(server_binary())
-        .args(args)
-        .env_remove("HINDSIGHT_DATA_DIR")
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    tokio::time::timeout(DEADLINE, output)
-        .await
-        .expect("hindsight finished in time")
-        .expect("run hindsight")
+/// Runs an admin command against the running server at `url` (`--server`) with the admin
+/// token in `token_file`.
+async fn remote(url: &str, token_file: &Path, args: &[&str]) -> Output {
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend([
+        OsStr::new("--server"),
+        OsStr::new(url),
+        OsStr::new("--admin-token-file"),
+        token_file.as_os_str(),
+    ]);
+    hindsight(all).await
+}
+
+/// [`remote`] for a command that must succeed; returns its standard output.
+async fn remote_ok(url: &str, token_file: &Path, args: &[&str]) -> String {
+    let output = remote(url, token_file, args).await;
+    assert!(
+        output.status.success(),
+        "hindsight {args:?} --server failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
 /// Runs an admin command against `data` that must succeed; returns its standard output.
@@ -778,37 +784,12 @@ async fn an_online_backup_taken_while_people_write_restores_everything_they_save
     // The same from the command line, against the running server.
     let url = format!("http://{}", server.addr);
     let token_file = dir.path().join("admin-token");
-    let token_file = token_file.to_str().unwrap();
-    let remote = |args: &[&str]| {
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string())
-            .chain([
-                "--server".into(),
-                url.clone(),
-                "--admin-token-file".into(),
-                token_file.into(),
-            ])
-            .collect();
-        hindsight(args)
-    };
-    let listed = remote(&["boards", "list"]).await;
-    assert!(
-        listed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&listed.stderr)
-    );
-    let listed = String::from_utf8(listed.stdout).unwrap();
+    let listed = remote_ok(&url, &token_file, &["boards", "list"]).await;
     for board in &boards {
         assert!(listed.contains(&board.id.to_string()), "{listed}");
     }
     let second = dir.path().join("from-the-cli.backup");
-    let done = remote(&["backup", second.to_str().unwrap()]).await;
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    remote_ok(&url, &token_file, &["backup", second.to_str().unwrap()]).await;
     let elsewhere = dir.path().join("restored-again");
     admin(&elsewhere, &["restore", second.to_str().unwrap()]).await;
     let boards_there = admin(&elsewhere, &["boards", "list"]).await;
@@ -820,15 +801,7 @@ async fn an_online_backup_taken_while_people_write_restores_everything_they_save
     }
     let wrong_file = dir.path().join("wrong-token");
     std::fs::write(&wrong_file, "not-the-admin-token-at-all").unwrap();
-    let refused = hindsight([
-        "boards",
-        "list",
-        "--server",
-        &url,
-        "--admin-token-file",
-        wrong_file.to_str().unwrap(),
-    ])
-    .await;
+    let refused = remote(&url, &wrong_file, &["boards", "list"]).await;
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("403"), "{said}");
@@ -852,27 +825,6 @@ async fn a_live_board_is_exported_relinked_and_deleted_from_the_command_line() {
     // Each command is run as an operator would: the binary, with --server.
     let ws = format!("ws://{}/ws", server.addr);
     let url = format!("http://{}", server.addr);
-    let remote = |args: &[&str]| {
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string())
-            .chain([
-                "--server".into(),
-                url.clone(),
-                "--admin-token-file".into(),
-                token_file.to_str().unwrap().into(),
-            ])
-            .collect();
-        async move {
-            let output = hindsight(&args).await;
-            assert!(
-                output.status.success(),
-                "hindsight {args:?} failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            String::from_utf8(output.stdout).expect("UTF-8 output")
-        }
-    };
     let board = create_board(server.addr).await;
     let other = create_board(server.addr).await;
     let ada = YClient::connect(&ws, &board).await;
@@ -881,32 +833,45 @@ async fn a_live_board_is_exported_relinked_and_deleted_from_the_command_line() {
     ada.wait_saved(ada.sent_changes()).await;
 
     // Export, while Ada is on the board: what she saved is in it.
-    let json = remote(&[
-        "boards",
-        "export",
-        &board.id.to_string(),
-        "--format",
-        "json",
-    ])
+    let json = remote_ok(
+        &url,
+        &token_file,
+        &[
+            "boards",
+            "export",
+            &board.id.to_string(),
+            "--format",
+            "json",
+        ],
+    )
     .await;
     let export: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(json.contains("seen while live"), "{json}");
     assert_eq!(export["notes"].as_array().unwrap().len(), 1, "{json}");
     let markdown = dir.path().join("board.md");
-    remote(&[
-        "boards",
-        "export",
-        &board.id.to_string(),
-        "-o",
-        markdown.to_str().unwrap(),
-    ])
+    remote_ok(
+        &url,
+        &token_file,
+        &[
+            "boards",
+            "export",
+            &board.id.to_string(),
+            "-o",
+            markdown.to_str().unwrap(),
+        ],
+    )
     .await;
     let markdown = std::fs::read_to_string(markdown).unwrap();
     assert!(markdown.contains("seen while live"), "{markdown}");
 
     // New links: Ada, who came in through the old ones, is disconnected; the old link
     // no longer opens the board, the new one does, and nothing she saved is lost.
-    let printed = remote(&["boards", "links", &board.id.to_string()]).await;
+    let printed = remote_ok(
+        &url,
+        &token_file,
+        &["boards", "links", &board.id.to_string()],
+    )
+    .await;
     let edit_link = printed
         .lines()
         .find_map(|l| l.strip_prefix("edit link: "))
@@ -926,12 +891,17 @@ async fn a_live_board_is_exported_relinked_and_deleted_from_the_command_line() {
     // Deletion: Bo, on the board, is told it is gone; the board is not listed, does not
     // open, and does not come back when its room would have unloaded; the other board
     // is untouched.
-    remote(&["boards", "delete", &board.id.to_string()]).await;
+    remote_ok(
+        &url,
+        &token_file,
+        &["boards", "delete", &board.id.to_string()],
+    )
+    .await;
     assert_eq!(
         bo.wait_closed().await.code,
         Some(hindsight_shared::close::BOARD_NOT_FOUND)
     );
-    let listed = remote(&["boards", "list"]).await;
+    let listed = remote_ok(&url, &token_file, &["boards", "list"]).await;
     assert!(!listed.contains(&board.id.to_string()), "{listed}");
     assert!(listed.contains(&other.id.to_string()), "{listed}");
     let again =
@@ -940,27 +910,15 @@ async fn a_live_board_is_exported_relinked_and_deleted_from_the_command_line() {
         again.wait_closed().await.code,
         Some(hindsight_shared::close::TOKEN_REFUSED | hindsight_shared::close::BOARD_NOT_FOUND)
     ));
-    let output = hindsight([
-        "boards",
-        "delete",
-        &board.id.to_string(),
-        "--server",
+    let output = remote(
         &url,
-        "--admin-token-file",
-        token_file.to_str().unwrap(),
-    ])
+        &token_file,
+        &["boards", "delete", &board.id.to_string()],
+    )
     .await;
     assert!(!output.status.success(), "a second delete finds no board");
     assert!(String::from_utf8_lossy(&output.stderr).contains("404"));
-    let refused = hindsight([
-        "restore",
-        "any.backup",
-        "--server",
-        &url,
-        "--admin-token-file",
-        token_file.to_str().unwrap(),
-    ])
-    .await;
+    let refused = remote(&url, &token_file, &["restore", "any.backup"]).await;
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("stop the server"));
     let mut server = server;
