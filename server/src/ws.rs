@@ -60,11 +60,6 @@ impl Drop for Counted {
     }
 }
 
-/// Most frames queued for a connection that go out in one write; the WebSocket layer
-/// also writes whenever its buffer fills (128 KiB), so this only bounds how long other
-/// work of the connection waits.
-const MAX_FRAMES_PER_WRITE: usize = 64;
-
 /// Moves frames until the connection should end; returns the close code and reason to
 /// send, or `None` when the peer already went away.
 async fn run<S, R, E>(
@@ -84,32 +79,11 @@ where
             _ = member.kicked.cancelled() => break (close::TOO_SLOW, "too slow"),
             out = member.outbox.recv() => match out {
                 Some(Outgoing::Frame(frame)) => {
-                    // What is already queued goes out with it, in one write: on a busy
-                    // board a connection gets many frames at a time, and a write (a
-                    // system call) for each was most of the cost of relaying them.
-                    let mut frames = vec![frame];
-                    let mut then = None;
-                    while frames.len() < MAX_FRAMES_PER_WRITE {
-                        match member.outbox.try_recv() {
-                            Ok(Outgoing::Frame(frame)) => frames.push(frame),
-                            Ok(Outgoing::Close(code, reason)) => {
-                                then = Some((code, reason));
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    let len: usize = frames.iter().map(|f| f.len()).sum();
+                    let len = frame.len();
                     metrics::counter!(stats::BYTES_OUT).increment(len as u64);
-                    let write = async {
-                        for frame in frames {
-                            sink.feed(Message::Binary(frame)).await?;
-                        }
-                        sink.flush().await
-                    };
                     // A peer that stops reading must not hold this task forever.
                     let sent = tokio::select! {
-                        r = write => r.is_ok(),
+                        r = sink.send(Message::Binary(frame)) => r.is_ok(),
                         _ = member.kicked.cancelled() => false,
                         _ = shutdown.cancelled() => false,
                     };
@@ -117,9 +91,6 @@ where
                         break (close::TOO_SLOW, "too slow");
                     }
                     member.sent(len);
-                    if let Some(close) = then {
-                        break close;
-                    }
                 }
                 Some(Outgoing::Close(code, reason)) => break (code, reason),
                 None => break (close::GOING_AWAY, "room closed"),
