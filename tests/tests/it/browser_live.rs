@@ -364,6 +364,13 @@ async fn a_large_board_is_an_overview_when_zoomed_out_and_culls_what_is_far_away
     )
     .await;
     assert_eq!(bo.js(&culled("far"), vec![]).await, json!(false));
+    // The notes near the view mount in chunks over the frames after it settles.
+    bo.wait_js(
+        "the notes near the view to be drawn",
+        "const n = document.querySelectorAll('.note').length; return n > 1 ? n : null;",
+        vec![],
+    )
+    .await;
     let drawn = bo
         .js("return document.querySelectorAll('.note').length;", vec![])
         .await;
