@@ -242,6 +242,16 @@ async fn the_top_bar_fits_the_window_with_the_actions_warning_showing() {
             ),
         )
     });
+    // Others on the board: their names take room in the top bar too.
+    let bo = YClient::connect(&meeting.server().ws_base(), &meeting.board()).await;
+    bo.announce(r##"{"user":{"name":"Bo Lindqvist","color":"#0891b2"}}"##);
+    client.announce(r##"{"user":{"name":"Chidi Okafor","color":"#ca8a04"}}"##);
+    ada.wait_js(
+        "the others in the participants list",
+        "return document.querySelectorAll('.participants li').length >= 3;",
+        vec![],
+    )
+    .await;
     ada.wait_js(
         "the warning about the action",
         "return /still needs? an owner or a date/.test(document.querySelector('.factsbar')?.textContent ?? '');",
