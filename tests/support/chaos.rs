@@ -279,46 +279,32 @@ fn assert_holds(client: &YClient, required: &BTreeSet<NoteId>, seed: u64, when: 
     );
 }
 
+/// A node on the database `database`.
 async fn start_node(dir: &Path, database: &str, compact_every: u64) -> Spawned {
-    let every = compact_every.to_string();
-    spawn(
-        dir,
-        &[
-            "--database",
-            database,
-            "--compact-every",
-            &every,
-            "--max-notes",
-            "1000000",
-            "--messages-per-sec",
-            "1000000",
-            "--message-burst",
-            "1000000",
-        ],
-    )
-    .await
+    start_on(dir, ["--database", database], compact_every).await
 }
 
+/// A server on the data directory `dir`.
 async fn start(dir: &Path, compact_every: u64) -> Spawned {
     let data = dir.to_str().expect("UTF-8 temporary path");
+    start_on(dir, ["--data-dir", data], compact_every).await
+}
+
+async fn start_on(dir: &Path, store: [&str; 2], compact_every: u64) -> Spawned {
     let every = compact_every.to_string();
-    spawn(
-        dir,
-        &[
-            "--data-dir",
-            data,
-            "--compact-every",
-            &every,
-            // Many cycles write many notes, and the writers are deliberately fast.
-            "--max-notes",
-            "1000000",
-            "--messages-per-sec",
-            "1000000",
-            "--message-burst",
-            "1000000",
-        ],
-    )
-    .await
+    let mut args = store.to_vec();
+    args.extend([
+        "--compact-every",
+        &every,
+        // Many cycles write many notes, and the writers are deliberately fast.
+        "--max-notes",
+        "1000000",
+        "--messages-per-sec",
+        "1000000",
+        "--message-burst",
+        "1000000",
+    ]);
+    spawn(dir, &args).await
 }
 
 fn note(i: usize) -> NewNote {

@@ -129,6 +129,24 @@ fn unsigned(board: &BoardId, row: &Row, i: usize) -> Result<u64, StoreError> {
     u64::try_from(column::<i64>(board, row, i)?).map_err(|_| StoreError::Corrupt(*board))
 }
 
+/// The board's updates numbered `from` on, in order, and the number the next one takes.
+fn updates_from(
+    tx: &mut ::postgres::Transaction<'_>,
+    board: &BoardId,
+    from: u64,
+) -> Result<(Vec<Vec<u8>>, u64), StoreError> {
+    let mut updates = Vec::new();
+    let mut next_seq = from;
+    for row in tx.query(
+        "SELECT seq, data FROM updates WHERE board = $1 AND seq >= $2 ORDER BY seq",
+        &[&&board.as_bytes()[..], &bigint(from)?],
+    )? {
+        next_seq = unsigned(board, &row, 0)? + 1;
+        updates.push(column(board, &row, 1)?);
+    }
+    Ok((updates, next_seq))
+}
+
 impl Store for PgStore {
     fn create(
         &self,
@@ -164,20 +182,14 @@ impl Store for PgStore {
             return Ok(None);
         };
         let upto = unsigned(board, &row, 1)?;
-        let mut stored = StoredBoard {
-            snapshot: column(board, &row, 0)?,
-            updates: Vec::new(),
-            next_seq: upto,
-        };
-        for row in tx.query(
-            "SELECT seq, data FROM updates WHERE board = $1 AND seq >= $2 ORDER BY seq",
-            &[&id, &bigint(upto)?],
-        )? {
-            stored.next_seq = unsigned(board, &row, 0)? + 1;
-            stored.updates.push(column(board, &row, 1)?);
-        }
+        let snapshot = column(board, &row, 0)?;
+        let (updates, next_seq) = updates_from(&mut tx, board, upto)?;
         tx.commit()?;
-        Ok(Some(stored))
+        Ok(Some(StoredBoard {
+            snapshot,
+            updates,
+            next_seq,
+        }))
     }
 
     fn links(&self, board: &BoardId) -> Result<Links, StoreError> {
@@ -391,20 +403,13 @@ impl Store for PgStore {
         let upto = unsigned(board, &row, 0)?;
         let snapshot: Option<Vec<u8>> = column(board, &row, 1)?;
         let from = upto.max(seq as u64);
-        let mut changes = Changes {
-            snapshot,
-            updates: Vec::new(),
-            next_seq: from,
-        };
-        for row in tx.query(
-            "SELECT seq, data FROM updates WHERE board = $1 AND seq >= $2 ORDER BY seq",
-            &[&id, &bigint(from)?],
-        )? {
-            changes.next_seq = unsigned(board, &row, 0)? + 1;
-            changes.updates.push(column(board, &row, 1)?);
-        }
+        let (updates, next_seq) = updates_from(&mut tx, board, from)?;
         tx.commit()?;
-        Ok(Some(changes))
+        Ok(Some(Changes {
+            snapshot,
+            updates,
+            next_seq,
+        }))
     }
 
     fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Heard>> {
