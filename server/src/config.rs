@@ -140,6 +140,13 @@ pub struct Config {
           value_parser = within::<65_536, 4_294_967_296>)]
     pub outbox_bytes: usize,
 
+    /// On a busy board, the least milliseconds between two stored (and relayed) batches:
+    /// what arrives meanwhile shares one flush and one write to each participant. A
+    /// board with a message now and then never waits. 0 stores every message at once.
+    #[arg(long, env = "HINDSIGHT_BATCH_WINDOW_MS", default_value_t = rooms::DEFAULT_BATCH_WINDOW_MS,
+          value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub batch_window_ms: u64,
+
     /// Messages queued for one board before senders wait (back-pressure).
     #[arg(long, env = "HINDSIGHT_ROOM_QUEUE", default_value_t = rooms::DEFAULT_ROOM_QUEUE,
           value_parser = within::<1, 65_536>)]
@@ -241,6 +248,7 @@ impl Config {
                 every: Duration::from_secs(self.history_every_secs),
                 days: self.history_days,
             },
+            batch_window: Duration::from_millis(self.batch_window_ms),
         }
     }
 
@@ -350,6 +358,7 @@ mod tests {
         assert_eq!(rooms.outbox, 1024);
         assert_eq!(rooms.outbox_bytes, documented.outbox_bytes);
         assert_eq!(rooms.queue, 256);
+        assert_eq!(rooms.batch_window, documented.batch_window);
         assert_eq!(c.max_message_bytes, 16 * 1024 * 1024);
         assert_eq!(c.max_import_bytes, 32 * 1024 * 1024);
         let limits = c.limits();

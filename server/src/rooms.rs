@@ -28,6 +28,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hindsight_shared::{close, Access, AccessHashes, BoardId};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use yrs::StateVector;
@@ -57,6 +58,10 @@ pub struct RoomConfig {
     pub limits: Limits,
     /// How often versions of a board are kept, and for how long.
     pub history: HistoryConfig,
+    /// On a busy board, the least time between the starts of two batches: a batch that
+    /// would start sooner waits out the rest, taking in what arrives meanwhile. Zero
+    /// stores and relays every message as soon as the previous batch is done.
+    pub batch_window: Duration,
 }
 
 /// Seconds a board stays loaded after its last connection leaves (`--room-idle-secs`).
@@ -74,6 +79,13 @@ pub const DEFAULT_ROOM_QUEUE: usize = 256;
 /// Most commands a room applies before it stores them and delivers: enough to share one
 /// flush among many writers, few enough that the first of them does not wait long.
 pub const MAX_BATCH: usize = 256;
+/// Milliseconds of [`RoomConfig::batch_window`] (`--batch-window-ms`). Every batch
+/// costs one flush, and a write to every member's socket, whatever it holds; at a
+/// meeting's busiest (dozens of people typing and dragging at once) this makes each of
+/// those carry several updates instead of one, for at most this much added latency,
+/// far below what anyone sees on a board. A board with a message now and then never
+/// waits: its previous batch is long past.
+pub const DEFAULT_BATCH_WINDOW_MS: u64 = 5;
 /// How often a room with members looks for what other nodes stored, in case a
 /// notification was missed (several nodes on one database).
 pub const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
@@ -94,6 +106,7 @@ impl Default for RoomConfig {
             queue: DEFAULT_ROOM_QUEUE,
             limits: Limits::default(),
             history: HistoryConfig::default(),
+            batch_window: Duration::from_millis(DEFAULT_BATCH_WINDOW_MS),
         }
     }
 }
@@ -600,6 +613,9 @@ impl RoomTask {
         let mut catch_up = tokio::time::interval(CATCH_UP_EVERY);
         catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let shared = self.rooms.shared;
+        let window = self.rooms.config.batch_window;
+        // When the last batch started, while batches come closer than the window.
+        let mut previous_batch: Option<Instant> = None;
         loop {
             // In this order: shutting down ends the room whatever is queued, and a queued
             // command (a join, say) always goes before the idle timer, so an empty room
@@ -620,8 +636,31 @@ impl RoomTask {
                 }
             };
             // Group commit: take everything already queued, apply it all, then store it
-            // with one flush.
+            // with one flush. On a busy board a client's message first waits out the
+            // batch window; anything else (a join, what another node stored) goes at once.
+            let waits = matches!(first, Command::Frame { .. });
             let mut batch = vec![first];
+            let window_ends = previous_batch.map(|at| at + window).filter(|_| waits);
+            if let Some(until) = window_ends.filter(|&until| Instant::now() < until) {
+                while batch.len() < MAX_BATCH {
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.cancelled() => break,
+                        cmd = commands.recv() => match cmd {
+                            // Another node's updates are durable already; they wait for
+                            // nothing.
+                            Some(cmd @ Command::Remote { .. }) => {
+                                batch.push(cmd);
+                                break;
+                            }
+                            Some(cmd) => batch.push(cmd),
+                            None => break,
+                        },
+                        () = tokio::time::sleep_until(until) => break,
+                    }
+                }
+            }
+            previous_batch = Some(Instant::now());
             while batch.len() < MAX_BATCH {
                 match commands.try_recv() {
                     Ok(cmd) => batch.push(cmd),
@@ -721,11 +760,17 @@ impl RoomTask {
                 }
             }
         }
-        // Before this batch's write, which would only conflict with what is missing.
+        // Before this batch's write, which would only conflict with what is missing. What
+        // other nodes stored is durable already, so it goes out now rather than after
+        // this batch's own write.
         if behind {
-            if let Err(e) = self.catch_up(&mut out).await {
+            let mut theirs = Deliveries::default();
+            if let Err(e) = self.catch_up(&mut theirs).await {
                 stats::error(ErrorKind::Storage);
                 tracing::warn!(board = %self.board, error = %e, "could not read other nodes' updates; trying again later");
+            }
+            if !self.deleted {
+                self.deliver(theirs);
             }
         }
         if !updates.is_empty() && !self.deleted {

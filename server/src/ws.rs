@@ -9,6 +9,7 @@
 //! connection id) is opened by `app.rs`.
 
 use axum::extract::ws::{CloseFrame, Message};
+use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use hindsight_shared::close;
 use tokio_util::sync::CancellationToken;
@@ -79,11 +80,26 @@ where
             _ = member.kicked.cancelled() => break (close::TOO_SLOW, "too slow"),
             out = member.outbox.recv() => match out {
                 Some(Outgoing::Frame(frame)) => {
-                    let len = frame.len();
+                    // Everything queued behind it goes out in the same write: under load a
+                    // room delivers a whole batch at once, and one write per frame would
+                    // cost a system call for each.
+                    let mut frames = vec![frame];
+                    let mut close_after = None;
+                    while frames.len() < WRITE_BATCH {
+                        match member.outbox.try_recv() {
+                            Ok(Outgoing::Frame(frame)) => frames.push(frame),
+                            Ok(Outgoing::Close(code, reason)) => {
+                                close_after = Some((code, reason));
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let len: usize = frames.iter().map(Bytes::len).sum();
                     metrics::counter!(stats::BYTES_OUT).increment(len as u64);
                     // A peer that stops reading must not hold this task forever.
                     let sent = tokio::select! {
-                        r = sink.send(Message::Binary(frame)) => r.is_ok(),
+                        r = write_all(sink, frames) => r,
                         _ = member.kicked.cancelled() => false,
                         _ = shutdown.cancelled() => false,
                     };
@@ -91,6 +107,9 @@ where
                         break (close::TOO_SLOW, "too slow");
                     }
                     member.sent(len);
+                    if let Some(close) = close_after {
+                        break close;
+                    }
                 }
                 Some(Outgoing::Close(code, reason)) => break (code, reason),
                 None => break (close::GOING_AWAY, "room closed"),
@@ -118,6 +137,22 @@ where
         }
     };
     (Some(code), reason)
+}
+
+/// Most frames taken from the outbox for one write.
+const WRITE_BATCH: usize = 64;
+
+/// Queues `frames` on the socket and flushes once; `false` if the socket failed.
+async fn write_all<S>(sink: &mut S, frames: Vec<Bytes>) -> bool
+where
+    S: Sink<Message> + Unpin,
+{
+    for frame in frames {
+        if sink.feed(Message::Binary(frame)).await.is_err() {
+            return false;
+        }
+    }
+    sink.flush().await.is_ok()
 }
 
 /// Closes the socket with a code and reason, giving up quickly on a peer that does not
@@ -282,6 +317,67 @@ mod tests {
             .await
             .expect("serve ends when the peer closes")
             .unwrap();
+    }
+
+    /// On a busy board, messages that come within the batch window of the previous batch
+    /// are stored with one flush and reach the others together.
+    #[tokio::test]
+    async fn messages_within_the_batch_window_share_one_flush() {
+        use hindsight_shared::{schema::new_doc, Board, NewNote};
+        use yrs::Transact;
+
+        let faulty = Arc::new(crate::store::testing::Faulty::new(MemStore::default()));
+        let store: Arc<dyn Store> = faulty.clone();
+        let board: BoardId =
+            boards::create_blank(store.as_ref(), "Incident", 1.0, Template::postmortem())
+                .unwrap()
+                .id;
+        let config = RoomConfig {
+            batch_window: Duration::from_millis(500),
+            ..RoomConfig::default()
+        };
+        let rooms = Rooms::new(store, config, TaskTracker::new(), CancellationToken::new());
+        let writer = rooms.join(board, Access::Edit).await.unwrap();
+        let mut reader = rooms.join(board, Access::Edit).await.unwrap();
+        let doc = new_doc(Some(7));
+        let notes = Board::new(&doc);
+        let note = |n: usize| {
+            let mut txn = doc.transact_mut();
+            notes.add_note(
+                &mut txn,
+                &format!("n{n}").parse().unwrap(),
+                NewNote::at(10.0, 10.0, "slow alerts").created_at(1.0),
+            );
+            YMessage::Sync(SyncMessage::Update(txn.encode_update_v1())).encode_v1()
+        };
+        let mut updates_read = 0;
+        let mut read_updates = async |wanted: usize| {
+            while updates_read < wanted {
+                let frame = tokio::time::timeout(Duration::from_secs(5), reader.outbox.recv())
+                    .await
+                    .expect("the update arrives")
+                    .expect("the room is open");
+                if let Outgoing::Frame(bytes) = frame {
+                    if let YMessage::Sync(SyncMessage::Update(_)) =
+                        YMessage::decode_v1(&bytes).unwrap()
+                    {
+                        updates_read += 1;
+                    }
+                }
+            }
+        };
+
+        // The first goes at once: there is no batch before it.
+        writer.send(note(0).into()).await.unwrap();
+        read_updates(1).await;
+        let flushed = faulty.flushes();
+        // Apart enough that without the window each would be a batch of its own.
+        for n in 1..=5 {
+            writer.send(note(n).into()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        read_updates(6).await;
+        assert_eq!(faulty.flushes() - flushed, 1, "five updates, one flush");
     }
 
     #[tokio::test]
