@@ -37,6 +37,8 @@ pub struct Load {
 pub struct Outcome {
     /// Fan-out latency of every receipt, microseconds, sorted.
     pub latencies_us: Vec<u32>,
+    /// The same for receipts on another node than the sender's (several nodes), sorted.
+    pub cross_node_us: Vec<u32>,
     pub sent: u64,
     /// Receipts a lossless server would deliver: every update to every other client in
     /// its room.
@@ -54,6 +56,11 @@ pub struct Outcome {
 impl Outcome {
     pub fn percentile_ms(&self, p: f64) -> Option<f64> {
         percentile(&self.latencies_us, p).map(|us| f64::from(us) / 1000.0)
+    }
+
+    /// A percentile of the receipts that crossed between nodes; `None` on one node.
+    pub fn cross_node_ms(&self, p: f64) -> Option<f64> {
+        percentile(&self.cross_node_us, p).map(|us| f64::from(us) / 1000.0)
     }
 
     pub fn delivered(&self) -> f64 {
@@ -110,14 +117,15 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
 
     // Full clients first, so they see everything from the start.
     let first = load.rooms.first().ok_or("no rooms")?.clone();
+    // On several nodes, one on each of the first two.
     let mut full = Vec::new();
-    for _ in 0..2 {
-        full.push(FullClient::connect(&first, load.syncs).await?);
+    for k in 0..2 {
+        full.push(FullClient::connect(&first.on_node(k), load.syncs).await?);
     }
 
     let mut connections = Vec::with_capacity(clients);
     for (i, script) in scripts.into_iter().enumerate() {
-        let room = load.rooms[i / load.clients_per_room].clone();
+        let room = load.rooms[i / load.clients_per_room].on_node(i);
         let (mut sink, mut stream) = room.connect().await?;
         if load.syncs {
             wire::wait_step2(&room, &mut sink, &mut stream).await?;
@@ -143,6 +151,7 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
         // or on a socket error.
         tasks.push(tokio::spawn(thin_client(ThinClient {
             me: i,
+            nodes: room.node_count(),
             same_room,
             room,
             script,
@@ -172,6 +181,7 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
 
     let mut outcome = Outcome {
         latencies_us: Vec::new(),
+        cross_node_us: Vec::new(),
         sent: 0,
         expected: 0,
         received: 0,
@@ -186,6 +196,7 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
         outcome.late_sends += result.late;
         outcome.dropped += usize::from(result.dropped);
         outcome.latencies_us.extend(result.latencies_us);
+        outcome.cross_node_us.extend(result.cross_node_us);
     }
     // Each message was due at every other client in its room.
     let sent_per_client: Vec<u64> = clock
@@ -198,6 +209,7 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
         .map(|n| n * (load.clients_per_room as u64 - 1))
         .sum();
     outcome.latencies_us.sort_unstable();
+    outcome.cross_node_us.sort_unstable();
 
     // The full clients have had the grace period too; all of the first room's updates
     // must be in both replicas.
@@ -211,6 +223,8 @@ pub async fn drive(load: &Load) -> Result<Outcome, String> {
 
 struct ThinClient {
     me: usize,
+    /// Nodes the clients are spread over: client `i` is on node `i % nodes`.
+    nodes: usize,
     same_room: std::ops::Range<usize>,
     room: Room,
     script: Script,
@@ -229,12 +243,14 @@ struct ThinResult {
     sent: u64,
     late: u64,
     latencies_us: Vec<u32>,
+    cross_node_us: Vec<u32>,
     dropped: bool,
 }
 
 async fn thin_client(c: ThinClient) -> ThinResult {
     let ThinClient {
         me,
+        nodes,
         same_room,
         room,
         script,
@@ -281,8 +297,11 @@ async fn thin_client(c: ThinClient) -> ThinResult {
                         }
                         let sent = clock.sent[s][m].load(Ordering::Relaxed);
                         if sent > 0 && now > sent {
-                            let us = (now - sent) / 1000;
-                            result.latencies_us.push(us.min(u64::from(u32::MAX)) as u32);
+                            let us = ((now - sent) / 1000).min(u64::from(u32::MAX)) as u32;
+                            result.latencies_us.push(us);
+                            if s % nodes != me % nodes {
+                                result.cross_node_us.push(us);
+                            }
                             clock.receipts.fetch_add(1, Ordering::Relaxed);
                         }
                     });

@@ -28,7 +28,8 @@ const USAGE: &str = "\
 usage: hindsight-bench run --hindsight BIN --dist DIR --peers DIR
                            [--y-sweet BIN | --y-sweet-unavailable REASON]
                            [--chromium BIN --chromedriver BIN] [--quick] [--runs N]
-                           [--only P1,P2,P3,P4,P5,P6] [--p6-notes N,N…]
+                           [--only P1,P2,P3,P4,P5,P6] [--servers NAME,NAME…]
+                           [--p6-notes N,N…]
        hindsight-bench relay ADDR";
 
 struct Options {
@@ -37,6 +38,8 @@ struct Options {
     browser: Option<client::Browser>,
     size: Size,
     only: Vec<String>,
+    /// The servers to run (`Kind::key`), or all of them.
+    servers: Vec<Kind>,
     /// The board sizes P6 drags across and watches.
     p6_notes: Vec<usize>,
 }
@@ -110,6 +113,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut size = Size::full();
     let mut runs = None;
     let mut only = Vec::new();
+    let mut servers = Vec::new();
     let mut p6_notes = vec![2000, 5000];
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -147,6 +151,20 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .map(|s| s.trim().to_ascii_uppercase())
                     .collect()
             }
+            "--servers" => {
+                servers = value()?
+                    .split(',')
+                    .map(|s| {
+                        Kind::ALL
+                            .into_iter()
+                            .find(|k| k.key() == s.trim())
+                            .ok_or_else(|| {
+                                let keys: Vec<&str> = Kind::ALL.iter().map(|k| k.key()).collect();
+                                format!("--servers: no server {s}; there are {}", keys.join(", "))
+                            })
+                    })
+                    .collect::<Result<_, _>>()?
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -173,6 +191,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }),
         size,
         only,
+        servers,
         p6_notes,
     })
 }
@@ -198,6 +217,9 @@ async fn run(options: Options) -> ExitCode {
     let wanted = |p: &str| options.only.is_empty() || options.only.iter().any(|o| o == p);
     let mut all = Vec::new();
     for kind in Kind::ALL {
+        if !options.servers.is_empty() && !options.servers.contains(&kind) {
+            continue;
+        }
         let mut results = Results::new(kind);
         if kind == Kind::YSweet {
             if let Err(why) = &options.setup.y_sweet {
@@ -218,11 +240,13 @@ async fn run(options: Options) -> ExitCode {
             eprintln!("[{}] {name}: P2 ramp, 100 boards", clock(started));
             results.p2_many = Some(scenarios::p2(kind, setup, size, 100, 2).await);
         }
-        if wanted("P3") {
+        // On PostgreSQL the questions are throughput and latency across nodes; memory and
+        // cold opens are the sled server's figures.
+        if wanted("P3") && !kind.on_postgres() {
             eprintln!("[{}] {name}: P3 memory", clock(started));
             results.p3 = Some(scenarios::p3(kind, setup, size).await);
         }
-        if wanted("P4") && kind.persists() {
+        if wanted("P4") && kind.persists() && !kind.on_postgres() {
             eprintln!("[{}] {name}: P4 cold open", clock(started));
             results.p4 = Some(scenarios::p4(kind, setup, size).await);
         }

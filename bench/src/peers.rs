@@ -3,7 +3,7 @@
 //! killed when its `Server` is dropped, so an error or Ctrl+C leaves nothing running.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,10 @@ pub struct Setup {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Hindsight,
+    /// Hindsight on PostgreSQL (`--database`), one node.
+    HindsightPostgres,
+    /// Two Hindsight nodes on one PostgreSQL, clients spread over both.
+    HindsightPostgresPair,
     /// `@y/websocket-server`: the reference server, memory only.
     YWebsocketServer,
     /// `y-websocket`'s bundled server with y-leveldb persistence.
@@ -42,8 +46,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Hindsight,
+        Kind::HindsightPostgres,
+        Kind::HindsightPostgresPair,
         Kind::YWebsocketServer,
         Kind::YWebsocketLeveldb,
         Kind::Hocuspocus,
@@ -54,11 +60,27 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Hindsight => "Hindsight",
+            Kind::HindsightPostgres => "Hindsight on PostgreSQL",
+            Kind::HindsightPostgresPair => "Hindsight ×2 on PostgreSQL",
             Kind::YWebsocketServer => "@y/websocket-server",
             Kind::YWebsocketLeveldb => "y-websocket+leveldb",
             Kind::Hocuspocus => "Hocuspocus+sqlite",
             Kind::YSweet => "y-sweet",
             Kind::Relay => "null relay",
+        }
+    }
+
+    /// Its name on the command line (`--servers`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Hindsight => "hindsight",
+            Kind::HindsightPostgres => "hindsight-pg",
+            Kind::HindsightPostgresPair => "hindsight-pg-2",
+            Kind::YWebsocketServer => "y-websocket-server",
+            Kind::YWebsocketLeveldb => "y-websocket-leveldb",
+            Kind::Hocuspocus => "hocuspocus",
+            Kind::YSweet => "y-sweet",
+            Kind::Relay => "relay",
         }
     }
 
@@ -73,8 +95,26 @@ impl Kind {
     pub fn persists(self) -> bool {
         matches!(
             self,
-            Kind::Hindsight | Kind::YWebsocketLeveldb | Kind::Hocuspocus | Kind::YSweet
+            Kind::Hindsight
+                | Kind::HindsightPostgres
+                | Kind::HindsightPostgresPair
+                | Kind::YWebsocketLeveldb
+                | Kind::Hocuspocus
+                | Kind::YSweet
         )
+    }
+
+    /// Whether it stores in PostgreSQL (a cluster the benchmark starts, see `Database`).
+    pub fn on_postgres(self) -> bool {
+        matches!(self, Kind::HindsightPostgres | Kind::HindsightPostgresPair)
+    }
+
+    /// How many processes serve one deployment.
+    pub fn nodes(self) -> usize {
+        match self {
+            Kind::HindsightPostgresPair => 2,
+            _ => 1,
+        }
     }
 
     /// Whether it holds documents at all (the relay only forwards bytes).
@@ -83,16 +123,28 @@ impl Kind {
     }
 }
 
-/// One running server process and its data directory.
+/// One running server (a process, or one per node) and its data directory.
 pub struct Server {
     pub kind: Kind,
+    /// The first node's address; the others' are in `nodes`.
     pub addr: SocketAddr,
     setup: Setup,
     child: Child,
+    /// The nodes after the first, for a kind with several.
+    nodes: Vec<Node>,
+    /// The database the Hindsight nodes share, for a kind on PostgreSQL.
+    database: Option<String>,
     data: tempfile::TempDir,
     /// Its output, for the error message when it dies.
     log: PathBuf,
     rooms_made: usize,
+}
+
+/// A node after the first of a deployment of several.
+struct Node {
+    addr: SocketAddr,
+    child: Child,
+    log: PathBuf,
 }
 
 /// Hindsight's limits, raised where a scenario would hit them (see BENCHMARKS.md).
@@ -118,11 +170,26 @@ pub const HINDSIGHT_FLAGS: &[&str] = &[
 impl Server {
     pub async fn start(kind: Kind, setup: &Setup) -> Result<Server, String> {
         let data = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let database = if kind.on_postgres() {
+            Some(postgres_database(setup.server_core).await?)
+        } else {
+            None
+        };
+        let mut nodes = Vec::new();
+        for n in 1..kind.nodes() {
+            nodes.push(Node {
+                addr: free_addr()?,
+                child: spawn_placeholder()?,
+                log: data.path().join(format!("node-{}.log", n + 1)),
+            });
+        }
         let mut server = Server {
             kind,
             addr: free_addr()?,
             setup: setup.clone(),
             child: spawn_placeholder()?,
+            nodes,
+            database,
             log: data.path().join("server.log"),
             data,
             rooms_made: 0,
@@ -131,22 +198,22 @@ impl Server {
         Ok(server)
     }
 
-    /// Starts the process on the current address and data directory and waits until it
-    /// accepts connections.
+    /// Starts the process (every node's) on the current addresses and data directory
+    /// and waits until each accepts connections.
     async fn launch(&mut self) -> Result<(), String> {
+        for n in 0..self.nodes.len() {
+            let (addr, log) = (self.nodes[n].addr, self.nodes[n].log.clone());
+            let mut command = self.hindsight(addr, &format!("store-{}", n + 2));
+            let child = spawn(&mut command, &self.setup, &log, self.kind)?;
+            self.nodes[n].child = child;
+            wait_listening(addr, &mut self.nodes[n].child, &log, self.kind).await?;
+        }
         let port = self.addr.port().to_string();
         let data = self.data.path().join("store");
         let mut command = self.pinned();
         match self.kind {
-            Kind::Hindsight => {
-                command
-                    .arg(&self.setup.hindsight)
-                    .args(["--addr", &self.addr.to_string(), "--data-dir"])
-                    .arg(&data)
-                    .args(HINDSIGHT_FLAGS)
-                    .arg("--assets")
-                    .arg(&self.setup.dist)
-                    .env("RUST_LOG", "warn");
+            Kind::Hindsight | Kind::HindsightPostgres | Kind::HindsightPostgresPair => {
+                command = self.hindsight(self.addr, "store");
             }
             Kind::YWebsocketServer => {
                 command
@@ -187,18 +254,26 @@ impl Server {
                     .args(["relay", &self.addr.to_string()]);
             }
         }
-        let log = std::fs::File::create(&self.log).map_err(|e| format!("log file: {e}"))?;
-        let err = log.try_clone().map_err(|e| format!("log file: {e}"))?;
+        self.child = spawn(&mut command, &self.setup, &self.log, self.kind)?;
+        wait_listening(self.addr, &mut self.child, &self.log, self.kind).await
+    }
+
+    /// A Hindsight node on `addr`: on the kind's database if it has one, else on sled in
+    /// `store` (under the data directory), which a node on a database does not use.
+    fn hindsight(&self, addr: SocketAddr, store: &str) -> Command {
+        let mut command = self.pinned();
         command
-            .current_dir(&self.setup.node_peers)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(err)
-            .kill_on_drop(true);
-        self.child = command
-            .spawn()
-            .map_err(|e| format!("start {}: {e}", self.kind.name()))?;
-        self.wait_listening().await
+            .arg(&self.setup.hindsight)
+            .args(["--addr", &addr.to_string(), "--data-dir"])
+            .arg(self.data.path().join(store))
+            .args(HINDSIGHT_FLAGS)
+            .arg("--assets")
+            .arg(&self.setup.dist)
+            .env("RUST_LOG", "warn");
+        if let Some(url) = &self.database {
+            command.args(["--database", url]);
+        }
+        command
     }
 
     fn node_module(&self, path: &str) -> PathBuf {
@@ -217,31 +292,13 @@ impl Server {
         }
     }
 
-    async fn wait_listening(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if TcpStream::connect(self.addr).await.is_ok() {
-                return Ok(());
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "{} exited ({status}) before listening: {}",
-                    self.kind.name(),
-                    self.log_tail()
-                ));
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{} did not listen within 60 s", self.kind.name()));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// The last lines the server printed.
+    /// The last lines the server printed (every node's).
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(5)..].join(" | ")
+        std::iter::once(&self.log)
+            .chain(self.nodes.iter().map(|n| &n.log))
+            .map(|log| log_tail(log))
+            .collect::<Vec<_>>()
+            .join(" || ")
     }
 
     /// Stops the process (SIGTERM, so stores flush) and starts it again on the same data.
@@ -250,41 +307,41 @@ impl Server {
         self.launch().await
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited within 10 s.
+    /// SIGTERM, then SIGKILL if it has not exited within 10 s; every node.
     async fn terminate(&mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status()
-                .await;
-            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-                .await
-                .is_ok()
-            {
-                return;
-            }
+        terminate(&mut self.child).await;
+        for node in &mut self.nodes {
+            terminate(&mut node.child).await;
         }
-        let _ = self.child.kill().await;
     }
 
     pub async fn stop(mut self) {
         self.terminate().await;
     }
 
-    /// Whether the process is still running.
+    /// Whether the process (every node's) is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+            && self
+                .nodes
+                .iter_mut()
+                .all(|n| matches!(n.child.try_wait(), Ok(None)))
     }
 
-    /// Resident memory of the server process in KiB (`VmRSS`).
+    /// Resident memory of the server process in KiB (`VmRSS`); the first node's.
     pub fn rss_kib(&self) -> Option<u64> {
         let pid = self.child.id()?;
         rss_kib(pid)
     }
 
-    /// CPU time the server process has used so far, user and system (`/proc/PID/stat`).
+    /// CPU time the server has used so far, user and system (`/proc/PID/stat`), summed
+    /// over its nodes; not the database's (see [`postgres_cpu_time`]).
     pub fn cpu_time(&self) -> Option<Duration> {
-        cpu_time(self.child.id()?)
+        let mut total = cpu_time(self.child.id()?)?;
+        for node in &self.nodes {
+            total += cpu_time(node.child.id()?)?;
+        }
+        Some(total)
     }
 
     /// A new room. Hindsight boards are made through its API; the others make rooms on
@@ -294,34 +351,156 @@ impl Server {
         let name = format!("bench-{}", self.rooms_made);
         let base = format!("ws://{}", self.addr);
         Ok(match self.kind {
-            Kind::Hindsight => self.room_of(&create_board(self.addr).await?),
+            Kind::Hindsight | Kind::HindsightPostgres | Kind::HindsightPostgresPair => {
+                self.room_of(&create_board(self.addr).await?)
+            }
             Kind::Hocuspocus => Room {
                 url: format!("{base}/{name}"),
                 framing: Framing::Hocuspocus { document: name },
+                nodes: Vec::new(),
             },
             Kind::YSweet => Room {
                 url: format!("{base}/d/{name}/ws/{name}"),
                 framing: Framing::Plain,
+                nodes: Vec::new(),
             },
             Kind::YWebsocketServer | Kind::YWebsocketLeveldb | Kind::Relay => Room {
                 url: format!("{base}/{name}"),
                 framing: Framing::Plain,
+                nodes: Vec::new(),
             },
         })
     }
 
-    /// The WebSocket room of a Hindsight board, with its edit token when it has one.
+    /// The WebSocket room of a Hindsight board, with its edit token when it has one; on
+    /// every node when there are several.
     pub fn room_of(&self, board: &Created) -> Room {
         let query = board
             .token
             .as_ref()
             .map(|t| format!("?token={t}"))
             .unwrap_or_default();
+        let url = |addr: SocketAddr| format!("ws://{addr}/ws/{}{query}", board.id);
+        let nodes = if self.nodes.is_empty() {
+            Vec::new()
+        } else {
+            std::iter::once(self.addr)
+                .chain(self.nodes.iter().map(|n| n.addr))
+                .map(url)
+                .collect()
+        };
         Room {
-            url: format!("ws://{}/ws/{}{query}", self.addr, board.id),
+            url: url(self.addr),
             framing: Framing::Plain,
+            nodes,
         }
     }
+}
+
+/// Starts `command` with its output in `log`; killed when dropped.
+fn spawn(command: &mut Command, setup: &Setup, log: &Path, kind: Kind) -> Result<Child, String> {
+    let out = std::fs::File::create(log).map_err(|e| format!("log file: {e}"))?;
+    let err = out.try_clone().map_err(|e| format!("log file: {e}"))?;
+    command
+        .current_dir(&setup.node_peers)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(true);
+    command
+        .spawn()
+        .map_err(|e| format!("start {}: {e}", kind.name()))
+}
+
+/// Waits until `child` accepts connections on `addr`.
+async fn wait_listening(
+    addr: SocketAddr,
+    child: &mut Child,
+    log: &Path,
+    kind: Kind,
+) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "{} exited ({status}) before listening: {}",
+                kind.name(),
+                log_tail(log)
+            ));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{} did not listen within 60 s", kind.name()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// SIGTERM, so stores flush, then SIGKILL if it has not exited within 10 s.
+async fn terminate(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}
+
+/// The last lines of a log.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+/// A fresh database on the PostgreSQL this process starts once (the tests' harness,
+/// `hindsight_tests::postgres`: `initdb` into a temporary directory, fsync and
+/// synchronous commit on, stopped when the benchmark exits). Its processes are moved to
+/// the servers' core, so the database competes with the nodes, not with the load.
+async fn postgres_database(core: Option<usize>) -> Result<String, String> {
+    let url = tokio::task::spawn_blocking(hindsight_tests::postgres::database)
+        .await
+        .map_err(|e| format!("start PostgreSQL: {e}"))?;
+    if let Some(core) = core {
+        for pid in postgres_pids() {
+            let _ = Command::new("taskset")
+                .args(["-a", "-p", "-c", &core.to_string(), &pid.to_string()])
+                .stdout(Stdio::null())
+                .status()
+                .await;
+        }
+    }
+    Ok(url)
+}
+
+/// Every process named `postgres` (the cluster's server processes: on this benchmark's
+/// machine, only the one it started).
+fn postgres_pids() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == "postgres")
+        })
+        .collect()
+}
+
+/// CPU time PostgreSQL's processes have used so far (those running now).
+pub fn postgres_cpu_time() -> Duration {
+    postgres_pids().into_iter().filter_map(cpu_time).sum()
 }
 
 /// Resident memory of process `pid` in KiB.

@@ -10,7 +10,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{Transact, Update};
 
 use crate::load::{self, Load};
-use crate::peers::{Kind, Server, Setup};
+use crate::peers::{self, Kind, Server, Setup};
 use crate::updates;
 use crate::wire::{self, Room};
 
@@ -65,8 +65,13 @@ pub struct FanOut {
     pub p999_ms: f64,
     pub delivered: f64,
     /// The server's CPU time (user and system) over the load, divided by the updates it
-    /// relayed: independent of how fast the load generator is.
+    /// relayed: independent of how fast the load generator is. Every node's, for
+    /// several.
     pub cpu_us_per_update: f64,
+    /// The same for PostgreSQL's processes, for a server on PostgreSQL.
+    pub database_cpu_us_per_update: Option<f64>,
+    /// p99 of the receipts on another node than the sender's, for several nodes.
+    pub cross_node_p99_ms: Option<f64>,
 }
 
 /// P1: many clients on one board, each sending at 10 updates/s; fan-out latency.
@@ -76,6 +81,7 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
         let mut server = Server::start(kind, setup).await?;
         let room = server.room().await?;
         let cpu_before = server.cpu_time();
+        let database_before = kind.on_postgres().then(peers::postgres_cpu_time);
         let outcome = load::drive(&Load {
             rooms: vec![room],
             clients_per_room: size.p1_clients,
@@ -88,6 +94,7 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
         let cpu_used = cpu_before
             .zip(server.cpu_time())
             .map(|(b, a)| a.saturating_sub(b));
+        let database_used = database_before.map(|b| peers::postgres_cpu_time().saturating_sub(b));
         let alive = server.alive();
         let log = server.log_tail();
         server.stop().await;
@@ -102,14 +109,17 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
         if outcome.dropped > 0 {
             return Err(format!("{} connections were dropped", outcome.dropped));
         }
+        let per_update = |cpu: Duration| cpu.as_micros() as f64 / outcome.sent.max(1) as f64;
         runs.push(FanOut {
+            database_cpu_us_per_update: database_used.map(per_update),
+            cross_node_p99_ms: outcome.cross_node_ms(99.0),
             p50_ms: outcome.percentile_ms(50.0).ok_or("nothing received")?,
             p99_ms: outcome.percentile_ms(99.0).ok_or("nothing received")?,
             p999_ms: outcome.percentile_ms(99.9).ok_or("nothing received")?,
             delivered: outcome.delivered(),
             cpu_us_per_update: cpu_used
                 .filter(|_| outcome.sent > 0)
-                .map(|cpu| cpu.as_micros() as f64 / outcome.sent as f64)
+                .map(per_update)
                 .ok_or("the server's CPU time could not be read")?,
         });
     }
@@ -119,6 +129,10 @@ pub async fn p1(kind: Kind, setup: &Setup, size: Size) -> Result<FanOut, String>
         p999_ms: median(runs.iter().map(|r| r.p999_ms)),
         delivered: median(runs.iter().map(|r| r.delivered)),
         cpu_us_per_update: median(runs.iter().map(|r| r.cpu_us_per_update)),
+        database_cpu_us_per_update: median_of_some(
+            runs.iter().map(|r| r.database_cpu_us_per_update),
+        ),
+        cross_node_p99_ms: median_of_some(runs.iter().map(|r| r.cross_node_p99_ms)),
     })
 }
 
@@ -428,4 +442,10 @@ pub fn median(values: impl Iterator<Item = f64>) -> f64 {
         n if n % 2 == 1 => v[n / 2],
         n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
+}
+
+/// The median of the figures present, or `None` if no run had one.
+fn median_of_some(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let present: Vec<f64> = values.flatten().collect();
+    (!present.is_empty()).then(|| median(present.into_iter()))
 }

@@ -204,6 +204,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
         let created = peers::create_board(server.addr).await?;
         let token = created.token.ok_or("the API answered no editToken")?;
         let room = Room {
+            nodes: Vec::new(),
             url: format!("ws://{}/ws/{}?token={token}", server.addr, created.id),
             framing: Framing::Plain,
         };

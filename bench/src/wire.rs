@@ -31,6 +31,9 @@ pub enum Framing {
 pub struct Room {
     pub url: String,
     pub framing: Framing,
+    /// The same room on every node of a deployment of several (`url` is the first's);
+    /// empty for one server.
+    pub nodes: Vec<String>,
 }
 
 /// Hocuspocus message type of an auth message, and the auth sub-type of a token.
@@ -38,6 +41,21 @@ const HOCUSPOCUS_AUTH: u64 = 2;
 const HOCUSPOCUS_TOKEN: u64 = 0;
 
 impl Room {
+    /// How many nodes serve the room.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len().max(1)
+    }
+
+    /// The room as client number `client` reaches it: clients take the nodes in turn,
+    /// as a round-robin load balancer would hand them out.
+    pub fn on_node(&self, client: usize) -> Room {
+        let mut room = self.clone();
+        if let Some(url) = self.nodes.get(client % self.node_count()) {
+            room.url = url.clone();
+        }
+        room
+    }
+
     /// Wraps a y-websocket message for this room's server.
     pub fn frame(&self, message: &[u8]) -> Vec<u8> {
         match &self.framing {
@@ -195,6 +213,7 @@ mod tests {
     #[test]
     fn hocuspocus_frames_carry_the_document_name() {
         let room = Room {
+            nodes: Vec::new(),
             url: String::new(),
             framing: Framing::Hocuspocus {
                 document: "board-7".into(),
@@ -205,6 +224,7 @@ mod tests {
         assert_eq!(&framed[1..8], b"board-7");
         assert_eq!(room.unframe(&framed), Some(&[0u8, 2, 1, 9][..]));
         let other = Room {
+            nodes: Vec::new(),
             url: String::new(),
             framing: Framing::Hocuspocus {
                 document: "board-8".into(),
