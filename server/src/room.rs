@@ -19,7 +19,7 @@ use yrs::updates::encoder::Encode;
 use yrs::{ClientID, DeepObservable, Doc, Observable, ReadTxn, StateVector, Transact, Update};
 
 use hindsight_shared::schema::new_doc;
-use hindsight_shared::{close, export, protocol, Access, Board, NoteId};
+use hindsight_shared::{close, export, protocol, Access, Board, NoteId, Template};
 
 use crate::guard::Guarded;
 use crate::limits::{DocumentLimits, MAX_PRESENCE_CLIENTS};
@@ -148,6 +148,10 @@ pub struct Room {
     touched: Arc<Mutex<Touched>>,
     /// The document's root types.
     board: Board,
+    /// The board's template as the document holds it, read again whenever a
+    /// transaction touches the board's own fields: reading it is most of what checking
+    /// a note costs, and it changes only when a facilitator edits the board's layout.
+    template: Template,
     /// The items of the facilitator's part of the board, by id.
     guarded: Guarded,
 }
@@ -182,7 +186,9 @@ impl Room {
         let doc = load_doc(stored)?;
         // The root types, looked up once: each lookup takes a transaction of its own.
         let board = Board::new(&doc);
+        let template = board.template(&doc.transact());
         let mut room = Room {
+            template,
             awareness: Awareness::new(doc),
             board,
             conns: HashMap::new(),
@@ -274,20 +280,30 @@ impl Room {
     }
 
     /// Checks what the last transaction touched against the limits an import checks.
-    fn check_fields(&self) -> Result<(), ProtocolError> {
-        let touched = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+    fn check_fields(&mut self) -> Result<(), ProtocolError> {
+        let touched = self.take_touched();
         if touched.notes.is_empty() && !touched.meta {
             return Ok(());
         }
         let (board, txn) = (&self.board, self.awareness.doc().transact());
         for id in &touched.notes {
-            export::check_stored_note(board, &txn, id)
+            export::check_stored_note(board, &txn, id, &self.template)
                 .map_err(|e| ProtocolError::FieldTooLong(format!("note {id}: {e}")))?;
         }
         if touched.meta {
             export::check_stored_meta(board, &txn).map_err(ProtocolError::FieldTooLong)?;
         }
         Ok(())
+    }
+
+    /// What the last transaction touched, clearing it; reads the template again if the
+    /// board's own fields were among it.
+    fn take_touched(&mut self) -> Touched {
+        let touched = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        if touched.meta {
+            self.template = self.board.template(&self.awareness.doc().transact());
+        }
+        touched
     }
 
     /// Notes in the document now.
@@ -584,7 +600,7 @@ impl Room {
             tracing::warn!(error = %e, "a stored update from another node applied in part");
         }
         // Its fields were checked where it was taken; nothing to check here.
-        std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        self.take_touched();
         match vocabulary::places(bytes) {
             Ok((_, places)) => self.guarded.record(&places),
             Err(e) => tracing::warn!(error = %e, "a stored update outside the vocabulary"),

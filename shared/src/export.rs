@@ -344,9 +344,14 @@ fn note_export(n: NoteData) -> NoteExport {
 
 /// Checks the limits of note `id` as the board now holds it (text, names, votes): the
 /// same limits an import checks, for changes that arrive live. A note that is gone
-/// passes.
-pub fn check_stored_note<T: ReadTxn>(board: &Board, txn: &T, id: &NoteId) -> Result<(), String> {
-    match board.note(txn, id) {
+/// passes. `template` is the board's (`Board::template`), which the caller keeps.
+pub fn check_stored_note<T: ReadTxn>(
+    board: &Board,
+    txn: &T,
+    id: &NoteId,
+    template: &Template,
+) -> Result<(), String> {
+    match board.note_in(txn, id, template) {
         Some(n) => check_note_limits(&note_export(n)),
         None => Ok(()),
     }

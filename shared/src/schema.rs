@@ -256,8 +256,18 @@ impl Board {
     }
 
     pub fn note<T: ReadTxn>(&self, txn: &T, id: &NoteId) -> Option<NoteData> {
+        self.note_in(txn, id, &self.template(txn))
+    }
+
+    /// [`Board::note`] with the board's template the caller already holds.
+    pub fn note_in<T: ReadTxn>(
+        &self,
+        txn: &T,
+        id: &NoteId,
+        template: &Template,
+    ) -> Option<NoteData> {
         let map = self.note_map(txn, id)?;
-        let mut note = read_note(&map, txn, id, &self.template(txn));
+        let mut note = read_note(&map, txn, id, template);
         note.text = read_text(&map, txn);
         Some(note)
     }

@@ -259,7 +259,7 @@ fn accepted(doc: &yrs::Doc, board: &Board) -> bool {
     let notes: Vec<NoteId> = board.notes(&txn).into_iter().map(|n| n.id).collect();
     notes
         .iter()
-        .all(|id| check_stored_note(board, &txn, id).is_ok())
+        .all(|id| check_stored_note(board, &txn, id, &board.template(&txn)).is_ok())
         && check_stored_meta(board, &txn).is_ok()
 }
 
