@@ -1,7 +1,8 @@
 //! The PostgreSQL store, for several nodes on one database (`--database`).
 //!
 //! Tables (`schema.rs`, migrated by the binary at start): `boards` (id → snapshot,
-//! `upto`, link hashes), `updates` (board, seq → one update), `versions` (board, time →
+//! `upto`, link hashes), `updates` (board, seq → one update; a compaction leaves the
+//! newest it folded in, for other nodes to catch up with, and loading skips them), `versions` (board, time →
 //! a kept version and its size), `probe` (the readiness probe's row). Updates and
 //! versions go with their board (`ON DELETE CASCADE`), so deleting a board is one
 //! statement, and no update or version is stored for a board that does not exist.
@@ -73,11 +74,17 @@ impl Error for Engine {
     }
 }
 
+/// Updates a compaction leaves in place below its snapshot's `upto` (see
+/// [`PgStore::keeping_after_compaction`]).
+pub const KEPT_AFTER_COMPACTION: u64 = 1_000;
+
 /// Boards in a PostgreSQL database, reached through a few pooled connections.
 pub struct PgStore {
     pool: Pool,
     /// Random, per process: the writes this node's listener ignores as its own.
     node: u64,
+    /// Updates a compaction keeps below `upto`.
+    kept: u64,
 }
 
 impl PgStore {
@@ -91,7 +98,19 @@ impl PgStore {
         Ok(PgStore {
             pool,
             node: u64::from_le_bytes(node),
+            kept: KEPT_AFTER_COMPACTION,
         })
+    }
+
+    /// How many of the updates a snapshot covers its compaction leaves in place (the
+    /// newest below `upto`; loading skips them). Another node that is a little behind —
+    /// as every node serving the board is, by the updates it has not heard of yet — then
+    /// catches up with the few updates it lacks instead of the whole snapshot: applying
+    /// a board's whole state stalled its room for as long as that takes, on every node,
+    /// at every compaction. [`KEPT_AFTER_COMPACTION`] unless set.
+    pub fn keeping_after_compaction(mut self, kept: u64) -> PgStore {
+        self.kept = kept;
+        self
     }
 }
 
@@ -290,7 +309,7 @@ impl Store for PgStore {
         if moved > 0 {
             tx.execute(
                 "DELETE FROM updates WHERE board = $1 AND seq < $2",
-                &[&id, &upto],
+                &[&id, &(upto - bigint(self.kept)?).max(0)],
             )?;
         }
         tx.commit()?;
@@ -393,8 +412,12 @@ impl Store for PgStore {
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
+        // The snapshot only when a compaction dropped update `seq` itself: a compaction
+        // drops the oldest updates, so while that one is kept, every later one is too.
         let Some(row) = tx.query_opt(
-            "SELECT upto, CASE WHEN upto > $2 THEN snapshot END FROM boards WHERE id = $1",
+            "SELECT upto, CASE WHEN upto > $2 AND NOT EXISTS \
+                 (SELECT 1 FROM updates WHERE board = $1 AND seq = $2) THEN snapshot END \
+             FROM boards WHERE id = $1",
             &[&id, &seq],
         )?
         else {
@@ -402,7 +425,11 @@ impl Store for PgStore {
         };
         let upto = unsigned(board, &row, 0)?;
         let snapshot: Option<Vec<u8>> = column(board, &row, 1)?;
-        let from = upto.max(seq as u64);
+        let from = if snapshot.is_some() {
+            upto.max(seq as u64)
+        } else {
+            seq as u64
+        };
         let (updates, next_seq) = updates_from(&mut tx, board, from)?;
         tx.commit()?;
         Ok(Some(Changes {

@@ -236,9 +236,26 @@ fn a_node_hears_what_another_appends_and_catches_up_from_where_it_stands() {
     );
     assert_eq!(changes.next_seq, seq + 3);
 
+    // A compaction leaves the newest updates it folded in: a node a little behind
+    // catches up without the snapshot, and loading still starts from it.
     one.compact(&a, b"snapshot", seq + 2).unwrap();
     let changes = two.changes_since(&a, seq + 1).unwrap().unwrap();
-    assert_eq!(changes.snapshot.as_deref(), Some(&b"snapshot"[..]));
+    assert_eq!(changes.snapshot, None);
+    assert_eq!(
+        changes.updates,
+        [b"one's last".to_vec(), b"one's very last".to_vec()]
+    );
+    assert_eq!(changes.next_seq, seq + 3);
+    let loaded = two.load(&a).unwrap().unwrap();
+    assert_eq!(
+        (loaded.snapshot.as_slice(), loaded.updates.as_slice()),
+        (&b"snapshot"[..], &[b"one's very last".to_vec()][..])
+    );
+    // One that keeps none: the node behind needs the snapshot.
+    let tight = open(&url).unwrap().keeping_after_compaction(0);
+    tight.compact(&a, b"snapshot 2", seq + 2).unwrap();
+    let changes = two.changes_since(&a, seq + 1).unwrap().unwrap();
+    assert_eq!(changes.snapshot.as_deref(), Some(&b"snapshot 2"[..]));
     assert_eq!(changes.updates, [b"one's very last".to_vec()]);
     assert_eq!(changes.next_seq, seq + 3);
     assert!(
