@@ -86,10 +86,17 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(..=86_400))]
     pub room_idle_secs: u64,
 
-    /// Updates stored per board before they are folded into a snapshot.
+    /// Updates stored per board before they are folded into a snapshot (at least)…
     #[arg(long, env = "HINDSIGHT_COMPACT_EVERY", default_value_t = rooms::DEFAULT_COMPACT_EVERY,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub compact_every: u64,
+
+    /// …and once they add up to this percentage of the last snapshot's size: a large
+    /// board is not rewritten for a few small edits. 0 compacts by count alone.
+    #[arg(long, env = "HINDSIGHT_COMPACT_GROWTH_PERCENT",
+          default_value_t = rooms::DEFAULT_COMPACT_GROWTH_PERCENT,
+          value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub compact_growth_percent: u32,
 
     /// A file holding the admin token (at least 16 characters): it opens the admin API
     /// (`/api/admin/boards`, `/api/admin/backup`) to requests that send it as
@@ -240,6 +247,7 @@ impl Config {
         RoomConfig {
             idle: Duration::from_secs(self.room_idle_secs),
             compact_every: self.compact_every,
+            compact_growth: f64::from(self.compact_growth_percent) / 100.0,
             outbox: self.outbox_messages,
             outbox_bytes: self.outbox_bytes,
             queue: self.room_queue,
@@ -355,6 +363,7 @@ mod tests {
         let documented = RoomConfig::default();
         assert_eq!(rooms.idle, documented.idle);
         assert_eq!(rooms.compact_every, documented.compact_every);
+        assert_eq!(rooms.compact_growth, documented.compact_growth);
         assert_eq!(rooms.outbox, 1024);
         assert_eq!(rooms.outbox_bytes, documented.outbox_bytes);
         assert_eq!(rooms.queue, 256);

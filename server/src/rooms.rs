@@ -45,8 +45,10 @@ use crate::store::{self, Appended, Heard, Store, StoreError};
 pub struct RoomConfig {
     /// How long a room with no connections stays loaded.
     pub idle: Duration,
-    /// Fold the update log into a snapshot once it holds this many updates.
+    /// Fold the update log into a snapshot once it holds this many updates…
     pub compact_every: u64,
+    /// …whose bytes add up to at least this share of the snapshot's size.
+    pub compact_growth: f64,
     /// Messages queued for one connection before it is disconnected as too slow.
     pub outbox: usize,
     /// Bytes of frames queued for one connection before it is disconnected as too slow
@@ -68,6 +70,9 @@ pub struct RoomConfig {
 pub const DEFAULT_IDLE_SECS: u64 = 30;
 /// Updates stored before they are folded into a snapshot (`--compact-every`).
 pub const DEFAULT_COMPACT_EVERY: u64 = 500;
+/// Size of the updates since the last snapshot, as a percentage of the snapshot's, below
+/// which a board is not compacted whatever their number (`--compact-growth-percent`).
+pub const DEFAULT_COMPACT_GROWTH_PERCENT: u32 = 50;
 /// Messages queued for one connection before it is dropped as too slow
 /// (`--outbox-messages`).
 pub const DEFAULT_OUTBOX_MESSAGES: usize = 1024;
@@ -85,7 +90,7 @@ pub const MAX_BATCH: usize = 256;
 /// those carry several updates instead of one, for at most this much added latency,
 /// far below what anyone sees on a board. A board with a message now and then never
 /// waits: its previous batch is long past.
-pub const DEFAULT_BATCH_WINDOW_MS: u64 = 5;
+pub const DEFAULT_BATCH_WINDOW_MS: u64 = 3;
 /// How often a room with members looks for what other nodes stored, in case a
 /// notification was missed (several nodes on one database).
 pub const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
@@ -101,6 +106,7 @@ impl Default for RoomConfig {
         RoomConfig {
             idle: Duration::from_secs(DEFAULT_IDLE_SECS),
             compact_every: DEFAULT_COMPACT_EVERY,
+            compact_growth: f64::from(DEFAULT_COMPACT_GROWTH_PERCENT) / 100.0,
             outbox: DEFAULT_OUTBOX_MESSAGES,
             outbox_bytes: DEFAULT_OUTBOX_BYTES,
             queue: DEFAULT_ROOM_QUEUE,
@@ -480,6 +486,14 @@ impl Member {
     }
 }
 
+/// A loaded board's update log: the updates after its snapshot, their bytes, and the
+/// snapshot's.
+struct Log {
+    updates: u64,
+    bytes: u64,
+    snapshot: u64,
+}
+
 /// The task that owns one loaded board.
 struct RoomTask {
     rooms: Arc<Rooms>,
@@ -488,8 +502,11 @@ struct RoomTask {
     members: HashMap<ConnId, Member>,
     /// Sequence number of the next update to store.
     next_seq: u64,
-    /// Updates stored since the last snapshot.
+    /// Updates stored since the last snapshot, and their bytes.
     since_snapshot: u64,
+    since_snapshot_bytes: u64,
+    /// The last snapshot's length in bytes.
+    snapshot_bytes: u64,
     /// An update made yrs panic half-way: this document is not to be trusted, used or
     /// snapshotted; the room closes after the current batch and the board reloads.
     poisoned: bool,
@@ -499,6 +516,9 @@ struct RoomTask {
     /// document held then, if this room kept it.
     newest_version: Option<u64>,
     kept_state: Option<StateVector>,
+    /// The snapshot being written, if one is: compaction runs beside the room, which
+    /// goes on storing and relaying meanwhile (see [`RoomTask::compact`]).
+    compacting: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
 }
 
 /// Messages to deliver once the batch they belong to is durable.
@@ -521,7 +541,12 @@ impl RoomTask {
             Ok(Some(stored)) => Room::load(&stored)
                 .map(|room| {
                     let room = room.with_limits(rooms.config.limits.document());
-                    (room, stored.next_seq, stored.updates.len() as u64)
+                    let log = Log {
+                        updates: stored.updates.len() as u64,
+                        bytes: stored.updates.iter().map(|u| u.len() as u64).sum(),
+                        snapshot: stored.snapshot.len() as u64,
+                    };
+                    (room, stored.next_seq, log)
                 })
                 .map_err(|e| JoinError::Unavailable(e.to_string())),
             Ok(None) => Err(JoinError::NotFound),
@@ -532,7 +557,7 @@ impl RoomTask {
             .await
             .ok()
             .and_then(|v| v.last().map(|(at, _)| *at));
-        let (room, next_seq, since_snapshot) = match loaded {
+        let (room, next_seq, log) = match loaded {
             Ok(loaded) => loaded,
             Err(e) => {
                 if !matches!(e, JoinError::NotFound) {
@@ -573,11 +598,14 @@ impl RoomTask {
             room,
             members: HashMap::new(),
             next_seq,
-            since_snapshot,
+            since_snapshot: log.updates,
+            since_snapshot_bytes: log.bytes,
+            snapshot_bytes: log.snapshot,
             poisoned: false,
             deleted: false,
             newest_version,
             kept_state: None,
+            compacting: None,
         };
         let reason = task.serve(&mut commands).await;
         // The last snapshot is written while this room is still registered, so joiners
@@ -585,12 +613,17 @@ impl RoomTask {
         // which loads the snapshot. No load ever races with this write.
         // Neither a board that failed to store nor a poisoned document is snapshotted:
         // the stored updates are the truth.
+        let written = task.compacted().await;
+        if let Err(e) = &written {
+            stats::error(ErrorKind::Storage);
+            tracing::warn!(%board, error = %e, "a snapshot failed; the update log is kept");
+        }
         if reason.0 != close::SERVER_ERROR
             && !task.poisoned
             && !task.deleted
             && task.since_snapshot > 0
         {
-            if let Err(e) = task.compact().await {
+            if let Err(e) = task.compact_now().await {
                 stats::error(ErrorKind::Storage);
                 tracing::warn!(%board, error = %e, "snapshot on unload failed; the update log is kept");
             }
@@ -793,8 +826,8 @@ impl RoomTask {
         }
         // A poisoned document is never snapshotted: it may lack updates whose numbers
         // it has passed.
-        if self.since_snapshot >= self.rooms.config.compact_every && !self.poisoned {
-            self.compact().await?;
+        if self.compaction_due() && !self.poisoned {
+            self.compact()?;
         }
         Ok(())
     }
@@ -836,6 +869,7 @@ impl RoomTask {
         metrics::counter!(stats::UPDATES_RECEIVED).increment(count);
         self.next_seq += count;
         self.since_snapshot += count;
+        self.since_snapshot_bytes += updates.iter().map(|u| u.len() as u64).sum::<u64>();
         Ok(())
     }
 
@@ -872,6 +906,7 @@ impl RoomTask {
         let caught = changes.next_seq.saturating_sub(self.next_seq);
         self.next_seq = self.next_seq.max(changes.next_seq);
         self.since_snapshot += caught;
+        self.since_snapshot_bytes += changes.updates.iter().map(|u| u.len() as u64).sum::<u64>();
         Ok(())
     }
 
@@ -947,6 +982,11 @@ impl RoomTask {
             let _ = done.send(Ok(false));
             return;
         }
+        // A snapshot written after a deletion would bring the board back.
+        if let Err(e) = self.compacted().await {
+            stats::error(ErrorKind::Storage);
+            tracing::warn!(board = %self.board, error = %e, "a snapshot failed; the update log is kept");
+        }
         let board = self.board;
         let result = self.rooms.blocking(move |s| op.apply(s, &board)).await;
         if let Ok(true) = result {
@@ -969,19 +1009,81 @@ impl RoomTask {
         let _ = done.send(result);
     }
 
-    async fn compact(&mut self) -> Result<(), StoreError> {
-        let (board, upto) = (self.board, self.next_seq);
-        let Some(snapshot) = self.room.snapshot() else {
-            // The stored updates still rebuild the board; try again after more of them.
-            stats::error(ErrorKind::Storage);
-            self.since_snapshot = 0;
+    /// Starts writing a snapshot of the board as it stands, unless the last one is still
+    /// being written. The room does not wait for it: a snapshot is the whole board, and
+    /// writing it (a large value, and a flush or commit of its own) stalled every
+    /// member's updates for as long as it took. Nothing depends on it being written
+    /// soon — the stored updates rebuild the same board — except an operator's command
+    /// and the room's end, which wait for it first ([`RoomTask::compacted`]); an error
+    /// surfaces at the next batch, as a failed write would.
+    fn compact(&mut self) -> Result<(), StoreError> {
+        match &self.compacting {
+            Some(running) if !running.is_finished() => return Ok(()),
+            Some(_) => {
+                let done = self.compacting.take().expect("a finished compaction");
+                // Finished, so this returns at once.
+                futures_util::FutureExt::now_or_never(done)
+                    .expect("a finished task has its output")
+                    .map_err(StoreError::backend)??;
+            }
+            None => {}
+        }
+        let Some((snapshot, upto)) = self.snapshot() else {
             return Ok(());
         };
+        let (store, board) = (Arc::clone(&self.rooms.store), self.board);
+        self.compacting = Some(tokio::spawn(async move {
+            store::blocking(&store, move |s| s.compact(&board, &snapshot, upto)).await
+        }));
+        Ok(())
+    }
+
+    /// Writes a snapshot of the board as it stands and waits until it is stored.
+    async fn compact_now(&mut self) -> Result<(), StoreError> {
+        self.compacted().await?;
+        let Some((snapshot, upto)) = self.snapshot() else {
+            return Ok(());
+        };
+        let board = self.board;
         self.rooms
             .blocking(move |s| s.compact(&board, &snapshot, upto))
-            .await?;
+            .await
+    }
+
+    /// Waits for the snapshot being written, if one is.
+    async fn compacted(&mut self) -> Result<(), StoreError> {
+        match self.compacting.take() {
+            Some(running) => running.await.map_err(StoreError::backend)?,
+            None => Ok(()),
+        }
+    }
+
+    /// The board encoded as one update and the number of the first update it does not
+    /// cover, counting the updates since the last snapshot from zero again.
+    fn snapshot(&mut self) -> Option<(Vec<u8>, u64)> {
         self.since_snapshot = 0;
-        Ok(())
+        self.since_snapshot_bytes = 0;
+        let snapshot = self.room.snapshot();
+        match &snapshot {
+            Some(s) => self.snapshot_bytes = s.len() as u64,
+            // The stored updates still rebuild the board; try again after more of them.
+            None => stats::error(ErrorKind::Storage),
+        }
+        snapshot.map(|s| (s, self.next_seq))
+    }
+
+    /// Whether the updates since the last snapshot are enough to fold into a new one:
+    /// at least `compact_every` of them, adding up to at least `compact_growth` of the
+    /// snapshot's size. Writing a snapshot costs the whole board; a large board's
+    /// small edits would otherwise have it rewritten every few seconds of a busy
+    /// meeting, each time a stall for every room sharing the disk or the database. With
+    /// both, what a load replays stays a fraction of the board, and compaction costs
+    /// stay in proportion to what was written.
+    fn compaction_due(&self) -> bool {
+        let config = &self.rooms.config;
+        self.since_snapshot >= config.compact_every
+            && self.since_snapshot_bytes as f64
+                >= self.snapshot_bytes as f64 * config.compact_growth
     }
 
     /// Closes a connection whose message was refused, with the error's close code.
@@ -1056,5 +1158,95 @@ impl RoomTask {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hindsight_shared::schema::new_doc;
+    use hindsight_shared::{Board, NewNote, Template};
+    use yrs::sync::{Message, SyncMessage};
+    use yrs::updates::decoder::Decode;
+    use yrs::updates::encoder::Encode;
+    use yrs::Transact;
+
+    use super::*;
+    use crate::boards;
+    use crate::store::MemStore;
+
+    /// A board that gets one long note, then five short ones, each in a batch of its own;
+    /// returns how many updates the store holds once its snapshots have settled.
+    async fn updates_stored_after_edits(compact_growth: f64) -> usize {
+        let store: Arc<dyn Store> = Arc::new(MemStore::default());
+        let board = boards::create_blank(store.as_ref(), "Incident", 1.0, Template::postmortem())
+            .unwrap()
+            .id;
+        let config = RoomConfig {
+            compact_every: 1,
+            compact_growth,
+            batch_window: Duration::ZERO,
+            ..RoomConfig::default()
+        };
+        let rooms = Rooms::new(
+            Arc::clone(&store),
+            config,
+            TaskTracker::new(),
+            CancellationToken::new(),
+        );
+        let writer = rooms.join(board, Access::Edit).await.unwrap();
+        let mut reader = rooms.join(board, Access::Edit).await.unwrap();
+        let doc = new_doc(Some(7));
+        let notes = Board::new(&doc);
+        let mut relayed = 0;
+        for n in 0..6 {
+            let text = if n == 0 { "x".repeat(4000) } else { "y".into() };
+            let update = {
+                let mut txn = doc.transact_mut();
+                notes.add_note(
+                    &mut txn,
+                    &format!("n{n}").parse().unwrap(),
+                    NewNote::at(10.0, 10.0, &text).created_at(1.0),
+                );
+                Message::Sync(SyncMessage::Update(txn.encode_update_v1())).encode_v1()
+            };
+            writer.send(update.into()).await.unwrap();
+            // Relayed, so stored: the next one is a batch of its own.
+            while relayed <= n {
+                let frame = tokio::time::timeout(Duration::from_secs(5), reader.outbox.recv())
+                    .await
+                    .expect("the update is relayed")
+                    .expect("the room is open");
+                if let Outgoing::Frame(bytes) = frame {
+                    if matches!(
+                        Message::decode_v1(&bytes),
+                        Ok(Message::Sync(SyncMessage::Update(_)))
+                    ) {
+                        relayed += 1;
+                    }
+                }
+            }
+        }
+        // Snapshots are written beside the room: wait until the count stops moving.
+        let stored = || store.load(&board).unwrap().unwrap().updates.len();
+        let mut last = stored();
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = stored();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_board_is_compacted_once_its_updates_add_up_to_a_share_of_it() {
+        // The long note outweighs the blank board, so it is folded in; five short notes
+        // are far from half of what the board then weighs.
+        assert_eq!(updates_stored_after_edits(0.5).await, 5);
+        // By count alone, the short notes are folded in too, as they come (the last may
+        // wait for a later batch while an earlier snapshot is still being written).
+        let left = updates_stored_after_edits(0.0).await;
+        assert!(left < 5, "{left} updates left");
     }
 }

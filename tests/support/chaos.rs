@@ -296,6 +296,9 @@ async fn start_on(dir: &Path, store: [&str; 2], compact_every: u64) -> Spawned {
     args.extend([
         "--compact-every",
         &every,
+        // By count alone, so that kills land inside compactions often.
+        "--compact-growth-percent",
+        "0",
         // Many cycles write many notes, and the writers are deliberately fast.
         "--max-notes",
         "1000000",

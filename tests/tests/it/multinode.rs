@@ -19,7 +19,18 @@ const WRITERS: usize = 6;
 /// A node on the database at `url`, compacting often so that compactions by several
 /// writers happen while they write.
 async fn node(url: &str, dir: &tempfile::TempDir) -> Spawned {
-    spawn(dir.path(), &["--database", url, "--compact-every", "100"]).await
+    spawn(
+        dir.path(),
+        &[
+            "--database",
+            url,
+            "--compact-every",
+            "100",
+            "--compact-growth-percent",
+            "0",
+        ],
+    )
+    .await
 }
 
 fn ws(node: &Spawned) -> String {

@@ -361,7 +361,11 @@ async fn another_site_cannot_create_or_import_boards_through_a_visitors_browser(
 /// Three boards with content, one of them with more updates than a snapshot holds (so
 /// the backup must fold stored updates in), written through a real server.
 async fn make_boards(data: &Path) -> Vec<TestBoard> {
-    let server = TestServer::start_with(data, |c| c.compact_every = 4).await;
+    let server = TestServer::start_with(data, |c| {
+        c.compact_every = 4;
+        c.compact_growth_percent = 0;
+    })
+    .await;
     let mut ids = Vec::new();
     for (i, title) in ["Payments outage", "DNS flap", "Empty"].iter().enumerate() {
         let body = format!(r#"{{"title":"{title}"}}"#);
