@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick] [-- BENCH ARGS]`: build Hindsight and its client in
 //! release mode, install the servers it is compared with (npm packages in `bench/peers`,
-//! y-sweet with `cargo install` into `bench/.tools`), then run `hindsight-bench`, which
+//! y-sweet with `cargo install` into `bench/.tools`) and PostgreSQL, then run `hindsight-bench`, which
 //! starts every server on 127.0.0.1, loads it and prints the table. Owns the
 //! installation; the measuring is `bench/`'s.
 
@@ -22,6 +22,8 @@ pub fn bench(ws: &Workspace, args: Vec<String>) -> Result {
 
     tools::ensure_build_tools(ws)?;
     let browser = tools::ensure_test_tools(ws)?;
+    // Hindsight on PostgreSQL runs on a cluster the harness starts, as the tests' does.
+    tools::postgresql()?;
     peer_packages(ws)?;
     // y-sweet takes many minutes to build; without it the table says why.
     let y_sweet = y_sweet(ws);
@@ -43,6 +45,9 @@ pub fn bench(ws: &Workspace, args: Vec<String>) -> Result {
         Ok(path) => run.arg("--y-sweet").arg(path),
         Err(why) => run.arg("--y-sweet-unavailable").arg(why),
     };
+    if let Some(bin) = tools::postgres_bin() {
+        run.env("HINDSIGHT_PG_BIN", bin);
+    }
     run.args(&bench_args).current_dir(&ws.root);
     cmd::run(&mut run)
 }

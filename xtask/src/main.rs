@@ -39,11 +39,12 @@ USAGE:
         Run each fuzz target (fuzz/fuzz_targets: the message decoder, the update-apply
         path) for N seconds (60 by default) from the committed seed corpus. Installs
         cargo-fuzz once; needs the nightly toolchain.
-    cargo xtask bench [--quick] [--runs N] [--only P1,P2,…]
+    cargo xtask bench [--quick] [--runs N] [--only P1,P2,…] [--servers hindsight,relay,…]
         Build Hindsight in release mode, install the servers it is compared with (npm
-        packages in bench/peers, y-sweet into bench/.tools), start each on 127.0.0.1, drive
-        them with the same load generator and print one table of figures and targets.
-        --quick shortens every scenario (a minute or two after the builds). See BENCHMARKS.md.
+        packages in bench/peers, y-sweet into bench/.tools) and PostgreSQL, start each on
+        127.0.0.1 (Hindsight also on PostgreSQL, one node and two), drive them with the
+        same load generator and print one table of figures and targets. --quick shortens
+        every scenario (a minute or two after the builds). See BENCHMARKS.md.
     cargo xtask soak [--minutes N]
         Build the release server, start it on 127.0.0.1 with a fresh data directory, keep
         2,000 WebSockets on 200 boards (most idle, some typing, some dragging) for N
