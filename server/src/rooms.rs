@@ -204,9 +204,11 @@ enum Command {
         op: AdminOp,
         done: oneshot::Sender<Result<bool, StoreError>>,
     },
-    /// Another node stored the board's updates below `upto`.
+    /// Another node stored the board's updates below `upto`: these, when they came with
+    /// the notice.
     Remote {
         upto: u64,
+        updates: Option<Vec<Vec<u8>>>,
     },
     /// Presence changed on another node serving the board (an awareness message).
     Presence {
@@ -407,7 +409,11 @@ impl Rooms {
     /// by the next message of the same participant.
     fn remote(&self, heard: Heard) {
         let (board, command) = match heard {
-            Heard::Appended(Appended { board, upto }) => (board, Command::Remote { upto }),
+            Heard::Appended(Appended {
+                board,
+                upto,
+                updates,
+            }) => (board, Command::Remote { upto, updates }),
             Heard::Presence { board, message } => (
                 board,
                 Command::Presence {
@@ -662,7 +668,7 @@ impl RoomTask {
                 },
                 // In case a notification from another node was missed.
                 _ = catch_up.tick(), if shared && !self.members.is_empty() => {
-                    Command::Remote { upto: u64::MAX }
+                    Command::Remote { upto: u64::MAX, updates: None }
                 }
                 _ = tokio::time::sleep(idle), if self.members.is_empty() => {
                     return (close::GOING_AWAY, "room unloaded");
@@ -723,6 +729,8 @@ impl RoomTask {
         }
         let mut updates = Vec::new();
         let mut out = Deliveries::default();
+        // What other nodes stored, durable already: delivered before this batch's write.
+        let mut theirs = Deliveries::default();
         let mut admin = Vec::new();
         let mut behind = false;
         for cmd in batch {
@@ -785,7 +793,19 @@ impl RoomTask {
                     self.drop_member(conn, close::GOING_AWAY, "left", &mut out);
                 }
                 Command::Admin { op, done } => admin.push((op, done)),
-                Command::Remote { upto } => behind |= upto > self.next_seq,
+                Command::Remote { upto, updates } => {
+                    // Applied from the notice when they follow what this room holds;
+                    // otherwise read from the store below.
+                    let first = upto.saturating_sub(updates.as_ref().map_or(0, |u| u.len() as u64));
+                    match updates {
+                        Some(updates) if first <= self.next_seq && !behind => {
+                            let skip = usize::try_from(self.next_seq - first).unwrap_or(usize::MAX);
+                            let new: Vec<Vec<u8>> = updates.into_iter().skip(skip).collect();
+                            self.apply_theirs(None, &new, upto, &mut theirs);
+                        }
+                        _ => behind |= upto > self.next_seq,
+                    }
+                }
                 Command::Presence { message } => {
                     if let Some(frame) = self.room.apply_remote_presence(&message) {
                         out.all_but.push((NOBODY, frame, false));
@@ -797,14 +817,13 @@ impl RoomTask {
         // other nodes stored is durable already, so it goes out now rather than after
         // this batch's own write.
         if behind {
-            let mut theirs = Deliveries::default();
             if let Err(e) = self.catch_up(&mut theirs).await {
                 stats::error(ErrorKind::Storage);
                 tracing::warn!(board = %self.board, error = %e, "could not read other nodes' updates; trying again later");
             }
-            if !self.deleted {
-                self.deliver(theirs);
-            }
+        }
+        if !self.deleted {
+            self.deliver(theirs);
         }
         if !updates.is_empty() && !self.deleted {
             self.persist(updates, &mut out).await?;
@@ -889,7 +908,30 @@ impl RoomTask {
             self.deleted = true;
             return Ok(());
         };
-        for bytes in changes.snapshot.iter().chain(&changes.updates) {
+        self.apply_theirs(
+            changes.snapshot.as_deref(),
+            &changes.updates,
+            changes.next_seq,
+            out,
+        );
+        Ok(())
+    }
+
+    /// Applies what another node stored (a snapshot first, if any, then updates), which
+    /// brings the room up to `next_seq`, and relays what it added to every member. An
+    /// update that breaks the document poisons it: nothing more is applied, the numbers
+    /// still advance.
+    fn apply_theirs(
+        &mut self,
+        snapshot: Option<&[u8]>,
+        updates: &[Vec<u8>],
+        next_seq: u64,
+        out: &mut Deliveries,
+    ) {
+        for bytes in snapshot
+            .into_iter()
+            .chain(updates.iter().map(Vec::as_slice))
+        {
             if self.poisoned {
                 break;
             }
@@ -898,16 +940,14 @@ impl RoomTask {
                 Ok(None) => {}
                 Err(e) => {
                     stats::error(ErrorKind::Storage);
-                    tracing::error!(%board, error = %e, "another node's update breaks the document; reloading the board");
+                    tracing::error!(board = %self.board, error = %e, "another node's update breaks the document; reloading the board");
                     self.poisoned = true;
                 }
             }
         }
-        let caught = changes.next_seq.saturating_sub(self.next_seq);
-        self.next_seq = self.next_seq.max(changes.next_seq);
-        self.since_snapshot += caught;
-        self.since_snapshot_bytes += changes.updates.iter().map(|u| u.len() as u64).sum::<u64>();
-        Ok(())
+        self.since_snapshot += next_seq.saturating_sub(self.next_seq);
+        self.since_snapshot_bytes += updates.iter().map(|u| u.len() as u64).sum::<u64>();
+        self.next_seq = self.next_seq.max(next_seq);
     }
 
     /// Passes the presence of this node's connections in `out` (announcements and the

@@ -108,10 +108,14 @@ impl Changes {
 }
 
 /// Another node stored updates of `board`, numbered below `upto`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appended {
     pub board: BoardId,
     pub upto: u64,
+    /// The updates themselves, numbered up to `upto`, when they were small enough to
+    /// come with the notice: a node that holds everything before them applies them
+    /// without reading the store.
+    pub updates: Option<Vec<Vec<u8>>>,
 }
 
 /// What [`Store::watch`] reports of the other nodes.

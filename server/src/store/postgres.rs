@@ -14,8 +14,9 @@
 //! the contract, since every write that returned before a flush is durable.
 //!
 //! Several nodes: each store has a random node id. A write NOTIFYs `hindsight_updates`
-//! in the statement that inserts (`<board hex>:<first seq>:<count>:<node id>`), so the
-//! notification goes out only with the commit; [`Store::watch`] LISTENs on a connection
+//! in the statement that inserts (`<board hex>:<first seq>:<count>:<node id>`, then the
+//! updates in base64 when they fit in a notification), so the notification goes out
+//! only with the commit; [`Store::watch`] LISTENs on a connection
 //! of its own, on a thread of its own (`listen.rs`), and reports the other nodes'
 //! writes. A write never lands below the board's `upto`, where a compaction would
 //! already have dropped it; and [`Store::compact`] runs for one node at a time per
@@ -253,7 +254,7 @@ impl Store for PgStore {
         }
         let id = &board.as_bytes()[..];
         let data: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
-        let note = listen::payload(board, first_seq, updates.len(), self.node);
+        let note = listen::payload(board, first_seq, updates, self.node);
         let mut conn = self.pool.get()?;
         let written = conn.execute(
             "WITH b AS (SELECT upto FROM boards WHERE id = $1 FOR SHARE),

@@ -204,7 +204,8 @@ fn a_node_hears_what_another_appends_and_catches_up_from_where_it_stands() {
                 appended,
                 Appended {
                     board: a,
-                    upto: seq
+                    upto: seq,
+                    updates: Some(vec![b"one's".to_vec()]),
                 }
             );
             break;
@@ -224,9 +225,10 @@ fn a_node_hears_what_another_appends_and_catches_up_from_where_it_stands() {
         heard(&mut rx, DEADLINE),
         Some(Appended {
             board: a,
-            upto: seq + 3
+            upto: seq + 3,
+            updates: Some(vec![b"one's last".to_vec(), b"one's very last".to_vec()]),
         }),
-        "its own write is not reported"
+        "its own write is not reported; small updates come with the notice"
     );
     let changes = two.changes_since(&a, seq + 1).unwrap().unwrap();
     assert_eq!(changes.snapshot, None);

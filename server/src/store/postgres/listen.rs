@@ -24,16 +24,26 @@ use crate::store::{Appended, Heard};
 pub const CHANNEL: &str = "hindsight_updates";
 /// The channel presence goes on.
 pub const PRESENCE: &str = "hindsight_presence";
-/// The longest presence payload sent, under PostgreSQL's 8,000 bytes.
-const MAX_PRESENCE_PAYLOAD: usize = 7_900;
+/// The longest payload sent (presence, or a write's notice with its updates), under
+/// PostgreSQL's 8,000 bytes.
+const MAX_PAYLOAD: usize = 7_900;
 /// How long the thread waits for a notification before it checks its receiver.
 const POLL: Duration = Duration::from_millis(500);
 /// How long it waits before opening a broken connection again.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// What a write of `count` updates of `board` from `first` on, by `node`, notifies.
-pub fn payload(board: &BoardId, first: u64, count: usize, node: u64) -> String {
-    format!("{board}:{first}:{count}:{node:x}")
+/// What a write of `updates` of `board` from `first` on, by `node`, notifies: where they
+/// are, and the updates themselves in base64 (comma-separated) while the payload stays
+/// within a notification's limit, so that the other nodes need not read them back.
+pub fn payload(board: &BoardId, first: u64, updates: &[Vec<u8>], node: u64) -> String {
+    let notice = format!("{board}:{first}:{}:{node:x}", updates.len());
+    let encoded_len: usize = updates.iter().map(|u| u.len().div_ceil(3) * 4 + 1).sum();
+    if notice.len() + encoded_len > MAX_PAYLOAD {
+        return notice;
+    }
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let encoded: Vec<String> = updates.iter().map(|u| engine.encode(u)).collect();
+    format!("{notice}:{}", encoded.join(","))
 }
 
 /// Reads a payload; `None` for one this node wrote, or one it cannot read.
@@ -43,9 +53,25 @@ fn parse(payload: &str, node: u64) -> Option<Appended> {
     let first: u64 = parts.next()?.parse().ok()?;
     let count: u64 = parts.next()?.parse().ok()?;
     let writer = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let updates = match parts.next() {
+        None => None,
+        Some(data) => {
+            let engine = &base64::engine::general_purpose::STANDARD;
+            let updates = data
+                .split(',')
+                .map(|u| engine.decode(u).ok())
+                .collect::<Option<Vec<_>>>()?;
+            // All of them, or the payload is not one of ours.
+            if updates.len() as u64 != count {
+                return None;
+            }
+            Some(updates)
+        }
+    };
     (writer != node && parts.next().is_none()).then_some(Appended {
         board,
         upto: first.checked_add(count)?,
+        updates,
     })
 }
 
@@ -53,7 +79,7 @@ fn parse(payload: &str, node: u64) -> Option<Appended> {
 pub fn presence_payload(board: &BoardId, node: u64, message: &[u8]) -> Option<String> {
     let encoded = base64::engine::general_purpose::STANDARD.encode(message);
     let payload = format!("{board}:{node:x}:{encoded}");
-    (payload.len() <= MAX_PRESENCE_PAYLOAD).then_some(payload)
+    (payload.len() <= MAX_PAYLOAD).then_some(payload)
 }
 
 /// Reads a presence payload; `None` for one this node sent, or one it cannot read.
@@ -123,8 +149,34 @@ mod tests {
     #[test]
     fn a_payload_names_the_board_and_where_its_updates_end_unless_it_is_ours() {
         let board = BoardId::from_random([7; 16]);
-        let written = payload(&board, 40, 3, 0xfeed);
-        assert_eq!(parse(&written, 0xbeef), Some(Appended { board, upto: 43 }));
+        let updates = vec![b"one".to_vec(), vec![0, 255, 7], b"three".to_vec()];
+        let written = payload(&board, 40, &updates, 0xfeed);
+        assert_eq!(
+            parse(&written, 0xbeef),
+            Some(Appended {
+                board,
+                upto: 43,
+                updates: Some(updates.clone()),
+            }),
+            "small updates come with the notice"
+        );
+        let large = vec![vec![1; MAX_PAYLOAD], b"small".to_vec()];
+        let notice = payload(&board, 40, &large, 0xfeed);
+        assert!(
+            notice.len() < 100,
+            "too large to come along: {}",
+            notice.len()
+        );
+        assert_eq!(
+            parse(&notice, 0xbeef),
+            Some(Appended {
+                board,
+                upto: 42,
+                updates: None,
+            })
+        );
+        let malformed = format!("{notice}:AAAA");
+        assert_eq!(parse(&malformed, 1), None, "two updates said, one sent");
         assert_eq!(parse(&written, 0xfeed), None, "our own write");
         for wrong in [
             "",
