@@ -2,7 +2,7 @@
 //! the Node interop peer. Paths only; nothing here builds or installs anything.
 
 use std::env;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::cmd;
 
@@ -13,7 +13,14 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn locate() -> Workspace {
-        let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // `cargo run` says where the package it runs is. The path compiled in is only a
+        // fallback: clones that share one target directory (as CI's cache and a working
+        // tree do) share one uplifted `xtask` binary, which cargo does not copy again
+        // for a clone whose own build is fresh, so the compiled-in path may be the
+        // other clone's.
+        let xtask_dir = env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
         let root = xtask_dir
             .parent()
             .expect("xtask lives one level below the repository root");
