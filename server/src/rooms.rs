@@ -799,9 +799,10 @@ impl RoomTask {
                     let first = upto.saturating_sub(updates.as_ref().map_or(0, |u| u.len() as u64));
                     match updates {
                         Some(updates) if first <= self.next_seq && !behind => {
-                            let skip = usize::try_from(self.next_seq - first).unwrap_or(usize::MAX);
-                            let new: Vec<Vec<u8>> = updates.into_iter().skip(skip).collect();
-                            self.apply_theirs(None, &new, upto, &mut theirs);
+                            // Those this room already holds are skipped.
+                            let skip = usize::try_from(self.next_seq - first)
+                                .map_or(updates.len(), |s| s.min(updates.len()));
+                            self.apply_theirs(None, &updates[skip..], upto, &mut theirs);
                         }
                         _ => behind |= upto > self.next_seq,
                     }
@@ -846,7 +847,7 @@ impl RoomTask {
         // A poisoned document is never snapshotted: it may lack updates whose numbers
         // it has passed.
         if self.compaction_due() && !self.poisoned {
-            self.compact()?;
+            self.compact().await?;
         }
         Ok(())
     }
@@ -1056,18 +1057,12 @@ impl RoomTask {
     /// soon — the stored updates rebuild the same board — except an operator's command
     /// and the room's end, which wait for it first ([`RoomTask::compacted`]); an error
     /// surfaces at the next batch, as a failed write would.
-    fn compact(&mut self) -> Result<(), StoreError> {
-        match &self.compacting {
-            Some(running) if !running.is_finished() => return Ok(()),
-            Some(_) => {
-                let done = self.compacting.take().expect("a finished compaction");
-                // Finished, so this returns at once.
-                futures_util::FutureExt::now_or_never(done)
-                    .expect("a finished task has its output")
-                    .map_err(StoreError::backend)??;
-            }
-            None => {}
+    async fn compact(&mut self) -> Result<(), StoreError> {
+        if self.compacting.as_ref().is_some_and(|c| !c.is_finished()) {
+            return Ok(());
         }
+        // Finished, if there is one, so this returns at once.
+        self.compacted().await?;
         let Some((snapshot, upto)) = self.snapshot() else {
             return Ok(());
         };
