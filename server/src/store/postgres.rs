@@ -149,6 +149,18 @@ fn unsigned(board: &BoardId, row: &Row, i: usize) -> Result<u64, StoreError> {
     u64::try_from(column::<i64>(board, row, i)?).map_err(|_| StoreError::Corrupt(*board))
 }
 
+/// A read-only transaction that sees one moment throughout: a board's snapshot and the
+/// updates after it, with no compaction in between.
+fn consistent_read(
+    conn: &mut ::postgres::Client,
+) -> Result<::postgres::Transaction<'_>, StoreError> {
+    Ok(conn
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?)
+}
+
 /// The board's updates numbered `from` on, in order, and the number the next one takes.
 fn updates_from(
     tx: &mut ::postgres::Transaction<'_>,
@@ -192,11 +204,7 @@ impl Store for PgStore {
     fn load(&self, board: &BoardId) -> Result<Option<StoredBoard>, StoreError> {
         let id = &board.as_bytes()[..];
         let mut conn = self.pool.get()?;
-        let mut tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
+        let mut tx = consistent_read(&mut conn)?;
         let Some(row) = tx.query_opt("SELECT snapshot, upto FROM boards WHERE id = $1", &[&id])?
         else {
             return Ok(None);
@@ -408,11 +416,7 @@ impl Store for PgStore {
     fn changes_since(&self, board: &BoardId, seq: u64) -> Result<Option<Changes>, StoreError> {
         let (id, seq) = (&board.as_bytes()[..], bigint(seq)?);
         let mut conn = self.pool.get()?;
-        let mut tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
+        let mut tx = consistent_read(&mut conn)?;
         // The snapshot only when a compaction dropped update `seq` itself: a compaction
         // drops the oldest updates, so while that one is kept, every later one is too.
         let Some(row) = tx.query_opt(
