@@ -210,6 +210,8 @@ enum Command {
         upto: u64,
         updates: Option<Vec<Vec<u8>>>,
     },
+    /// An operator deleted the board, or replaced its links, through another node.
+    Elsewhere(Elsewhere),
     /// Presence changed on another node serving the board (an awareness message).
     Presence {
         message: Bytes,
@@ -234,6 +236,14 @@ impl AdminOp {
             AdminOp::Relink(links) => store.set_links(board, &links),
         }
     }
+}
+
+/// What an operator did to a board through another node ([`Heard::Deleted`],
+/// [`Heard::Relinked`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Elsewhere {
+    Deleted,
+    Relinked,
 }
 
 struct Entry {
@@ -404,11 +414,15 @@ impl Rooms {
     }
 
     /// Tells the room of the board, if it is loaded here, what another node did to it.
-    /// A room whose queue is full is busy and not told: its next catch-up (on its timer,
-    /// or when its write conflicts) finds the updates anyway, and presence is refreshed
-    /// by the next message of the same participant.
+    /// A room whose queue is full is busy and not told of updates or presence: its next
+    /// catch-up (on its timer, or when its write conflicts) finds the updates anyway,
+    /// and presence is refreshed by the next message of the same participant. An
+    /// operator's deletion or relink is rare and has no such second chance (nobody may
+    /// go on through links that were replaced), so it waits for room in the queue.
     fn remote(&self, heard: Heard) {
         let (board, command) = match heard {
+            Heard::Deleted { board } => (board, Command::Elsewhere(Elsewhere::Deleted)),
+            Heard::Relinked { board } => (board, Command::Elsewhere(Elsewhere::Relinked)),
             Heard::Appended(Appended {
                 board,
                 upto,
@@ -422,7 +436,15 @@ impl Rooms {
             ),
         };
         let live = self.live.lock().expect("rooms lock");
-        if let Some(entry) = live.get(&board) {
+        let Some(entry) = live.get(&board) else {
+            return;
+        };
+        if let Command::Elsewhere(_) = command {
+            let commands = entry.commands.clone();
+            self.tracker.spawn(async move {
+                let _ = commands.send(command).await;
+            });
+        } else {
             let _ = entry.commands.try_send(command);
         }
     }
@@ -589,6 +611,7 @@ impl RoomTask {
                         Command::Frame { .. }
                         | Command::Leave { .. }
                         | Command::Remote { .. }
+                        | Command::Elsewhere(_)
                         | Command::Presence { .. } => {}
                     }
                 }
@@ -811,6 +834,15 @@ impl RoomTask {
                     if let Some(frame) = self.room.apply_remote_presence(&message) {
                         out.all_but.push((NOBODY, frame, false));
                     }
+                }
+                Command::Elsewhere(Elsewhere::Deleted) => {
+                    tracing::info!(board = %self.board, "board deleted through another node");
+                    // `run` closes every member once this batch is done.
+                    self.deleted = true;
+                }
+                Command::Elsewhere(Elsewhere::Relinked) => {
+                    tracing::info!(board = %self.board, "links replaced through another node");
+                    self.drop_everyone(close::TOKEN_REFUSED, "links replaced", &mut out);
                 }
             }
         }
@@ -1039,11 +1071,11 @@ impl RoomTask {
                 }
                 AdminOp::Relink(_) => {
                     tracing::info!(%board, "links replaced by an operator");
-                    let mut out = Deliveries::default();
-                    let conns: Vec<ConnId> = self.members.keys().copied().collect();
-                    for conn in conns {
-                        self.drop_member(conn, close::TOKEN_REFUSED, "links replaced", &mut out);
-                    }
+                    self.drop_everyone(
+                        close::TOKEN_REFUSED,
+                        "links replaced",
+                        &mut Deliveries::default(),
+                    );
                 }
             }
         }
@@ -1141,6 +1173,15 @@ impl RoomTask {
         tracing::info!(board = %self.board, conn, error = %e, "closing connection");
         let (code, reason) = e.close();
         self.drop_member(conn, code, reason, out);
+    }
+
+    /// Ends every connection: they came in through links that no longer hold. A member
+    /// that joined through the new ones just before is reconnected once, and let in again.
+    fn drop_everyone(&mut self, code: u16, reason: &'static str, out: &mut Deliveries) {
+        let conns: Vec<ConnId> = self.members.keys().copied().collect();
+        for conn in conns {
+            self.drop_member(conn, code, reason, out);
+        }
     }
 
     fn drop_member(&mut self, conn: ConnId, code: u16, reason: &'static str, out: &mut Deliveries) {

@@ -127,6 +127,15 @@ pub enum Heard {
         board: BoardId,
         message: Vec<u8>,
     },
+    /// An operator replaced the board's links there: everyone connected here came in
+    /// through the old ones too.
+    Relinked {
+        board: BoardId,
+    },
+    /// An operator deleted the board there.
+    Deleted {
+        board: BoardId,
+    },
 }
 
 /// What the store holds about a board's links (see `hindsight_shared::access`).

@@ -22,7 +22,9 @@
 //! already have dropped it; and [`Store::compact`] runs for one node at a time per
 //! board, under a transaction-scoped advisory lock (another node's is skipped).
 //! Presence goes to the other nodes as notifications too, on a channel of its own
-//! (`hindsight_presence`), never stored.
+//! (`hindsight_presence`), never stored. An operator's deletion or relink of a board
+//! notifies `hindsight_admin` in its statement, so every node ends its connections to a
+//! deleted board, or to one whose links were replaced, as soon as it commits.
 //!
 //! This store must be called from blocking threads (`store::blocking`, the offline
 //! commands), never from an async worker: the `postgres` client runs a small runtime of
@@ -236,10 +238,19 @@ impl Store for PgStore {
         }
     }
 
+    /// With a notification (sent on commit) to the other nodes, whose connections to the
+    /// board came in through the old links and must end there too.
     fn set_links(&self, board: &BoardId, links: &AccessHashes) -> Result<bool, StoreError> {
+        let note = listen::admin_payload(board, self.node, listen::RELINKED);
         let set = self.pool.get()?.execute(
-            "UPDATE boards SET links = $2 WHERE id = $1",
-            &[&&board.as_bytes()[..], &&links.to_bytes()[..]],
+            "WITH set AS (UPDATE boards SET links = $2 WHERE id = $1 RETURNING id)
+             SELECT pg_notify($3, $4) FROM set",
+            &[
+                &&board.as_bytes()[..],
+                &&links.to_bytes()[..],
+                &listen::ADMIN,
+                &note,
+            ],
         )?;
         Ok(set > 0)
     }
@@ -346,10 +357,14 @@ impl Store for PgStore {
     }
 
     /// One statement: the board's updates and versions go with it.
+    /// With a notification (sent on commit), so that the other nodes end their rooms of
+    /// the board at once rather than at their next write or catch-up.
     fn delete(&self, board: &BoardId) -> Result<bool, StoreError> {
+        let note = listen::admin_payload(board, self.node, listen::DELETED);
         let deleted = self.pool.get()?.execute(
-            "DELETE FROM boards WHERE id = $1",
-            &[&&board.as_bytes()[..]],
+            "WITH gone AS (DELETE FROM boards WHERE id = $1 RETURNING id)
+             SELECT pg_notify($2, $3) FROM gone",
+            &[&&board.as_bytes()[..], &listen::ADMIN, &note],
         )?;
         Ok(deleted > 0)
     }

@@ -3,12 +3,12 @@
 //! of one board spread over them. What one node stores reaches the clients of the others
 //! through the database (LISTEN/NOTIFY, catch-up on conflicts and on a timer).
 
-use hindsight_shared::NewNote;
-use hindsight_tests::binary::{spawn, Spawned};
+use hindsight_shared::{close, NewNote};
+use hindsight_tests::binary::{run, spawn, Spawned};
 use hindsight_tests::fixtures::id;
 use hindsight_tests::node::peer;
 use hindsight_tests::postgres::database;
-use hindsight_tests::{create_board, YClient, DEADLINE};
+use hindsight_tests::{create_board, TestBoard, YClient, DEADLINE};
 use serde_json::Value;
 
 /// Notes written in all, spread over the clients.
@@ -187,4 +187,64 @@ async fn presence_announced_on_one_node_shows_on_another() {
     assert!(!there.presence_seen("null"));
     here.close();
     there.wait_presence("null").await;
+}
+
+/// Runs an operator's command against the running node `at` (`--server`), with the admin
+/// token in `dir`; returns its standard output.
+async fn operator(at: &Spawned, dir: &tempfile::TempDir, args: &[&str]) -> String {
+    let url = format!("http://{}", at.addr);
+    let token_file = dir.path().join("admin-token");
+    let token_file = token_file.to_str().unwrap();
+    let all = args
+        .iter()
+        .copied()
+        .chain(["--server", &url, "--admin-token-file", token_file]);
+    let output = run(all).await;
+    assert!(
+        output.status.success(),
+        "hindsight {args:?} --server failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relink_or_deletion_through_one_node_ends_the_boards_connections_on_the_other() {
+    let url = database();
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        std::fs::write(
+            dir.path().join("admin-token"),
+            "0perat0r-t0ken-for-tw0-n0des",
+        )
+        .unwrap();
+        let args = ["--database", &url, "--admin-token-file", "admin-token"];
+        nodes.push(spawn(dir.path(), &args).await);
+    }
+    let (one, two) = (&nodes[0], &nodes[1]);
+    let board = create_board(one.addr).await;
+    let ada = YClient::connect(&ws(two), &board).await;
+    ada.track_saves();
+    ada.edit(|b, txn| b.add_note(txn, &id("kept"), NewNote::at(1.0, 1.0, "kept")));
+    ada.wait_saved(ada.sent_changes()).await;
+
+    // New links through node one: Ada, on node two through the old ones, is
+    // disconnected there too, and the old link no longer opens the board on node two.
+    let printed = operator(one, &dirs[0], &["boards", "links", &board.id.to_string()]).await;
+    let edit_link = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("edit link: "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert_eq!(ada.wait_closed().await.code, Some(close::TOKEN_REFUSED));
+    let old = format!("{}/{}{}", ws(two), board.id, board.edit_query());
+    let old = YClient::connect_unsynced(&old).await;
+    assert_eq!(old.wait_closed().await.code, Some(close::TOKEN_REFUSED));
+    let relinked = TestBoard::from_url(edit_link);
+    let bo = YClient::connect(&ws(two), &relinked).await;
+    assert_eq!(bo.notes().len(), 1, "the board kept its note");
+
+    // Deleted through node one: Bo, on node two, is told it is gone.
+    operator(one, &dirs[0], &["boards", "delete", &board.id.to_string()]).await;
+    assert_eq!(bo.wait_closed().await.code, Some(close::BOARD_NOT_FOUND));
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use hindsight_server::store::testing;
 use hindsight_server::store::{Appended, Heard, NewerSchema, SCHEMA_VERSION};
 use hindsight_server::{DatabaseUrl, PgStore, Store, StoreError};
-use hindsight_shared::{BoardId, NewNote, NoteColor};
+use hindsight_shared::{AccessHashes, BoardId, NewNote, NoteColor, Token};
 use hindsight_tests::binary::{server_binary, spawn};
 use hindsight_tests::fixtures::id;
 use hindsight_tests::postgres::database;
@@ -175,13 +175,63 @@ fn heard(rx: &mut UnboundedReceiver<Heard>, within: Duration) -> Option<Appended
     loop {
         match rx.try_recv() {
             Ok(Heard::Appended(appended)) => return Some(appended),
-            Ok(Heard::Presence { .. }) => {}
+            Ok(_) => {}
             Err(TryRecvError::Empty) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(_) => return None,
         }
     }
+}
+
+/// The next deletion or relink another node reports, waiting up to `within`.
+fn heard_operator(rx: &mut UnboundedReceiver<Heard>, within: Duration) -> Option<Heard> {
+    let deadline = Instant::now() + within;
+    loop {
+        match rx.try_recv() {
+            Ok(heard @ (Heard::Relinked { .. } | Heard::Deleted { .. })) => return Some(heard),
+            Ok(_) => {}
+            Err(TryRecvError::Empty) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// An operator's relink or deletion through one node is heard by the others (whose
+/// connections came in through the old links), once it is committed and only if the
+/// board was there; a node does not hear its own.
+#[test]
+fn a_relink_or_deletion_is_heard_by_the_other_nodes() {
+    let url = database();
+    let (one, two) = (open(&url).unwrap(), open(&url).unwrap());
+    let mut rx = two.watch().expect("a shared store says what others do");
+    let a = board(7);
+    one.create(&a, b"s", None).unwrap();
+    // The listener starts on a thread of its own: append until it hears.
+    let mut seq = 0;
+    while heard(&mut rx, Duration::from_millis(200)).is_none() {
+        one.append(&a, seq, &[b"u".to_vec()]).unwrap();
+        seq += 1;
+        assert!(seq < 50, "the listener never heard a write");
+    }
+    let links = AccessHashes::for_edit_token(&Token::edit_from_random([9; 16]));
+    assert!(two.set_links(&a, &links).unwrap());
+    assert!(one.set_links(&a, &links).unwrap());
+    assert_eq!(
+        heard_operator(&mut rx, DEADLINE),
+        Some(Heard::Relinked { board: a }),
+        "one's relink, not two's own"
+    );
+    assert!(!one.set_links(&board(8), &links).unwrap(), "no such board");
+    assert!(!one.delete(&board(8)).unwrap(), "no such board");
+    assert!(one.delete(&a).unwrap());
+    assert_eq!(
+        heard_operator(&mut rx, DEADLINE),
+        Some(Heard::Deleted { board: a }),
+        "nothing for the boards that were not there"
+    );
 }
 
 /// A node hears what another appends (never its own writes), reads what it lacks from

@@ -24,6 +24,11 @@ use crate::store::{Appended, Heard};
 pub const CHANNEL: &str = "hindsight_updates";
 /// The channel presence goes on.
 pub const PRESENCE: &str = "hindsight_presence";
+/// The channel an operator's deletion or relink of a board goes on.
+pub const ADMIN: &str = "hindsight_admin";
+/// What [`ADMIN`] payloads say happened.
+pub const DELETED: &str = "deleted";
+pub const RELINKED: &str = "relinked";
 /// The longest payload sent (presence, or a write's notice with its updates), under
 /// PostgreSQL's 8,000 bytes.
 const MAX_PAYLOAD: usize = 7_900;
@@ -93,6 +98,25 @@ fn parse_presence(payload: &str, node: u64) -> Option<Heard> {
     (sender != node).then_some(Heard::Presence { board, message })
 }
 
+/// What an operator's change to `board` through `node` notifies: [`DELETED`] or
+/// [`RELINKED`].
+pub fn admin_payload(board: &BoardId, node: u64, change: &str) -> String {
+    format!("{board}:{node:x}:{change}")
+}
+
+/// Reads an [`ADMIN`] payload; `None` for one this node sent, or one it cannot read.
+fn parse_admin(payload: &str, node: u64) -> Option<Heard> {
+    let mut parts = payload.split(':');
+    let board: BoardId = parts.next()?.parse().ok()?;
+    let sender = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let heard = match parts.next()? {
+        DELETED => Heard::Deleted { board },
+        RELINKED => Heard::Relinked { board },
+        _ => return None,
+    };
+    (sender != node && parts.next().is_none()).then_some(heard)
+}
+
 /// Starts the thread; what it hears reported on the receiver.
 pub fn spawn(config: Config, node: u64) -> mpsc::UnboundedReceiver<Heard> {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -120,6 +144,7 @@ fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
                 Ok(Some(n)) => {
                     let heard = match n.channel() {
                         PRESENCE => parse_presence(n.payload(), node),
+                        ADMIN => parse_admin(n.payload(), node),
                         _ => parse(n.payload(), node).map(Heard::Appended),
                     };
                     if let Some(heard) = heard {
@@ -138,7 +163,9 @@ fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
 
 fn connect(config: &Config) -> Result<Client, postgres::Error> {
     let mut client = config.connect(NoTls)?;
-    client.batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {PRESENCE}"))?;
+    client.batch_execute(&format!(
+        "LISTEN {CHANNEL}; LISTEN {PRESENCE}; LISTEN {ADMIN}"
+    ))?;
     Ok(client)
 }
 
@@ -205,5 +232,30 @@ mod tests {
             None,
             "over 7,900 bytes"
         );
+    }
+
+    #[test]
+    fn an_operators_change_names_the_board_and_what_happened_unless_it_is_ours() {
+        let board = BoardId::from_random([7; 16]);
+        let deleted = admin_payload(&board, 0xfeed, DELETED);
+        let relinked = admin_payload(&board, 0xfeed, RELINKED);
+        assert_eq!(
+            parse_admin(&deleted, 0xbeef),
+            Some(Heard::Deleted { board })
+        );
+        assert_eq!(
+            parse_admin(&relinked, 0xbeef),
+            Some(Heard::Relinked { board })
+        );
+        assert_eq!(parse_admin(&relinked, 0xfeed), None, "our own");
+        for wrong in [
+            String::new(),
+            format!("{board}:feed"),
+            format!("{board}:feed:renamed"),
+            format!("{deleted}:more"),
+            format!("x:feed:{DELETED}"),
+        ] {
+            assert_eq!(parse_admin(&wrong, 1), None, "{wrong}");
+        }
     }
 }
