@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
@@ -30,6 +31,11 @@ use crate::vocabulary;
 pub type ConnId = u64;
 
 /// The observer that keeps a room's note count.
+/// How long a participant announced on another node is kept without being renewed: the
+/// y-protocols timeout, which stock clients and ours renew well within (every 15 s). A
+/// node that dies cannot withdraw its participants; this does, on every other node.
+pub const REMOTE_PRESENCE_TIMEOUT: Duration = Duration::from_secs(30);
+
 const NOTE_COUNTER: &str = "hindsight-note-count";
 const FIELD_WATCH: &str = "hindsight-field-limits";
 /// The longest string any field holds, in UTF-16 units: a note's text, whose limit is
@@ -154,6 +160,8 @@ pub struct Room {
     template: Template,
     /// The items of the facilitator's part of the board, by id.
     guarded: Guarded,
+    /// Participants announced on other nodes, with when each was last renewed.
+    remote_presence: HashMap<ClientID, Instant>,
 }
 
 #[derive(Default)]
@@ -207,6 +215,7 @@ impl Room {
             }),
             touched: Arc::default(),
             guarded: Guarded::default(),
+            remote_presence: HashMap::new(),
         };
         // Which items are the facilitator's, read from the stored encodings themselves
         // (checked when they were stored, so they read).
@@ -615,20 +624,59 @@ impl Room {
     /// Takes a presence message relayed by another node (several nodes on one database)
     /// and returns it as it is to go to every member here, if anything of it is taken.
     /// Participants announced by a connection of this node are that connection's to
-    /// change, and are left out; the rest was admitted by the node it came from.
-    pub fn apply_remote_presence(&mut self, message: &[u8]) -> Option<Bytes> {
+    /// change, and are left out; the rest was admitted by the node it came from. `now`
+    /// is when it arrived, from which [`Room::expire_remote_presence`] counts.
+    pub fn apply_remote_presence(&mut self, message: &[u8], now: Instant) -> Option<Bytes> {
         let Ok(Message::Awareness(mut update)) = decode_message(message) else {
             return None;
         };
         update
             .clients
-            .retain(|client, _| !self.conns.values().any(|p| p.clients.contains(client)));
+            .retain(|client, _| !self.announced_here(*client));
         if update.clients.is_empty() {
             return None;
         }
         let relay = encode(Message::Awareness(update.clone()));
+        for (&client, entry) in &update.clients {
+            if &*entry.json == "null" {
+                self.remote_presence.remove(&client);
+            } else {
+                self.remote_presence.insert(client, now);
+            }
+        }
         self.awareness.apply_update(update).ok()?;
         Some(relay)
+    }
+
+    /// Withdraws the participants announced on other nodes and not renewed within
+    /// [`REMOTE_PRESENCE_TIMEOUT`] before `now` (their node died, or its notices stop
+    /// reaching this one); returns the presence update that withdraws them, for every
+    /// member here. One who has since connected to this node (a page that failed over
+    /// keeps its awareness id) is that connection's now, and is left alone.
+    pub fn expire_remote_presence(&mut self, now: Instant) -> Option<Bytes> {
+        let mut gone = Vec::new();
+        let remote = std::mem::take(&mut self.remote_presence);
+        for (client, renewed) in remote {
+            if self.announced_here(client) {
+                continue;
+            }
+            if now.saturating_duration_since(renewed) < REMOTE_PRESENCE_TIMEOUT {
+                self.remote_presence.insert(client, renewed);
+            } else {
+                self.awareness.remove_state(client);
+                gone.push(client);
+            }
+        }
+        if gone.is_empty() {
+            return None;
+        }
+        let update = self.awareness.update_with_clients(gone).ok()?;
+        Some(encode(Message::Awareness(update)))
+    }
+
+    /// Whether one of this node's connections announced `client`.
+    fn announced_here(&self, client: ClientID) -> bool {
+        self.conns.values().any(|p| p.clients.contains(&client))
     }
 
     /// How many notes the document would hold with `update` applied, found on a copy.
@@ -1308,10 +1356,13 @@ mod tests {
         room.receive(1, &presence(&[(42, r#"{"user":{"name":"Ada"}}"#)]))
             .unwrap();
         let relayed = room
-            .apply_remote_presence(&presence(&[
-                (7, r#"{"user":{"name":"Grace"}}"#),
-                (42, r#"{"user":{"name":"not Ada"}}"#),
-            ]))
+            .apply_remote_presence(
+                &presence(&[
+                    (7, r#"{"user":{"name":"Grace"}}"#),
+                    (42, r#"{"user":{"name":"not Ada"}}"#),
+                ]),
+                Instant::now(),
+            )
             .expect("Grace is new here");
         let Message::Awareness(update) = Message::decode_v1(&relayed).unwrap() else {
             panic!("expected awareness")
@@ -1322,19 +1373,72 @@ mod tests {
             "Ada is connection 1's to change"
         );
         assert_eq!(room.join(2, Access::Edit).len(), 2, "greeted with both");
-        assert_eq!(room.apply_remote_presence(b"\xff not a message"), None);
+        assert_eq!(
+            room.apply_remote_presence(b"\xff not a message", Instant::now()),
+            None
+        );
+    }
+
+    #[test]
+    fn presence_from_another_node_not_renewed_in_time_is_withdrawn() {
+        let mut room = empty_room();
+        room.join(1, Access::Edit);
+        let (grace, bo) = (r#"{"user":{"name":"Grace"}}"#, r#"{"user":{"name":"Bo"}}"#);
+        let start = Instant::now();
+        let secs = |s| start + Duration::from_secs(s);
+        room.apply_remote_presence(&presence(&[(7, grace), (8, bo)]), start)
+            .unwrap();
+        // Bo's page renews his state; Grace's node has gone quiet.
+        room.apply_remote_presence(&presence_at(2, &[(8, bo)]), secs(20))
+            .unwrap();
+        assert_eq!(
+            room.expire_remote_presence(secs(29)),
+            None,
+            "nobody late yet"
+        );
+        let gone = room
+            .expire_remote_presence(secs(30))
+            .expect("Grace is late");
+        let Message::Awareness(update) = Message::decode_v1(&gone).unwrap() else {
+            panic!("expected awareness")
+        };
+        assert_eq!(
+            update.clients.keys().copied().collect::<Vec<_>>(),
+            [ClientID::new(7)]
+        );
+        assert_eq!(&*update.clients[&ClientID::new(7)].json, "null");
+        let everyone = room.presence_of_everyone().unwrap();
+        let Message::Awareness(update) = Message::decode_v1(&everyone).unwrap() else {
+            panic!("expected awareness")
+        };
+        assert_eq!(
+            update.clients.keys().copied().collect::<Vec<_>>(),
+            [ClientID::new(8)],
+            "a joiner is greeted with Bo only"
+        );
+        // Bo's page fails over to this node, keeping its awareness id: he is connection
+        // 1's now, and his old node's silence does not withdraw him.
+        room.receive(1, &presence_at(3, &[(8, bo)])).unwrap();
+        assert_eq!(room.expire_remote_presence(secs(120)), None);
+        assert!(room.presence_of_everyone().is_some(), "Bo is still there");
     }
 
     /// A presence message for `states`: `(client id, JSON)` each, as a stock client sends
     /// them (any id, any text).
     fn presence(states: &[(u64, &str)]) -> Vec<u8> {
+        presence_at(1, states)
+    }
+
+    /// [`presence`] with every state at awareness clock `clock`: a renewal is taken only
+    /// with a higher clock than the last.
+    fn presence_at(clock: u32, states: &[(u64, &str)]) -> Vec<u8> {
         let clients = states
             .iter()
             .map(|&(id, json)| {
                 (
                     ClientID::new(id),
                     yrs::sync::awareness::AwarenessUpdateEntry {
-                        clock: 1,
+                        clock,
                         json: json.into(),
                     },
                 )

@@ -212,6 +212,9 @@ enum Command {
     },
     /// An operator deleted the board, or replaced its links, through another node.
     Elsewhere(Elsewhere),
+    /// The timer of a room whose board other nodes serve too: it catches up, in case a
+    /// notification was missed, and withdraws presence the other nodes stopped renewing.
+    Tick,
     /// Presence changed on another node serving the board (an awareness message).
     Presence {
         message: Bytes,
@@ -612,6 +615,7 @@ impl RoomTask {
                         | Command::Leave { .. }
                         | Command::Remote { .. }
                         | Command::Elsewhere(_)
+                        | Command::Tick
                         | Command::Presence { .. } => {}
                     }
                 }
@@ -689,10 +693,7 @@ impl RoomTask {
                     Some(cmd) => cmd,
                     None => return (close::GOING_AWAY, "room closed"),
                 },
-                // In case a notification from another node was missed.
-                _ = catch_up.tick(), if shared && !self.members.is_empty() => {
-                    Command::Remote { upto: u64::MAX, updates: None }
-                }
+                _ = catch_up.tick(), if shared && !self.members.is_empty() => Command::Tick,
                 _ = tokio::time::sleep(idle), if self.members.is_empty() => {
                     return (close::GOING_AWAY, "room unloaded");
                 }
@@ -831,7 +832,15 @@ impl RoomTask {
                     }
                 }
                 Command::Presence { message } => {
-                    if let Some(frame) = self.room.apply_remote_presence(&message) {
+                    let now = Instant::now().into_std();
+                    if let Some(frame) = self.room.apply_remote_presence(&message, now) {
+                        out.all_but.push((NOBODY, frame, false));
+                    }
+                }
+                Command::Tick => {
+                    behind = true;
+                    if let Some(frame) = self.room.expire_remote_presence(Instant::now().into_std())
+                    {
                         out.all_but.push((NOBODY, frame, false));
                     }
                 }

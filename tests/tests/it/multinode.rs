@@ -189,6 +189,38 @@ async fn presence_announced_on_one_node_shows_on_another() {
     there.wait_presence("null").await;
 }
 
+/// A node killed outright cannot withdraw its participants: the others do, once their
+/// states go unrenewed for the y-protocols timeout, so nobody who is gone lingers on the
+/// board or greets later joiners.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participants_of_a_node_that_died_are_withdrawn_on_the_others() {
+    let url = database();
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (one, two) = (node(&url, &dirs[0]).await, node(&url, &dirs[1]).await);
+    let board = create_board(two.addr).await;
+    let there = YClient::connect(&ws(&two), &board).await;
+    let ada = YClient::connect(&ws(&one), &board).await;
+    ada.announce(r#"{"user":{"name":"Ada on node one"}}"#);
+    there.wait_presence("Ada on node one").await;
+    drop(one); // SIGKILL: nothing is sent on her behalf
+               // Ada's last renewal is at most 30 s old when node two's timer (every 2 s) finds it.
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    while !there.presence_seen("null") {
+        assert!(
+            std::time::Instant::now() < limit,
+            "Ada was never withdrawn on node two"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let later = YClient::connect(&ws(&two), &board).await;
+    later.announce(r#"{"user":{"name":"Bo"}}"#);
+    there.wait_presence("Bo").await;
+    assert!(
+        !later.presence_seen("Ada on node one"),
+        "a later joiner is not greeted with Ada"
+    );
+}
+
 /// Runs an operator's command against the running node `at` (`--server`), with the admin
 /// token in `dir`; returns its standard output.
 async fn operator(at: &Spawned, dir: &tempfile::TempDir, args: &[&str]) -> String {
