@@ -38,7 +38,7 @@ use crate::history::{self, HistoryConfig};
 use crate::limits::Limits;
 use crate::room::{ConnId, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
-use crate::store::{self, Appended, Heard, Store, StoreError};
+use crate::store::{self, Appended, Heard, Links, Store, StoreError};
 
 /// Tunables for room tasks.
 #[derive(Clone, Debug)]
@@ -247,6 +247,8 @@ impl AdminOp {
 enum Elsewhere {
     Deleted,
     Relinked,
+    /// Notices of either may have been missed (`Heard::Missed`).
+    Missed,
 }
 
 struct Entry {
@@ -421,9 +423,22 @@ impl Rooms {
     /// catch-up (on its timer, or when its write conflicts) finds the updates anyway,
     /// and presence is refreshed by the next message of the same participant. An
     /// operator's deletion or relink is rare and has no such second chance (nobody may
-    /// go on through links that were replaced), so it waits for room in the queue.
+    /// go on through links that were replaced), so it waits for room in the queue; so
+    /// does the word that such notices may have been missed, which goes to every room.
     fn remote(&self, heard: Heard) {
+        if heard == Heard::Missed {
+            let live = self.live.lock().expect("rooms lock");
+            for entry in live.values() {
+                let commands = entry.commands.clone();
+                self.tracker.spawn(async move {
+                    let missed = Command::Elsewhere(Elsewhere::Missed);
+                    let _ = commands.send(missed).await;
+                });
+            }
+            return;
+        }
         let (board, command) = match heard {
+            Heard::Missed => unreachable!("handled above"),
             Heard::Deleted { board } => (board, Command::Elsewhere(Elsewhere::Deleted)),
             Heard::Relinked { board } => (board, Command::Elsewhere(Elsewhere::Relinked)),
             Heard::Appended(Appended {
@@ -543,6 +558,10 @@ struct RoomTask {
     poisoned: bool,
     /// An operator deleted the board: the room ends without writing anything more.
     deleted: bool,
+    /// The board's links as the room last read them, on a store other nodes share:
+    /// everyone here came in through these. `None` where nobody else can change them,
+    /// or where they could not be read.
+    links: Option<Links>,
     /// When the newest version of the board was kept (`history.rs`), and what the
     /// document held then, if this room kept it.
     newest_version: Option<u64>,
@@ -588,6 +607,13 @@ impl RoomTask {
             .await
             .ok()
             .and_then(|v| v.last().map(|(at, _)| *at));
+        // Only another node's relink can change them behind this room's back, so only a
+        // shared store's rooms need to know them (see `RoomTask::recheck_links`).
+        let links = if rooms.shared {
+            rooms.blocking(move |s| s.links(&board)).await.ok()
+        } else {
+            None
+        };
         let (room, next_seq, log) = match loaded {
             Ok(loaded) => loaded,
             Err(e) => {
@@ -636,6 +662,7 @@ impl RoomTask {
             snapshot_bytes: log.snapshot,
             poisoned: false,
             deleted: false,
+            links,
             newest_version,
             kept_state: None,
             compacting: None,
@@ -757,6 +784,7 @@ impl RoomTask {
         let mut theirs = Deliveries::default();
         let mut admin = Vec::new();
         let mut behind = false;
+        let mut recheck = false;
         for cmd in batch {
             match cmd {
                 Command::Join {
@@ -849,11 +877,11 @@ impl RoomTask {
                     // `run` closes every member once this batch is done.
                     self.deleted = true;
                 }
-                Command::Elsewhere(Elsewhere::Relinked) => {
-                    tracing::info!(board = %self.board, "links replaced through another node");
-                    self.drop_everyone(close::TOKEN_REFUSED, "links replaced", &mut out);
-                }
+                Command::Elsewhere(Elsewhere::Relinked | Elsewhere::Missed) => recheck = true,
             }
+        }
+        if recheck {
+            self.recheck_links(&mut out).await;
         }
         // Before this batch's write, which would only conflict with what is missing. What
         // other nodes stored is durable already, so it goes out now rather than after
@@ -932,6 +960,30 @@ impl RoomTask {
         self.since_snapshot += count;
         self.since_snapshot_bytes += updates.iter().map(|u| u.len() as u64).sum::<u64>();
         Ok(())
+    }
+
+    /// Reads the board's links again, after another node replaced them or after such
+    /// notices may have been missed. If they are not the ones this room's members came
+    /// in through, everyone is disconnected: they come back through the new links, or
+    /// not at all. A read that fails changes nothing until the next notice.
+    async fn recheck_links(&mut self, out: &mut Deliveries) {
+        let board = self.board;
+        let now = match self.rooms.blocking(move |s| s.links(&board)).await {
+            Ok(links) => links,
+            Err(e) => {
+                stats::error(ErrorKind::Storage);
+                tracing::warn!(%board, error = %e, "could not read the board's links again");
+                return;
+            }
+        };
+        if now == Links::NoBoard {
+            tracing::info!(%board, "board deleted through another node");
+            self.deleted = true;
+        } else if self.links != Some(now) {
+            tracing::info!(%board, "links replaced through another node");
+            self.drop_everyone(close::TOKEN_REFUSED, "links replaced", out);
+        }
+        self.links = Some(now);
     }
 
     /// Applies what other nodes stored after `next_seq` and relays it to every member (it
@@ -1078,8 +1130,11 @@ impl RoomTask {
                     // `run` closes every member with the code `serve` returns.
                     self.deleted = true;
                 }
-                AdminOp::Relink(_) => {
+                AdminOp::Relink(links) => {
                     tracing::info!(%board, "links replaced by an operator");
+                    if self.links.is_some() {
+                        self.links = Some(Links::Hashes(links));
+                    }
                     self.drop_everyone(
                         close::TOKEN_REFUSED,
                         "links replaced",
@@ -1184,8 +1239,7 @@ impl RoomTask {
         self.drop_member(conn, code, reason, out);
     }
 
-    /// Ends every connection: they came in through links that no longer hold. A member
-    /// that joined through the new ones just before is reconnected once, and let in again.
+    /// Ends every connection with `code`: they came in through links that no longer hold.
     fn drop_everyone(&mut self, code: u16, reason: &'static str, out: &mut Deliveries) {
         let conns: Vec<ConnId> = self.members.keys().copied().collect();
         for conn in conns {

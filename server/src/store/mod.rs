@@ -136,6 +136,9 @@ pub enum Heard {
     Deleted {
         board: BoardId,
     },
+    /// The store stopped hearing for a while (its connection broke and is open again):
+    /// any of the above may have been missed meanwhile.
+    Missed,
 }
 
 /// What the store holds about a board's links (see `hindsight_shared::access`).

@@ -33,6 +33,14 @@ async fn node(url: &str, dir: &tempfile::TempDir) -> Spawned {
     .await
 }
 
+/// Two nodes ([`node`]) on the database at `url`, with the directories they run in.
+async fn two_nodes(url: &str) -> ([tempfile::TempDir; 2], Spawned, Spawned) {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let one = node(url, &dirs[0]).await;
+    let two = node(url, &dirs[1]).await;
+    (dirs, one, two)
+}
+
 fn ws(node: &Spawned) -> String {
     format!("ws://{}/ws", node.addr)
 }
@@ -173,8 +181,7 @@ async fn a_node_killed_mid_way_loses_nothing_it_acknowledged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_announced_on_one_node_shows_on_another() {
     let url = database();
-    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let (one, two) = (node(&url, &dirs[0]).await, node(&url, &dirs[1]).await);
+    let (_dirs, one, two) = two_nodes(&url).await;
     let board = create_board(one.addr).await;
     let there = YClient::connect(&ws(&two), &board).await;
     let here = YClient::connect(&ws(&one), &board).await;
@@ -195,8 +202,7 @@ async fn presence_announced_on_one_node_shows_on_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn participants_of_a_node_that_died_are_withdrawn_on_the_others() {
     let url = database();
-    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let (one, two) = (node(&url, &dirs[0]).await, node(&url, &dirs[1]).await);
+    let (_dirs, one, two) = two_nodes(&url).await;
     let board = create_board(two.addr).await;
     let there = YClient::connect(&ws(&two), &board).await;
     let ada = YClient::connect(&ws(&one), &board).await;
@@ -219,6 +225,83 @@ async fn participants_of_a_node_that_died_are_withdrawn_on_the_others() {
         !later.presence_seen("Ada on node one"),
         "a later joiner is not greeted with Ada"
     );
+}
+
+/// Runs `statement` on the database at `url` and returns the first column of each row.
+async fn sql(url: &str, statement: &str) -> Vec<i64> {
+    let (url, statement) = (url.to_owned(), statement.to_owned());
+    // The blocking client may not run on an async worker.
+    tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let rows = client.query(statement.as_str(), &[]).unwrap();
+        rows.iter().map(|r| r.get(0)).collect()
+    })
+    .await
+    .unwrap()
+}
+
+/// Breaks every node's LISTEN connection to the database at `url`, and waits until both
+/// nodes are listening again.
+async fn break_listeners(url: &str) {
+    let listening = "SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() AND query LIKE 'LISTEN%'";
+    assert_eq!(sql(url, listening).await, [2], "both nodes listen");
+    sql(
+        url,
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN%') AS gone",
+    )
+    .await;
+    let limit = std::time::Instant::now() + DEADLINE;
+    while sql(url, listening).await != [2] {
+        assert!(
+            std::time::Instant::now() < limit,
+            "the nodes never listened again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A relink whose notice a node never heard (its listening connection was broken) is
+/// found when it listens again: its rooms read their links again, and disconnect those
+/// who came in through the old ones. A break with nothing missed disconnects nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relink_missed_while_a_node_was_not_listening_is_found_when_it_listens_again() {
+    let url = database();
+    let (_dirs, one, two) = two_nodes(&url).await;
+    let board = create_board(one.addr).await;
+    let ada = YClient::connect(&ws(&two), &board).await;
+    ada.track_saves();
+
+    break_listeners(&url).await;
+    // Time for node two's rooms to read their links again: they are unchanged.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    ada.edit(|b, txn| b.add_note(txn, &id("after"), NewNote::at(1.0, 1.0, "still here")));
+    ada.wait_saved(ada.sent_changes()).await;
+
+    // New links written behind the nodes' backs, as if the notice had been lost.
+    let links = hindsight_shared::AccessHashes::for_edit_token(
+        &hindsight_shared::Token::edit_from_random([5; 16]),
+    );
+    let hex: String = links
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let id_hex: String = board
+        .id
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let set = format!(
+        "WITH set AS (UPDATE boards SET links = '\\x{hex}' WHERE id = '\\x{id_hex}' RETURNING 1)
+         SELECT count(*) FROM set"
+    );
+    assert_eq!(sql(&url, &set).await, [1]);
+    break_listeners(&url).await;
+    assert_eq!(ada.wait_closed().await.code, Some(close::TOKEN_REFUSED));
+    drop(one);
 }
 
 /// Runs an operator's command against the running node `at` (`--server`), with the admin

@@ -169,13 +169,20 @@ fn a_load_while_another_node_compacts_never_misses_an_update() {
     compacting.join().unwrap();
 }
 
-/// The next write another node reports, waiting up to `within`.
-fn heard(rx: &mut UnboundedReceiver<Heard>, within: Duration) -> Option<Appended> {
+/// The next report from another node that `pick` takes, waiting up to `within`.
+fn next_heard<T>(
+    rx: &mut UnboundedReceiver<Heard>,
+    within: Duration,
+    pick: impl Fn(Heard) -> Option<T>,
+) -> Option<T> {
     let deadline = Instant::now() + within;
     loop {
         match rx.try_recv() {
-            Ok(Heard::Appended(appended)) => return Some(appended),
-            Ok(_) => {}
+            Ok(heard) => {
+                if let Some(picked) = pick(heard) {
+                    return Some(picked);
+                }
+            }
             Err(TryRecvError::Empty) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
@@ -184,19 +191,19 @@ fn heard(rx: &mut UnboundedReceiver<Heard>, within: Duration) -> Option<Appended
     }
 }
 
+/// The next write another node reports, waiting up to `within`.
+fn heard(rx: &mut UnboundedReceiver<Heard>, within: Duration) -> Option<Appended> {
+    next_heard(rx, within, |heard| match heard {
+        Heard::Appended(appended) => Some(appended),
+        _ => None,
+    })
+}
+
 /// The next deletion or relink another node reports, waiting up to `within`.
 fn heard_operator(rx: &mut UnboundedReceiver<Heard>, within: Duration) -> Option<Heard> {
-    let deadline = Instant::now() + within;
-    loop {
-        match rx.try_recv() {
-            Ok(heard @ (Heard::Relinked { .. } | Heard::Deleted { .. })) => return Some(heard),
-            Ok(_) => {}
-            Err(TryRecvError::Empty) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(_) => return None,
-        }
-    }
+    next_heard(rx, within, |heard| {
+        matches!(heard, Heard::Relinked { .. } | Heard::Deleted { .. }).then_some(heard)
+    })
 }
 
 /// An operator's relink or deletion through one node is heard by the others (whose

@@ -128,6 +128,7 @@ pub fn spawn(config: Config, node: u64) -> mpsc::UnboundedReceiver<Heard> {
 }
 
 fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
+    let mut heard_before = false;
     while !tx.is_closed() {
         let mut client = match connect(config) {
             Ok(client) => client,
@@ -138,6 +139,12 @@ fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
             }
         };
         tracing::debug!("listening for other nodes' writes");
+        // Notices sent while the connection was broken are lost for good; the rooms
+        // check again what they would have told them.
+        if heard_before {
+            let _ = tx.send(Heard::Missed);
+        }
+        heard_before = true;
         while !tx.is_closed() {
             let next = client.notifications().timeout_iter(POLL).next();
             match next {
