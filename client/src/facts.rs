@@ -99,9 +99,24 @@ pub fn FactsBar() -> impl IntoView {
         s3.write(|board, txn| board.set_impact(txn, &value));
         Ok(())
     });
+    // On a phone the facts and the downloads fold away behind one button, so the notes
+    // get the screen; what the board derives (actions left to settle, votes) stays. At
+    // wider sizes the button is hidden and everything shows (style.css).
+    let (unfolded, set_unfolded) = signal(false);
     view! {
-        <div class="factsbar" role="group" aria-label="Board facts">
-            <div class="fact-group" class:absent=move || !shows_facts.get()>
+        <div class="factsbar" class:folded=move || !unfolded.get() role="group" aria-label="Board facts">
+            <button
+                id="facts-toggle"
+                class="facts-toggle button small"
+                type="button"
+                aria-expanded=move || unfolded.get().to_string()
+                aria-controls="facts-incident facts-timezone facts-exports"
+                on:click=move |_| set_unfolded.update(|u| *u = !*u)
+            >
+                {move || if unfolded.get() { "Fewer details" } else { "Date, impact, exports" }}
+                <span aria-hidden="true">{move || if unfolded.get() { " ▴" } else { " ▾" }}</span>
+            </button>
+            <div id="facts-incident" class="fact-group" class:absent=move || !shows_facts.get()>
             <label class="fact">
                 <span>"Date"</span>
                 <input
@@ -141,7 +156,7 @@ pub fn FactsBar() -> impl IntoView {
                 />
             </label>
             </div>
-            <div class="fact-group" class:absent=move || !has_timeline.get()>
+            <div id="facts-timezone" class="fact-group" class:absent=move || !has_timeline.get()>
             <label class="fact" title="Timeline times are read and shown in this timezone">
                 <span class="sr-only">"Timezone"</span>
                 <select
@@ -172,7 +187,7 @@ pub fn FactsBar() -> impl IntoView {
                     <span id="votes-left" class="derived">{votes_left}</span>
                 </Show>
             </div>
-            <div class="exports">
+            <div id="facts-exports" class="exports">
                 <a id="export-md" class="button ghost small" href=format!("/api/boards/{id}/export.md{query}") download=format!("board-{id}.md")>
                     "Export Markdown"
                 </a>

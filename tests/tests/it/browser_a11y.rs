@@ -845,6 +845,38 @@ async fn on_a_phone_a_shared_link_is_a_list_to_take_part_in() {
         json!([]),
         "the list fits the phone"
     );
+    // The facts fold away on a phone, so the notes get the screen; one button brings
+    // the facts and the downloads back, and folds them again.
+    let header = bo
+        .js(
+            "return document.querySelector('.factsbar').getBoundingClientRect().bottom / innerHeight;",
+            vec![],
+        )
+        .await;
+    assert!(
+        header.as_f64().unwrap() < 0.3,
+        "the top bar and the facts take {header} of the height"
+    );
+    let folded = "return document.querySelector('#fact-date')?.offsetParent === null
+                      && document.querySelector('#facts-toggle').getAttribute('aria-expanded') === 'false';";
+    assert_eq!(bo.js(folded, vec![]).await, json!(true), "folded at first");
+    bo.click("#facts-toggle").await;
+    bo.wait_js(
+        "the facts unfolded",
+        "return document.querySelector('#fact-date')?.offsetParent !== null
+             && document.querySelector('#export-md')?.offsetParent !== null
+             && document.querySelector('#facts-toggle').getAttribute('aria-expanded') === 'true';",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        bo.js(OVERFLOWS, vec![]).await,
+        json!([]),
+        "unfolded, the facts fit the phone"
+    );
+    bo.screenshot("facts-phone.png").await;
+    bo.click("#facts-toggle").await;
+    bo.wait_js("the facts folded again", folded, vec![]).await;
 
     // A note, and a vote on it: Ada sees both.
     let note = add_card(&bo, "react").await;
