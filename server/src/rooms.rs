@@ -426,19 +426,14 @@ impl Rooms {
     /// go on through links that were replaced), so it waits for room in the queue; so
     /// does the word that such notices may have been missed, which goes to every room.
     fn remote(&self, heard: Heard) {
-        if heard == Heard::Missed {
-            let live = self.live.lock().expect("rooms lock");
-            for entry in live.values() {
-                let commands = entry.commands.clone();
-                self.tracker.spawn(async move {
-                    let missed = Command::Elsewhere(Elsewhere::Missed);
-                    let _ = commands.send(missed).await;
-                });
-            }
-            return;
-        }
+        let live = self.live.lock().expect("rooms lock");
         let (board, command) = match heard {
-            Heard::Missed => unreachable!("handled above"),
+            Heard::Missed => {
+                for entry in live.values() {
+                    self.surely_tell(&entry.commands, Command::Elsewhere(Elsewhere::Missed));
+                }
+                return;
+            }
             Heard::Deleted { board } => (board, Command::Elsewhere(Elsewhere::Deleted)),
             Heard::Relinked { board } => (board, Command::Elsewhere(Elsewhere::Relinked)),
             Heard::Appended(Appended {
@@ -453,18 +448,23 @@ impl Rooms {
                 },
             ),
         };
-        let live = self.live.lock().expect("rooms lock");
         let Some(entry) = live.get(&board) else {
             return;
         };
         if let Command::Elsewhere(_) = command {
-            let commands = entry.commands.clone();
-            self.tracker.spawn(async move {
-                let _ = commands.send(command).await;
-            });
+            self.surely_tell(&entry.commands, command);
         } else {
             let _ = entry.commands.try_send(command);
         }
+    }
+
+    /// Sends `command` to a room even when its queue is full, from a task of its own, so
+    /// that what the node hears is never held up by one busy room.
+    fn surely_tell(&self, commands: &mpsc::Sender<Command>, command: Command) {
+        let commands = commands.clone();
+        self.tracker.spawn(async move {
+            let _ = commands.send(command).await;
+        });
     }
 
     async fn blocking<T: Send + 'static>(

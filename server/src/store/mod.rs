@@ -127,8 +127,8 @@ pub enum Heard {
         board: BoardId,
         message: Vec<u8>,
     },
-    /// An operator replaced the board's links there: everyone connected here came in
-    /// through the old ones too.
+    /// An operator replaced the board's links there: those connected here may have come
+    /// in through the old ones.
     Relinked {
         board: BoardId,
     },
