@@ -29,10 +29,14 @@
 //! This store must be called from blocking threads (`store::blocking`, the offline
 //! commands), never from an async worker: the `postgres` client runs a small runtime of
 //! its own per connection, which tokio refuses to start inside another.
+//!
+//! TLS: the connection string's `sslmode` and `sslrootcert`, as libpq reads them
+//! (`tls.rs`, rustls on ring).
 
 mod listen;
 mod pool;
 mod schema;
+mod tls;
 
 use std::error::Error;
 use std::fmt;
@@ -94,7 +98,7 @@ impl PgStore {
     /// Connects, and creates or migrates the schema (`schema.rs`); a database the
     /// binary cannot reach, or migrated by a newer binary, is an error here.
     pub fn open(url: &DatabaseUrl) -> Result<PgStore, StoreError> {
-        let pool = Pool::new(url);
+        let pool = Pool::new(url)?;
         schema::migrate(&mut *pool.get()?)?;
         let mut node = [0; 8];
         getrandom::fill(&mut node).map_err(|e| StoreError::backend(e.to_string()))?;
@@ -460,7 +464,11 @@ impl Store for PgStore {
     }
 
     fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Heard>> {
-        Some(listen::spawn(self.pool.config().clone(), self.node))
+        Some(listen::spawn(
+            self.pool.config().clone(),
+            self.pool.connector().clone(),
+            self.node,
+        ))
     }
 
     fn publish_presence(&self, board: &BoardId, message: &[u8]) -> Result<(), StoreError> {

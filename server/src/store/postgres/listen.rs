@@ -15,9 +15,10 @@ use std::time::Duration;
 use base64::Engine;
 use hindsight_shared::BoardId;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
 use tokio::sync::mpsc;
 
+use super::tls::Connector;
 use crate::store::{Appended, Heard};
 
 /// The channel writes notify.
@@ -118,19 +119,19 @@ fn parse_admin(payload: &str, node: u64) -> Option<Heard> {
 }
 
 /// Starts the thread; what it hears reported on the receiver.
-pub fn spawn(config: Config, node: u64) -> mpsc::UnboundedReceiver<Heard> {
+pub fn spawn(config: Config, connector: Connector, node: u64) -> mpsc::UnboundedReceiver<Heard> {
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::Builder::new()
         .name("hindsight-listen".into())
-        .spawn(move || run(&config, node, &tx))
+        .spawn(move || run(&config, &connector, node, &tx))
         .expect("start the notification listener");
     rx
 }
 
-fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
+fn run(config: &Config, connector: &Connector, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
     let mut heard_before = false;
     while !tx.is_closed() {
-        let mut client = match connect(config) {
+        let mut client = match connect(config, connector) {
             Ok(client) => client,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for other nodes' writes; retrying");
@@ -168,8 +169,8 @@ fn run(config: &Config, node: u64, tx: &mpsc::UnboundedSender<Heard>) {
     }
 }
 
-fn connect(config: &Config) -> Result<Client, postgres::Error> {
-    let mut client = config.connect(NoTls)?;
+fn connect(config: &Config, connector: &Connector) -> Result<Client, postgres::Error> {
+    let mut client = connector.connect(config)?;
     client.batch_execute(&format!(
         "LISTEN {CHANNEL}; LISTEN {PRESENCE}; LISTEN {ADMIN}"
     ))?;

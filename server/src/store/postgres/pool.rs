@@ -9,6 +9,8 @@
 //! Every connection runs with `synchronous_commit = on`, whatever the server's default:
 //! a commit returns only once it is flushed to the server's disk, which is what makes
 //! every `Store` write durable on return.
+//!
+//! Connections are opened through `tls.rs`, with the connection string's `sslmode`.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -17,8 +19,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use postgres::config::Host;
-use postgres::{Client, NoTls};
+use postgres::Client;
 
+use super::tls::{Connector, TlsSettings};
 use crate::store::StoreError;
 
 /// Connections open at most: enough for the rooms' writes, the readiness probe and the
@@ -31,12 +34,15 @@ pub const MAX_CONNECTIONS: usize = 8;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A PostgreSQL connection string (`postgres://user:password@host:port/db` or
-/// `host=… dbname=…`), checked when it is parsed. It shows (`Display`, `Debug`) without
-/// its password, so it can be printed and logged.
+/// `host=… dbname=…`), checked when it is parsed, with libpq's `sslmode` and
+/// `sslrootcert` (`tls.rs`). It shows (`Display`, `Debug`) without its password, so it
+/// can be printed and logged.
 #[derive(Clone)]
 pub struct DatabaseUrl {
     /// Shared: the parsed configuration is large, and a URL is copied into errors.
     config: Arc<postgres::Config>,
+    /// The root file is read when a store opens, not here.
+    tls: TlsSettings,
 }
 
 impl DatabaseUrl {
@@ -50,14 +56,17 @@ impl FromStr for DatabaseUrl {
     type Err = String;
 
     fn from_str(s: &str) -> Result<DatabaseUrl, String> {
-        let config: postgres::Config = s
+        let (rest, tls) = TlsSettings::take(s)?;
+        let mut config: postgres::Config = rest
             .parse()
             .map_err(|e| format!("not a PostgreSQL connection string: {e}"))?;
         if config.get_hosts().is_empty() {
             return Err("the connection string names no host".into());
         }
+        tls.apply(&mut config)?;
         Ok(DatabaseUrl {
             config: Arc::new(config),
+            tls,
         })
     }
 }
@@ -100,6 +109,7 @@ impl fmt::Debug for DatabaseUrl {
 /// The connections; shared by reference, so it lives as long as its store.
 pub struct Pool {
     config: postgres::Config,
+    connector: Connector,
     /// Guards the idle connections and the count of open ones; held only to take or give
     /// back a connection, never during a query.
     state: Mutex<State>,
@@ -116,16 +126,20 @@ struct State {
 }
 
 impl Pool {
-    pub fn new(url: &DatabaseUrl) -> Pool {
+    /// No connection is opened yet; a root file that cannot be read or used is an
+    /// error here.
+    pub fn new(url: &DatabaseUrl) -> Result<Pool, StoreError> {
         let mut config = postgres::Config::clone(&url.config);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        Pool {
+        let connector = Connector::new(&url.tls, &config).map_err(StoreError::backend)?;
+        Ok(Pool {
             config,
+            connector,
             state: Mutex::new(State::default()),
             returned: Condvar::new(),
-        }
+        })
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -170,8 +184,13 @@ impl Pool {
         &self.config
     }
 
+    /// How connections are opened, TLS or not (the listener opens its own).
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
     fn connect(&self) -> Result<Client, StoreError> {
-        let mut client = self.config.connect(NoTls)?;
+        let mut client = self.connector.connect(&self.config)?;
         client.batch_execute("SET synchronous_commit = on")?;
         Ok(client)
     }
@@ -219,6 +238,8 @@ impl Drop for Conn<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -244,5 +265,147 @@ mod tests {
         for wrong in ["postgres://db:notaport/x", "mysql://db/x", "dbname=b"] {
             assert!(DatabaseUrl::parse(wrong).is_err(), "{wrong}");
         }
+    }
+
+    #[test]
+    fn sslmode_and_sslrootcert_are_read_as_libpq_reads_them() {
+        use super::super::tls::Mode;
+        use postgres::config::SslMode;
+
+        #[track_caller]
+        fn check(url: &str, mode: Mode, root: Option<&str>, client: SslMode) {
+            let parsed = DatabaseUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(parsed.tls.mode, mode, "{url}");
+            assert_eq!(
+                parsed.tls.root_cert.as_deref(),
+                root.map(Path::new),
+                "{url}"
+            );
+            assert_eq!(parsed.config.get_ssl_mode(), client, "{url}");
+        }
+        check("postgres://db/b", Mode::Prefer, None, SslMode::Prefer);
+        check(
+            "postgres://db/b?sslmode=disable",
+            Mode::Disable,
+            None,
+            SslMode::Disable,
+        );
+        check(
+            "postgres://db/b?sslmode=require",
+            Mode::Require,
+            None,
+            SslMode::Require,
+        );
+        check(
+            "postgres://db/b?sslmode=verify-ca",
+            Mode::VerifyCa,
+            None,
+            SslMode::Require,
+        );
+        check(
+            "postgres://db/b?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20root.pem",
+            Mode::VerifyFull,
+            Some("/etc/ca root.pem"),
+            SslMode::Require,
+        );
+        // As libpq: `require` with a root file checks the certificate against it.
+        check(
+            "postgres://db/b?sslrootcert=ca.pem&sslmode=require",
+            Mode::VerifyCa,
+            Some("ca.pem"),
+            SslMode::Require,
+        );
+        check(
+            "host=db sslmode = verify-full sslrootcert='/a b/c\\'d.pem' dbname=b",
+            Mode::VerifyFull,
+            Some("/a b/c'd.pem"),
+            SslMode::Require,
+        );
+        check("host=/run/pg dbname=b", Mode::Prefer, None, SslMode::Prefer);
+        check(
+            "host=/run/pg sslmode=disable dbname=b",
+            Mode::Disable,
+            None,
+            SslMode::Disable,
+        );
+    }
+
+    #[test]
+    fn the_other_parameters_survive_taking_out_the_tls_ones() {
+        let url = DatabaseUrl::parse(
+            "postgres://hs@db:5433/b?application_name=a%20b&sslmode=verify-full&connect_timeout=3",
+        )
+        .unwrap();
+        assert_eq!(url.config.get_application_name(), Some("a b"));
+        assert_eq!(
+            url.config.get_connect_timeout(),
+            Some(&Duration::from_secs(3))
+        );
+        assert_eq!(url.to_string(), "postgres://hs@db:5433/b");
+        let url = DatabaseUrl::parse("host=db user='h s' sslmode=require password=it\\'s dbname=b")
+            .unwrap();
+        assert_eq!(url.config.get_user(), Some("h s"));
+        assert_eq!(url.config.get_password(), Some(&b"it's"[..]));
+        assert_eq!(url.config.get_dbname(), Some("b"));
+    }
+
+    #[test]
+    fn a_wrong_sslmode_or_sslrootcert_is_refused_while_parsing() {
+        #[track_caller]
+        fn check(url: &str, says: &str) {
+            match DatabaseUrl::parse(url) {
+                Ok(_) => panic!("{url} was taken"),
+                Err(e) => assert!(e.contains(says), "{url}: {e}"),
+            }
+        }
+        check(
+            "postgres://db/b?sslmode=verify",
+            "sslmode \"verify\" is not one of",
+        );
+        check(
+            "host=db sslmode=allowed dbname=b",
+            "sslmode \"allowed\" is not one of",
+        );
+        check("postgres://db/b?sslrootcert=", "sslrootcert names no file");
+        check(
+            "postgres://db/b?sslrootcert=%zz",
+            "a % not followed by two hex digits",
+        );
+        check(
+            "host=/run/pg sslmode=verify-full dbname=b",
+            "sslmode verify-full needs TCP hosts",
+        );
+    }
+
+    #[test]
+    fn a_root_file_that_cannot_be_used_is_refused_when_the_store_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let garbled = dir.path().join("garbled.pem");
+        std::fs::write(
+            &garbled,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let check = |path: &Path, says: &str| {
+            let url = format!(
+                "postgres://127.0.0.1:1/b?sslmode=verify-full&sslrootcert={}",
+                path.display()
+            );
+            let url = DatabaseUrl::parse(&url).unwrap();
+            match Pool::new(&url) {
+                Ok(_) => panic!("{} was taken", path.display()),
+                Err(e) => {
+                    let shown = e.to_string();
+                    assert!(shown.contains(&path.display().to_string()), "{shown}");
+                    assert!(shown.contains(says), "{shown}");
+                }
+            }
+        };
+        check(&missing, "No such file");
+        check(&empty, "holds no PEM certificate");
+        check(&garbled, "not a usable certificate");
     }
 }
