@@ -8,9 +8,14 @@
 //! run as the `postgres` system user, which owns the directory. The binaries come from
 //! `HINDSIGHT_PG_BIN` (set by `cargo xtask test`), else the newest
 //! `/usr/lib/postgresql/*/bin` (Debian's `postgresql` package), else `PATH`.
+//!
+//! [`OwnServer::start_tls`] starts one that takes TLS connections only (`hostssl` in
+//! `pg_hba.conf`, no `host`), with a test CA and a certificate for `localhost` and
+//! `127.0.0.1` made by the `openssl` CLI; the databases are created over its Unix
+//! socket, which needs no TLS.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -23,6 +28,8 @@ struct Server {
     bin: PathBuf,
     /// Whether `initdb` and `pg_ctl` run as the `postgres` user (the tests run as root).
     as_postgres: bool,
+    /// Whether it takes TLS connections only (certificates in `dir/tls`).
+    tls: bool,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -60,22 +67,77 @@ pub struct OwnServer(Server);
 impl OwnServer {
     /// Starts a fresh cluster with an empty database `hindsight`.
     pub fn start() -> OwnServer {
-        let server = Server::launch();
-        let admin = server.url("postgres");
-        std::thread::spawn(move || {
-            let mut client = ::postgres::Client::connect(&admin, ::postgres::NoTls)
-                .unwrap_or_else(|e| panic!("connect to the test PostgreSQL: {e}"));
-            client
-                .batch_execute("CREATE DATABASE hindsight")
-                .expect("create the database");
-        })
-        .join()
-        .expect("create a test database");
-        OwnServer(server)
+        OwnServer::with_database(Server::launch(false))
     }
 
+    /// As [`OwnServer::start`], taking TLS connections only: a plain one is refused by
+    /// `pg_hba.conf`. [`OwnServer::ca`] is the root that signed its certificate.
+    pub fn start_tls() -> OwnServer {
+        OwnServer::with_database(Server::launch(true))
+    }
+
+    fn with_database(server: Server) -> OwnServer {
+        let own = OwnServer(server);
+        own.run_sql("postgres", "CREATE DATABASE hindsight");
+        own
+    }
+
+    /// Runs `statements` in the database `hindsight` as `postgres` over the Unix socket
+    /// (no TLS needed): the first column of the rows they return, as text.
+    pub fn sql(&self, statements: &str) -> Vec<String> {
+        self.run_sql("hindsight", statements)
+    }
+
+    /// On a thread of its own: the blocking client may not run inside an async test's
+    /// runtime.
+    fn run_sql(&self, database: &str, statements: &str) -> Vec<String> {
+        let mut config = ::postgres::Config::new();
+        config
+            .host_path(&self.0.dir)
+            .port(self.0.port)
+            .user("postgres")
+            .dbname(database);
+        let statements = statements.to_owned();
+        std::thread::spawn(move || {
+            let mut client = config
+                .connect(::postgres::NoTls)
+                .unwrap_or_else(|e| panic!("connect to the test PostgreSQL: {e}"));
+            let messages = client
+                .simple_query(&statements)
+                .unwrap_or_else(|e| panic!("{statements}: {e}"));
+            messages
+                .into_iter()
+                .filter_map(|m| match m {
+                    ::postgres::SimpleQueryMessage::Row(row) => {
+                        Some(row.get(0).unwrap_or_default().to_owned())
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .join()
+        .expect("run SQL on the test PostgreSQL")
+    }
+
+    /// The database `hindsight` over TCP, as `postgres://postgres@127.0.0.1:port/hindsight`.
     pub fn url(&self) -> String {
         self.0.url("hindsight")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.port
+    }
+
+    /// The CA that signed a TLS server's certificate (PEM).
+    pub fn ca(&self) -> PathBuf {
+        assert!(self.0.tls, "a TLS server");
+        self.0.dir.join("tls/ca.pem")
+    }
+
+    /// A CA that signed nothing this server shows (PEM), for a wrong root.
+    pub fn other_ca(&self) -> PathBuf {
+        assert!(self.0.tls, "a TLS server");
+        self.0.dir.join("tls/other-ca.pem")
     }
 
     /// Stops the server at once, cutting every connection (`pg_ctl stop -m immediate`,
@@ -103,13 +165,13 @@ impl Drop for OwnServer {
 impl Server {
     /// The server every test of this process shares, stopped at exit.
     fn start() -> Server {
-        let server = Server::launch();
+        let server = Server::launch(false);
         // SAFETY: registering a plain `extern "C"` function with no arguments.
         unsafe { libc::atexit(stop_at_exit) };
         server
     }
 
-    fn launch() -> Server {
+    fn launch(tls: bool) -> Server {
         let bin = bin_dir();
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -125,6 +187,7 @@ impl Server {
             dir,
             bin,
             as_postgres,
+            tls,
         };
         let data = server.dir.join("data");
         run(server
@@ -134,17 +197,95 @@ impl Server {
             // fsync on.
             .args(["--no-sync", "--no-instructions", "-D"])
             .arg(&data));
+        if tls {
+            server.make_certificates();
+            // TLS over TCP only; the Unix socket for creating databases.
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .expect("write pg_hba.conf");
+        }
         server.pg_ctl_start();
         server
     }
 
+    /// A test CA, a server certificate it signed for `localhost` and `127.0.0.1`, and a
+    /// second CA that signed nothing, in `dir/tls`. PostgreSQL refuses a key file that
+    /// others can read or that it does not own.
+    fn make_certificates(&self) {
+        let tls = self.dir.join("tls");
+        std::fs::create_dir(&tls).expect("a directory for certificates");
+        let openssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(&tls));
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for (name, subject) in [
+            ("ca", "/CN=Hindsight test CA"),
+            ("other-ca", "/CN=Another CA"),
+        ] {
+            let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+            let mut args = vec!["req", "-x509", "-days", "2", "-subj", subject];
+            args.extend(ec);
+            args.extend(["-keyout", &key, "-out", &pem]);
+            args.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+            args.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+            openssl(&args);
+        }
+        let mut request = vec!["req", "-subj", "/CN=localhost"];
+        request.extend(ec);
+        request.extend(["-keyout", "server.key", "-out", "server.csr"]);
+        openssl(&request);
+        std::fs::write(
+            tls.join("server.ext"),
+            "subjectAltName = DNS:localhost, IP:127.0.0.1\n\
+             basicConstraints = CA:FALSE\n\
+             keyUsage = critical, digitalSignature\n\
+             extendedKeyUsage = serverAuth\n",
+        )
+        .expect("write the certificate's extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ]);
+        set_mode(&tls.join("server.key"), 0o600);
+        if self.as_postgres {
+            run(Command::new("chown").arg("-R").arg("postgres:").arg(&tls));
+        }
+    }
+
     fn pg_ctl_start(&self) {
-        let options = format!(
+        let mut options = format!(
             "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} \
              -c fsync=on -c synchronous_commit=on",
             self.port,
             self.dir.display()
         );
+        if self.tls {
+            let tls = self.dir.join("tls");
+            options += &format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                tls.join("server.pem").display(),
+                tls.join("server.key").display()
+            );
+        }
         run(self
             .command("pg_ctl")
             .args(["start", "--wait", "--silent", "-D"])
@@ -205,6 +346,12 @@ fn bin_dir() -> PathBuf {
         })
         .max();
     newest.map(|(_, bin)| bin).unwrap_or_default()
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
 }
 
 fn is_root() -> bool {

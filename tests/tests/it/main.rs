@@ -25,6 +25,7 @@ mod migrate;
 mod multinode;
 mod operations;
 mod outage;
+mod postgres_tls;
 mod saved;
 mod security;
 mod store_postgres;

@@ -1,0 +1,120 @@
+//! The `hindsight` binary on a PostgreSQL that takes TLS connections only
+//! (`OwnServer::start_tls`: `hostssl` in `pg_hba.conf`, a test CA): `sslmode=verify-full`
+//! with that CA serves a board, and a plain connection or a wrong root fails the start
+//! with a message that names the problem.
+
+use std::path::Path;
+
+use hindsight_shared::{NewNote, NoteColor};
+use hindsight_tests::binary::{run, spawn};
+use hindsight_tests::fixtures::id;
+use hindsight_tests::postgres::OwnServer;
+use hindsight_tests::{create_board, YClient};
+
+fn with_tls(database: &OwnServer, mode: &str, root: Option<&Path>) -> String {
+    let mut url = format!("{}?sslmode={mode}", database.url());
+    if let Some(root) = root {
+        url += &format!("&sslrootcert={}", root.display());
+    }
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_full_with_the_servers_ca_serves_a_board_over_tls() {
+    let database = OwnServer::start_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let url = with_tls(&database, "verify-full", Some(&database.ca()));
+    let server = spawn(dir.path(), &["--database", &url]).await;
+    let board = create_board(server.addr).await;
+    let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
+    client.track_saves();
+    client.edit(|b, txn| {
+        b.add_note(
+            txn,
+            &id("over-tls"),
+            NewNote::at(10.0, 10.0, "sent over TLS")
+                .color(NoteColor::Yellow)
+                .created_at(1.0),
+        )
+    });
+    client.wait_saved(client.sent_changes()).await;
+    assert_ne!(
+        database.sql("SELECT count(*) FROM updates"),
+        ["0"],
+        "the write landed"
+    );
+    // The server's connections, not this query's own (on the Unix socket).
+    let by_ssl = database.sql(
+        "SELECT ssl FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+         WHERE datname = 'hindsight' AND pid <> pg_backend_pid()",
+    );
+    assert!(
+        !by_ssl.is_empty() && by_ssl.iter().all(|ssl| ssl == "t"),
+        "every connection of the server is TLS: {by_ssl:?}"
+    );
+}
+
+/// Starts the binary on `url`, which must fail: its standard error.
+async fn refused(url: &str) -> String {
+    let out = run(["--addr", "127.0.0.1:0", "--database", url]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "started on {url}: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing served: {stderr}");
+    assert!(
+        stderr.starts_with("error: cannot open the database postgres://postgres@"),
+        "{stderr}"
+    );
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_connection_or_a_wrong_root_fails_the_start_with_the_reason() {
+    let database = OwnServer::start_tls();
+
+    let plain = refused(&with_tls(&database, "disable", None)).await;
+    assert!(
+        plain.contains("no pg_hba.conf entry") && plain.contains("no encryption"),
+        "the server's refusal of a plain connection: {plain}"
+    );
+
+    let wrong = refused(&with_tls(
+        &database,
+        "verify-full",
+        Some(&database.other_ca()),
+    ))
+    .await;
+    assert!(
+        wrong.contains("TLS") && wrong.contains("invalid peer certificate: UnknownIssuer"),
+        "a certificate from a CA not trusted: {wrong}"
+    );
+
+    let missing = database.ca().with_file_name("missing.pem");
+    let unreadable = refused(&with_tls(&database, "verify-ca", Some(&missing))).await;
+    assert!(
+        unreadable.contains(&format!("sslrootcert {}: ", missing.display())),
+        "{unreadable}"
+    );
+
+    // A host name the certificate does not name, on the server's address.
+    let elsewhere = |mode: &str| {
+        format!(
+            "host=elsewhere.invalid hostaddr=127.0.0.1 port={} user=postgres dbname=hindsight \
+             sslmode={mode} sslrootcert={}",
+            database.port(),
+            database.ca().display()
+        )
+    };
+    let misnamed = refused(&elsewhere("verify-full")).await;
+    assert!(
+        misnamed.contains("invalid peer certificate: certificate not valid for name"),
+        "{misnamed}"
+    );
+
+    // `verify-ca` checks the chain, not the name; `require` encrypts without checking
+    // whose certificate it is.
+    for ok in [elsewhere("verify-ca"), with_tls(&database, "require", None)] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = spawn(dir.path(), &["--database", &ok]).await;
+        create_board(server.addr).await;
+    }
+}
