@@ -484,7 +484,7 @@ async fn postgres_database(core: Option<usize>) -> Result<String, String> {
 
 /// Every process named `postgres` (the cluster's server processes: on this benchmark's
 /// machine, only the one it started).
-fn postgres_pids() -> Vec<u32> {
+pub fn postgres_pids() -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };

@@ -40,18 +40,24 @@ use crate::peers;
 use crate::wire::{self, Framing, Incoming, Room};
 
 pub const USAGE: &str = "hindsight-bench soak --hindsight BIN [--minutes N | --seconds N] \
-                         [--boards N] [--per-board N]";
+                         [--boards N] [--per-board N] [--database [--nodes N]]";
 
 pub struct Options {
     hindsight: PathBuf,
     run_for: Duration,
     boards: usize,
     per_board: usize,
+    /// On a fresh PostgreSQL database instead of sled.
+    database: bool,
+    /// Nodes serving every board (on the database); each board's connections take them
+    /// in turn, as a round-robin load balancer hands them out.
+    nodes: usize,
 }
 
 pub fn parse(args: &[String]) -> Result<Options, String> {
     let (mut hindsight, mut run_for) = (None, Duration::from_secs(10 * 60));
     let (mut boards, mut per_board) = (200, 10);
+    let (mut database, mut nodes) = (false, 1);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut number = || -> Result<u64, String> {
@@ -70,17 +76,24 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--seconds" => run_for = Duration::from_secs(number()?),
             "--boards" => boards = number()? as usize,
             "--per-board" => per_board = number()? as usize,
+            "--database" => database = true,
+            "--nodes" => nodes = number()? as usize,
             other => return Err(format!("unknown argument {other}")),
         }
     }
     if per_board < 2 {
         return Err("--per-board must be at least 2 (someone writes, someone watches)".into());
     }
+    if nodes > 1 && !database {
+        return Err("--nodes above 1 needs --database: several nodes share one database".into());
+    }
     Ok(Options {
         hindsight: hindsight.ok_or("--hindsight is required")?,
         run_for,
         boards,
         per_board,
+        database,
+        nodes,
     })
 }
 
@@ -173,24 +186,30 @@ pub async fn run(options: Options) -> ExitCode {
 async fn soak(o: &Options) -> Result<bool, String> {
     let connections = o.boards * o.per_board;
     let fd_limit = raise_fd_limit(connections as u64 + FD_MARGIN)?;
-    let mut server = Hindsight::start(&o.hindsight, connections, o.per_board).await?;
+    let mut server = Deployment::start(o, connections).await?;
     let roles: Vec<Role> = (0..connections)
         .map(|i| Role::of(i / o.per_board, i % o.per_board))
         .collect();
     let count = |r: Role| roles.iter().filter(|&&x| x == r).count();
     println!(
         "soak: {} boards × {} connections = {connections} ({} idle, {} typing, {} dragging) \
-         for {} on {} (server pid {}, open-file limit {fd_limit})",
+         for {} on {}{} (server pid {}, open-file limit {fd_limit})",
         o.boards,
         o.per_board,
         count(Role::Idle),
         count(Role::Typing),
         count(Role::Dragging),
         clock(o.run_for),
-        server.addr,
-        server.pid,
+        server.addr(),
+        match (&server.database, server.nodes.len()) {
+            (None, _) => String::new(),
+            (Some(_), 1) => " on PostgreSQL".to_string(),
+            (Some(_), n) => format!(" and {} more nodes on one PostgreSQL", n - 1),
+        },
+        server.pids(),
     );
-    let (rss_launch, fds_launch) = server.sample();
+    let launch = server.sample();
+    let database_launch = database_processes();
     let setup = Instant::now();
 
     let stats = Arc::new(Stats::new());
@@ -201,13 +220,9 @@ async fn soak(o: &Options) -> Result<bool, String> {
     let mut tasks = tokio::task::JoinSet::new();
     let mut boards = Vec::with_capacity(o.boards);
     for b in 0..o.boards {
-        let created = peers::create_board(server.addr).await?;
+        let created = peers::create_board(server.addr()).await?;
         let token = created.token.ok_or("the API answered no editToken")?;
-        let room = Room {
-            nodes: Vec::new(),
-            url: format!("ws://{}/ws/{}?token={token}", server.addr, created.id),
-            framing: Framing::Plain,
-        };
+        let room = server.room(&format!("/ws/{}?token={token}", created.id));
         let ids = (0..o.per_board).map(|k| client_id(b * o.per_board + k));
         let writes = Arc::new(Writes::new(ids, o.per_board as u32 - 1));
         for k in 0..o.per_board {
@@ -216,7 +231,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
                 name: format!("board {} connection {}", b + 1, k + 1),
                 client: client_id(i),
                 role: roles[i],
-                room: room.clone(),
+                room: room.on_node(k),
                 writes: Arc::clone(&writes),
                 stats: Arc::clone(&stats),
                 gate: Arc::clone(&gate),
@@ -235,11 +250,15 @@ async fn soak(o: &Options) -> Result<bool, String> {
     let open = stats.open.load(Relaxed);
     println!(
         "soak: made {} boards and opened {open} of {connections} connections in {:.1} s \
-         (server after launch: RSS {}, {} open files)",
+         (after launch: {})",
         o.boards,
         setup.elapsed().as_secs_f64(),
-        mib(rss_launch),
-        fds_launch,
+        server
+            .each(|n| {
+                let (rss, fds) = n.sample();
+                format!("RSS {}, {fds} open files", mib(rss))
+            })
+            .join("; "),
     );
     if open < connections {
         stats.show_problems();
@@ -254,16 +273,20 @@ async fn soak(o: &Options) -> Result<bool, String> {
     let base = stats.snapshot();
     let _ = phase_tx.send(Phase::Run);
     let first = server.sample();
-    let (mut rss, mut fds) = (Extremes::new(first.0), Extremes::new(first.1));
+    let mut rss: Vec<Extremes> = first.iter().map(|s| Extremes::new(s.0)).collect();
+    let mut fds: Vec<Extremes> = first.iter().map(|s| Extremes::new(s.1)).collect();
+    let mut backends = Extremes::new(database_processes() as u64);
     let (mut last, mut max_us) = (base.clone(), 0u64);
     let mut tick = interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
     let mut next_report = t0 + REPORT_EVERY;
     let mut died = None;
     loop {
         tick.tick().await;
-        let (r, f) = server.sample();
-        rss.see(r);
-        fds.see(f);
+        let now_held = server.sample();
+        see_all(&mut rss, &mut fds, &now_held);
+        if server.database.is_some() {
+            backends.see(database_processes() as u64);
+        }
         if let Some(status) = server.exited() {
             died = Some(status);
             break;
@@ -275,11 +298,20 @@ async fn soak(o: &Options) -> Result<bool, String> {
             let interval_max = stats.max_us.swap(0, Relaxed);
             max_us = max_us.max(interval_max);
             let lat = Latencies::between(&last, &snap, interval_max);
+            let (r, f): (Vec<String>, Vec<String>) = now_held
+                .iter()
+                .map(|&(r, f)| (mib(r), f.to_string()))
+                .unzip();
+            let database = match server.database {
+                Some(_) => format!("  pg processes {:>3}", database_processes()),
+                None => String::new(),
+            };
             println!(
-                "{:>6}  rss {:>10}  fds {f:>5}  open {:>5}/{connections}  updates {:>6}  \
-                 presence {:>5}  fan-out ms {}",
+                "{:>6}  rss {:>10}  fds {:>5}{database}  open {:>5}/{connections}  \
+                 updates {:>6}  presence {:>5}  fan-out ms {}",
                 clock(now - t0),
-                mib(r),
+                r.join(" + "),
+                f.join(" + "),
                 stats.open.load(Relaxed),
                 snap.updates - last.updates,
                 snap.presence - last.presence,
@@ -301,8 +333,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
         writes.settle(&stats);
     }
     let end = server.sample();
-    rss.see(end.0);
-    fds.see(end.1);
+    see_all(&mut rss, &mut fds, &end);
     let snap = stats.snapshot();
     max_us = max_us.max(stats.max_us.swap(0, Relaxed));
     let whole = Latencies::between(&base, &snap, max_us);
@@ -313,12 +344,14 @@ async fn soak(o: &Options) -> Result<bool, String> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The server lets go of each socket after its close handshake; give it a moment.
-    let mut fds_closed = server.sample().1;
+    let unsettled = |held: &[(u64, u64)]| held.iter().zip(&launch).any(|(h, l)| h.1 > l.1 + 16);
+    let mut closed = server.sample();
     let settling = Instant::now() + Duration::from_secs(5);
-    while died.is_none() && fds_closed > fds_launch + 16 && Instant::now() < settling {
+    while died.is_none() && unsettled(&closed) && Instant::now() < settling {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        fds_closed = server.sample().1;
+        closed = server.sample();
     }
+    let database_closed = database_processes();
     tasks.shutdown().await;
     let stopped = match died {
         Some(status) => Err(format!(
@@ -334,18 +367,28 @@ async fn soak(o: &Options) -> Result<bool, String> {
     let secs = ran.as_secs_f64().max(1e-9);
     let updates = snap.updates - base.updates;
     println!("\nsoak summary after {}:", clock(ran));
-    println!(
-        "  server RSS      start {}  peak {}  end {}  ({:+.1} MiB)",
-        mib(rss.first),
-        mib(rss.peak),
-        mib(end.0),
-        (end.0 as f64 - rss.first as f64) / 1024.0,
-    );
-    println!(
-        "  server fds      start {}  peak {}  end {}  (at launch {fds_launch}, after every \
-         connection closed {fds_closed})",
-        fds.first, fds.peak, end.1,
-    );
+    for (i, node) in server.each(|_| String::new()).into_iter().enumerate() {
+        let (rss, fds, end) = (&rss[i], &fds[i], end[i]);
+        println!(
+            "  server RSS      {node}start {}  peak {}  end {}  ({:+.1} MiB)",
+            mib(rss.first),
+            mib(rss.peak),
+            mib(end.0),
+            (end.0 as f64 - rss.first as f64) / 1024.0,
+        );
+        println!(
+            "  server fds      {node}start {}  peak {}  end {}  (at launch {}, after every \
+             connection closed {})",
+            fds.first, fds.peak, end.1, launch[i].1, closed[i].1,
+        );
+    }
+    if server.database.is_some() {
+        println!(
+            "  PostgreSQL      processes at launch {database_launch}, start {}, peak {}, \
+             after every connection closed {database_closed}",
+            backends.first, backends.peak,
+        );
+    }
     println!(
         "  updates sent    {updates} ({:.0}/s); presence {}",
         updates as f64 / secs,
@@ -894,7 +937,121 @@ fn raise_fd_limit(need: u64) -> Result<u64, String> {
     Ok(need)
 }
 
-/// The server under soak: its process (killed if dropped) and its data directory.
+/// The servers under soak: one node on sled, or several on one PostgreSQL database.
+struct Deployment {
+    nodes: Vec<Hindsight>,
+    /// The database the nodes share; its cluster stops when this process exits.
+    database: Option<String>,
+}
+
+impl Deployment {
+    async fn start(o: &Options, connections: usize) -> Result<Deployment, String> {
+        let database = match o.database {
+            // The tests' cluster: a fresh `initdb` on a free loopback port, `fsync` on.
+            true => Some(
+                tokio::task::spawn_blocking(hindsight_tests::postgres::database)
+                    .await
+                    .map_err(|e| format!("start PostgreSQL: {e}"))?,
+            ),
+            false => None,
+        };
+        // Each node may be handed every connection of a board, and a share of the rest.
+        let per_node = connections.div_ceil(o.nodes);
+        let mut nodes = Vec::with_capacity(o.nodes);
+        for _ in 0..o.nodes {
+            let node = Hindsight::start(&o.hindsight, per_node, o.per_board, database.as_deref());
+            nodes.push(node.await?);
+        }
+        Ok(Deployment { nodes, database })
+    }
+
+    /// Where boards are made (any node would do).
+    fn addr(&self) -> SocketAddr {
+        self.nodes[0].addr
+    }
+
+    /// The board at `path` (`/ws/ID?token=…`) on every node, as clients reach it.
+    fn room(&self, path: &str) -> Room {
+        let urls: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("ws://{}{path}", n.addr))
+            .collect();
+        Room {
+            url: urls[0].clone(),
+            nodes: if urls.len() > 1 { urls } else { Vec::new() },
+            framing: Framing::Plain,
+        }
+    }
+
+    fn pids(&self) -> String {
+        let pids: Vec<String> = self.nodes.iter().map(|n| n.pid.to_string()).collect();
+        pids.join(", ")
+    }
+
+    /// Each node's resident memory (KiB) and open files.
+    fn sample(&self) -> Vec<(u64, u64)> {
+        self.nodes.iter().map(Hindsight::sample).collect()
+    }
+
+    /// The first node that exited, and how.
+    fn exited(&mut self) -> Option<String> {
+        self.nodes
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, n)| Some(format!("node {} {}", i + 1, n.exited()?)))
+    }
+
+    fn log_tail(&self) -> String {
+        self.each(|n| n.log_tail()).join(" || ")
+    }
+
+    /// The lines every node logged at WARN and at ERROR.
+    fn log_levels(&self) -> (Vec<String>, Vec<String>) {
+        let (mut warnings, mut errors) = (Vec::new(), Vec::new());
+        for (i, node) in self.nodes.iter().enumerate() {
+            let (w, e) = node.log_levels();
+            let named = |line: String| match self.nodes.len() {
+                1 => line,
+                _ => format!("node {}: {line}", i + 1),
+            };
+            warnings.extend(w.into_iter().map(named));
+            errors.extend(e.into_iter().map(named));
+        }
+        (warnings, errors)
+    }
+
+    /// SIGTERM to every node; how each went, or the first that did not stop cleanly.
+    async fn stop(&mut self) -> Result<String, String> {
+        let mut how = Vec::new();
+        for node in &mut self.nodes {
+            how.push(node.stop().await?);
+        }
+        how.dedup();
+        Ok(how.join("; "))
+    }
+
+    /// `f` of each node, labelled with its number when there are several.
+    fn each(&self, f: impl Fn(&Hindsight) -> String) -> Vec<String> {
+        match self.nodes.len() {
+            1 => vec![f(&self.nodes[0])],
+            _ => self
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("node {}: {}", i + 1, f(n)))
+                .collect(),
+        }
+    }
+}
+
+/// PostgreSQL's server processes running now: one per connection, plus its own few, so
+/// connections a node leaks show as a count that grows.
+fn database_processes() -> usize {
+    peers::postgres_pids().len()
+}
+
+/// One server under soak: its process (killed if dropped) and its data directory.
 struct Hindsight {
     child: Child,
     pid: u32,
@@ -907,6 +1064,7 @@ impl Hindsight {
         binary: &PathBuf,
         connections: usize,
         per_board: usize,
+        database: Option<&str>,
     ) -> Result<Hindsight, String> {
         let data = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -920,6 +1078,9 @@ impl Hindsight {
             .args(["--addr", &addr.to_string(), "--data-dir"])
             .arg(data.path().join("store"))
             .args(["--creates-per-minute", "1000000"]);
+        if let Some(url) = database {
+            command.args(["--database", url]);
+        }
         if connections > DEFAULT_MAX_CONNECTIONS {
             command.args(["--max-connections", &connections.to_string()]);
         }
@@ -1007,6 +1168,14 @@ impl Hindsight {
                 Err("did not stop within 30 s of SIGTERM; killed".into())
             }
         }
+    }
+}
+
+/// Notes each node's memory and open files in `rss` and `fds`, node by node.
+fn see_all(rss: &mut [Extremes], fds: &mut [Extremes], held: &[(u64, u64)]) {
+    for ((r, f), &(rh, fh)) in rss.iter_mut().zip(fds.iter_mut()).zip(held) {
+        r.see(rh);
+        f.see(fh);
     }
 }
 
@@ -1143,5 +1312,9 @@ mod tests {
         assert!(parse(&args("--hindsight h --minutes 0")).is_err());
         assert!(parse(&args("--hindsight h --per-board 1")).is_err());
         assert!(parse(&args("--minutes 1")).is_err());
+        let o = parse(&args("--hindsight h --database --nodes 2")).unwrap();
+        assert_eq!((o.database, o.nodes), (true, 2));
+        assert!(!parse(&args("--hindsight h")).unwrap().database);
+        assert!(parse(&args("--hindsight h --nodes 2")).is_err());
     }
 }

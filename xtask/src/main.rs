@@ -45,11 +45,12 @@ USAGE:
         127.0.0.1 (Hindsight also on PostgreSQL, one node and two), drive them with the
         same load generator and print one table of figures and targets. --quick shortens
         every scenario (a minute or two after the builds). See BENCHMARKS.md.
-    cargo xtask soak [--minutes N]
+    cargo xtask soak [--minutes N] [--database [--nodes N]]
         Build the release server, start it on 127.0.0.1 with a fresh data directory, keep
         2,000 WebSockets on 200 boards (most idle, some typing, some dragging) for N
         minutes (10 by default), print its memory, open files and fan-out latency every
-        10 s and a summary; fails if the server drops a connection or dies.
+        10 s and a summary; fails if the server drops a connection or dies. --database
+        runs it on a fresh PostgreSQL instead, with --nodes N nodes sharing the boards.
     cargo xtask tools
         Only make sure the toolchain is installed (both commands above do this first).
     cargo xtask help
