@@ -13,10 +13,11 @@
 //! durable on return already, and [`Store::flush`] has nothing left to do — which keeps
 //! the contract, since every write that returned before a flush is durable.
 //!
-//! Several nodes: each store has a random node id. A write NOTIFYs `hindsight_updates`
-//! in the statement that inserts (`<board hex>:<first seq>:<count>:<node id>`, then the
-//! updates in base64 when they fit in a notification), so the notification goes out
-//! only with the commit; [`Store::watch`] LISTENs on a connection
+//! Several nodes: each store has a random node id. Once a write has committed, it
+//! NOTIFYs `hindsight_updates` in a short transaction of its own (`<board hex>:<first
+//! seq>:<count>:<node id>`, then the updates in base64 when they fit in a notification;
+//! not in the writing transaction, as PostgreSQL would serialise the commits of all of
+//! them, see `notify_written`); [`Store::watch`] LISTENs on a connection
 //! of its own, on a thread of its own (`listen.rs`), and reports the other nodes'
 //! writes. A write never lands below the board's `upto`, where a compaction would
 //! already have dropped it; and [`Store::compact`] runs for one node at a time per
@@ -155,6 +156,29 @@ fn unsigned(board: &BoardId, row: &Row, i: usize) -> Result<u64, StoreError> {
     u64::try_from(column::<i64>(board, row, i)?).map_err(|_| StoreError::Corrupt(*board))
 }
 
+/// Tells the other nodes about updates already committed, in a transaction that does not
+/// wait for the disk (`synchronous_commit` off for it alone: what it announces is durable
+/// already, and a lost notice is found by the rooms' periodic catch-up).
+///
+/// Not in the writing transaction: PostgreSQL serialises the commits of every
+/// transaction that notifies, under one lock held until its commit is on disk, so
+/// notifying writes could only commit one after another, each waiting out its own flush
+/// — a few hundred a second in all, for every board of every node. Without it, the
+/// writes' commits share their flushes; only this short transaction is serialised, and
+/// it flushes nothing.
+///
+/// A notice that cannot be sent is logged and otherwise ignored: the updates are stored,
+/// and the other nodes read them on their next catch-up.
+fn notify_written(conn: &mut ::postgres::Client, board: &BoardId, note: &str) {
+    let sent = conn.execute(
+        "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
+        &[&listen::CHANNEL, &note],
+    );
+    if let Err(e) = sent {
+        tracing::warn!(%board, error = %Engine(e), "could not notify the other nodes of a write; they will catch up");
+    }
+}
+
 /// A read-only transaction that sees one moment throughout: a board's snapshot and the
 /// updates after it, with no compaction in between.
 fn consistent_read(
@@ -259,13 +283,15 @@ impl Store for PgStore {
         Ok(set > 0)
     }
 
-    /// One statement, so the batch is stored whole or not at all, with its notification
-    /// (sent on commit). A sequence number another writer already took is refused by the
-    /// primary key, and one below the board's `upto` (a compaction by another node
-    /// dropped the updates there) by the check against it: both [`StoreError::Conflict`],
-    /// after which the writer catches up and writes at its new `next_seq`. `FOR SHARE`
-    /// makes a compaction that moves `upto` wait for this write, or this write see its
-    /// `upto`.
+    /// One statement, so the batch is stored whole or not at all. A sequence number
+    /// another writer already took is refused by the primary key, and one below the
+    /// board's `upto` (a compaction by another node dropped the updates there) by the
+    /// check against it: both [`StoreError::Conflict`], after which the writer catches
+    /// up and writes at its new `next_seq`. `FOR SHARE` makes a compaction that moves
+    /// `upto` wait for this write, or this write see its `upto`.
+    ///
+    /// The other nodes' notice goes out in a transaction of its own, once the updates
+    /// are committed (see [`notify_written`]).
     fn write(
         &self,
         board: &BoardId,
@@ -277,19 +303,14 @@ impl Store for PgStore {
         }
         let id = &board.as_bytes()[..];
         let data: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
-        let note = listen::payload(board, first_seq, updates, self.node);
         let mut conn = self.pool.get()?;
         let written = conn.execute(
-            "WITH b AS (SELECT upto FROM boards WHERE id = $1 FOR SHARE),
-                  written AS (
-                      INSERT INTO updates (board, seq, data)
-                      SELECT $1, $2 + n - 1, d
-                      FROM b, unnest($3::bytea[]) WITH ORDINALITY AS u (d, n)
-                      WHERE $2 >= b.upto
-                      RETURNING 1)
-             SELECT pg_notify('hindsight_updates', $4)
-             FROM (SELECT count(*) AS n FROM written) AS w WHERE w.n > 0",
-            &[&id, &bigint(first_seq)?, &data, &note],
+            "WITH b AS (SELECT upto FROM boards WHERE id = $1 FOR SHARE)
+             INSERT INTO updates (board, seq, data)
+             SELECT $1, $2 + n - 1, d
+             FROM b, unnest($3::bytea[]) WITH ORDINALITY AS u (d, n)
+             WHERE $2 >= b.upto",
+            &[&id, &bigint(first_seq)?, &data],
         );
         match written {
             Ok(0) => {
@@ -299,7 +320,11 @@ impl Store for PgStore {
                     None => Err(StoreError::backend(format!("no board {board} to write to"))),
                 }
             }
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                let note = listen::payload(board, first_seq, updates, self.node);
+                notify_written(&mut conn, board, &note);
+                Ok(())
+            }
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                 Err(StoreError::Conflict(*board))
             }
