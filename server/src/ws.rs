@@ -74,10 +74,15 @@ where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, E>> + Unpin,
 {
+    // Made once, not on every turn of the loop: each one made registers with its token
+    // and each one dropped unregisters, under the token's lock, twice per frame.
+    let kicked = member.kicked.clone();
+    let (shutting_down, kicked) = (shutdown.cancelled(), kicked.cancelled());
+    tokio::pin!(shutting_down, kicked);
     let (code, reason): (u16, &str) = loop {
         tokio::select! {
-            _ = shutdown.cancelled() => break (close::GOING_AWAY, "server shutting down"),
-            _ = member.kicked.cancelled() => break (close::TOO_SLOW, "too slow"),
+            _ = &mut shutting_down => break (close::GOING_AWAY, "server shutting down"),
+            _ = &mut kicked => break (close::TOO_SLOW, "too slow"),
             out = member.outbox.recv() => match out {
                 Some(Outgoing::Frame(frame)) => {
                     // Everything queued behind it goes out in the same write: under load a
@@ -100,8 +105,8 @@ where
                     // A peer that stops reading must not hold this task forever.
                     let sent = tokio::select! {
                         r = write_all(sink, frames) => r,
-                        _ = member.kicked.cancelled() => false,
-                        _ = shutdown.cancelled() => false,
+                        _ = &mut kicked => false,
+                        _ = &mut shutting_down => false,
                     };
                     if !sent {
                         break (close::TOO_SLOW, "too slow");
