@@ -209,7 +209,9 @@ async fn soak(o: &Options) -> Result<bool, String> {
         server.pids(),
     );
     let launch = server.sample();
-    let database_launch = database_processes();
+    let connections_to =
+        |server: &Deployment| server.database.as_deref().map_or(0, database_connections);
+    let database_launch = connections_to(&server);
     let setup = Instant::now();
 
     let stats = Arc::new(Stats::new());
@@ -275,7 +277,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
     let first = server.sample();
     let mut rss: Vec<Extremes> = first.iter().map(|s| Extremes::new(s.0)).collect();
     let mut fds: Vec<Extremes> = first.iter().map(|s| Extremes::new(s.1)).collect();
-    let mut backends = Extremes::new(database_processes() as u64);
+    let mut backends = Extremes::new(connections_to(&server) as u64);
     let (mut last, mut max_us) = (base.clone(), 0u64);
     let mut tick = interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
     let mut next_report = t0 + REPORT_EVERY;
@@ -285,7 +287,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
         let now_held = server.sample();
         see_all(&mut rss, &mut fds, &now_held);
         if server.database.is_some() {
-            backends.see(database_processes() as u64);
+            backends.see(connections_to(&server) as u64);
         }
         if let Some(status) = server.exited() {
             died = Some(status);
@@ -303,7 +305,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
                 .map(|&(r, f)| (mib(r), f.to_string()))
                 .unzip();
             let database = match server.database {
-                Some(_) => format!("  pg processes {:>3}", database_processes()),
+                Some(_) => format!("  pg connections {:>3}", connections_to(&server)),
                 None => String::new(),
             };
             println!(
@@ -351,7 +353,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
         closed = server.sample();
     }
-    let database_closed = database_processes();
+    let database_closed = connections_to(&server);
     tasks.shutdown().await;
     let stopped = match died {
         Some(status) => Err(format!(
@@ -384,7 +386,7 @@ async fn soak(o: &Options) -> Result<bool, String> {
     }
     if server.database.is_some() {
         println!(
-            "  PostgreSQL      processes at launch {database_launch}, start {}, peak {}, \
+            "  PostgreSQL      connections at launch {database_launch}, start {}, peak {}, \
              after every connection closed {database_closed}",
             backends.first, backends.peak,
         );
@@ -1045,10 +1047,21 @@ impl Deployment {
     }
 }
 
-/// PostgreSQL's server processes running now: one per connection, plus its own few, so
-/// connections a node leaks show as a count that grows.
-fn database_processes() -> usize {
-    peers::postgres_pids().len()
+/// Connections to the soak's database open now: PostgreSQL serves each with a process
+/// of its own, titled `postgres: USER DATABASE HOST(PORT) STATE`, so connections a node
+/// leaks show as a count that grows (and other clusters' processes are not counted).
+fn database_connections(url: &str) -> usize {
+    let Some(name) = url.rsplit('/').next().and_then(|n| n.split('?').next()) else {
+        return 0;
+    };
+    let wanted = format!(" {name} ");
+    peers::postgres_pids()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|title| String::from_utf8_lossy(&title).contains(&wanted))
+        })
+        .count()
 }
 
 /// One server under soak: its process (killed if dropped) and its data directory.
