@@ -162,10 +162,10 @@ fn unsigned(board: &BoardId, row: &Row, i: usize) -> Result<u64, StoreError> {
 ///
 /// Not in the writing transaction: PostgreSQL serialises the commits of every
 /// transaction that notifies, under one lock held until its commit is on disk, so
-/// notifying writes could only commit one after another, each waiting out its own flush
-/// — a few hundred a second in all, for every board of every node. Without it, the
-/// writes' commits share their flushes; only this short transaction is serialised, and
-/// it flushes nothing.
+/// notifying writes could only commit one after another, each waiting out its own flush:
+/// one write per flush for every board of every node, a few hundred a second where a
+/// flush takes milliseconds. Apart, the writes' commits share their flushes; only this
+/// short transaction is serialised, and it flushes nothing.
 ///
 /// A notice that cannot be sent is logged and otherwise ignored: the updates are stored,
 /// and the other nodes read them on their next catch-up.
