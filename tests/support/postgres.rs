@@ -12,7 +12,9 @@
 //! [`OwnServer::start_tls`] starts one that takes TLS connections only (`hostssl` in
 //! `pg_hba.conf`, no `host`), with a test CA and a certificate for `localhost` and
 //! `127.0.0.1` made by the `openssl` CLI; the databases are created over its Unix
-//! socket, which needs no TLS.
+//! socket, which needs no TLS. [`OwnServer::start_client_certificates`] also asks every
+//! TCP client for a certificate from that CA naming its user (`cert` in `pg_hba.conf`),
+//! and makes one for `postgres`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -28,8 +30,18 @@ struct Server {
     bin: PathBuf,
     /// Whether `initdb` and `pg_ctl` run as the `postgres` user (the tests run as root).
     as_postgres: bool,
-    /// Whether it takes TLS connections only (certificates in `dir/tls`).
-    tls: bool,
+    /// What it asks of a TCP connection (certificates in `dir/tls`).
+    security: Security,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Security {
+    /// Plain or TLS, no password (`trust`).
+    Plain,
+    /// TLS only, no password.
+    Tls,
+    /// TLS only, and a client certificate from the test CA naming the user.
+    ClientCertificates,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -67,13 +79,20 @@ pub struct OwnServer(Server);
 impl OwnServer {
     /// Starts a fresh cluster with an empty database `hindsight`.
     pub fn start() -> OwnServer {
-        OwnServer::with_database(Server::launch(false))
+        OwnServer::with_database(Server::launch(Security::Plain))
     }
 
     /// As [`OwnServer::start`], taking TLS connections only: a plain one is refused by
     /// `pg_hba.conf`. [`OwnServer::ca`] is the root that signed its certificate.
     pub fn start_tls() -> OwnServer {
-        OwnServer::with_database(Server::launch(true))
+        OwnServer::with_database(Server::launch(Security::Tls))
+    }
+
+    /// As [`OwnServer::start_tls`], and a TCP client must also show a certificate the
+    /// test CA signed for its user: [`OwnServer::client_cert`] and
+    /// [`OwnServer::client_key`] are one for `postgres`.
+    pub fn start_client_certificates() -> OwnServer {
+        OwnServer::with_database(Server::launch(Security::ClientCertificates))
     }
 
     fn with_database(server: Server) -> OwnServer {
@@ -130,14 +149,32 @@ impl OwnServer {
 
     /// The CA that signed a TLS server's certificate (PEM).
     pub fn ca(&self) -> PathBuf {
-        assert!(self.0.tls, "a TLS server");
-        self.0.dir.join("tls/ca.pem")
+        self.certificate("ca.pem")
     }
 
     /// A CA that signed nothing this server shows (PEM), for a wrong root.
     pub fn other_ca(&self) -> PathBuf {
-        assert!(self.0.tls, "a TLS server");
-        self.0.dir.join("tls/other-ca.pem")
+        self.certificate("other-ca.pem")
+    }
+
+    /// A client certificate for the user `postgres`, signed by [`OwnServer::ca`] (PEM).
+    pub fn client_cert(&self) -> PathBuf {
+        self.certificate("client.pem")
+    }
+
+    /// The key of [`OwnServer::client_cert`] (PEM, readable by its owner only).
+    pub fn client_key(&self) -> PathBuf {
+        self.certificate("client.key")
+    }
+
+    /// The key of the server's own certificate, which fits no client certificate.
+    pub fn server_key(&self) -> PathBuf {
+        self.certificate("server.key")
+    }
+
+    fn certificate(&self, name: &str) -> PathBuf {
+        assert!(self.0.security != Security::Plain, "a TLS server");
+        self.0.dir.join("tls").join(name)
     }
 
     /// Stops the server at once, cutting every connection (`pg_ctl stop -m immediate`,
@@ -165,13 +202,13 @@ impl Drop for OwnServer {
 impl Server {
     /// The server every test of this process shares, stopped at exit.
     fn start() -> Server {
-        let server = Server::launch(false);
+        let server = Server::launch(Security::Plain);
         // SAFETY: registering a plain `extern "C"` function with no arguments.
         unsafe { libc::atexit(stop_at_exit) };
         server
     }
 
-    fn launch(tls: bool) -> Server {
+    fn launch(security: Security) -> Server {
         let bin = bin_dir();
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -187,7 +224,7 @@ impl Server {
             dir,
             bin,
             as_postgres,
-            tls,
+            security,
         };
         let data = server.dir.join("data");
         run(server
@@ -197,21 +234,25 @@ impl Server {
             // fsync on.
             .args(["--no-sync", "--no-instructions", "-D"])
             .arg(&data));
-        if tls {
+        // TLS over TCP only; the Unix socket for creating databases.
+        let hba = match security {
+            Security::Plain => None,
+            Security::Tls => Some("local all all trust\nhostssl all all 127.0.0.1/32 trust\n"),
+            Security::ClientCertificates => {
+                Some("local all all trust\nhostssl all all 127.0.0.1/32 cert\n")
+            }
+        };
+        if let Some(hba) = hba {
             server.make_certificates();
-            // TLS over TCP only; the Unix socket for creating databases.
-            std::fs::write(
-                data.join("pg_hba.conf"),
-                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
-            )
-            .expect("write pg_hba.conf");
+            std::fs::write(data.join("pg_hba.conf"), hba).expect("write pg_hba.conf");
         }
         server.pg_ctl_start();
         server
     }
 
-    /// A test CA, a server certificate it signed for `localhost` and `127.0.0.1`, and a
-    /// second CA that signed nothing, in `dir/tls`. PostgreSQL refuses a key file that
+    /// A test CA, a server certificate it signed for `localhost` and `127.0.0.1`, a
+    /// client certificate it signed for `postgres`, and a second CA that signed nothing,
+    /// in `dir/tls`. PostgreSQL refuses a key file that
     /// others can read or that it does not own.
     fn make_certificates(&self) {
         let tls = self.dir.join("tls");
@@ -236,36 +277,54 @@ impl Server {
             args.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
             openssl(&args);
         }
-        let mut request = vec!["req", "-subj", "/CN=localhost"];
-        request.extend(ec);
-        request.extend(["-keyout", "server.key", "-out", "server.csr"]);
-        openssl(&request);
-        std::fs::write(
-            tls.join("server.ext"),
+        // A key and a certificate the test CA signed, with these extensions.
+        let signed = |name: &str, subject: &str, extensions: &str| {
+            let (key, csr, ext, pem) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.ext"),
+                format!("{name}.pem"),
+            );
+            let mut request = vec!["req", "-subj", subject];
+            request.extend(ec);
+            request.extend(["-keyout", &key, "-out", &csr]);
+            openssl(&request);
+            std::fs::write(tls.join(&ext), extensions).expect("write the certificate's extensions");
+            openssl(&[
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-extfile",
+                &ext,
+                "-out",
+                &pem,
+            ]);
+            set_mode(&tls.join(&key), 0o600);
+        };
+        signed(
+            "server",
+            "/CN=localhost",
             "subjectAltName = DNS:localhost, IP:127.0.0.1\n\
              basicConstraints = CA:FALSE\n\
              keyUsage = critical, digitalSignature\n\
              extendedKeyUsage = serverAuth\n",
-        )
-        .expect("write the certificate's extensions");
-        openssl(&[
-            "x509",
-            "-req",
-            "-days",
-            "2",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ]);
-        set_mode(&tls.join("server.key"), 0o600);
+        );
+        // PostgreSQL's `cert` method takes the user name from the certificate's CN.
+        signed(
+            "client",
+            "/CN=postgres",
+            "basicConstraints = CA:FALSE\n\
+             keyUsage = critical, digitalSignature\n\
+             extendedKeyUsage = clientAuth\n",
+        );
         if self.as_postgres {
             run(Command::new("chown").arg("-R").arg("postgres:").arg(&tls));
         }
@@ -278,13 +337,17 @@ impl Server {
             self.port,
             self.dir.display()
         );
-        if self.tls {
+        if self.security != Security::Plain {
             let tls = self.dir.join("tls");
             options += &format!(
                 " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
                 tls.join("server.pem").display(),
                 tls.join("server.key").display()
             );
+        }
+        if self.security == Security::ClientCertificates {
+            // The roots a client's certificate must come from.
+            options += &format!(" -c ssl_ca_file={}", self.dir.join("tls/ca.pem").display());
         }
         run(self
             .command("pg_ctl")

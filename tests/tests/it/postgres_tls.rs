@@ -1,7 +1,8 @@
 //! The `hindsight` binary on a PostgreSQL that takes TLS connections only
 //! (`OwnServer::start_tls`: `hostssl` in `pg_hba.conf`, a test CA): `sslmode=verify-full`
 //! with that CA serves a board, and a plain connection or a wrong root fails the start
-//! with a message that names the problem.
+//! with a message that names the problem. On one that also asks for a client
+//! certificate (`cert` in `pg_hba.conf`), `sslcert` and `sslkey` log the node in.
 
 use std::path::Path;
 
@@ -117,4 +118,64 @@ async fn a_plain_connection_or_a_wrong_root_fails_the_start_with_the_reason() {
         let server = spawn(dir.path(), &["--database", &ok]).await;
         create_board(server.addr).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_logs_in_where_the_database_asks_for_one() {
+    let database = OwnServer::start_client_certificates();
+    let verified = with_tls(&database, "verify-full", Some(&database.ca()));
+    let identity = |cert: &Path, key: &Path| {
+        format!(
+            "{verified}&sslcert={}&sslkey={}",
+            cert.display(),
+            key.display()
+        )
+    };
+
+    let without = refused(&verified).await;
+    assert!(
+        without.contains("connection requires a valid client certificate"),
+        "the server's refusal of a connection without one: {without}"
+    );
+    // The server's key is a real key, but not the one the client certificate names.
+    let mismatched = refused(&identity(&database.client_cert(), &database.server_key())).await;
+    assert!(
+        mismatched.contains(&format!(
+            "sslkey {}: cannot be used with sslcert {}",
+            database.server_key().display(),
+            database.client_cert().display()
+        )),
+        "{mismatched}"
+    );
+    // The system's roots do not hold the test CA: proof they, and not a file named
+    // "system", were asked.
+    let system = refused(&format!("{}?sslrootcert=system", database.url())).await;
+    assert!(
+        system.contains("invalid peer certificate: UnknownIssuer")
+            || system.contains("no trusted root certificates in the system's store"),
+        "{system}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = identity(&database.client_cert(), &database.client_key());
+    let server = spawn(dir.path(), &["--database", &url]).await;
+    let board = create_board(server.addr).await;
+    let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
+    client.track_saves();
+    client.edit(|b, txn| {
+        b.add_note(
+            txn,
+            &id("by-certificate"),
+            NewNote::at(10.0, 10.0, "logged in by certificate").created_at(1.0),
+        )
+    });
+    client.wait_saved(client.sent_changes()).await;
+    let logged_in = database.sql(
+        "SELECT client_dn FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+         WHERE datname = 'hindsight' AND pid <> pg_backend_pid()",
+    );
+    assert!(
+        !logged_in.is_empty() && logged_in.iter().all(|dn| dn == "/CN=postgres"),
+        "every connection of the server showed the certificate: {logged_in:?}"
+    );
 }

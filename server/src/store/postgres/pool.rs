@@ -238,7 +238,7 @@ impl Drop for Conn<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use super::*;
 
@@ -268,65 +268,95 @@ mod tests {
     }
 
     #[test]
-    fn sslmode_and_sslrootcert_are_read_as_libpq_reads_them() {
-        use super::super::tls::Mode;
+    fn the_tls_parameters_are_read_as_libpq_reads_them() {
+        use super::super::tls::{Identity, Mode, Roots};
         use postgres::config::SslMode;
 
         #[track_caller]
-        fn check(url: &str, mode: Mode, root: Option<&str>, client: SslMode) {
+        fn check(url: &str, mode: Mode, roots: Roots, client: SslMode) {
             let parsed = DatabaseUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
             assert_eq!(parsed.tls.mode, mode, "{url}");
-            assert_eq!(
-                parsed.tls.root_cert.as_deref(),
-                root.map(Path::new),
-                "{url}"
-            );
+            assert_eq!(parsed.tls.roots, roots, "{url}");
             assert_eq!(parsed.config.get_ssl_mode(), client, "{url}");
         }
-        check("postgres://db/b", Mode::Prefer, None, SslMode::Prefer);
+        let file = |path: &str| Roots::File(PathBuf::from(path));
+        check(
+            "postgres://db/b",
+            Mode::Prefer,
+            Roots::Unset,
+            SslMode::Prefer,
+        );
         check(
             "postgres://db/b?sslmode=disable",
             Mode::Disable,
-            None,
+            Roots::Unset,
             SslMode::Disable,
         );
         check(
             "postgres://db/b?sslmode=require",
             Mode::Require,
-            None,
+            Roots::Unset,
             SslMode::Require,
         );
         check(
             "postgres://db/b?sslmode=verify-ca",
             Mode::VerifyCa,
-            None,
+            Roots::Unset,
             SslMode::Require,
         );
         check(
             "postgres://db/b?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20root.pem",
             Mode::VerifyFull,
-            Some("/etc/ca root.pem"),
+            file("/etc/ca root.pem"),
             SslMode::Require,
         );
         // As libpq: `require` with a root file checks the certificate against it.
         check(
             "postgres://db/b?sslrootcert=ca.pem&sslmode=require",
             Mode::VerifyCa,
-            Some("ca.pem"),
+            file("ca.pem"),
+            SslMode::Require,
+        );
+        // As libpq 16: the system's roots by name, and then the name is checked too.
+        check(
+            "postgres://db/b?sslrootcert=system",
+            Mode::VerifyFull,
+            Roots::System,
             SslMode::Require,
         );
         check(
             "host=db sslmode = verify-full sslrootcert='/a b/c\\'d.pem' dbname=b",
             Mode::VerifyFull,
-            Some("/a b/c'd.pem"),
+            file("/a b/c'd.pem"),
             SslMode::Require,
         );
-        check("host=/run/pg dbname=b", Mode::Prefer, None, SslMode::Prefer);
+        check(
+            "host=/run/pg dbname=b",
+            Mode::Prefer,
+            Roots::Unset,
+            SslMode::Prefer,
+        );
         check(
             "host=/run/pg sslmode=disable dbname=b",
             Mode::Disable,
-            None,
+            Roots::Unset,
             SslMode::Disable,
+        );
+
+        let parsed = DatabaseUrl::parse(
+            "postgres://db/b?sslmode=verify-full&sslcert=%2Fkeys%2Fnode.crt&sslkey=node.key",
+        )
+        .unwrap();
+        assert_eq!(
+            parsed.tls.identity,
+            Some(Identity {
+                cert: PathBuf::from("/keys/node.crt"),
+                key: PathBuf::from("node.key"),
+            })
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://db/b").unwrap().tls.identity,
+            None
         );
     }
 
@@ -367,6 +397,24 @@ mod tests {
             "sslmode \"allowed\" is not one of",
         );
         check("postgres://db/b?sslrootcert=", "sslrootcert names no file");
+        check("postgres://db/b?sslmode=", "sslmode \"\" is not one of");
+        check(
+            "postgres://db/b?sslmode=require&sslrootcert=system",
+            "sslmode require may not be used with sslrootcert=system (use verify-full)",
+        );
+        check(
+            "host=db sslmode=verify-ca sslrootcert=system",
+            "sslmode verify-ca may not be used with sslrootcert=system",
+        );
+        check(
+            "postgres://db/b?sslcert=node.crt",
+            "sslcert needs sslkey, the file of its private key",
+        );
+        check(
+            "postgres://db/b?sslkey=node.key",
+            "sslkey needs sslcert, the file of its certificate",
+        );
+        check("postgres://db/b?sslcert=&sslkey=k", "sslcert names no file");
         check(
             "postgres://db/b?sslrootcert=%zz",
             "a % not followed by two hex digits",
@@ -407,5 +455,68 @@ mod tests {
         check(&missing, "No such file");
         check(&empty, "holds no PEM certificate");
         check(&garbled, "not a usable certificate");
+    }
+
+    #[test]
+    fn a_client_identity_that_cannot_be_used_is_refused_when_the_store_opens() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str, mode: u32| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            path
+        };
+        // PEM enough for the reading; the handshake never comes.
+        let cert = write(
+            "node.crt",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            0o644,
+        );
+        let key_text = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        let open_key = write("open.key", key_text, 0o644);
+        let not_a_key = write("not.key", "a key, honestly\n", 0o600);
+        let not_a_cert = write("not.crt", "a certificate, honestly\n", 0o644);
+        let missing = dir.path().join("missing.crt");
+        let check = |cert: &Path, key: &Path, names: &Path, says: &str| {
+            let url = format!(
+                "postgres://127.0.0.1:1/b?sslmode=require&sslcert={}&sslkey={}",
+                cert.display(),
+                key.display()
+            );
+            let url = DatabaseUrl::parse(&url).unwrap();
+            match Pool::new(&url) {
+                Ok(_) => panic!("{} and {} were taken", cert.display(), key.display()),
+                Err(e) => {
+                    let shown = e.to_string();
+                    assert!(shown.contains(&names.display().to_string()), "{shown}");
+                    assert!(shown.contains(says), "{shown}");
+                }
+            }
+        };
+        check(&missing, &not_a_key, &missing, "sslcert");
+        check(&missing, &not_a_key, &missing, "No such file");
+        check(
+            &not_a_cert,
+            &not_a_key,
+            &not_a_cert,
+            "holds no PEM certificate",
+        );
+        check(
+            &cert,
+            &open_key,
+            &open_key,
+            "has group or world access (mode 644)",
+        );
+        check(
+            &cert,
+            &not_a_key,
+            &not_a_key,
+            "holds no usable PEM private key",
+        );
+        // A key in the right shape that is no key at all is refused by rustls.
+        let garbled = write("garbled.key", key_text, 0o600);
+        check(&cert, &garbled, &garbled, "sslkey");
     }
 }

@@ -1,13 +1,13 @@
-//! TLS to PostgreSQL: the connection string's `sslmode` and `sslrootcert`, read as libpq
-//! reads them, and the one place connections are opened with them (the pool's and the
-//! listener's).
+//! TLS to PostgreSQL: the connection string's `sslmode`, `sslrootcert`, `sslcert` and
+//! `sslkey`, read as libpq reads them, and the one place connections are opened with
+//! them (the pool's and the listener's).
 //!
-//! The client's own parser knows only `disable`, `prefer` and `require`, and no root
-//! file, so [`TlsSettings::take`] takes both parameters out of the string before it is
-//! parsed and the mode is handed to the client as the nearest one it knows; what the
-//! mode checks is then up to the rustls verifier chosen here. TLS is rustls on ring
-//! (pure Rust: no OpenSSL to link, no cmake to build aws-lc). This module reads the root
-//! file when a store opens, and must not be asked to connect before that.
+//! The client's own parser knows only `disable`, `prefer` and `require`, and no files,
+//! so [`TlsSettings::take`] takes these parameters out of the string before it is parsed
+//! and the mode is handed to the client as the nearest one it knows; what the mode
+//! checks is then up to the rustls verifier chosen here. TLS is rustls on ring (pure
+//! Rust: no OpenSSL to link, no cmake to build aws-lc). This module reads the files when
+//! a store opens, and must not be asked to connect before that.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -71,8 +71,32 @@ impl Mode {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TlsSettings {
     pub mode: Mode,
-    /// `sslrootcert`: the PEM file of the roots to trust instead of the system's.
-    pub root_cert: Option<PathBuf>,
+    /// `sslrootcert`: the roots the `verify-*` modes trust; the system's when absent.
+    pub roots: Roots,
+    /// `sslcert` and `sslkey`: the certificate this node shows when the server asks for
+    /// one (`cert` authentication in `pg_hba.conf`).
+    pub identity: Option<Identity>,
+}
+
+/// Where the trusted roots come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Roots {
+    /// No `sslrootcert`: the system's roots.
+    #[default]
+    Unset,
+    /// `sslrootcert=system`, as libpq 16 spells the system's roots: it implies
+    /// `verify-full`, and allows no weaker mode.
+    System,
+    /// `sslrootcert=FILE`: the PEM certificates in it, instead of the system's.
+    File(PathBuf),
+}
+
+/// A client certificate (PEM, the node's own first, then any intermediates) and its
+/// private key (PEM, PKCS#8, PKCS#1 or SEC1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl TlsSettings {
@@ -84,21 +108,55 @@ impl TlsSettings {
         } else {
             take_from_key_values(s)?
         };
-        let mut settings = TlsSettings::default();
-        for (key, value) in taken {
-            match key {
-                Key::Mode => settings.mode = Mode::parse(&value)?,
-                Key::RootCert if value.is_empty() => return Err("sslrootcert names no file".into()),
-                Key::RootCert => settings.root_cert = Some(PathBuf::from(value)),
+        let (mut mode, mut roots, mut cert, mut key) = (None, Roots::Unset, None, None);
+        for (name, value) in taken {
+            if value.is_empty() && name != Param::Mode {
+                return Err(format!("{} names no file", name.name()));
+            }
+            match name {
+                Param::Mode => mode = Some(Mode::parse(&value)?),
+                Param::RootCert if value == "system" => roots = Roots::System,
+                Param::RootCert => roots = Roots::File(PathBuf::from(value)),
+                Param::Cert => cert = Some(PathBuf::from(value)),
+                Param::Key => key = Some(PathBuf::from(value)),
             }
         }
-        // libpq, for compatibility with its older versions, checks the certificate in
-        // `require` when given a root file; a file given and silently not used would
-        // be worse.
-        if settings.mode == Mode::Require && settings.root_cert.is_some() {
-            settings.mode = Mode::VerifyCa;
-        }
-        Ok((rest, settings))
+        let mode = match (&roots, mode) {
+            // The system's roots trust any public CA, so only the host name tells the
+            // database apart from any other site with a certificate: libpq refuses the
+            // weaker modes with them.
+            (Roots::System, None | Some(Mode::VerifyFull)) => Mode::VerifyFull,
+            (Roots::System, Some(weak)) => {
+                return Err(format!(
+                    "sslmode {weak} may not be used with sslrootcert=system (use verify-full)"
+                ))
+            }
+            // libpq, for compatibility with its older versions, checks the certificate
+            // in `require` when given a root file; a file given and silently not used
+            // would be worse.
+            (Roots::File(_), Some(Mode::Require)) => Mode::VerifyCa,
+            (_, mode) => mode.unwrap_or_default(),
+        };
+        // libpq falls back to files in ~/.postgresql for a missing half; a server's
+        // home is no place to look for its identity, so both are asked for.
+        let identity = match (cert, key) {
+            (Some(cert), Some(key)) => Some(Identity { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err("sslcert needs sslkey, the file of its private key".into())
+            }
+            (None, Some(_)) => {
+                return Err("sslkey needs sslcert, the file of its certificate".into())
+            }
+        };
+        Ok((
+            rest,
+            TlsSettings {
+                mode,
+                roots,
+                identity,
+            },
+        ))
     }
 
     /// Tells the client the mode it knows; checks that TLS is possible on every host.
@@ -130,25 +188,40 @@ impl fmt::Display for Mode {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Key {
+/// The parameters this module reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Param {
     Mode,
     RootCert,
+    Cert,
+    Key,
 }
 
-fn key(name: &str) -> Option<Key> {
-    match name {
-        "sslmode" => Some(Key::Mode),
-        "sslrootcert" => Some(Key::RootCert),
-        _ => None,
+const PARAMS: [(&str, Param); 4] = [
+    ("sslmode", Param::Mode),
+    ("sslrootcert", Param::RootCert),
+    ("sslcert", Param::Cert),
+    ("sslkey", Param::Key),
+];
+
+impl Param {
+    fn name(self) -> &'static str {
+        PARAMS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(name, _)| name)
     }
+}
+
+fn param(name: &str) -> Option<Param> {
+    PARAMS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
 }
 
 fn is_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
-type Taken = Vec<(Key, String)>;
+type Taken = Vec<(Param, String)>;
 
 /// `postgres://…?a=b&sslmode=x`: the query's parameters of ours taken out (their values
 /// percent-decoded, as the client decodes the others).
@@ -160,7 +233,7 @@ fn take_from_url(s: &str) -> Result<(String, Taken), String> {
     let mut taken = Vec::new();
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match key(name) {
+        match param(name) {
             Some(k) => taken.push((k, percent_decode(value)?)),
             None => kept.push(pair),
         }
@@ -240,7 +313,7 @@ fn take_from_key_values(s: &str) -> Result<(String, Taken), String> {
         if !closed {
             return Ok((s.to_owned(), Vec::new()));
         }
-        match key(&name) {
+        match param(&name) {
             Some(k) => taken.push((k, value)),
             None => kept.push(format!(
                 "{name}='{}'",
@@ -263,6 +336,18 @@ pub enum TlsError {
     BadRoot { path: PathBuf, why: String },
     #[error("no trusted root certificates in the system's store (give sslrootcert)")]
     NoSystemRoots,
+    #[error("{which} {}: {source}", path.display())]
+    ReadIdentity {
+        which: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{which} {}: {why}", path.display())]
+    BadIdentity {
+        which: &'static str,
+        path: PathBuf,
+        why: String,
+    },
     #[error("TLS setup: {0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -294,9 +379,9 @@ impl Connector {
                 provider: provider.clone(),
             }),
             Mode::VerifyCa | Mode::VerifyFull => {
-                let roots = match &settings.root_cert {
-                    Some(path) => roots_from(path)?,
-                    None => system_roots()?,
+                let roots = match &settings.roots {
+                    Roots::File(path) => roots_from(path)?,
+                    Roots::Unset | Roots::System => system_roots()?,
                 };
                 let webpki =
                     WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -312,8 +397,24 @@ impl Connector {
         let tls = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(verifier);
+        let tls = match &settings.identity {
+            None => tls.with_no_client_auth(),
+            Some(identity) => {
+                let (chain, key) = identity.read()?;
+                // Checks that the key is one rustls can sign with and matches the
+                // certificate, so a mismatched pair fails here and not in a handshake.
+                tls.with_client_auth_cert(chain, key)
+                    .map_err(|e| TlsError::BadIdentity {
+                        which: "sslkey",
+                        path: identity.key.clone(),
+                        why: format!(
+                            "cannot be used with sslcert {}: {e}",
+                            identity.cert.display()
+                        ),
+                    })?
+            }
+        };
         Ok(Connector::Tls(MakeRustlsConnect::new(tls)))
     }
 
@@ -345,6 +446,75 @@ fn roots_from(path: &Path) -> Result<RootCertStore, TlsError> {
         return Err(bad("holds no PEM certificate".into()));
     }
     Ok(roots)
+}
+
+impl Identity {
+    /// The certificate chain and the key, each checked to be there and readable PEM; the
+    /// key also to be private to its owner, as libpq checks it.
+    fn read(&self) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsError> {
+        let read = |which, path: &Path| {
+            std::fs::read(path).map_err(|source| TlsError::ReadIdentity {
+                which,
+                path: path.to_owned(),
+                source,
+            })
+        };
+        let bad = |which, path: &Path, why: String| TlsError::BadIdentity {
+            which,
+            path: path.to_owned(),
+            why,
+        };
+        let pem = read("sslcert", &self.cert)?;
+        let chain = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad("sslcert", &self.cert, format!("not PEM: {e}")))?;
+        if chain.is_empty() {
+            return Err(bad(
+                "sslcert",
+                &self.cert,
+                "holds no PEM certificate".into(),
+            ));
+        }
+        key_is_private(&self.key).map_err(|why| bad("sslkey", &self.key, why))?;
+        let pem = read("sslkey", &self.key)?;
+        let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
+            bad(
+                "sslkey",
+                &self.key,
+                format!("holds no usable PEM private key: {e}"),
+            )
+        })?;
+        Ok((chain, key))
+    }
+}
+
+/// libpq's rule for a client key: a regular file that only its owner may read, or, when
+/// root owns it, its group too (so a system-wide key can be shared through a group).
+#[cfg(unix)]
+fn key_is_private(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+
+    let Ok(meta) = std::fs::metadata(path) else {
+        // Missing or unreadable: reading it says which.
+        return Ok(());
+    };
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    let open = if meta.uid() == 0 { 0o037 } else { 0o077 };
+    if meta.mode() & open != 0 {
+        return Err(format!(
+            "has group or world access (mode {:o}); it must be u=rw (0600) or less, or \
+             u=rw,g=r (0640) or less if root owns it",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn key_is_private(_: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 /// The system's roots; those it cannot parse are skipped, as browsers do, unless none
