@@ -8,6 +8,7 @@ use std::time::Duration;
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::BoardId;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::announce::Announcer;
 use crate::camera::{FAR_NOTES, FAR_ZOOM};
@@ -286,7 +287,49 @@ fn ShareLinks() -> impl IntoView {
     let read = link.read_url().map(|url| {
         view! { <CopyButton id="copy-read-link" label="Read-only link" url=url primary=false /> }
     });
-    view! { <div class="share" role="group" aria-label="Share">{edit}{read}</div> }
+    // On a phone the two links fold behind one "Share" button, so the title and it make
+    // one row of the top bar; from there up the button is hidden and the links show
+    // (style.css). The menu stays open after a copy, so its "Copied" is seen; a press
+    // elsewhere or Escape folds it.
+    let (open, set_open) = signal(false);
+    let _ = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        let inside = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.closest(".share").ok().flatten())
+            .is_some();
+        if !inside && open.get_untracked() {
+            set_open.set(false);
+        }
+    });
+    let toggle = NodeRef::<leptos::html::Button>::new();
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            // The board's own Escape (clearing the selection) is not for this one.
+            ev.stop_propagation();
+            set_open.set(false);
+            if let Some(button) = toggle.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+    view! {
+        <div class="share" class:open=open role="group" aria-label="Share" on:keydown=escape>
+            <button
+                id="share-toggle"
+                class="share-toggle button primary"
+                type="button"
+                node_ref=toggle
+                aria-expanded=move || open.get().to_string()
+                aria-controls="share-links"
+                on:click=move |_| set_open.update(|o| *o = !*o)
+            >
+                "Share"
+                <span aria-hidden="true">{move || if open.get() { " ▴" } else { " ▾" }}</span>
+            </button>
+            <div id="share-links" class="share-links">{edit}{read}</div>
+        </div>
+    }
 }
 
 /// A button that copies `url`: "Copy edit link", shortened to its `label` ("Edit link")

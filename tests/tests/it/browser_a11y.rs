@@ -893,7 +893,34 @@ async fn on_a_phone_a_shared_link_is_a_list_to_take_part_in() {
     )
     .await;
 
-    // The edit link, copied from the top bar, which is on screen.
+    // The top bar is two rows: the title with the share menu's button, then the view,
+    // undo and the state. The links wait in the menu.
+    let rows = bo
+        .js(
+            "const top = (css) => Math.round(document.querySelector(css).getBoundingClientRect().top);
+             const bar = document.querySelector('.topbar').getBoundingClientRect();
+             return { title: top('.board-title'), share: top('#share-toggle'), view: top('.view-switch'),
+                      height: bar.height, linkShown: document.querySelector('#copy-link').offsetParent !== null };",
+            vec![],
+        )
+        .await;
+    assert!(
+        (rows["title"].as_f64().unwrap() - rows["share"].as_f64().unwrap()).abs() <= 4.0
+            && rows["view"].as_f64() > rows["title"].as_f64()
+            && rows["height"].as_f64().unwrap() < 100.0
+            && rows["linkShown"] == json!(false),
+        "the top bar on a phone: {rows}"
+    );
+    // The edit link, copied from the share menu, which opens over the page.
+    bo.click("#share-toggle").await;
+    bo.wait_js(
+        "the share menu open",
+        "return document.querySelector('#share-toggle').getAttribute('aria-expanded') === 'true'
+             && document.querySelector('#copy-link').offsetParent !== null
+             && document.querySelector('#copy-read-link').offsetParent !== null;",
+        vec![],
+    )
+    .await;
     bo.click("#copy-link").await;
     bo.wait_js(
         "the link copied",
@@ -906,6 +933,33 @@ async fn on_a_phone_a_shared_link_is_a_list_to_take_part_in() {
         json!([]),
         "nothing reaches off the side"
     );
+    bo.js("window.scrollTo(0, 0); return true;", vec![]).await;
+    bo.screenshot("share-phone.png").await;
+    // Escape folds the menu and gives the focus back to its button.
+    bo.press(&[ESCAPE]).await;
+    bo.wait_js(
+        "the share menu folded by Escape",
+        "return document.querySelector('#share-toggle').getAttribute('aria-expanded') === 'false'
+             && document.querySelector('#copy-link').offsetParent === null
+             && document.activeElement?.id === 'share-toggle';",
+        vec![],
+    )
+    .await;
+    // So does a press anywhere else.
+    bo.click("#share-toggle").await;
+    bo.wait_js(
+        "the share menu open again",
+        "return document.querySelector('#copy-link').offsetParent !== null;",
+        vec![],
+    )
+    .await;
+    bo.click(".board-title").await;
+    bo.wait_js(
+        "the share menu folded by a press elsewhere",
+        "return document.querySelector('#copy-link').offsetParent === null;",
+        vec![],
+    )
+    .await;
     bo.js(
         "document.activeElement?.blur(); window.scrollTo(0, 0); return true;",
         vec![],
