@@ -43,11 +43,11 @@ use std::error::Error;
 use std::fmt;
 
 use ::postgres::error::SqlState;
-use ::postgres::types::FromSql;
-use ::postgres::{IsolationLevel, Row};
+use ::postgres::types::{FromSql, ToSql};
+use ::postgres::{IsolationLevel, Row, ToStatement};
 use hindsight_shared::{AccessHashes, BoardId};
 
-use self::pool::Pool;
+use self::pool::{Conn, Pool};
 pub use self::pool::{DatabaseUrl, MAX_CONNECTIONS};
 pub use self::schema::{NewerSchema, SCHEMA_VERSION};
 use super::{Changes, Heard, Links, Store, StoreError, StoredBoard};
@@ -169,8 +169,9 @@ fn unsigned(board: &BoardId, row: &Row, i: usize) -> Result<u64, StoreError> {
 ///
 /// A notice that cannot be sent is logged and otherwise ignored: the updates are stored,
 /// and the other nodes read them on their next catch-up.
-fn notify_written(conn: &mut ::postgres::Client, board: &BoardId, note: &str) {
-    let sent = conn.execute(
+fn notify_written(conn: &mut Conn<'_>, board: &BoardId, note: &str) {
+    let sent = run_prepared(
+        conn,
         "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
         &[&listen::CHANNEL, &note],
     );
@@ -178,6 +179,21 @@ fn notify_written(conn: &mut ::postgres::Client, board: &BoardId, note: &str) {
         tracing::warn!(%board, error = %Engine(e), "could not notify the other nodes of a write; they will catch up");
     }
 }
+
+/// Runs a statement of a hot path, prepared once per connection (`pool.rs`); the rows
+/// it changed.
+fn run_prepared(
+    conn: &mut Conn<'_>,
+    sql: &'static str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, ::postgres::Error> {
+    let statement = conn.prepared(sql)?;
+    conn.execute(&statement, params).map_err(|e| conn.failed(e))
+}
+
+/// The text of [`updates_from`]'s query.
+const UPDATES_FROM: &str =
+    "SELECT seq, data FROM updates WHERE board = $1 AND seq >= $2 ORDER BY seq";
 
 /// A read-only transaction that sees one moment throughout: a board's snapshot and the
 /// updates after it, with no compaction in between.
@@ -191,22 +207,53 @@ fn consistent_read(
         .start()?)
 }
 
-/// The board's updates numbered `from` on, in order, and the number the next one takes.
-fn updates_from(
+/// The board's updates numbered `from` on, in order, and the number the next one takes;
+/// `query` is [`UPDATES_FROM`], as text or prepared.
+fn updates_from<Q: ToStatement + ?Sized>(
     tx: &mut ::postgres::Transaction<'_>,
+    query: &Q,
     board: &BoardId,
     from: u64,
 ) -> Result<(Vec<Vec<u8>>, u64), StoreError> {
     let mut updates = Vec::new();
     let mut next_seq = from;
-    for row in tx.query(
-        "SELECT seq, data FROM updates WHERE board = $1 AND seq >= $2 ORDER BY seq",
-        &[&&board.as_bytes()[..], &bigint(from)?],
-    )? {
+    for row in tx.query(query, &[&&board.as_bytes()[..], &bigint(from)?])? {
         next_seq = unsigned(board, &row, 0)? + 1;
         updates.push(column(board, &row, 1)?);
     }
     Ok((updates, next_seq))
+}
+
+/// [`Store::changes_since`] in one repeatable-read transaction, with its two statements
+/// prepared: a compaction by another node is seen wholly or not at all.
+fn read_changes(
+    conn: &mut Conn<'_>,
+    board: &BoardId,
+    id: &[u8],
+    seq: i64,
+    board_at: &::postgres::Statement,
+    later: &::postgres::Statement,
+) -> Result<Option<Changes>, StoreError> {
+    let mut tx = consistent_read(conn)?;
+    // The snapshot only when a compaction dropped update `seq` itself: a compaction
+    // drops the oldest updates, so while that one is kept, every later one is too.
+    let Some(row) = tx.query_opt(board_at, &[&id, &seq])? else {
+        return Ok(None);
+    };
+    let upto = unsigned(board, &row, 0)?;
+    let snapshot: Option<Vec<u8>> = column(board, &row, 1)?;
+    let from = if snapshot.is_some() {
+        upto.max(seq as u64)
+    } else {
+        seq as u64
+    };
+    let (updates, next_seq) = updates_from(&mut tx, later, board, from)?;
+    tx.commit()?;
+    Ok(Some(Changes {
+        snapshot,
+        updates,
+        next_seq,
+    }))
 }
 
 impl Store for PgStore {
@@ -241,7 +288,7 @@ impl Store for PgStore {
         };
         let upto = unsigned(board, &row, 1)?;
         let snapshot = column(board, &row, 0)?;
-        let (updates, next_seq) = updates_from(&mut tx, board, upto)?;
+        let (updates, next_seq) = updates_from(&mut tx, UPDATES_FROM, board, upto)?;
         tx.commit()?;
         Ok(Some(StoredBoard {
             snapshot,
@@ -304,7 +351,8 @@ impl Store for PgStore {
         let id = &board.as_bytes()[..];
         let data: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
         let mut conn = self.pool.get()?;
-        let written = conn.execute(
+        let written = run_prepared(
+            &mut conn,
             "WITH b AS (SELECT upto FROM boards WHERE id = $1 FOR SHARE)
              INSERT INTO updates (board, seq, data)
              SELECT $1, $2 + n - 1, d
@@ -399,7 +447,8 @@ impl Store for PgStore {
     }
 
     fn probe(&self) -> Result<(), StoreError> {
-        self.pool.get()?.execute(
+        run_prepared(
+            &mut self.pool.get()?,
             "INSERT INTO probe (at) VALUES (now()) ON CONFLICT (one) DO UPDATE SET at = now()",
             &[],
         )?;
@@ -460,34 +509,21 @@ impl Store for PgStore {
     fn changes_since(&self, board: &BoardId, seq: u64) -> Result<Option<Changes>, StoreError> {
         let (id, seq) = (&board.as_bytes()[..], bigint(seq)?);
         let mut conn = self.pool.get()?;
-        let mut tx = consistent_read(&mut conn)?;
-        // The snapshot only when a compaction dropped update `seq` itself: a compaction
-        // drops the oldest updates, so while that one is kept, every later one is too.
-        let Some(row) = tx.query_opt(
-            "SELECT upto, CASE WHEN upto > $2 AND NOT EXISTS \
-                 (SELECT 1 FROM updates WHERE board = $1 AND seq = $2) THEN snapshot END \
-             FROM boards WHERE id = $1",
-            &[&id, &seq],
-        )?
-        else {
-            return Ok(None);
-        };
-        let upto = unsigned(board, &row, 0)?;
-        let snapshot: Option<Vec<u8>> = column(board, &row, 1)?;
-        let from = if snapshot.is_some() {
-            upto.max(seq as u64)
-        } else {
-            seq as u64
-        };
-        let (updates, next_seq) = updates_from(&mut tx, board, from)?;
-        tx.commit()?;
-        Ok(Some(Changes {
-            snapshot,
-            updates,
-            next_seq,
-        }))
+        // Every node asks this of every board it serves every few seconds.
+        let (board_at, later) = (
+            conn.prepared(
+                "SELECT upto, CASE WHEN upto > $2 AND NOT EXISTS \
+                     (SELECT 1 FROM updates WHERE board = $1 AND seq = $2) THEN snapshot END \
+                 FROM boards WHERE id = $1",
+            )?,
+            conn.prepared(UPDATES_FROM)?,
+        );
+        let changes = read_changes(&mut conn, board, id, seq, &board_at, &later);
+        if changes.is_err() {
+            conn.forget_prepared();
+        }
+        changes
     }
-
     fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Heard>> {
         Some(listen::spawn(
             self.pool.config().clone(),
@@ -500,9 +536,11 @@ impl Store for PgStore {
         let Some(payload) = listen::presence_payload(board, self.node, message) else {
             return Ok(());
         };
-        self.pool
-            .get()?
-            .execute("SELECT pg_notify($1, $2)", &[&listen::PRESENCE, &payload])?;
+        run_prepared(
+            &mut self.pool.get()?,
+            "SELECT pg_notify($1, $2)",
+            &[&listen::PRESENCE, &payload],
+        )?;
         Ok(())
     }
 

@@ -11,7 +11,12 @@
 //! every `Store` write durable on return.
 //!
 //! Connections are opened through `tls.rs`, with the connection string's `sslmode`.
+//!
+//! Each connection keeps the statements the hot paths run prepared ([`Conn::prepared`]):
+//! the client would otherwise prepare a statement again on every call, one more round
+//! trip and one more parse and plan in PostgreSQL for every write.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
@@ -19,7 +24,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use postgres::config::Host;
-use postgres::Client;
+use postgres::error::SqlState;
+use postgres::{Client, Statement};
 
 use super::tls::{Connector, TlsSettings};
 use crate::store::StoreError;
@@ -120,7 +126,7 @@ pub struct Pool {
 
 #[derive(Default)]
 struct State {
-    idle: Vec<Client>,
+    idle: Vec<Pooled>,
     /// Connections open: idle plus lent out.
     open: usize,
 }
@@ -150,14 +156,14 @@ impl Pool {
     pub fn get(&self) -> Result<Conn<'_>, StoreError> {
         let mut state = self.state();
         loop {
-            if let Some(client) = state.idle.pop() {
-                if client.is_closed() {
+            if let Some(pooled) = state.idle.pop() {
+                if pooled.client.is_closed() {
                     state.open -= 1;
                     continue;
                 }
                 return Ok(Conn {
                     pool: self,
-                    client: Some(client),
+                    pooled: Some(pooled),
                 });
             }
             if state.open < MAX_CONNECTIONS {
@@ -166,7 +172,10 @@ impl Pool {
                 return match self.connect() {
                     Ok(client) => Ok(Conn {
                         pool: self,
-                        client: Some(client),
+                        pooled: Some(Pooled {
+                            client,
+                            prepared: HashMap::new(),
+                        }),
                     }),
                     Err(e) => {
                         self.state().open -= 1;
@@ -198,38 +207,82 @@ impl Pool {
     /// The idle connections, taken out to be closed with the pool.
     pub fn drain(&self) -> Vec<Client> {
         std::mem::take(&mut self.state().idle)
+            .into_iter()
+            .map(|pooled| pooled.client)
+            .collect()
     }
+}
+
+/// An open connection and what it has prepared.
+struct Pooled {
+    client: Client,
+    /// By their text; a statement lives as long as its connection.
+    prepared: HashMap<&'static str, Statement>,
 }
 
 /// A connection lent to one call; it goes back to the pool when dropped.
 pub struct Conn<'a> {
     pool: &'a Pool,
     /// `Some` until the drop hands it back.
-    client: Option<Client>,
+    pooled: Option<Pooled>,
+}
+
+impl Conn<'_> {
+    fn pooled(&mut self) -> &mut Pooled {
+        self.pooled.as_mut().expect("a lent connection")
+    }
+
+    /// `sql` prepared on this connection, the first time it is asked for here.
+    pub fn prepared(&mut self, sql: &'static str) -> Result<Statement, postgres::Error> {
+        let pooled = self.pooled();
+        if let Some(statement) = pooled.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = pooled.client.prepare(sql)?;
+        pooled.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// Passes an error of a prepared statement's through, first forgetting what this
+    /// connection prepared unless the error is a duplicate key (a conflict between
+    /// nodes, which leaves the statement as good as it was): a statement prepared
+    /// before the schema changed under it (a newer node migrating) fails until it is
+    /// prepared again.
+    pub fn failed(&mut self, e: postgres::Error) -> postgres::Error {
+        if e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
+            self.forget_prepared();
+        }
+        e
+    }
+
+    /// Forgets what this connection prepared, so the next call prepares it again.
+    pub fn forget_prepared(&mut self) {
+        self.pooled().prepared.clear();
+    }
 }
 
 impl Deref for Conn<'_> {
     type Target = Client;
 
     fn deref(&self) -> &Client {
-        self.client.as_ref().expect("a lent connection")
+        &self.pooled.as_ref().expect("a lent connection").client
     }
 }
 
 impl DerefMut for Conn<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().expect("a lent connection")
+        &mut self.pooled().client
     }
 }
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        let client = self.client.take().expect("a lent connection");
+        let pooled = self.pooled.take().expect("a lent connection");
         let mut state = self.pool.state();
-        if client.is_closed() {
+        if pooled.client.is_closed() {
             state.open -= 1;
         } else {
-            state.idle.push(client);
+            state.idle.push(pooled);
         }
         drop(state);
         self.pool.returned.notify_one();
