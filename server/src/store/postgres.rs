@@ -31,8 +31,8 @@
 //! commands), never from an async worker: the `postgres` client runs a small runtime of
 //! its own per connection, which tokio refuses to start inside another.
 //!
-//! TLS: the connection string's `sslmode` and `sslrootcert`, as libpq reads them
-//! (`tls.rs`, rustls on ring).
+//! TLS: the connection string's `sslmode`, `sslrootcert`, `sslcert` and `sslkey`, as
+//! libpq reads them (`tls.rs`, rustls on ring).
 
 mod listen;
 mod pool;
