@@ -292,7 +292,7 @@ fn ShareLinks() -> impl IntoView {
     // (style.css). The menu stays open after a copy, so its "Copied" is seen; a press
     // elsewhere or Escape folds it.
     let (open, set_open) = signal(false);
-    let _ = window_event_listener(leptos::ev::pointerdown, move |ev| {
+    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
         let inside = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -302,6 +302,7 @@ fn ShareLinks() -> impl IntoView {
             set_open.set(false);
         }
     });
+    on_cleanup(move || outside.remove());
     let toggle = NodeRef::<leptos::html::Button>::new();
     let escape = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" && open.get_untracked() {

@@ -524,6 +524,7 @@ impl Store for PgStore {
         }
         changes
     }
+
     fn watch(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Heard>> {
         Some(listen::spawn(
             self.pool.config().clone(),
