@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use hindsight_shared::{NewNote, NoteColor};
-use hindsight_tests::binary::{run, spawn};
+use hindsight_tests::binary::{run, spawn, Spawned};
 use hindsight_tests::fixtures::id;
 use hindsight_tests::postgres::OwnServer;
 use hindsight_tests::{create_board, YClient};
@@ -20,35 +20,47 @@ fn with_tls(database: &OwnServer, mode: &str, root: Option<&Path>) -> String {
     url
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verify_full_with_the_servers_ca_serves_a_board_over_tls() {
-    let database = OwnServer::start_tls();
+/// Starts the binary on `url`, and has a client write a note and wait until it is
+/// saved. The server runs until the returned handle drops.
+async fn saves_a_note(url: &str, text: &str) -> (tempfile::TempDir, Spawned) {
     let dir = tempfile::tempdir().unwrap();
-    let url = with_tls(&database, "verify-full", Some(&database.ca()));
-    let server = spawn(dir.path(), &["--database", &url]).await;
+    let server = spawn(dir.path(), &["--database", url]).await;
     let board = create_board(server.addr).await;
     let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
     client.track_saves();
     client.edit(|b, txn| {
         b.add_note(
             txn,
-            &id("over-tls"),
-            NewNote::at(10.0, 10.0, "sent over TLS")
+            &id("saved"),
+            NewNote::at(10.0, 10.0, text)
                 .color(NoteColor::Yellow)
                 .created_at(1.0),
         )
     });
     client.wait_saved(client.sent_changes()).await;
+    (dir, server)
+}
+
+/// A column of `pg_stat_ssl` for each of the server's connections: not this query's
+/// own, which comes over the Unix socket.
+fn of_the_servers_connections(database: &OwnServer, column: &str) -> Vec<String> {
+    database.sql(&format!(
+        "SELECT {column} FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+         WHERE datname = 'hindsight' AND pid <> pg_backend_pid()"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_full_with_the_servers_ca_serves_a_board_over_tls() {
+    let database = OwnServer::start_tls();
+    let url = with_tls(&database, "verify-full", Some(&database.ca()));
+    let _server = saves_a_note(&url, "sent over TLS").await;
     assert_ne!(
         database.sql("SELECT count(*) FROM updates"),
         ["0"],
         "the write landed"
     );
-    // The server's connections, not this query's own (on the Unix socket).
-    let by_ssl = database.sql(
-        "SELECT ssl FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
-         WHERE datname = 'hindsight' AND pid <> pg_backend_pid()",
-    );
+    let by_ssl = of_the_servers_connections(&database, "ssl");
     assert!(
         !by_ssl.is_empty() && by_ssl.iter().all(|ssl| ssl == "t"),
         "every connection of the server is TLS: {by_ssl:?}"
@@ -156,24 +168,9 @@ async fn a_client_certificate_logs_in_where_the_database_asks_for_one() {
         "{system}"
     );
 
-    let dir = tempfile::tempdir().unwrap();
     let url = identity(&database.client_cert(), &database.client_key());
-    let server = spawn(dir.path(), &["--database", &url]).await;
-    let board = create_board(server.addr).await;
-    let client = YClient::connect(&format!("ws://{}/ws", server.addr), &board).await;
-    client.track_saves();
-    client.edit(|b, txn| {
-        b.add_note(
-            txn,
-            &id("by-certificate"),
-            NewNote::at(10.0, 10.0, "logged in by certificate").created_at(1.0),
-        )
-    });
-    client.wait_saved(client.sent_changes()).await;
-    let logged_in = database.sql(
-        "SELECT client_dn FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
-         WHERE datname = 'hindsight' AND pid <> pg_backend_pid()",
-    );
+    let _server = saves_a_note(&url, "logged in by certificate").await;
+    let logged_in = of_the_servers_connections(&database, "client_dn");
     assert!(
         !logged_in.is_empty() && logged_in.iter().all(|dn| dn == "/CN=postgres"),
         "every connection of the server showed the certificate: {logged_in:?}"
