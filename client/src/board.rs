@@ -203,7 +203,7 @@ pub fn BoardPage(id: BoardId) -> impl IntoView {
                 </div>
             </header>
             <FactsBar />
-            <main class="board" aria-label=move || template.with(|t| t.title.clone())>
+            <main class="board" class:listing=move || list_mode.0.get() aria-label=move || template.with(|t| t.title.clone())>
                 {move || if list_mode.0.get() {
                     view! { <ListView /> }.into_any()
                 } else {
