@@ -34,7 +34,9 @@ use std::sync::Arc;
 use hindsight_shared::{AccessHashes, BoardId};
 
 pub use self::mem::MemStore;
-pub use self::postgres::{DatabaseUrl, NewerSchema, PgStore, MAX_CONNECTIONS, SCHEMA_VERSION};
+pub use self::postgres::{
+    Batch, DatabaseUrl, NewerSchema, PgStore, MAX_CONNECTIONS, SCHEMA_VERSION,
+};
 pub use self::sled::SledStore;
 
 /// The error of the storage engine underneath, kept whole as the source of

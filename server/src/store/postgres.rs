@@ -13,6 +13,10 @@
 //! durable on return already, and [`Store::flush`] has nothing left to do — which keeps
 //! the contract, since every write that returned before a flush is durable.
 //!
+//! Writes of several boards that come together share one transaction
+//! (`together.rs`, [`PgStore::write_all`]): most of a small write's cost in PostgreSQL
+//! is the transaction around it.
+//!
 //! Several nodes: each store has a random node id. Once a write has committed, it
 //! NOTIFYs `hindsight_updates` in a short transaction of its own (`<board hex>:<first
 //! seq>:<count>:<node id>`, then the updates in base64 when they fit in a notification;
@@ -38,7 +42,9 @@ mod listen;
 mod pool;
 mod schema;
 mod tls;
+mod together;
 
+use std::collections::HashMap;
 use std::error::Error;
 use std::fmt;
 
@@ -50,6 +56,8 @@ use hindsight_shared::{AccessHashes, BoardId};
 use self::pool::{Conn, Pool};
 pub use self::pool::{DatabaseUrl, MAX_CONNECTIONS};
 pub use self::schema::{NewerSchema, SCHEMA_VERSION};
+pub use self::together::Batch;
+use self::together::Together;
 use super::{Changes, Heard, Links, Store, StoreError, StoredBoard};
 
 impl From<::postgres::Error> for StoreError {
@@ -93,6 +101,8 @@ pub struct PgStore {
     node: u64,
     /// Updates a compaction keeps below `upto`.
     kept: u64,
+    /// Rooms' writes waiting to share a transaction (`together.rs`).
+    together: Together,
 }
 
 impl PgStore {
@@ -107,6 +117,7 @@ impl PgStore {
             pool,
             node: u64::from_le_bytes(node),
             kept: KEPT_AFTER_COMPACTION,
+            together: Together::default(),
         })
     }
 
@@ -119,6 +130,167 @@ impl PgStore {
     pub fn keeping_after_compaction(mut self, kept: u64) -> PgStore {
         self.kept = kept;
         self
+    }
+}
+
+impl PgStore {
+    /// Stores several boards' batches, one per board, each whole or not at all: one
+    /// result per write, in order. Several go in one transaction, and their notices in
+    /// one more; should that transaction fail as a whole (a deadlock with another
+    /// node's, a broken connection), each is tried again alone.
+    pub fn write_all(&self, writes: &[Batch]) -> Vec<Result<(), StoreError>> {
+        if let [write] = writes {
+            return vec![self.write_one(write)];
+        }
+        match self.write_together(writes) {
+            Ok(results) => results,
+            Err(e) => {
+                tracing::debug!(error = %e, writes = writes.len(), "writing a group failed; writing each alone");
+                writes.iter().map(|w| self.write_one(w)).collect()
+            }
+        }
+    }
+
+    /// One statement, so the batch is stored whole or not at all. A sequence number
+    /// another writer already took is refused by the primary key, and one below the
+    /// board's `upto` (a compaction by another node dropped the updates there) by the
+    /// check against it: both [`StoreError::Conflict`], after which the writer catches
+    /// up and writes at its new `next_seq`. `FOR SHARE` makes a compaction that moves
+    /// `upto` wait for this write, or this write see its `upto`.
+    ///
+    /// The other nodes' notice goes out in a transaction of its own, once the updates
+    /// are committed (see [`notify_written`]).
+    fn write_one(&self, write: &Batch) -> Result<(), StoreError> {
+        let Batch {
+            board,
+            first_seq,
+            updates,
+        } = write;
+        let id = &board.as_bytes()[..];
+        let data: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
+        let mut conn = self.pool.get()?;
+        let written = run_prepared(
+            &mut conn,
+            "WITH b AS (SELECT upto FROM boards WHERE id = $1 FOR SHARE)
+             INSERT INTO updates (board, seq, data)
+             SELECT $1, $2 + n - 1, d
+             FROM b, unnest($3::bytea[]) WITH ORDINALITY AS u (d, n)
+             WHERE $2 >= b.upto",
+            &[&id, &bigint(*first_seq)?, &data],
+        );
+        match written {
+            Ok(0) => Err(refused(&mut conn, board)),
+            Ok(_) => {
+                let note = listen::payload(board, *first_seq, updates, self.node);
+                notify_written(&mut conn, &[note]);
+                Ok(())
+            }
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Err(StoreError::Conflict(*board))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`PgStore::write_one`] for several boards in one transaction. Taken numbers are
+    /// passed over (`ON CONFLICT DO NOTHING`) rather than failing the statement, which
+    /// would fail every board's write; a board of which only some rows went in has them
+    /// taken out again before the commit, and is refused as a conflict. Rows go in in
+    /// (board, seq) order, as every node's groups do, so two groups waiting on each
+    /// other's numbers cannot both wait.
+    fn write_together(&self, writes: &[Batch]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut rows: Vec<(&[u8], i64, i64, &[u8])> = Vec::new();
+        for w in writes {
+            let first = bigint(w.first_seq)?;
+            for (n, update) in w.updates.iter().enumerate() {
+                rows.push((&w.board.as_bytes()[..], first, first + n as i64, update));
+            }
+        }
+        rows.sort_unstable_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
+        let (boards, firsts, seqs, data) = rows.into_iter().fold(
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            |mut columns, (board, first, seq, update)| {
+                columns.0.push(board);
+                columns.1.push(first);
+                columns.2.push(seq);
+                columns.3.push(update);
+                columns
+            },
+        );
+        let ids: Vec<&[u8]> = writes.iter().map(|w| &w.board.as_bytes()[..]).collect();
+        let mut conn = self.pool.get()?;
+        let insert = conn.prepared(
+            "WITH b AS (SELECT id, upto FROM boards WHERE id = ANY($5) FOR SHARE)
+             INSERT INTO updates (board, seq, data)
+             SELECT i.board, i.seq, i.data
+             FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bytea[])
+                 AS i (board, first, seq, data)
+             JOIN b ON b.id = i.board
+             WHERE i.first >= b.upto
+             ORDER BY i.board, i.seq
+             ON CONFLICT DO NOTHING
+             RETURNING board, seq",
+        )?;
+        let outcome = (|| {
+            let mut tx = conn.transaction()?;
+            let mut stored: HashMap<&[u8], Vec<i64>> = HashMap::new();
+            for row in tx.query(&insert, &[&boards, &firsts, &seqs, &data, &ids])? {
+                let board: &[u8] = row.try_get(0)?;
+                let id = ids
+                    .iter()
+                    .find(|id| **id == board)
+                    .copied()
+                    .unwrap_or_default();
+                stored.entry(id).or_default().push(row.try_get(1)?);
+            }
+            let mut partly = Vec::new();
+            for (w, id) in writes.iter().zip(&ids) {
+                let taken = stored.get(id).map_or(0, Vec::len);
+                if taken > 0 && taken < w.updates.len() {
+                    tx.execute(
+                        "DELETE FROM updates WHERE board = $1 AND seq = ANY($2)",
+                        &[id, &stored[id]],
+                    )?;
+                    partly.push(*id);
+                }
+            }
+            tx.commit()?;
+            Ok::<_, ::postgres::Error>((stored, partly))
+        })();
+        let (stored, partly) = outcome.map_err(|e| StoreError::from(conn.failed(e)))?;
+        let mut notes = Vec::new();
+        let mut results = Vec::with_capacity(writes.len());
+        for (w, id) in writes.iter().zip(&ids) {
+            let taken = stored.get(id).map_or(0, Vec::len);
+            results.push(if partly.contains(id) {
+                Err(StoreError::Conflict(w.board))
+            } else if taken == 0 {
+                Err(refused(&mut conn, &w.board))
+            } else {
+                notes.push(listen::payload(
+                    &w.board,
+                    w.first_seq,
+                    &w.updates,
+                    self.node,
+                ));
+                Ok(())
+            });
+        }
+        notify_written(&mut conn, &notes);
+        Ok(results)
+    }
+}
+
+/// Why nothing of a write to `board` went in: its numbers were taken or below `upto`
+/// (a conflict, as long as the board is there), or there is no such board.
+fn refused(conn: &mut Conn<'_>, board: &BoardId) -> StoreError {
+    match conn.query_opt(
+        "SELECT 1 FROM boards WHERE id = $1",
+        &[&&board.as_bytes()[..]],
+    ) {
+        Ok(Some(_)) => StoreError::Conflict(*board),
+        Ok(None) => StoreError::backend(format!("no board {board} to write to")),
+        Err(e) => e.into(),
     }
 }
 
@@ -169,14 +341,18 @@ fn unsigned(board: &BoardId, row: &Row, i: usize) -> Result<u64, StoreError> {
 ///
 /// A notice that cannot be sent is logged and otherwise ignored: the updates are stored,
 /// and the other nodes read them on their next catch-up.
-fn notify_written(conn: &mut Conn<'_>, board: &BoardId, note: &str) {
+fn notify_written(conn: &mut Conn<'_>, notes: &[String]) {
+    if notes.is_empty() {
+        return;
+    }
     let sent = run_prepared(
         conn,
-        "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
-        &[&listen::CHANNEL, &note],
+        "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, note)
+         FROM unnest($2::text[]) AS note",
+        &[&listen::CHANNEL, &notes],
     );
     if let Err(e) = sent {
-        tracing::warn!(%board, error = %Engine(e), "could not notify the other nodes of a write; they will catch up");
+        tracing::warn!(writes = notes.len(), error = %Engine(e), "could not notify the other nodes of a write; they will catch up");
     }
 }
 
@@ -330,15 +506,8 @@ impl Store for PgStore {
         Ok(set > 0)
     }
 
-    /// One statement, so the batch is stored whole or not at all. A sequence number
-    /// another writer already took is refused by the primary key, and one below the
-    /// board's `upto` (a compaction by another node dropped the updates there) by the
-    /// check against it: both [`StoreError::Conflict`], after which the writer catches
-    /// up and writes at its new `next_seq`. `FOR SHARE` makes a compaction that moves
-    /// `upto` wait for this write, or this write see its `upto`.
-    ///
-    /// The other nodes' notice goes out in a transaction of its own, once the updates
-    /// are committed (see [`notify_written`]).
+    /// Queued with the writes of other rooms that come meanwhile, and stored with them
+    /// ([`PgStore::write_all`]).
     fn write(
         &self,
         board: &BoardId,
@@ -348,36 +517,12 @@ impl Store for PgStore {
         if updates.is_empty() {
             return Ok(());
         }
-        let id = &board.as_bytes()[..];
-        let data: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
-        let mut conn = self.pool.get()?;
-        let written = run_prepared(
-            &mut conn,
-            "WITH b AS (SELECT upto FROM boards WHERE id = $1 FOR SHARE)
-             INSERT INTO updates (board, seq, data)
-             SELECT $1, $2 + n - 1, d
-             FROM b, unnest($3::bytea[]) WITH ORDINALITY AS u (d, n)
-             WHERE $2 >= b.upto",
-            &[&id, &bigint(first_seq)?, &data],
-        );
-        match written {
-            Ok(0) => {
-                let exists = conn.query_opt("SELECT 1 FROM boards WHERE id = $1", &[&id])?;
-                match exists {
-                    Some(_) => Err(StoreError::Conflict(*board)),
-                    None => Err(StoreError::backend(format!("no board {board} to write to"))),
-                }
-            }
-            Ok(_) => {
-                let note = listen::payload(board, first_seq, updates, self.node);
-                notify_written(&mut conn, board, &note);
-                Ok(())
-            }
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                Err(StoreError::Conflict(*board))
-            }
-            Err(e) => Err(e.into()),
-        }
+        let write = Batch {
+            board: *board,
+            first_seq,
+            updates: updates.to_vec(),
+        };
+        self.together.write(write, |group| self.write_all(group))
     }
 
     /// One transaction, for one node at a time: another node compacting the board holds

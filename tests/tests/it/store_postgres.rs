@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hindsight_server::store::testing;
-use hindsight_server::store::{Appended, Heard, NewerSchema, SCHEMA_VERSION};
+use hindsight_server::store::{Appended, Batch, Heard, NewerSchema, SCHEMA_VERSION};
 use hindsight_server::{DatabaseUrl, PgStore, Store, StoreError};
 use hindsight_shared::{AccessHashes, BoardId, NewNote, NoteColor, Token};
 use hindsight_tests::binary::{server_binary, spawn};
@@ -129,6 +129,89 @@ fn two_writers_of_one_board_cannot_take_one_sequence_number() {
         two.write(&board(9), 0, &[b"x".to_vec()]).is_err(),
         "no update is stored for a board that does not exist"
     );
+}
+
+/// Rooms' writes that come together are stored in one transaction; each board's batch
+/// still goes in whole or not at all, and a conflict on one board costs the others
+/// nothing.
+#[test]
+fn writes_stored_together_are_each_whole_or_refused_alone() {
+    let url = database();
+    let (one, two) = (open(&url).unwrap(), open(&url).unwrap());
+    let mut rx = two.watch().expect("a shared store says what others write");
+    let (fresh, taken, overlapped, gone) = (board(1), board(2), board(3), board(4));
+    for b in [fresh, taken, overlapped] {
+        one.create(&b, b"s", None).unwrap();
+    }
+    two.append(&taken, 0, &[b"two's 0".to_vec()]).unwrap();
+    two.append(&overlapped, 0, &[b"two's 0".to_vec(), b"two's 1".to_vec()])
+        .unwrap();
+    let batch = |board: BoardId, first_seq: u64, updates: &[&str]| Batch {
+        board,
+        first_seq,
+        updates: updates.iter().map(|u| u.as_bytes().to_vec()).collect(),
+    };
+    let results = one.write_all(&[
+        batch(fresh, 0, &["one's 0", "one's 1"]),
+        batch(taken, 0, &["one's 0"]),
+        // Its first number is taken, the two after it are free.
+        batch(overlapped, 1, &["one's 1", "one's 2", "one's 3"]),
+        batch(gone, 0, &["nowhere"]),
+    ]);
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(matches!(results[1], Err(StoreError::Conflict(b)) if b == taken));
+    assert!(matches!(results[2], Err(StoreError::Conflict(b)) if b == overlapped));
+    assert!(
+        matches!(&results[3], Err(StoreError::Backend(e)) if e.to_string().contains("no board")),
+        "{:?}",
+        results[3]
+    );
+    let updates = |b: BoardId| -> Vec<String> {
+        let loaded = two.load(&b).unwrap().unwrap();
+        loaded
+            .updates
+            .iter()
+            .map(|u| String::from_utf8_lossy(u).into_owned())
+            .collect()
+    };
+    assert_eq!(updates(fresh), ["one's 0", "one's 1"]);
+    assert_eq!(updates(taken), ["two's 0"]);
+    assert_eq!(
+        updates(overlapped),
+        ["two's 0", "two's 1"],
+        "nothing of a batch that overlapped is left"
+    );
+    assert_eq!(two.load(&gone).unwrap(), None);
+    // Only what was stored is announced.
+    let mut announced = Vec::new();
+    while let Some(appended) = heard(&mut rx, Duration::from_millis(500)) {
+        announced.push(appended);
+    }
+    assert!(
+        announced.iter().all(|a| a.board == fresh) && announced.iter().any(|a| a.upto == 2),
+        "{announced:?}"
+    );
+
+    // Many rooms at once, through `write`, each on its own thread: all stored, in order.
+    let boards: Vec<BoardId> = (10..40).map(board).collect();
+    for b in &boards {
+        one.create(b, b"s", None).unwrap();
+    }
+    std::thread::scope(|s| {
+        for b in &boards {
+            let one = &one;
+            s.spawn(move || {
+                for seq in 0..20 {
+                    one.write(b, seq, &[seq.to_string().into_bytes()]).unwrap();
+                }
+            });
+        }
+    });
+    for b in &boards {
+        let stored: Vec<String> = updates(*b);
+        let wanted: Vec<String> = (0..20).map(|n: u64| n.to_string()).collect();
+        assert_eq!(stored, wanted, "board {b}");
+    }
 }
 
 /// Snapshots name the sequence number they cover up to; a load that read the snapshot
