@@ -22,6 +22,7 @@ pub const BYTES_IN: &str = "hindsight_bytes_in_total";
 pub const BYTES_OUT: &str = "hindsight_bytes_out_total";
 pub const PERSIST_SECONDS: &str = "hindsight_persist_seconds";
 pub const FLUSH_GROUP: &str = "hindsight_flush_group_size";
+pub const WRITE_GROUP: &str = "hindsight_write_group_size";
 pub const ERRORS: &str = "hindsight_errors_total";
 
 /// The kinds of error counted under [`ERRORS`].
@@ -94,6 +95,8 @@ pub fn handle() -> &'static PrometheusHandle {
             .expect("persist buckets are not empty")
             .set_buckets_for_metric(Matcher::Full(FLUSH_GROUP.into()), &GROUP_BUCKETS)
             .expect("group buckets are not empty")
+            .set_buckets_for_metric(Matcher::Full(WRITE_GROUP.into()), &GROUP_BUCKETS)
+            .expect("group buckets are not empty")
             .build_recorder();
         let handle = recorder.handle();
         // Fails only if something else installed a recorder first; our metrics then go
@@ -146,12 +149,17 @@ fn describe() {
         FLUSH_GROUP,
         "Room batches made durable by one flush (group commit across boards)"
     );
+    describe_histogram!(
+        WRITE_GROUP,
+        "Room batches stored by one transaction (PostgreSQL: group commit across boards)"
+    );
     describe_counter!(ERRORS, "Errors by kind");
     gauge!(BOARDS_LOADED).increment(0.0);
     gauge!(CONNECTIONS).increment(0.0);
     // Registering is enough for the histogram to be listed.
     let _ = histogram!(PERSIST_SECONDS);
     let _ = histogram!(FLUSH_GROUP);
+    let _ = histogram!(WRITE_GROUP);
     for name in [UPDATES_RECEIVED, UPDATES_BROADCAST, BYTES_IN, BYTES_OUT] {
         counter!(name).increment(0);
     }

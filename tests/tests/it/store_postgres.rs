@@ -12,6 +12,7 @@ use hindsight_server::{DatabaseUrl, PgStore, Store, StoreError};
 use hindsight_shared::{AccessHashes, BoardId, NewNote, NoteColor, Token};
 use hindsight_tests::binary::{server_binary, spawn};
 use hindsight_tests::fixtures::id;
+use hindsight_tests::http::get;
 use hindsight_tests::postgres::database;
 use hindsight_tests::{create_board, YClient, DEADLINE};
 use postgres::{Client, NoTls};
@@ -517,6 +518,14 @@ async fn the_binary_on_postgres_keeps_saved_notes_across_kill_9_and_stops_cleanl
         )
     });
     client.wait_saved(client.sent_changes()).await;
+    // The write went through the group commit, which says how many batches it carried.
+    let metrics = String::from_utf8(get(server.addr, "/metrics", &[]).await.body).unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("hindsight_write_group_size_count ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
     server.child.kill().await.unwrap();
     drop(client);
 

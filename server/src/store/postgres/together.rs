@@ -72,6 +72,7 @@ impl Together {
             state.leading = true;
             let (tickets, group) = take_group(&mut state.queued);
             drop(state);
+            metrics::histogram!(crate::stats::WRITE_GROUP).record(group.len() as f64);
             // A panic in `store` must not leave every later writer waiting for a leader.
             let stored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store(&group)));
             state = self.state();
