@@ -191,6 +191,11 @@ pub trait Store: Send + Sync + 'static {
     fn compact(&self, board: &BoardId, snapshot: &[u8], upto: u64) -> Result<(), StoreError>;
     /// Makes every write that returned before this call durable.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Whether every write is durable when it returns already, so that [`Store::flush`]
+    /// has nothing to do and need not be asked for (PostgreSQL commits each write).
+    fn durable_on_write(&self) -> bool {
+        false
+    }
     /// Every stored board, in id order.
     fn list(&self) -> Result<Vec<BoardId>, StoreError>;
     /// Removes a board with all its updates, atomically; returns whether it existed.

@@ -563,6 +563,10 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn durable_on_write(&self) -> bool {
+        true
+    }
+
     fn list(&self) -> Result<Vec<BoardId>, StoreError> {
         self.pool
             .get()?

@@ -201,6 +201,10 @@ impl<S: Store> Store for Faulty<S> {
         self.inner.flush()
     }
 
+    fn durable_on_write(&self) -> bool {
+        self.inner.durable_on_write()
+    }
+
     fn list(&self) -> Result<Vec<BoardId>, StoreError> {
         self.inner.list()
     }
