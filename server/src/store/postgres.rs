@@ -44,7 +44,6 @@ mod schema;
 mod tls;
 mod together;
 
-use std::collections::HashMap;
 use std::error::Error;
 use std::fmt;
 
@@ -192,31 +191,23 @@ impl PgStore {
         }
     }
 
-    /// [`PgStore::write_one`] for several boards in one transaction. Taken numbers are
-    /// passed over (`ON CONFLICT DO NOTHING`) rather than failing the statement, which
-    /// would fail every board's write; a board of which only some rows went in has them
-    /// taken out again before the commit, and is refused as a conflict. Rows go in in
-    /// (board, seq) order, as every node's groups do, so two groups waiting on each
-    /// other's numbers cannot both wait.
+    /// [`PgStore::write_one`] for several boards (one batch each) in one transaction.
+    /// Taken numbers are passed over (`ON CONFLICT DO NOTHING`) rather than failing the
+    /// statement, which would fail every board's write; a board of which only some rows
+    /// went in has them taken out again before the commit, and is refused as a conflict.
+    /// The statement inserts in (board, seq) order, as every node's groups do, so two
+    /// groups waiting on each other's numbers cannot both wait.
     fn write_together(&self, writes: &[Batch]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        let mut rows: Vec<(&[u8], i64, i64, &[u8])> = Vec::new();
+        let (mut boards, mut firsts, mut seqs, mut data) = (vec![], vec![], vec![], vec![]);
         for w in writes {
             let first = bigint(w.first_seq)?;
             for (n, update) in w.updates.iter().enumerate() {
-                rows.push((&w.board.as_bytes()[..], first, first + n as i64, update));
+                boards.push(&w.board.as_bytes()[..]);
+                firsts.push(first);
+                seqs.push(first + n as i64);
+                data.push(update.as_slice());
             }
         }
-        rows.sort_unstable_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
-        let (boards, firsts, seqs, data) = rows.into_iter().fold(
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            |mut columns, (board, first, seq, update)| {
-                columns.0.push(board);
-                columns.1.push(first);
-                columns.2.push(seq);
-                columns.3.push(update);
-                columns
-            },
-        );
         let ids: Vec<&[u8]> = writes.iter().map(|w| &w.board.as_bytes()[..]).collect();
         let mut conn = self.pool.get()?;
         let insert = conn.prepared(
@@ -231,51 +222,46 @@ impl PgStore {
              ON CONFLICT DO NOTHING
              RETURNING board, seq",
         )?;
+        // The numbers stored of each write, by its place in `writes`.
         let outcome = (|| {
             let mut tx = conn.transaction()?;
-            let mut stored: HashMap<&[u8], Vec<i64>> = HashMap::new();
+            let mut stored = vec![Vec::<i64>::new(); writes.len()];
             for row in tx.query(&insert, &[&boards, &firsts, &seqs, &data, &ids])? {
                 let board: &[u8] = row.try_get(0)?;
-                let id = ids
-                    .iter()
-                    .find(|id| **id == board)
-                    .copied()
-                    .unwrap_or_default();
-                stored.entry(id).or_default().push(row.try_get(1)?);
+                if let Some(at) = ids.iter().position(|id| *id == board) {
+                    stored[at].push(row.try_get(1)?);
+                }
             }
-            let mut partly = Vec::new();
-            for (w, id) in writes.iter().zip(&ids) {
-                let taken = stored.get(id).map_or(0, Vec::len);
-                if taken > 0 && taken < w.updates.len() {
+            for ((w, id), seqs) in writes.iter().zip(&ids).zip(&stored) {
+                if !seqs.is_empty() && seqs.len() < w.updates.len() {
                     tx.execute(
                         "DELETE FROM updates WHERE board = $1 AND seq = ANY($2)",
-                        &[id, &stored[id]],
+                        &[id, seqs],
                     )?;
-                    partly.push(*id);
                 }
             }
             tx.commit()?;
-            Ok::<_, ::postgres::Error>((stored, partly))
+            Ok::<_, ::postgres::Error>(stored)
         })();
-        let (stored, partly) = outcome.map_err(|e| StoreError::from(conn.failed(e)))?;
+        let stored = outcome.map_err(|e| StoreError::from(conn.failed(e)))?;
         let mut notes = Vec::new();
-        let mut results = Vec::with_capacity(writes.len());
-        for (w, id) in writes.iter().zip(&ids) {
-            let taken = stored.get(id).map_or(0, Vec::len);
-            results.push(if partly.contains(id) {
-                Err(StoreError::Conflict(w.board))
-            } else if taken == 0 {
-                Err(refused(&mut conn, &w.board))
-            } else {
-                notes.push(listen::payload(
-                    &w.board,
-                    w.first_seq,
-                    &w.updates,
-                    self.node,
-                ));
-                Ok(())
-            });
-        }
+        let results = writes
+            .iter()
+            .zip(&stored)
+            .map(|(w, seqs)| match seqs.len() {
+                0 => Err(refused(&mut conn, &w.board)),
+                n if n < w.updates.len() => Err(StoreError::Conflict(w.board)),
+                _ => {
+                    notes.push(listen::payload(
+                        &w.board,
+                        w.first_seq,
+                        &w.updates,
+                        self.node,
+                    ));
+                    Ok(())
+                }
+            })
+            .collect();
         notify_written(&mut conn, &notes);
         Ok(results)
     }
