@@ -651,15 +651,13 @@ impl Room {
     /// Withdraws the participants announced on other nodes and not renewed within
     /// [`REMOTE_PRESENCE_TIMEOUT`] before `now` (their node died, or its notices stop
     /// reaching this one); returns the presence update that withdraws them, for every
-    /// member here. One who has since connected to this node (a page that failed over
-    /// keeps its awareness id) is that connection's now, and is left alone.
+    /// member here. Until then no connection here may change them (`admit_presence`), so
+    /// a page that failed over to this node, keeping its awareness id, is taken with its
+    /// next update after that, and is its connection's from then on.
     pub fn expire_remote_presence(&mut self, now: Instant) -> Option<Bytes> {
         let mut gone = Vec::new();
         let remote = std::mem::take(&mut self.remote_presence);
         for (client, renewed) in remote {
-            if self.announced_here(client) {
-                continue;
-            }
             if now.saturating_duration_since(renewed) < REMOTE_PRESENCE_TIMEOUT {
                 self.remote_presence.insert(client, renewed);
             } else {
@@ -695,9 +693,10 @@ impl Room {
     }
 
     /// What of a presence update from `conn` the room takes. Entries for participants
-    /// another connection announced are left out: nobody may move, rename or withdraw
-    /// someone else (and a page reconnecting before its old connection is gone shows
-    /// again with its next update, once the old one is). The rest must each be a JSON
+    /// another connection announced, here or on another node, are left out: nobody may
+    /// move, rename or withdraw someone else (and a page reconnecting before its old
+    /// connection is gone shows again with its next update, once the old one is; one
+    /// whose old node died, once that node's announcement expires). The rest must each be a JSON
     /// object (or `null`, leaving) within the size limit, and the connection may not
     /// announce more than [`MAX_PRESENCE_CLIENTS`] participants; otherwise the whole
     /// message is refused and the connection closed, so no later joiner ever receives a
@@ -708,10 +707,11 @@ impl Room {
         mut update: AwarenessUpdate,
     ) -> Result<AwarenessUpdate, ProtocolError> {
         update.clients.retain(|client, _| {
-            !self
-                .conns
-                .iter()
-                .any(|(other, peer)| *other != conn && peer.clients.contains(client))
+            !self.remote_presence.contains_key(client)
+                && !self
+                    .conns
+                    .iter()
+                    .any(|(other, peer)| *other != conn && peer.clients.contains(client))
         });
         let limit = self.limits.max_presence_bytes;
         for entry in update.clients.values() {
@@ -1377,6 +1377,19 @@ mod tests {
             room.apply_remote_presence(b"\xff not a message", Instant::now()),
             None
         );
+        // Nor may a connection here rename or withdraw Grace, who is her node's.
+        for json in [r#"{"user":{"name":"not Grace"}}"#, "null"] {
+            let out = room.receive(2, &presence_at(2, &[(7, json)])).unwrap();
+            assert!(out.broadcast.is_empty(), "{json} taken for Grace");
+        }
+        let everyone = room.presence_of_everyone().unwrap();
+        let Message::Awareness(update) = Message::decode_v1(&everyone).unwrap() else {
+            panic!("expected awareness")
+        };
+        assert_eq!(
+            &*update.clients[&ClientID::new(7)].json,
+            r#"{"user":{"name":"Grace"}}"#
+        );
     }
 
     #[test]
@@ -1416,9 +1429,15 @@ mod tests {
             [ClientID::new(8)],
             "a joiner is greeted with Bo only"
         );
-        // Bo's page fails over to this node, keeping its awareness id: he is connection
-        // 1's now, and his old node's silence does not withdraw him.
-        room.receive(1, &presence_at(3, &[(8, bo)])).unwrap();
+        // Bo's page fails over to this node, keeping its awareness id. While his old
+        // node's announcement holds, he is that node's: connection 1 cannot change him.
+        let early = room.receive(1, &presence_at(3, &[(8, "{}")])).unwrap();
+        assert!(early.broadcast.is_empty(), "not connection 1's yet");
+        // Once it expires, his page's next update is taken: he is connection 1's now,
+        // and his old node's silence does not withdraw him.
+        assert!(room.expire_remote_presence(secs(50)).is_some());
+        let taken = room.receive(1, &presence_at(4, &[(8, bo)])).unwrap();
+        assert_eq!(taken.broadcast.len(), 1);
         assert_eq!(room.expire_remote_presence(secs(120)), None);
         assert!(room.presence_of_everyone().is_some(), "Bo is still there");
     }

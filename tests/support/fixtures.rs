@@ -70,3 +70,27 @@ pub fn seed_incident(b: &hindsight_shared::Board, txn: &mut yrs::TransactionMut)
     b.set_owner(txn, &id("act"), "Bo");
     b.set_due(txn, &id("act"), Some(Date::parse("2026-12-04").unwrap()));
 }
+
+/// A presence message from a stock client for `states`: `(client id, JSON)` each.
+pub fn presence(states: &[(u64, &str)]) -> Vec<u8> {
+    presence_at(1, states)
+}
+
+/// [`presence`] with every state at awareness clock `clock`: a participant's state is
+/// replaced only by one with a higher clock.
+pub fn presence_at(clock: u32, states: &[(u64, &str)]) -> Vec<u8> {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    use yrs::sync::Message;
+    use yrs::updates::encoder::Encode;
+    let clients = states
+        .iter()
+        .map(|&(id, json)| {
+            let entry = AwarenessUpdateEntry {
+                clock,
+                json: json.into(),
+            };
+            (yrs::block::ClientID::new(id), entry)
+        })
+        .collect();
+    Message::Awareness(AwarenessUpdate { clients }).encode_v1()
+}

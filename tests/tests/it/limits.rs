@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use hindsight_server::Config;
 use hindsight_shared::close;
 use hindsight_shared::schema::META;
-use hindsight_tests::fixtures::{id, note_in};
+use hindsight_tests::fixtures::{id, note_in, presence};
 use hindsight_tests::{TestServer, YClient, DEADLINE};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::{Map, Transact};
@@ -224,24 +224,6 @@ async fn a_client_that_never_reads_holds_at_most_its_outbox_bytes() {
         256 * 1024,
     )
     .await;
-}
-
-/// A presence message from a stock client for `states`: `(client id, JSON)` each.
-fn presence(states: &[(u64, &str)]) -> Vec<u8> {
-    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
-    use yrs::sync::Message;
-    use yrs::updates::encoder::Encode;
-    let clients = states
-        .iter()
-        .map(|&(id, json)| {
-            let entry = AwarenessUpdateEntry {
-                clock: 1,
-                json: json.into(),
-            };
-            (yrs::block::ClientID::new(id), entry)
-        })
-        .collect();
-    Message::Awareness(AwarenessUpdate { clients }).encode_v1()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
