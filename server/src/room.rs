@@ -125,6 +125,16 @@ pub struct Outcome {
     pub refused: Option<ProtocolError>,
 }
 
+/// What a batch of changes taken from this node's connections did to the document, for
+/// [`Room::past_limits`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Grew {
+    /// A change added notes.
+    pub notes: bool,
+    /// A change added to the document (every change does: deleting is recorded too).
+    pub bytes: bool,
+}
+
 /// What applying an update did to the document.
 struct Applied {
     /// What it added (nothing when the server already had all of it).
@@ -323,6 +333,25 @@ impl Room {
     /// The document's size in bytes, as checked against `--max-document-bytes`.
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// The limit the document is now past, given what a node's batch of changes did to it
+    /// (`grew`), or `None`. Every change is checked before it is applied, against the
+    /// document as this room holds it; with several nodes on one database another node
+    /// may meanwhile have stored changes this room applies only afterwards (caught up
+    /// before its write, or after that write conflicted), and the two together can pass
+    /// a limit each kept alone. Asked again just before the batch is written, on the
+    /// document the write would prove current, this keeps the stored board within its
+    /// limits. As when checking a change: a board already past the note limit may still
+    /// be edited as long as the batch adds no notes.
+    pub fn past_limits(&self, grew: Grew) -> Option<ProtocolError> {
+        if grew.bytes && self.size > self.limits.max_bytes {
+            return Some(ProtocolError::TooLarge(self.limits.max_bytes));
+        }
+        if grew.notes && self.note_count() > self.limits.max_notes {
+            return Some(ProtocolError::TooManyNotes(self.limits.max_notes));
+        }
+        None
     }
 
     pub fn connection_count(&self) -> usize {

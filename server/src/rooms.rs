@@ -36,7 +36,7 @@ use yrs::StateVector;
 use crate::commit::GroupCommit;
 use crate::history::{self, HistoryConfig};
 use crate::limits::Limits;
-use crate::room::{ConnId, ProtocolError, Room};
+use crate::room::{ConnId, Grew, ProtocolError, Room};
 use crate::stats::{self, ErrorKind};
 use crate::store::{self, Appended, Heard, Links, Store, StoreError};
 
@@ -785,6 +785,7 @@ impl RoomTask {
         let mut admin = Vec::new();
         let mut behind = false;
         let mut recheck = false;
+        let mut grew = Grew::default();
         for cmd in batch {
             match cmd {
                 Command::Join {
@@ -826,9 +827,12 @@ impl RoomTask {
                     if !self.members.contains_key(&conn) || self.poisoned {
                         continue;
                     }
+                    let notes = self.room.note_count();
                     match self.room.receive(conn, &frame) {
                         Ok(outcome) => {
                             let is_update = outcome.update.is_some();
+                            grew.bytes |= is_update;
+                            grew.notes |= self.room.note_count() > notes;
                             updates.extend(outcome.update);
                             out.to.extend(outcome.reply.into_iter().map(|f| (conn, f)));
                             out.all_but.extend(
@@ -895,12 +899,16 @@ impl RoomTask {
         if !self.deleted {
             self.deliver(theirs);
         }
+        let mut stored = true;
         if !updates.is_empty() && !self.deleted {
-            self.persist(updates, &mut out).await?;
+            stored = self.persist(updates, grew, &mut out).await?;
         }
         // Deleted through another node: nothing of this batch was stored, so nothing of it
-        // is delivered; `serve` tells everyone the board is gone.
-        if self.deleted {
+        // is delivered; `serve` tells everyone the board is gone. Refused for a limit
+        // that other nodes' changes brought it past: nothing of it was stored either, and
+        // everyone reconnects to the board as stored (`poisoned`), where each change they
+        // send again is checked on what the board holds.
+        if self.deleted || !stored {
             return Ok(());
         }
         self.publish_presence(&out);
@@ -924,17 +932,29 @@ impl RoomTask {
     /// Stores the batch's updates and waits until they are durable. When another node took
     /// their numbers first, catches up (relaying what it stored, into `out`) and writes
     /// again after it; a board deleted through another node meanwhile stores nothing
-    /// (`deleted` says so, and the caller delivers nothing).
+    /// (`deleted` says so, and the caller delivers nothing). `false` when nothing was
+    /// stored because, with what other nodes stored, the batch (which `grew` the
+    /// document so) would take the board past a limit: the room is then `poisoned`,
+    /// since its document holds changes that are not stored.
     async fn persist(
         &mut self,
         updates: Vec<Vec<u8>>,
+        grew: Grew,
         out: &mut Deliveries,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let (board, count) = (self.board, updates.len() as u64);
         let started = std::time::Instant::now();
         let updates = Arc::new(updates);
         let mut conflicts = 0;
         loop {
+            // A write that goes in proves the room held everything stored before it, so
+            // this is the stored board's check, not just this room's.
+            if let Some(e) = self.room.past_limits(grew) {
+                stats::error(ErrorKind::Limit);
+                tracing::info!(%board, error = %e, "other nodes' changes leave no room for this batch; reloading the board");
+                self.poisoned = true;
+                return Ok(false);
+            }
             let (first, batch) = (self.next_seq, Arc::clone(&updates));
             match self
                 .rooms
@@ -947,7 +967,7 @@ impl RoomTask {
                     tracing::debug!(%board, first, "another node took these numbers; catching up");
                     self.catch_up(out).await?;
                     if self.deleted {
-                        return Ok(());
+                        return Ok(true);
                     }
                 }
                 Err(e) => return Err(e),
@@ -959,7 +979,7 @@ impl RoomTask {
         self.next_seq += count;
         self.since_snapshot += count;
         self.since_snapshot_bytes += updates.iter().map(|u| u.len() as u64).sum::<u64>();
-        Ok(())
+        Ok(true)
     }
 
     /// Reads the board's links again, after another node replaced them or after such

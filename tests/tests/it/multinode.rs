@@ -5,7 +5,7 @@
 
 use hindsight_shared::{close, NewNote};
 use hindsight_tests::binary::{run, spawn, Spawned};
-use hindsight_tests::fixtures::id;
+use hindsight_tests::fixtures::{id, presence, presence_at};
 use hindsight_tests::node::peer;
 use hindsight_tests::postgres::database;
 use hindsight_tests::{create_board, TestBoard, YClient, DEADLINE};
@@ -194,6 +194,148 @@ async fn presence_announced_on_one_node_shows_on_another() {
     assert!(!there.presence_seen("null"));
     here.close();
     there.wait_presence("null").await;
+}
+
+/// Nobody may rename, move or withdraw someone else, whichever node either of them is on:
+/// a participant announced on node one is that node's on node two as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_on_another_node_cannot_change_a_participant() {
+    let url = database();
+    let (_dirs, one, two) = two_nodes(&url).await;
+    let board = create_board(one.addr).await;
+    let ada = YClient::connect(&ws(&one), &board).await;
+    let watchers = [
+        YClient::connect(&ws(&one), &board).await,
+        YClient::connect(&ws(&two), &board).await,
+    ];
+    ada.send_raw(presence(&[(4242, r#"{"user":{"name":"Ada"}}"#)]));
+    for watcher in &watchers {
+        watcher.wait_presence("Ada").await;
+    }
+
+    // Through node two, Mallory renames Ada and withdraws her (later clocks, which a
+    // stock client would take), then announces herself.
+    let mallory = YClient::connect(&ws(&two), &board).await;
+    mallory.wait_presence("Ada").await;
+    mallory.send_raw(presence_at(2, &[(4242, r#"{"user":{"name":"Impostor"}}"#)]));
+    mallory.send_raw(presence_at(3, &[(4242, "null")]));
+    mallory.send_raw(presence(&[(77, r#"{"user":{"name":"Mallory"}}"#)]));
+    for watcher in &watchers {
+        watcher.wait_presence("Mallory").await;
+    }
+    let late = YClient::connect(&ws(&two), &board).await;
+    late.wait_presence("Ada").await;
+    late.wait_presence("Mallory").await;
+    for watcher in watchers.iter().chain([&late]) {
+        assert!(
+            !watcher.presence_seen("Impostor") && !watcher.presence_seen("null"),
+            "Ada's presence was changed through another node"
+        );
+    }
+    assert!(
+        mallory.closed().is_none(),
+        "others' entries are left out, not refused"
+    );
+}
+
+/// Each node checks a change against the board as it holds it. Two nodes that take
+/// changes at the same moment, each within the note limit alone, must not together take
+/// the stored board past it: the write that goes second finds, once it has the first,
+/// that its own would pass the limit, stores nothing, and its node's clients reconnect
+/// to the board as stored, where the change, sent again, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_taken_at_once_on_two_nodes_keep_the_boards_note_limit() {
+    let url = database();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        let args = ["--database", &url, "--max-notes", "10"];
+        nodes.push(spawn(dir.path(), &args).await);
+    }
+    let board = create_board(nodes[0].addr).await;
+    let writers = [
+        YClient::connect(&ws(&nodes[0]), &board).await,
+        YClient::connect(&ws(&nodes[1]), &board).await,
+    ];
+    for writer in &writers {
+        writer.track_saves();
+    }
+
+    // Every write to a board's log waits while this holds the table, so both nodes take
+    // their change on an empty board before either is stored.
+    let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let holder = {
+        let url = url.clone();
+        let (locked, release) = (locked.0, release.1);
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let mut txn = client.transaction().unwrap();
+            txn.batch_execute("LOCK TABLE updates IN EXCLUSIVE MODE")
+                .unwrap();
+            locked.send(()).unwrap();
+            let _ = release.recv();
+            txn.rollback().unwrap();
+        })
+    };
+    locked.1.recv().unwrap();
+    for (w, writer) in writers.iter().enumerate() {
+        writer.edit(|b, txn| {
+            for n in 0..8 {
+                let text = format!("idea {n} through node {}", w + 1);
+                b.add_note(
+                    txn,
+                    &id(&format!("w{w}-{n}")),
+                    NewNote::at(n as f64, 0.0, text),
+                );
+            }
+        });
+    }
+    let waiting = "SELECT count(*) FROM pg_locks
+                   WHERE NOT granted AND relation = 'updates'::regclass";
+    let limit = std::time::Instant::now() + DEADLINE;
+    while sql(&url, waiting).await != [2] {
+        assert!(
+            std::time::Instant::now() < limit,
+            "both nodes wait to write"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+
+    // One is saved; the other is never told so, and its node reloads the board.
+    let limit = std::time::Instant::now() + DEADLINE;
+    let kept = loop {
+        let saved = |w: &YClient| w.saved() == w.sent_changes();
+        if let Some(kept) = (0..2).find(|&w| saved(&writers[w])) {
+            break kept;
+        }
+        assert!(
+            std::time::Instant::now() < limit,
+            "neither change was saved"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let lost = 1 - kept;
+    let closed = writers[lost].wait_closed().await;
+    assert_eq!(closed.code, Some(close::GOING_AWAY), "{closed:?}");
+    assert!(writers[lost].saved() < writers[lost].sent_changes());
+    assert!(writers[kept].closed().is_none());
+
+    // Both nodes serve the eight notes that were saved, and only those.
+    let prefix = format!("idea 0 through node {}", kept + 1);
+    for node in &nodes {
+        let reader = YClient::connect(&ws(node), &board).await;
+        let notes = reader.notes();
+        assert_eq!(notes.len(), 8, "the board holds one change's notes");
+        assert!(notes.iter().any(|n| n.text == prefix), "{prefix:?} kept");
+    }
+    // Sent again, the other change is refused for the limit, and still not stored.
+    let again = writers[lost].reconnect(&ws(&nodes[lost]), &board).await;
+    let closed = again.wait_closed().await;
+    assert_eq!(closed.code, Some(close::TOO_MANY_NOTES), "{closed:?}");
+    let reader = YClient::connect(&ws(&nodes[kept]), &board).await;
+    assert_eq!(reader.notes().len(), 8);
 }
 
 /// A node killed outright cannot withdraw its participants: the others do, once their
