@@ -80,6 +80,25 @@ impl TestServer {
         TestServer::start_on(config, store).await
     }
 
+    /// Starts on the PostgreSQL database at `url` rather than sled, with configuration
+    /// adjusted by `tweak`. Each call is a node of its own: several on one `url` serve
+    /// the same boards, as separate processes would.
+    pub async fn start_on_database(
+        data_dir: &Path,
+        url: &str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        let mut config = TestServer::config(data_dir);
+        tweak(&mut config);
+        let url: hindsight_server::DatabaseUrl = url.parse().expect("a database URL");
+        // Its client runs a runtime of its own, which may not start on an async worker.
+        let store = tokio::task::spawn_blocking(move || hindsight_server::PgStore::open(&url))
+            .await
+            .unwrap()
+            .expect("open the database");
+        TestServer::start_on(config, Arc::new(store)).await
+    }
+
     /// Starts with the given configuration and store, for tests that watch or break
     /// storage.
     pub async fn start_on(config: Config, store: Arc<dyn hindsight_server::Store>) -> TestServer {

@@ -1,10 +1,11 @@
-//! A board's history over a real server and a real sled directory: versions are kept as
-//! the board is worked on, the facilitator lists them and brings the board back to one
-//! after every note was deleted, live for everyone, and the restore itself can be
-//! undone. Nobody else may list or restore.
+//! A board's history over a real server and a real sled directory, and over two nodes on
+//! one PostgreSQL database: versions are kept as the board is worked on, the facilitator
+//! lists them and brings the board back to one after every note was deleted, live for
+//! everyone, and the restore itself can be undone. Nobody else may list or restore.
 
 use hindsight_tests::fixtures::{id, note_in};
 use hindsight_tests::http::request;
+use hindsight_tests::postgres::database;
 use hindsight_tests::{TestBoard, TestServer, YClient};
 use serde_json::Value;
 
@@ -50,21 +51,17 @@ fn texts(client: &YClient) -> Vec<String> {
     texts
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(dir.path(), |c| c.history_every_secs = 1).await;
-    let (board, key) = server.create_facilitated("Outage").await;
-    let ws = server.ws_base();
+/// The notes of a board worked on through `work` come back through `api` (the same
+/// server, or another node on the same database) after all of them were deleted, live
+/// for a watcher on `work`, and the restore can itself be undone. Returns the board, its
+/// facilitator key, and when the version with the notes was kept.
+async fn bring_back_deleted_notes(work: &TestServer, api: &TestServer) -> (TestBoard, String, u64) {
+    let (board, key) = work.create_facilitated("Outage").await;
+    let ws = work.ws_base();
 
     let ada = YClient::connect(&ws, &board).await;
-    let written = [
-        "Alert fired late",
-        "Paged the wrong team",
-        "Rollback took 20 minutes",
-    ];
     ada.edit(|b, txn| {
-        for (i, text) in written.iter().enumerate() {
+        for (i, text) in WRITTEN.iter().enumerate() {
             b.add_note(txn, &id(&format!("n{i}")), note_in("detect", *text));
         }
     });
@@ -85,9 +82,9 @@ async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history()
         .await;
 
     // Only the facilitator may see the history.
-    assert_eq!(history(&server, &board, None).await.0, 403);
-    assert_eq!(history(&server, &board, Some("not-the-key")).await.0, 403);
-    let (status, versions) = history(&server, &board, Some(&key)).await;
+    assert_eq!(history(api, &board, None).await.0, 403);
+    assert_eq!(history(api, &board, Some("not-the-key")).await.0, 403);
+    let (status, versions) = history(api, &board, Some(&key)).await;
     assert_eq!(status, 200, "{versions}");
     let versions = versions.as_array().expect("a list").clone();
     let with_notes = versions
@@ -103,8 +100,8 @@ async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history()
     );
 
     // Restoring it brings them back, live.
-    assert_eq!(restore(&server, &board, at, "not-the-key").await.0, 403);
-    let (status, done) = restore(&server, &board, at, &key).await;
+    assert_eq!(restore(api, &board, at, "not-the-key").await.0, 403);
+    let (status, done) = restore(api, &board, at, &key).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(
         (done["written"].as_u64(), done["removed"].as_u64()),
@@ -113,12 +110,12 @@ async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history()
     watcher
         .wait_until("the notes back", |b, t| b.note_count(t) == 3)
         .await;
-    assert_eq!(texts(&watcher), written.map(str::to_owned));
+    assert_eq!(texts(&watcher), WRITTEN.map(str::to_owned));
     assert!(ada.closed().is_none() && watcher.closed().is_none());
 
     // The board as it was just before is a version too: the restore can be undone.
     let before = done["keptBefore"].as_u64().unwrap();
-    let (_, versions) = history(&server, &board, Some(&key)).await;
+    let (_, versions) = history(api, &board, Some(&key)).await;
     let kept = versions
         .as_array()
         .unwrap()
@@ -126,23 +123,56 @@ async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history()
         .find(|v| v["at"].as_u64() == Some(before))
         .expect("the version kept before the restore");
     assert_eq!(kept["notes"], 0);
-    let (status, undone) = restore(&server, &board, before, &key).await;
+    let (status, undone) = restore(api, &board, before, &key).await;
     assert_eq!(status, 200, "{undone}");
     assert_eq!(undone["removed"].as_u64(), Some(3));
     watcher
         .wait_until("the notes gone again", |b, t| b.note_count(t) == 0)
         .await;
+    (board, key, at)
+}
 
+const WRITTEN: [&str; 3] = [
+    "Alert fired late",
+    "Paged the wrong team",
+    "Rollback took 20 minutes",
+];
+
+/// After a restart, `server` still has the board's history and restores from it.
+async fn history_kept(server: &TestServer, board: &TestBoard, key: &str, at: u64) {
+    let (_, after) = history(server, board, Some(key)).await;
+    assert!(after.as_array().unwrap().len() >= 3, "{after}");
+    let (status, _) = restore(server, board, at, key).await;
+    assert_eq!(status, 200);
+    let reader = YClient::connect(&server.ws_base(), board).await;
+    assert_eq!(texts(&reader), WRITTEN.map(str::to_owned));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_whose_notes_were_all_deleted_is_brought_back_from_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |c| c.history_every_secs = 1).await;
+    let (board, key, at) = bring_back_deleted_notes(&server, &server).await;
     // The history is on disk: after a restart it is all there.
-    drop((ada, watcher));
     server.stop().await;
     let server = TestServer::start(dir.path()).await;
-    let (_, after) = history(&server, &board, Some(&key)).await;
-    assert!(after.as_array().unwrap().len() >= 3, "{after}");
-    let (status, _) = restore(&server, &board, at, &key).await;
-    assert_eq!(status, 200);
-    let reader = YClient::connect(&server.ws_base(), &board).await;
-    assert_eq!(texts(&reader), written.map(str::to_owned));
+    history_kept(&server, &board, &key, at).await;
+}
+
+/// On PostgreSQL with two nodes: the board is worked on through one, its history read
+/// and restored through the other, and a node started afterwards has it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_on_postgres_is_brought_back_from_its_history_through_another_node() {
+    let url = database();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let every_second = |c: &mut hindsight_server::Config| c.history_every_secs = 1;
+    let one = TestServer::start_on_database(dirs[0].path(), &url, every_second).await;
+    let two = TestServer::start_on_database(dirs[1].path(), &url, every_second).await;
+    let (board, key, at) = bring_back_deleted_notes(&one, &two).await;
+    one.stop().await;
+    two.stop().await;
+    let three = TestServer::start_on_database(dirs[0].path(), &url, |_| {}).await;
+    history_kept(&three, &board, &key, at).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
