@@ -1229,6 +1229,83 @@ mod tests {
     }
 
     #[test]
+    fn with_another_nodes_changes_a_batch_past_a_limit_is_found_before_it_is_stored() {
+        let limits = DocumentLimits {
+            max_bytes: 1 << 20,
+            max_notes: 3,
+            ..DocumentLimits::default()
+        };
+        let (mut here, mut there) = (
+            empty_room().with_limits(limits),
+            empty_room().with_limits(limits),
+        );
+        here.join(1, Access::Edit);
+        there.join(1, Access::Edit);
+        let (a, b) = (Peer::new(1), Peer::new(2));
+        // Each node takes two notes on the board as it holds it: within the limit alone.
+        for n in 0..2 {
+            let out = here.receive(1, &a.add_note(&format!("a{n}"), "x")).unwrap();
+            assert!(out.update.is_some());
+        }
+        let theirs: Vec<_> = (0..2)
+            .map(|n| {
+                let out = there
+                    .receive(1, &b.add_note(&format!("b{n}"), "y"))
+                    .unwrap();
+                out.update.unwrap()
+            })
+            .collect();
+        let added = Grew {
+            notes: true,
+            bytes: true,
+        };
+        assert!(here.past_limits(added).is_none());
+        for update in &theirs {
+            here.apply_stored(update).unwrap();
+        }
+        assert!(matches!(
+            here.past_limits(added),
+            Some(ProtocolError::TooManyNotes(3))
+        ));
+        // A batch that added no notes may still go in on a board past the note limit.
+        let typed = Grew {
+            notes: false,
+            bytes: true,
+        };
+        assert!(here.past_limits(typed).is_none());
+
+        // The size limit likewise: each node's change fits alone, not both.
+        let fresh = empty_room();
+        let limits = DocumentLimits {
+            max_bytes: fresh.size() + 2_000,
+            max_notes: 100,
+            ..DocumentLimits::default()
+        };
+        let (mut here, mut there) = (fresh.with_limits(limits), empty_room().with_limits(limits));
+        here.join(1, Access::Edit);
+        there.join(1, Access::Edit);
+        // New peers: the first ones' earlier changes are not on these boards.
+        let (a, b) = (Peer::new(3), Peer::new(4));
+        let long = "long ".repeat(250);
+        assert!(here
+            .receive(1, &a.add_note("s1", &long))
+            .unwrap()
+            .update
+            .is_some());
+        let out = there.receive(1, &b.add_note("s2", &long)).unwrap();
+        assert!(here.past_limits(typed).is_none());
+        here.apply_stored(&out.update.unwrap()).unwrap();
+        assert!(matches!(
+            here.past_limits(typed),
+            Some(ProtocolError::TooLarge(_))
+        ));
+        assert!(
+            here.past_limits(Grew::default()).is_none(),
+            "nothing to store"
+        );
+    }
+
+    #[test]
     fn a_duplicate_update_is_neither_persisted_nor_relayed() {
         let mut room = empty_room();
         let a = Peer::new(1);
