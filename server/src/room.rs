@@ -725,8 +725,8 @@ impl Room {
     /// another connection announced, here or on another node, are left out: nobody may
     /// move, rename or withdraw someone else (and a page reconnecting before its old
     /// connection is gone shows again with its next update, once the old one is; one
-    /// whose old node died, once that node's announcement expires). The rest must each be a JSON
-    /// object (or `null`, leaving) within the size limit, and the connection may not
+    /// whose old node died, once that node's announcement expires). The rest must each
+    /// be a JSON object (or `null`, leaving) within the size limit, and the connection may not
     /// announce more than [`MAX_PRESENCE_CLIENTS`] participants; otherwise the whole
     /// message is refused and the connection closed, so no later joiner ever receives a
     /// state a stock Yjs client could not read.

@@ -763,7 +763,8 @@ impl RoomTask {
                 return (close::SERVER_ERROR, "storage failure");
             }
             // What this batch stored before the poisoned update is durable and was
-            // delivered; everyone reconnects to the board as stored.
+            // delivered (a batch refused for a limit stored nothing); everyone
+            // reconnects to the board as stored.
             if self.poisoned {
                 return (close::GOING_AWAY, "board reloading");
             }
@@ -904,15 +905,18 @@ impl RoomTask {
             stored = self.persist(updates, grew, &mut out).await?;
         }
         // Deleted through another node: nothing of this batch was stored, so nothing of it
-        // is delivered; `serve` tells everyone the board is gone. Refused for a limit
-        // that other nodes' changes brought it past: nothing of it was stored either, and
-        // everyone reconnects to the board as stored (`poisoned`), where each change they
-        // send again is checked on what the board holds.
-        if self.deleted || !stored {
+        // is delivered; `serve` tells everyone the board is gone.
+        if self.deleted {
             return Ok(());
         }
-        self.publish_presence(&out);
-        self.deliver(out);
+        // Refused for a limit that other nodes' changes brought the board past: nothing
+        // of it was stored either, so nothing of it is delivered, and everyone reconnects
+        // to the board as stored (`poisoned`), where each change they send again is
+        // checked on what the board holds. An operator's command still runs.
+        if stored {
+            self.publish_presence(&out);
+            self.deliver(out);
+        }
         // After the batch's own changes are stored and delivered, as if the operator's
         // command had come last.
         for (op, done) in admin {
@@ -933,9 +937,9 @@ impl RoomTask {
     /// their numbers first, catches up (relaying what it stored, into `out`) and writes
     /// again after it; a board deleted through another node meanwhile stores nothing
     /// (`deleted` says so, and the caller delivers nothing). `false` when nothing was
-    /// stored because, with what other nodes stored, the batch (which `grew` the
-    /// document so) would take the board past a limit: the room is then `poisoned`,
-    /// since its document holds changes that are not stored.
+    /// stored because the batch, which `grew` the document, would with what other nodes
+    /// stored take the board past a limit: the room is then `poisoned`, since its
+    /// document holds changes that are not stored.
     async fn persist(
         &mut self,
         updates: Vec<Vec<u8>>,
