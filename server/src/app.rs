@@ -246,6 +246,24 @@ async fn same_origin_only(
     next.run(request).await
 }
 
+/// Takes one new board from `ip`'s budget: the one the store keeps for every node when
+/// several share it (each node would allow it once more behind a load balancer), else
+/// this node's own. `Err(seconds)` while it is spent.
+async fn take_creation(
+    state: &AppState,
+    ip: std::net::IpAddr,
+) -> Result<Result<(), u64>, crate::store::StoreError> {
+    if state.rooms.store().budgets().is_none() {
+        return Ok(state.creations.take(ip));
+    }
+    let per_minute = state.creations.per_minute();
+    crate::store::blocking(state.rooms.store(), move |s| match s.budgets() {
+        Some(b) => b.take_creation(ip, per_minute),
+        None => Ok(Ok(())),
+    })
+    .await
+}
+
 /// What stands before a new board (a create or an import): the client address's budget
 /// of creations (429 with `Retry-After` past it) and the data budget (507 once the store
 /// holds `--max-data-bytes`; existing boards stay editable). The address is the TCP
@@ -266,7 +284,18 @@ async fn new_board_limits(
                 .filter_map(|v| v.to_str().ok());
             state.trusted_proxies.client(c.0.ip(), forwarded)
         });
-    if let Some(Err(wait)) = peer.map(|ip| state.creations.take(ip)) {
+    let taken = match peer {
+        Some(ip) => take_creation(&state, ip).await,
+        None => Ok(Ok(())),
+    };
+    let taken = match taken {
+        Ok(taken) => taken,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the budget of new boards");
+            return ApiError::Internal.into_response();
+        }
+    };
+    if let Err(wait) = taken {
         stats::error(ErrorKind::Limit);
         tracing::warn!(peer = ?peer, "board creations over the rate refused");
         return (

@@ -29,6 +29,7 @@ pub mod remote;
 pub mod replay;
 pub mod room;
 pub mod rooms;
+pub mod seats;
 pub mod security;
 pub mod stats;
 pub mod store;

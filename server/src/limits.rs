@@ -209,6 +209,11 @@ impl CreationLimit {
         }
     }
 
+    /// Boards an address may create in a minute.
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
+    }
+
     /// Takes one creation from `address`'s budget, or says in how many seconds there will
     /// be one.
     pub fn take(&self, address: std::net::IpAddr) -> Result<(), u64> {

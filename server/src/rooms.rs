@@ -37,6 +37,7 @@ use crate::commit::GroupCommit;
 use crate::history::{self, HistoryConfig};
 use crate::limits::Limits;
 use crate::room::{ConnId, Grew, ProtocolError, Room};
+use crate::seats::{Seat, Seats};
 use crate::stats::{self, ErrorKind};
 use crate::store::{self, Appended, Heard, Links, Store, StoreError};
 
@@ -155,6 +156,9 @@ pub struct Membership {
     /// Cancelled by the room when this connection must go at once: it fell behind and its
     /// outbox is full, so no close message could be queued.
     pub kicked: CancellationToken,
+    /// The connection's seat on the board, counted by every node (several nodes on one
+    /// database), given back with the membership.
+    _seat: Option<Seat>,
 }
 
 impl Membership {
@@ -264,6 +268,8 @@ pub struct Rooms {
     config: RoomConfig,
     /// Other nodes write these boards too (`Store::watch`): rooms catch up with them.
     shared: bool,
+    /// Seats on boards, when the store counts them for every node (`seats.rs`).
+    seats: Option<Arc<Seats>>,
     /// Held only to look up or replace an entry, never across an await.
     live: Mutex<HashMap<BoardId, Entry>>,
     next_id: AtomicU64,
@@ -281,6 +287,7 @@ impl Rooms {
         let watch = store.watch();
         let rooms = Arc::new(Rooms {
             commit: GroupCommit::default(),
+            seats: Seats::start(&store, &tracker, shutdown.clone()),
             store,
             config,
             shared: watch.is_some(),
@@ -323,6 +330,20 @@ impl Rooms {
         facilitator: Option<String>,
     ) -> Result<Membership, JoinError> {
         let conn = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // With several nodes, the board's connections on all of them count; the room
+        // still checks its own below, which is all there is on one node.
+        let max = self.config.limits.max_connections_per_board;
+        let mut seat = match &self.seats {
+            None => None,
+            Some(seats) => match seats.take(board, conn, max).await {
+                Ok(Some(seat)) => Some(seat),
+                Ok(None) => {
+                    stats::error(ErrorKind::Limit);
+                    return Err(JoinError::Full);
+                }
+                Err(e) => return Err(JoinError::Unavailable(e.to_string())),
+            },
+        };
         // A room that is unloading refuses joins by closing its channel; the retry then
         // finds the entry gone and starts a fresh room. Two attempts always suffice unless
         // the board keeps failing to load, which the second attempt reports.
@@ -352,6 +373,7 @@ impl Rooms {
                         outbox,
                         queued,
                         kicked,
+                        _seat: seat.take(),
                     })
                 }
                 (Ok(()), Ok(Err(e))) => return Err(e),

@@ -494,7 +494,7 @@ impl YClient {
 
     /// Every board is created with its creation time, so seeing it means the server's
     /// sync step 2 has arrived.
-    fn has_synced(&self) -> bool {
+    pub fn has_synced(&self) -> bool {
         self.board.created_at(&self.doc.transact()).is_some()
     }
 

@@ -234,7 +234,42 @@ pub trait Store: Send + Sync + 'static {
     fn publish_presence(&self, _board: &BoardId, _message: &[u8]) -> Result<(), StoreError> {
         Ok(())
     }
+    /// `Some` when several nodes share the budgets that bound what clients may make the
+    /// deployment hold (connections per board, new boards per address): those must count
+    /// every node's, or each node behind a load balancer would allow them once more.
+    /// `None` (the default): this process's own count is the whole count (`seats.rs`,
+    /// `limits::CreationLimit`).
+    fn budgets(&self) -> Option<&dyn Budgets> {
+        None
+    }
 }
+
+/// Budgets counted in the store, for every node on it together ([`Store::budgets`]).
+/// Nothing here is durable or needs to be: a budget that starts afresh after the
+/// database restarts only forgets who came in before.
+pub trait Budgets: Send + Sync {
+    /// Takes a seat for connection `conn` of this node on `board` if the board has fewer
+    /// than `max` seats taken on all nodes together; `false`: it is full. Seats a node
+    /// stopped renewing for [`SEAT_EXPIRES`] (it died) no longer count.
+    fn take_seat(&self, board: &BoardId, conn: u64, max: usize) -> Result<bool, StoreError>;
+    /// Gives back this node's seats for these connections.
+    fn release_seats(&self, conns: &[u64]) -> Result<(), StoreError>;
+    /// Says that this node still holds these seats (taking them again if they expired
+    /// meanwhile), and forgets what expired long ago on every node.
+    fn renew(&self, held: &[(u64, BoardId)]) -> Result<(), StoreError>;
+    /// Takes one new board from `address`'s budget of `per_minute` a minute (all at once
+    /// if it likes), shared by every node; `Err(seconds)` until there is one again.
+    fn take_creation(
+        &self,
+        address: std::net::IpAddr,
+        per_minute: u32,
+    ) -> Result<Result<(), u64>, StoreError>;
+}
+
+/// How long a seat counts without being renewed: a node renews its seats every third of
+/// this, so only a node that died (or lost the database that long) loses them, and its
+/// clients, reconnecting to the others, find their seats free again after at most this.
+pub const SEAT_EXPIRES: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Where the boards are kept: `--database`, or else the embedded store in `--data-dir`.
 #[derive(Debug, Clone)]

@@ -29,7 +29,10 @@
 //! Presence goes to the other nodes as notifications too, on a channel of its own
 //! (`hindsight_presence`), never stored. An operator's deletion or relink of a board
 //! notifies `hindsight_admin` in its statement, so every node ends its connections to a
-//! deleted board, or to one whose links were replaced, as soon as it commits.
+//! deleted board, or to one whose links were replaced, as soon as it commits. The
+//! budgets that bound what clients may make the deployment hold (seats on a board, new
+//! boards per address) are counted in the database for all nodes together
+//! (`budgets.rs`).
 //!
 //! This store must be called from blocking threads (`store::blocking`, the offline
 //! commands), never from an async worker: the `postgres` client runs a small runtime of
@@ -38,6 +41,7 @@
 //! TLS: the connection string's `sslmode`, `sslrootcert`, `sslcert` and `sslkey`, as
 //! libpq reads them (`tls.rs`, rustls on ring).
 
+mod budgets;
 mod listen;
 mod pool;
 mod schema;
@@ -57,7 +61,7 @@ pub use self::pool::{DatabaseUrl, MAX_CONNECTIONS};
 pub use self::schema::{NewerSchema, SCHEMA_VERSION};
 pub use self::together::Batch;
 use self::together::Together;
-use super::{Changes, Heard, Links, Store, StoreError, StoredBoard};
+use super::{Budgets, Changes, Heard, Links, Store, StoreError, StoredBoard};
 
 impl From<::postgres::Error> for StoreError {
     fn from(e: ::postgres::Error) -> StoreError {
@@ -678,6 +682,10 @@ impl Store for PgStore {
             &[&listen::PRESENCE, &payload],
         )?;
         Ok(())
+    }
+
+    fn budgets(&self) -> Option<&dyn Budgets> {
+        Some(self)
     }
 
     fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {

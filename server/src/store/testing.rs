@@ -252,6 +252,10 @@ impl<S: Store> Store for Faulty<S> {
     fn publish_presence(&self, board: &BoardId, message: &[u8]) -> Result<(), StoreError> {
         self.inner.publish_presence(board, message)
     }
+
+    fn budgets(&self) -> Option<&dyn super::Budgets> {
+        self.inner.budgets()
+    }
 }
 
 fn board(n: u8) -> BoardId {

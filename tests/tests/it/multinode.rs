@@ -338,6 +338,98 @@ async fn changes_taken_at_once_on_two_nodes_keep_the_boards_note_limit() {
     assert_eq!(reader.notes().len(), 8);
 }
 
+/// A new connection to `board` through `node` if it is let in, `None` if it is refused
+/// as full, waiting for whichever comes first.
+async fn admitted(node: &Spawned, board: &TestBoard) -> Option<YClient> {
+    let url = format!("{}/{board}{}", ws(node), board.edit_query());
+    let client = YClient::connect_unsynced(&url).await;
+    let limit = std::time::Instant::now() + DEADLINE;
+    loop {
+        if client.has_synced() {
+            return Some(client);
+        }
+        if let Some(closed) = client.closed() {
+            assert_eq!(closed.code, Some(close::TOO_MANY_CONNECTIONS), "{closed:?}");
+            assert_eq!(closed.reason, "board full");
+            return None;
+        }
+        assert!(
+            std::time::Instant::now() < limit,
+            "neither let in nor refused"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The budgets that bound what clients can make the deployment hold count every node's
+/// share, or each node behind a round-robin balancer would allow them once more: a
+/// board's connections (`--max-board-connections`), including a node's that died until
+/// its seats expire, and an address's new boards (`--creates-per-minute`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boards_connections_and_an_addresss_new_boards_count_on_all_nodes_together() {
+    let url = database();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        let args = [
+            "--database",
+            &url,
+            "--max-board-connections",
+            "3",
+            "--creates-per-minute",
+            "3",
+        ];
+        nodes.push(spawn(dir.path(), &args).await);
+    }
+    let board = create_board(nodes[0].addr).await;
+    let ada = YClient::connect(&ws(&nodes[0]), &board).await;
+    let _bo = YClient::connect(&ws(&nodes[0]), &board).await;
+    let _cy = YClient::connect(&ws(&nodes[1]), &board).await;
+    assert!(
+        admitted(&nodes[1], &board).await.is_none(),
+        "three on two nodes fill it"
+    );
+    assert!(admitted(&nodes[0], &board).await.is_none());
+    // A seat given back on one node is free on the other (once the node gave it back).
+    ada.close();
+    let limit = std::time::Instant::now() + DEADLINE;
+    let dan = loop {
+        if let Some(dan) = admitted(&nodes[1], &board).await {
+            break dan;
+        }
+        assert!(
+            std::time::Instant::now() < limit,
+            "Ada's seat never came free"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(admitted(&nodes[1], &board).await.is_none(), "full again");
+
+    // One board made above; two more through either node, then none.
+    for node in [&nodes[1], &nodes[0]] {
+        let (status, body) = hindsight_tests::http(node.addr, "POST", "/api/boards", "{}").await;
+        assert_eq!(status, 201, "{body}");
+    }
+    for node in &nodes {
+        let (status, body) = hindsight_tests::http(node.addr, "POST", "/api/boards", "{}").await;
+        assert_eq!(status, 429, "{body}");
+    }
+
+    // A node that dies cannot give its seat back: it stops counting once it goes
+    // unrenewed, and the node's client, failing over, gets in.
+    let started = std::time::Instant::now();
+    nodes.remove(0); // SIGKILL, with Bo's seat
+    let limit = started + hindsight_server::store::SEAT_EXPIRES + DEADLINE;
+    while admitted(&nodes[0], &board).await.is_none() {
+        assert!(
+            std::time::Instant::now() < limit,
+            "the dead node's seats never expired"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(dan.closed().is_none());
+}
+
 /// A node killed outright cannot withdraw its participants: the others do, once their
 /// states go unrenewed for the y-protocols timeout, so nobody who is gone lingers on the
 /// board or greets later joiners.

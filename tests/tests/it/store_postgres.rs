@@ -96,6 +96,73 @@ fn the_schema_is_migrated_once_kept_on_restart_and_a_newer_one_is_refused() {
     );
 }
 
+/// Seats on a board and new boards per address are counted for every node on the
+/// database together, exactly even when nodes take the last ones at once.
+#[test]
+fn budgets_are_counted_for_every_node_together() {
+    let url = database();
+    let (one, two) = (open(&url).unwrap(), open(&url).unwrap());
+    let (a, b) = (one.budgets().unwrap(), two.budgets().unwrap());
+    let x = board(1);
+    assert!(a.take_seat(&x, 1, 3).unwrap());
+    assert!(a.take_seat(&x, 2, 3).unwrap());
+    assert!(
+        b.take_seat(&x, 1, 3).unwrap(),
+        "connection numbers are per node"
+    );
+    assert!(
+        !b.take_seat(&x, 2, 3).unwrap(),
+        "three seats on two nodes: full"
+    );
+    assert!(
+        b.take_seat(&board(2), 2, 3).unwrap(),
+        "another board has its own"
+    );
+    a.release_seats(&[1]).unwrap();
+    assert!(b.take_seat(&x, 3, 3).unwrap(), "a seat given back is free");
+    assert!(!a.take_seat(&x, 4, 3).unwrap());
+
+    // Seats nobody renews (their node died) stop counting; renewing keeps them.
+    let mut db = sql(&url);
+    db.execute("UPDATE seats SET renewed = now() - interval '1 hour'", &[])
+        .unwrap();
+    assert!(a.take_seat(&x, 5, 3).unwrap());
+    b.renew(&[(1, x), (3, x)]).unwrap();
+    assert!(!a.take_seat(&x, 6, 3).unwrap(), "a's 5 and b's 1 and 3");
+    let kept = db
+        .query_one("SELECT count(*) FROM seats", &[])
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(kept, 3, "renewing forgets seats long expired");
+
+    // Many connections on both nodes at once take exactly the seats there are.
+    let y = board(3);
+    let taken: usize = std::thread::scope(|s| {
+        let takers: Vec<_> = (0..16u64)
+            .map(|n| {
+                let store = if n % 2 == 0 { &one } else { &two };
+                s.spawn(move || store.budgets().unwrap().take_seat(&y, 100 + n, 5).unwrap())
+            })
+            .collect();
+        takers
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .filter(|&t| t)
+            .count()
+    });
+    assert_eq!(taken, 5);
+
+    let ann: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+    for store in [a, b, a] {
+        assert_eq!(store.take_creation(ann, 3).unwrap(), Ok(()));
+    }
+    let wait = b.take_creation(ann, 3).unwrap().unwrap_err();
+    assert!((1..=20).contains(&wait), "one a minute / 3: {wait} s");
+    assert!(a.take_creation(ann, 3).unwrap().is_err(), "on either node");
+    let bo = "2001:db8::1".parse().unwrap();
+    assert_eq!(a.take_creation(bo, 3).unwrap(), Ok(()), "Bo has his own");
+}
+
 #[test]
 fn two_writers_of_one_board_cannot_take_one_sequence_number() {
     let url = database();

@@ -43,6 +43,23 @@ const MIGRATIONS: &[&str] = &[
         one boolean PRIMARY KEY DEFAULT true CHECK (one),
         at timestamptz NOT NULL
     );",
+    // 2: the budgets every node counts together (`budgets.rs`): one row per connection
+    // to a board (its seat, renewed by its node), one per client address that created
+    // boards lately. Unlogged: never written to the WAL nor replicated, and emptied if
+    // PostgreSQL crashes, which only starts every budget afresh.
+    "CREATE UNLOGGED TABLE seats (
+        node bigint NOT NULL,
+        conn bigint NOT NULL,
+        board bytea NOT NULL,
+        renewed timestamptz NOT NULL,
+        PRIMARY KEY (node, conn)
+    );
+    CREATE INDEX seats_of_board ON seats (board);
+    CREATE UNLOGGED TABLE creations (
+        address inet PRIMARY KEY,
+        tokens double precision NOT NULL,
+        at timestamptz NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.
