@@ -94,6 +94,15 @@ fn the_schema_is_migrated_once_kept_on_restart_and_a_newer_one_is_refused() {
         [SCHEMA_VERSION + 1],
         "the refusal leaves the database alone"
     );
+
+    // A database of the first version, with a board, takes the later migrations.
+    db.batch_execute("DROP TABLE seats, creations; UPDATE hindsight_schema SET version = 1")
+        .unwrap();
+    let store = open(&url).expect("an older schema is migrated");
+    assert_eq!(version(&mut db), [SCHEMA_VERSION]);
+    assert_eq!(store.load(&board(1)).unwrap().unwrap().snapshot, b"kept");
+    let seats = store.budgets().expect("budgets on PostgreSQL");
+    assert!(seats.take_seat(&board(1), 1, 1).unwrap());
 }
 
 /// Seats on a board and new boards per address are counted for every node on the
