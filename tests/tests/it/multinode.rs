@@ -538,6 +538,63 @@ async fn a_relink_missed_while_a_node_was_not_listening_is_found_when_it_listens
     drop(one);
 }
 
+/// A board's facilitator key and its import and export hold whichever nodes they go
+/// through: the guard on one node knows a key handed over through another, and an
+/// export through one node holds what was saved through another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_facilitator_key_an_import_and_an_export_work_through_any_node() {
+    let url = database();
+    let (_dirs, one, two) = two_nodes(&url).await;
+    let body = serde_json::json!({ "title": "Checkout outage" }).to_string();
+    let (status, answer) = hindsight_tests::http(one.addr, "POST", "/api/boards", &body).await;
+    assert_eq!(status, 201, "{answer}");
+    let board = TestBoard::from_answer(&answer);
+    let json: Value = serde_json::from_str(&answer).unwrap();
+    let key = json["facilitatorKey"].as_str().expect("a facilitator key");
+
+    // The facilitator on node two sets the step; Bo on node one may not.
+    let ada = YClient::connect_facilitating(&ws(&two), &board, key).await;
+    let old = YClient::connect_facilitating(&ws(&one), &board, key).await;
+    let bo = YClient::connect(&ws(&one), &board).await;
+    ada.edit(|b, t| b.set_step(t, Some(3)));
+    bo.wait_until("the step set on node two", |b, t| b.step(t) == Some(3))
+        .await;
+    bo.edit(|b, t| b.set_step(t, Some(1)));
+    assert_eq!(bo.wait_closed().await.code, Some(close::FACILITATOR_ONLY));
+
+    // Handed over through node two: the old key, on a connection to node one opened
+    // before, no longer counts there; the new one does.
+    let new_key = "feedc0de".repeat(4);
+    ada.edit(|b, t| b.set_facilitator_key(t, &new_key));
+    old.wait_until("the hand-over on node one", |b, t| {
+        b.is_facilitator(t, &new_key)
+    })
+    .await;
+    old.edit(|b, t| b.set_step(t, Some(1)));
+    assert_eq!(old.wait_closed().await.code, Some(close::FACILITATOR_ONLY));
+    let cy = YClient::connect_facilitating(&ws(&one), &board, &new_key).await;
+    cy.edit(|b, t| b.set_step(t, Some(5)));
+    ada.wait_until("the new facilitator's step", |b, t| b.step(t) == Some(5))
+        .await;
+
+    // Exported through node one, imported through node two, written to there and
+    // exported through node one again.
+    let path = format!("/api/boards/{board}/export.json{}", board.read_query());
+    let (status, backup) = hindsight_tests::http(one.addr, "GET", &path, "").await;
+    assert_eq!(status, 200, "{backup}");
+    let (status, answer) =
+        hindsight_tests::http(two.addr, "POST", "/api/boards/import", &backup).await;
+    assert_eq!(status, 201, "{answer}");
+    let copy = TestBoard::from_answer(&answer);
+    let dee = YClient::connect(&ws(&two), &copy).await;
+    dee.track_saves();
+    dee.edit(|b, t| b.add_note(t, &id("late"), NewNote::at(1.0, 1.0, "written on node two")));
+    dee.wait_saved(dee.sent_changes()).await;
+    let markdown = hindsight_tests::markdown_export(one.addr, &copy).await;
+    assert!(markdown.contains("Checkout outage"), "{markdown}");
+    assert!(markdown.contains("written on node two"), "{markdown}");
+}
+
 /// Runs an operator's command against the running node `at` (`--server`), with the admin
 /// token in `dir`; returns its standard output.
 async fn operator(at: &Spawned, dir: &tempfile::TempDir, args: &[&str]) -> String {
