@@ -133,6 +133,9 @@ pub struct Grew {
     pub notes: bool,
     /// A change added to the document (every change does: deleting is recorded too).
     pub bytes: bool,
+    /// A change reached into the facilitator's part, allowed under the key the board
+    /// had then.
+    pub facilitated: bool,
 }
 
 /// What applying an update did to the document.
@@ -170,6 +173,9 @@ pub struct Room {
     template: Template,
     /// The items of the facilitator's part of the board, by id.
     guarded: Guarded,
+    /// Changes to the facilitator's part this room took from its connections, counted so
+    /// that a batch can say whether it made one (`Grew::facilitated`).
+    facilitated: u64,
     /// Participants announced on other nodes, with when each was last renewed.
     remote_presence: HashMap<ClientID, Instant>,
 }
@@ -225,6 +231,7 @@ impl Room {
             }),
             touched: Arc::default(),
             guarded: Guarded::default(),
+            facilitated: 0,
             remote_presence: HashMap::new(),
         };
         // Which items are the facilitator's, read from the stored encodings themselves
@@ -335,6 +342,17 @@ impl Room {
         self.size
     }
 
+    /// Changes to the facilitator's part taken from this room's connections so far.
+    pub fn facilitated(&self) -> u64 {
+        self.facilitated
+    }
+
+    /// The hash of the board's facilitator key as the document holds it now.
+    pub fn facilitator_key(&self) -> Option<String> {
+        self.board
+            .facilitator_key_hash(&self.awareness.doc().transact())
+    }
+
     /// The limit the document is now past, given what a node's batch of changes did to it
     /// (`grew`), or `None`. Every change is checked before it is applied, against the
     /// document as this room holds it; with several nodes on one database another node
@@ -398,10 +416,7 @@ impl Room {
     /// Whether `conn` may change the facilitator's part: it presented the board's key,
     /// or the board has none (made before boards had facilitators; anyone may then).
     fn may_facilitate(&self, conn: ConnId) -> bool {
-        let stored = self
-            .board
-            .facilitator_key_hash(&self.awareness.doc().transact());
-        match stored {
+        match self.facilitator_key() {
             None => true,
             Some(hash) => self
                 .conns
@@ -561,7 +576,8 @@ impl Room {
     /// could cross the limit, by applying it to a scratch copy first.
     fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<Applied, ProtocolError> {
         let (update, shape, places) = decode_placed_update(bytes)?;
-        if self.guarded.reached_by(&places) && !self.may_facilitate(conn) {
+        let facilitates = self.guarded.reached_by(&places);
+        if facilitates && !self.may_facilitate(conn) {
             return Err(ProtocolError::FacilitatorOnly);
         }
         // Longer than a whole note may be: no need to apply it to know (and no reload).
@@ -595,6 +611,7 @@ impl Room {
         .map_err(ProtocolError::Poisoned)?;
         // What it added to the facilitator's part is guarded from now on.
         self.guarded.record(&places);
+        self.facilitated += u64::from(facilitates);
         // Checked on what the change made of the notes and fields it touched, with the
         // limits an import checks: a stock client is held to what our page enforces.
         self.check_fields()?;
@@ -1258,6 +1275,7 @@ mod tests {
         let added = Grew {
             notes: true,
             bytes: true,
+            ..Grew::default()
         };
         assert!(here.past_limits(added).is_none());
         for update in &theirs {
@@ -1269,8 +1287,8 @@ mod tests {
         ));
         // A batch that added no notes may still go in on a board past the note limit.
         let typed = Grew {
-            notes: false,
             bytes: true,
+            ..Grew::default()
         };
         assert!(here.past_limits(typed).is_none());
 

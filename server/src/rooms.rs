@@ -850,12 +850,13 @@ impl RoomTask {
                     if !self.members.contains_key(&conn) || self.poisoned {
                         continue;
                     }
-                    let notes = self.room.note_count();
+                    let (notes, facilitated) = (self.room.note_count(), self.room.facilitated());
                     match self.room.receive(conn, &frame) {
                         Ok(outcome) => {
                             let is_update = outcome.update.is_some();
                             grew.bytes |= is_update;
                             grew.notes |= self.room.note_count() > notes;
+                            grew.facilitated |= self.room.facilitated() > facilitated;
                             updates.extend(outcome.update);
                             out.to.extend(outcome.reply.into_iter().map(|f| (conn, f)));
                             out.all_but.extend(
@@ -960,7 +961,8 @@ impl RoomTask {
     /// again after it; a board deleted through another node meanwhile stores nothing
     /// (`deleted` says so, and the caller delivers nothing). `false` when nothing was
     /// stored because the batch, which `grew` the document, would with what other nodes
-    /// stored take the board past a limit: the room is then `poisoned`, since its
+    /// stored take the board past a limit, or changed the facilitator's part under a key
+    /// another node has since handed over: the room is then `poisoned`, since its
     /// document holds changes that are not stored.
     async fn persist(
         &mut self,
@@ -972,12 +974,19 @@ impl RoomTask {
         let started = std::time::Instant::now();
         let updates = Arc::new(updates);
         let mut conflicts = 0;
+        // The facilitator's part was changed under this key; another node's hand-over,
+        // stored before this batch, would make those changes someone else's to make.
+        let key = grew.facilitated.then(|| self.room.facilitator_key());
         loop {
             // A write that goes in proves the room held everything stored before it, so
             // this is the stored board's check, not just this room's.
-            if let Some(e) = self.room.past_limits(grew) {
+            let handed_over = key
+                .as_ref()
+                .filter(|&key| *key != self.room.facilitator_key())
+                .map(|_| ProtocolError::FacilitatorOnly);
+            if let Some(e) = self.room.past_limits(grew).or(handed_over) {
                 stats::error(ErrorKind::Limit);
-                tracing::info!(%board, error = %e, "other nodes' changes leave no room for this batch; reloading the board");
+                tracing::info!(%board, error = %e, "with other nodes' changes this batch is refused; reloading the board");
                 self.poisoned = true;
                 return Ok(false);
             }

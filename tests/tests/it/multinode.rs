@@ -3,12 +3,16 @@
 //! of one board spread over them. What one node stores reaches the clients of the others
 //! through the database (LISTEN/NOTIFY, catch-up on conflicts and on a timer).
 
+use std::sync::Arc;
+
+use hindsight_server::store::testing::{Calls, Faulty};
+use hindsight_server::PgStore;
 use hindsight_shared::{close, NewNote};
 use hindsight_tests::binary::{run, spawn, Spawned};
 use hindsight_tests::fixtures::{id, presence, presence_at};
 use hindsight_tests::node::peer;
 use hindsight_tests::postgres::database;
-use hindsight_tests::{create_board, TestBoard, YClient, DEADLINE};
+use hindsight_tests::{create_board, eventually, TestBoard, TestServer, YClient, DEADLINE};
 use serde_json::Value;
 
 /// Notes written in all, spread over the clients.
@@ -593,6 +597,59 @@ async fn a_facilitator_key_an_import_and_an_export_work_through_any_node() {
     let markdown = hindsight_tests::markdown_export(one.addr, &copy).await;
     assert!(markdown.contains("Checkout outage"), "{markdown}");
     assert!(markdown.contains("written on node two"), "{markdown}");
+}
+
+/// A change to the facilitator's part made on one node under the board's key, while
+/// the facilitator hands the board over through another node: if the hand-over is
+/// stored first, the change is someone's who no longer holds the key, and is not stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_under_a_key_handed_over_meanwhile_through_another_node_is_not_stored() {
+    let url = database();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let database: hindsight_server::DatabaseUrl = url.parse().unwrap();
+    let held = tokio::task::spawn_blocking(move || PgStore::open(&database))
+        .await
+        .unwrap()
+        .unwrap();
+    let held = Arc::new(Faulty::new(held));
+    let one = TestServer::start_on(TestServer::config(dirs[0].path()), held.clone()).await;
+    let two = TestServer::start_on_database(dirs[1].path(), &url, |_| {}).await;
+    let (board, key) = one.create_facilitated("Outage").await;
+    let old = YClient::connect_facilitating(&one.ws_base(), &board, &key).await;
+    let ada = YClient::connect_facilitating(&two.ws_base(), &board, &key).await;
+    old.track_saves();
+    ada.track_saves();
+
+    // Node one takes a step change under the key as it stands, and waits to store it.
+    let gate = held.hold(Calls::WritesTo(board.id));
+    old.edit(|b, t| b.set_step(t, Some(1)));
+    eventually("node one waiting to store the step", || async {
+        (held.waiting() > 0).then_some(())
+    })
+    .await;
+    // Meanwhile the facilitator hands the board over through node two.
+    let new_key = "feedc0de".repeat(4);
+    ada.edit(|b, t| b.set_facilitator_key(t, &new_key));
+    ada.wait_saved(ada.sent_changes()).await;
+    drop(gate);
+
+    // Node one finds the hand-over before its write goes in: the step is never saved,
+    // the board reloads, and sent again the step is refused.
+    let closed = old.wait_closed().await;
+    assert_eq!(closed.code, Some(close::GOING_AWAY), "{closed:?}");
+    assert!(old.saved() < old.sent_changes());
+    let again = old.reconnect(&one.ws_base(), &board).await;
+    assert_eq!(
+        again.wait_closed().await.code,
+        Some(close::FACILITATOR_ONLY)
+    );
+    for node in [&one, &two] {
+        let check = YClient::connect(&node.ws_base(), &board).await;
+        let (step, handed_over) = check.edit(|b, t| (b.step(t), b.is_facilitator(t, &new_key)));
+        assert_eq!(step, None, "the step is not stored");
+        assert!(handed_over);
+    }
+    assert!(ada.closed().is_none());
 }
 
 /// Runs an operator's command against the running node `at` (`--server`), with the admin
