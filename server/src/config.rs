@@ -175,7 +175,8 @@ pub struct Config {
           value_parser = within::<256, 1_048_576>)]
     pub max_presence_bytes: usize,
 
-    /// Most WebSocket connections one board accepts at once.
+    /// Most WebSocket connections one board accepts at once (with --database, on all
+    /// nodes together).
     #[arg(long, env = "HINDSIGHT_MAX_BOARD_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_BOARD_CONNECTIONS,
           value_parser = within::<1, 100_000>)]
     pub max_board_connections: usize,
@@ -190,7 +191,8 @@ pub struct Config {
           value_parser = within::<1, 1_000_000>)]
     pub messages_per_sec: usize,
 
-    /// Boards one client address may create or import per minute (429 past it).
+    /// Boards one client address may create or import per minute (429 past it; with
+    /// --database, through all nodes together).
     #[arg(long, env = "HINDSIGHT_CREATES_PER_MINUTE", default_value_t = limits::DEFAULT_CREATES_PER_MINUTE,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub creates_per_minute: u32,

@@ -6,7 +6,9 @@
 //!
 //! This module owns the numbers and the token bucket; the checks live where the thing is
 //! counted (`room.rs` for the document, `rooms.rs` for connections per board, `app.rs`
-//! for connections in total, `ws.rs` for the message rate).
+//! for connections in total and new boards, `ws.rs` for the message rate). With several
+//! nodes on one database, connections per board and new boards per address are counted
+//! by the store for all of them together (`Store::budgets`, `seats.rs`).
 
 use tokio::time::Instant;
 
