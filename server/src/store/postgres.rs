@@ -301,6 +301,11 @@ fn bigint(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::backend(format!("{n} is out of bigint's range")))
 }
 
+/// Numbers as a PostgreSQL `bigint[]`.
+fn bigints(ns: &[u64]) -> Result<Vec<i64>, StoreError> {
+    ns.iter().map(|&n| bigint(n)).collect()
+}
+
 /// The key of the advisory lock a board's compaction holds: its id's first eight bytes,
 /// which are random (a clash with another board only makes one compaction wait a turn).
 fn compaction_lock(board: &BoardId) -> i64 {
@@ -689,10 +694,7 @@ impl Store for PgStore {
     }
 
     fn forget_versions(&self, board: &BoardId, ats: &[u64]) -> Result<(), StoreError> {
-        let ats = ats
-            .iter()
-            .map(|&at| bigint(at))
-            .collect::<Result<Vec<i64>, _>>()?;
+        let ats = bigints(ats)?;
         self.pool.get()?.execute(
             "DELETE FROM versions WHERE board = $1 AND at = ANY($2)",
             &[&&board.as_bytes()[..], &ats],

@@ -18,7 +18,7 @@
 
 use hindsight_shared::BoardId;
 
-use super::{bigint, PgStore};
+use super::{bigint, bigints, PgStore};
 use crate::store::{Budgets, StoreError, SEAT_EXPIRES};
 
 /// Seats and buckets nobody renewed for this long are deleted (a bucket untouched for a
@@ -69,10 +69,7 @@ impl Budgets for PgStore {
     }
 
     fn release_seats(&self, conns: &[u64]) -> Result<(), StoreError> {
-        let conns = conns
-            .iter()
-            .map(|&c| bigint(c))
-            .collect::<Result<Vec<i64>, _>>()?;
+        let conns = bigints(conns)?;
         self.pool.get()?.execute(
             "DELETE FROM seats WHERE node = $1 AND conn = ANY($2)",
             &[&(self.node as i64), &conns],
@@ -81,10 +78,7 @@ impl Budgets for PgStore {
     }
 
     fn renew(&self, held: &[(u64, BoardId)]) -> Result<(), StoreError> {
-        let conns = held
-            .iter()
-            .map(|&(c, _)| bigint(c))
-            .collect::<Result<Vec<i64>, _>>()?;
+        let conns = bigints(&held.iter().map(|&(c, _)| c).collect::<Vec<_>>())?;
         let boards: Vec<&[u8]> = held.iter().map(|(_, b)| &b.as_bytes()[..]).collect();
         let mut client = self.pool.get()?;
         let renewed = (|| {
