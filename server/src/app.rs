@@ -253,15 +253,16 @@ async fn take_creation(
     state: &AppState,
     ip: std::net::IpAddr,
 ) -> Result<Result<(), u64>, crate::store::StoreError> {
+    // One node: its own count, without a trip to the blocking pool.
     if state.rooms.store().budgets().is_none() {
         return Ok(state.creations.take(ip));
     }
     let per_minute = state.creations.per_minute();
-    crate::store::blocking(state.rooms.store(), move |s| match s.budgets() {
-        Some(b) => b.take_creation(ip, per_minute),
-        None => Ok(Ok(())),
+    let shared = crate::store::on_budgets(state.rooms.store(), move |b| {
+        b.take_creation(ip, per_minute)
     })
-    .await
+    .await?;
+    Ok(shared.unwrap_or_else(|| state.creations.take(ip)))
 }
 
 /// What stands before a new board (a create or an import): the client address's budget

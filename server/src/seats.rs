@@ -69,12 +69,8 @@ impl Seats {
         conn: u64,
         max: usize,
     ) -> Result<Option<Seat>, StoreError> {
-        let taken = store::blocking(&self.store, move |s| match s.budgets() {
-            Some(b) => b.take_seat(&board, conn, max),
-            None => Ok(true),
-        })
-        .await?;
-        if !taken {
+        let taken = store::on_budgets(&self.store, move |b| b.take_seat(&board, conn, max)).await?;
+        if taken == Some(false) {
             return Ok(None);
         }
         self.held().insert(conn, board);
@@ -110,11 +106,7 @@ async fn keep(
             _ = renew.tick() => {
                 let held: Vec<(u64, BoardId)> =
                     seats.held().iter().map(|(&c, &b)| (c, b)).collect();
-                let renewed = store::blocking(&seats.store, move |s| match s.budgets() {
-                    Some(b) => b.renew(&held),
-                    None => Ok(()),
-                })
-                .await;
+                let renewed = store::on_budgets(&seats.store, move |b| b.renew(&held)).await;
                 if let Err(e) = renewed {
                     tracing::warn!(error = %e, "could not renew this node's seats on boards");
                 }
@@ -141,13 +133,9 @@ async fn keep(
 async fn give_back(seats: &Seats, conns: &[u64]) -> bool {
     let conns = conns.to_vec();
     let count = conns.len();
-    let given = store::blocking(&seats.store, move |s| match s.budgets() {
-        Some(b) => b.release_seats(&conns),
-        None => Ok(()),
-    })
-    .await;
+    let given = store::on_budgets(&seats.store, move |b| b.release_seats(&conns)).await;
     match given {
-        Ok(()) => true,
+        Ok(_) => true,
         Err(e) => {
             tracing::warn!(seats = count, error = %e, "could not give back seats on boards; trying again");
             false

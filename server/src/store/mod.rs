@@ -346,6 +346,15 @@ where
         .map_err(|e| E::from(StoreError::backend(e)))?
 }
 
+/// Runs `f` on the store's shared budgets on tokio's blocking pool, as [`blocking`] does;
+/// `None` if the store keeps none ([`Store::budgets`]).
+pub async fn on_budgets<T: Send + 'static>(
+    store: &Arc<dyn Store>,
+    f: impl FnOnce(&dyn Budgets) -> Result<T, StoreError> + Send + 'static,
+) -> Result<Option<T>, StoreError> {
+    blocking(store, |s| s.budgets().map(f).transpose()).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::testing::{self, Calls, Faulty};
