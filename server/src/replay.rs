@@ -98,9 +98,13 @@ impl Replay {
         self.room.encode_state()
     }
 
-    /// Panics unless what was persisted is the room's document and the room's own state
-    /// loads.
+    /// Panics unless what was persisted is the room's document, the room keeps nothing
+    /// aside that no store holds (yrs' pending blocks), and the room's own state loads.
     pub fn check(&self) {
+        assert!(
+            !self.room.holds_pending(),
+            "the room keeps blocks aside that are stored nowhere"
+        );
         let own = load_doc(&StoredBoard {
             snapshot: self.room_state(),
             ..Default::default()

@@ -17,7 +17,10 @@ use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
 use yrs::types::{EntryChange, Event, PathSegment};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, DeepObservable, Doc, Observable, ReadTxn, StateVector, Transact, Update};
+use yrs::{
+    ClientID, DeepObservable, Doc, Observable, ReadTxn, StateVector, Transact, TransactionMut,
+    Update, WriteTxn,
+};
 
 use hindsight_shared::schema::new_doc;
 use hindsight_shared::{close, export, protocol, Access, Board, NoteId, Template};
@@ -77,6 +80,11 @@ pub enum ProtocolError {
     /// the room must be reloaded from storage (nothing of it was persisted or relayed).
     #[error("the update broke the document: {0}")]
     Poisoned(String),
+    /// Part of the update builds on blocks the board does not hold. yrs would keep that
+    /// part aside until they came, in memory only; it is dropped instead (see
+    /// [`Room::apply`]), and what did integrate is stored and relayed as usual.
+    #[error("the change builds on parts of the board the server does not hold")]
+    OutOfStep,
 }
 
 impl ProtocolError {
@@ -91,6 +99,7 @@ impl ProtocolError {
             ProtocolError::ReadOnly => (close::READ_ONLY, "read-only link"),
             ProtocolError::FacilitatorOnly => (close::FACILITATOR_ONLY, "facilitator only"),
             ProtocolError::Presence(_) => (close::PRESENCE_REFUSED, "presence refused"),
+            ProtocolError::OutOfStep => (close::OUT_OF_STEP, "out of step"),
             ProtocolError::FieldTooLong(_) | ProtocolError::StringTooLong(_) => {
                 (close::FIELD_TOO_LONG, "field limit reached")
             }
@@ -542,6 +551,12 @@ impl Room {
             .encode_diff_v1(&StateVector::default())
     }
 
+    /// Whether the document keeps aside blocks waiting for ones it lacks: never after a
+    /// client's change (see `apply`), which the `receive` fuzz target checks.
+    pub fn holds_pending(&self) -> bool {
+        self.awareness.doc().transact().has_missing_updates()
+    }
+
     /// What a peer with state `sv` lacks, integrated content only (see `encode_state`).
     fn sync_step2(&mut self, sv: &StateVector) -> Bytes {
         if sv.is_empty() {
@@ -568,6 +583,16 @@ impl Room {
     /// parent that does not exist, say); it cannot take them back. Those blocks are the
     /// document's now, so their delta is returned with the error, to be persisted and
     /// relayed: the stored board and every replica must hold what the room holds.
+    ///
+    /// What yrs cannot integrate for want of blocks the board lacks, it would keep aside
+    /// ("pending") and integrate whenever they arrive, from this client or from what
+    /// another node stored. It is dropped instead, and the sender closed with
+    /// [`ProtocolError::OutOfStep`]: kept, it would be memory no limit counts, changes
+    /// acknowledged as saved while stored nowhere, and content that another node's
+    /// update would bring into the document (and relay) without anything storing it. An
+    /// honest client only sends such a change before it has caught up (after moving to
+    /// another node, say) and still holds it: reconnecting syncs both ways and sends it
+    /// again with what it builds on.
     ///
     /// The limits are checked before the document is touched, since Yrs cannot undo an
     /// applied update: the size against the update's own length (what it adds cannot be
@@ -605,7 +630,9 @@ impl Room {
                 .apply_update(update)
                 .err()
                 .map(|e| ProtocolError::BadUpdate(e.to_string()));
+            let held_back = drop_pending(&mut txn);
             let changed = !(txn.insert_set().is_empty() && txn.delete_set().is_empty());
+            let failed = failed.or(held_back.then_some(ProtocolError::OutOfStep));
             (changed.then(|| txn.encode_update_v1()), failed)
         })
         .map_err(ProtocolError::Poisoned)?;
@@ -858,6 +885,12 @@ fn decode_checked(bytes: &[u8]) -> Result<Update, ProtocolError> {
     .map_err(ProtocolError::BadUpdate)
 }
 
+/// Takes out what yrs keeps aside for blocks the document lacks (its pending update and
+/// pending deletions) and says whether there was any.
+fn drop_pending(txn: &mut TransactionMut) -> bool {
+    txn.prune_pending().is_some()
+}
+
 fn encode(message: Message) -> Bytes {
     Bytes::from(message.encode_v1())
 }
@@ -920,6 +953,13 @@ mod tests {
                     .apply_update(Update::decode_v1(&u).unwrap())
                     .unwrap();
             }
+        }
+
+        /// Makes a change and returns the protocol message carrying it.
+        fn change(&self, f: impl FnOnce(&Board, &mut TransactionMut)) -> Vec<u8> {
+            let mut txn = self.doc.transact_mut();
+            f(&self.board, &mut txn);
+            Message::Sync(SyncMessage::Update(txn.encode_update_v1())).encode_v1()
         }
 
         fn text(&self, id: &str) -> Option<String> {
@@ -1393,6 +1433,124 @@ mod tests {
         assert_eq!(here.apply_stored(&there.encode_state()).unwrap(), None);
         assert!(here.apply_stored(b"\xff\xff not an update").is_err());
         assert_eq!(here.note_count(), 1);
+    }
+
+    #[test]
+    fn a_change_built_on_what_the_room_lacks_is_refused_and_kept_nowhere() {
+        let mut room = empty_room();
+        for conn in 1..=3 {
+            room.join(conn, Access::Edit);
+        }
+        room.receive(1, &protocol::track_saves()).unwrap();
+        // Made offline, one after the other; only the second reaches the server. (A change
+        // that only follows another of the same page's, without building on it, is no
+        // matter: yrs takes it, leaving a gap the other fills when it comes.)
+        let a = Peer::new(1);
+        let n1: NoteId = "n1".parse().unwrap();
+        let first = a.add_note("n1", "made offline");
+        let second = a.change(|board, txn| assert!(board.move_note(txn, &n1, 500.0, 500.0)));
+        let out = room.receive(1, &second).unwrap();
+        assert!(
+            matches!(out.refused, Some(ProtocolError::OutOfStep)),
+            "{:?}",
+            out.refused
+        );
+        assert!(out.update.is_none(), "nothing to store");
+        assert!(out.broadcast.is_empty(), "nothing to relay");
+        assert!(out.reply.is_empty(), "not acknowledged as saved");
+        assert!(!room.holds_pending(), "not kept aside either");
+
+        // What it built on arrives: the dropped change does not come in with it.
+        let out = room.receive(2, &first).unwrap();
+        let reader = Peer::new(4);
+        reader.receive(&out.broadcast[0]);
+        let at = |peer: &Peer| {
+            let note = peer
+                .board
+                .note(&peer.doc.transact(), &n1)
+                .expect("the note");
+            (note.x, note.y)
+        };
+        assert_eq!(at(&reader), (10.0, 10.0));
+        assert_eq!(
+            at(&room_replica(&room)),
+            (10.0, 10.0),
+            "nor is it in the room"
+        );
+
+        // The page reconnects: its sync step 2 carries the change with what it builds on.
+        let sv = room.awareness.doc().transact().state_vector();
+        let step2 = Message::Sync(SyncMessage::SyncStep2(
+            a.doc.transact().encode_state_as_update_v1(&sv),
+        ))
+        .encode_v1();
+        let out = room.receive(3, &step2).unwrap();
+        assert!(out.refused.is_none());
+        assert!(out.update.is_some());
+        reader.receive(&out.broadcast[0]);
+        assert_eq!(at(&reader), (500.0, 500.0));
+    }
+
+    /// A peer holding everything the room holds.
+    fn room_replica(room: &Room) -> Peer {
+        let peer = Peer::new(50);
+        let state = Message::Sync(SyncMessage::SyncStep2(room.encode_state()));
+        peer.receive(&state.encode_v1());
+        peer
+    }
+
+    #[test]
+    fn a_change_built_on_what_another_node_stored_is_not_brought_in_by_it() {
+        let mut here = empty_room();
+        let mut there = Room::load(&StoredBoard {
+            snapshot: here.encode_state(),
+            ..Default::default()
+        })
+        .unwrap();
+        for conn in 1..=2 {
+            here.join(conn, Access::Edit);
+        }
+        there.join(1, Access::Edit);
+        let writer = Peer::new(9);
+        let stored = there
+            .receive(1, &writer.add_note("n1", "from the other node"))
+            .unwrap()
+            .update
+            .expect("a delta");
+        // Pages that had the note through the other node move it and delete it on this
+        // one, before this node has read what the other stored: blocks that build on
+        // missing ones, and deletions of missing ones.
+        let n1: NoteId = "n1".parse().unwrap();
+        let (mover, deleter) = (Peer::new(10), Peer::new(11));
+        let frame = Message::Sync(SyncMessage::Update(stored.clone())).encode_v1();
+        mover.receive(&frame);
+        deleter.receive(&frame);
+        let moved = mover.change(|board, txn| assert!(board.move_note(txn, &n1, 500.0, 500.0)));
+        let deleted = deleter.change(|board, txn| assert!(board.delete_note(txn, &n1)));
+        for (conn, change) in [(1, &moved), (2, &deleted)] {
+            let out = here.receive(conn, change).unwrap();
+            assert!(
+                matches!(out.refused, Some(ProtocolError::OutOfStep)),
+                "{:?}",
+                out.refused
+            );
+            assert!(out.update.is_none() && out.reply.is_empty());
+        }
+
+        // What the other node stored comes in, and only that goes out.
+        let relayed = here
+            .apply_stored(&stored)
+            .unwrap()
+            .expect("new to this node");
+        let reader = Peer::new(12);
+        reader.receive(&relayed);
+        let note = reader
+            .board
+            .note(&reader.doc.transact(), &n1)
+            .expect("not deleted");
+        assert_eq!((note.x, note.y), (10.0, 10.0), "not moved");
+        assert_eq!(here.note_count(), 1);
+        assert!(!here.holds_pending());
     }
 
     #[test]

@@ -16,6 +16,11 @@ pub const SERVER_ERROR: u16 = 1011;
 pub const TOO_SLOW: u16 = 4008;
 /// The server, or this board, has as many connections as it accepts; try again later.
 pub const TOO_MANY_CONNECTIONS: u16 = 4013;
+/// The peer sent a change that builds on parts of the board the server does not hold
+/// (sent before the peer caught up, say, after it moved to another node). Nothing of what
+/// waits on them was kept or acknowledged: reconnecting syncs both ways, which sends it
+/// again with what it builds on.
+pub const OUT_OF_STEP: u16 = 4009;
 /// The peer sent messages faster than the server accepts; its last one was dropped.
 pub const RATE_LIMITED: u16 = 4029;
 /// A change would have made the board larger than the server stores; it was refused.
@@ -59,6 +64,7 @@ pub fn describe(code: u16) -> &'static str {
         SERVER_ERROR => "The server could not save the board.",
         TOO_SLOW => "The connection fell too far behind.",
         TOO_MANY_CONNECTIONS => "Too many people are connected right now.",
+        OUT_OF_STEP => "This page was out of step with the board; reconnecting to catch up.",
         RATE_LIMITED => "This page sent changes too fast; reconnecting.",
         BOARD_TOO_LARGE => "This board has reached its size limit; your last change was not saved.",
         TOO_MANY_NOTES => "This board has reached its note limit; your last note was not saved.",
