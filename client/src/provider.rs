@@ -358,10 +358,11 @@ impl Inner {
     }
 
     /// Sends a document message, counting it for the server's acknowledgements; `step2`
-    /// when it answers the server's sync step 1. One that cannot go out now is not lost:
-    /// the next connection's sync step 2 carries it.
+    /// when it answers the server's sync step 1. One that cannot or may not go out now
+    /// (see `Saves::sends`) is not lost: this or the next connection's sync step 2 carries
+    /// it.
     fn send_document(&self, frame: &[u8], step2: bool) {
-        if self.send(frame) {
+        if self.saves.borrow().sends(step2) && self.send(frame) {
             self.saves.borrow_mut().sent(step2);
         }
     }

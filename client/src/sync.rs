@@ -321,6 +321,15 @@ impl Saves {
         }
     }
 
+    /// Whether a document message goes out now; `step2` when it is our answer to the
+    /// server's sync step 1. A change made before that answer is held back for it to
+    /// carry: it may build on others the server has not had yet (made offline, or sent to
+    /// a node that died), and alone it would be refused as out of step
+    /// (`close::OUT_OF_STEP`).
+    pub fn sends(&self, step2: bool) -> bool {
+        step2 || self.synced
+    }
+
     /// The server stored our first `saved` document messages on this socket. Returns
     /// whether that made everything local stored.
     pub fn acknowledged(&mut self, saved: u64) -> bool {
@@ -608,5 +617,17 @@ mod tests {
         assert!(!saves.acknowledged(5), "nothing of this socket's was sent");
         saves.sent(true);
         assert!(saves.acknowledged(1));
+    }
+
+    #[test]
+    fn changes_wait_for_our_sync_step2_on_each_socket() {
+        let mut saves = Saves::new(0);
+        saves.connected();
+        assert!(!saves.sends(false), "held back for step 2 to carry");
+        assert!(saves.sends(true));
+        saves.sent(true);
+        assert!(saves.sends(false));
+        saves.connected();
+        assert!(!saves.sends(false), "a new socket waits for its own step 2");
     }
 }
